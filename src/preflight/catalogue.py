@@ -1,0 +1,141 @@
+"""The rule catalogue: rules/*.yaml read into typed entries.
+
+Each family file lists its rules with id, name, default severity, the explain
+sections and typed options. Implementations live in checks/ and are joined to
+these entries by id in checks.REGISTRY.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from preflight.model import Severity
+from preflight.resources import rules_dir
+from preflight.suggest import did_you_mean
+
+ID_PATTERN = re.compile(r"^[A-Z]+[0-9]{3}$")
+FAMILIES = ("MERGE", "LINK", "LIST", "TIME", "FLOW", "CONTENT", "PF")
+EXPLAIN_SECTIONS = ("summary", "why", "example", "instead")
+OPTION_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "str": (str,),
+    "list": (list,),
+}
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    type: str
+    default: Any
+    help: str
+
+    def validate(self, value: Any) -> Any:
+        """The value if it fits the option's type; raises ValueError otherwise."""
+        accepted = OPTION_TYPES[self.type]
+        if isinstance(value, bool) and self.type in ("int", "float"):
+            raise ValueError(f"expected {self.type}, got a boolean")
+        if not isinstance(value, accepted):
+            raise ValueError(f"expected {self.type}, got {type(value).__name__}")
+        if self.type == "list" and not all(isinstance(item, str) for item in value):
+            raise ValueError("expected a list of strings")
+        return value
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: str
+    name: str
+    family: str
+    severity: Severity
+    summary: str
+    why: str
+    example: str
+    instead: str
+    options: Mapping[str, OptionSpec] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    always_on: bool = False
+
+    def option_defaults(self) -> dict[str, Any]:
+        return {name: spec.default for name, spec in self.options.items()}
+
+
+class Catalogue:
+    """All rules, looked up by id, name, alias or id prefix."""
+
+    def __init__(self, rules: Iterable[RuleSpec]) -> None:
+        self.rules: dict[str, RuleSpec] = {rule.id: rule for rule in rules}
+        self._by_name: dict[str, str] = {}
+        for rule in self.rules.values():
+            self._by_name[rule.name] = rule.id
+            for alias in rule.aliases:
+                self._by_name[alias] = rule.id
+
+    def __iter__(self) -> Any:
+        return iter(sorted(self.rules.values(), key=lambda r: (FAMILIES.index(r.family), r.id)))
+
+    def get(self, key: str) -> RuleSpec | None:
+        key = key.strip()
+        rule_id = key.upper() if key.upper() in self.rules else self._by_name.get(key.lower())
+        return self.rules.get(rule_id) if rule_id else None
+
+    def expand(self, selector: str) -> list[str]:
+        """Rule ids matched by an id, a name or an id prefix ("MERGE", "LINK00")."""
+        rule = self.get(selector)
+        if rule is not None:
+            return [rule.id]
+        prefix = selector.strip().upper()
+        if prefix == "ALL":
+            return list(self.rules)
+        matched = [rule_id for rule_id in self.rules if rule_id.startswith(prefix)]
+        if matched or prefix in FAMILIES:
+            return matched
+        return []
+
+    def suggest(self, selector: str) -> str | None:
+        return did_you_mean(selector, [*self.rules, *self._by_name, *FAMILIES])
+
+
+def _option(name: str, raw: Mapping[str, Any]) -> OptionSpec:
+    kind = raw.get("type", "str")
+    if kind not in OPTION_TYPES:
+        raise ValueError(f"option {name}: unknown type {kind!r}")
+    return OptionSpec(name, kind, raw.get("default"), str(raw.get("help", "")).strip())
+
+
+def _rule(raw: Mapping[str, Any]) -> RuleSpec:
+    rule_id = str(raw["id"])
+    if not ID_PATTERN.match(rule_id):
+        raise ValueError(f"bad rule id {rule_id!r}")
+    family = rule_id.rstrip("0123456789")
+    return RuleSpec(
+        id=rule_id,
+        name=str(raw["name"]),
+        family=family,
+        severity=Severity.parse(str(raw["severity"])),
+        summary=str(raw.get("summary", "")).strip(),
+        why=str(raw.get("why", "")).strip(),
+        example=str(raw.get("example", "")).rstrip(),
+        instead=str(raw.get("instead", "")).rstrip(),
+        options={n: _option(n, o) for n, o in (raw.get("options") or {}).items()},
+        aliases=tuple(raw.get("aliases") or ()),
+        always_on=bool(raw.get("always_on", False)),
+    )
+
+
+@functools.cache
+def load_catalogue() -> Catalogue:
+    rules: list[RuleSpec] = []
+    for path in sorted(rules_dir().glob("*.yaml")):
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        for raw in data.get("rules") or ():
+            rules.append(_rule(raw))
+    return Catalogue(rules)

@@ -1,0 +1,32 @@
+"""The explicit registry: rule id -> implementation.
+
+A rule is a function that reads the model and yields Violations; it never
+decides severity, suppression or exit codes (the engine does). Template rules
+take the template and this rule's options. Rules implemented by the engine
+itself (PF) have no entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from preflight.checks import content
+from preflight.model import Template, Violation
+
+TemplateCheck = Callable[[Template, Mapping[str, Any]], Iterator[Violation]]
+
+TEMPLATE_CHECKS: dict[str, TemplateCheck] = {
+    "CONTENT001": content.missing_unsubscribe,
+    "CONTENT002": content.missing_postal_address,
+    "CONTENT003": content.subject_problem,
+    "CONTENT004": content.image_missing_alt,
+    "CONTENT005": content.missing_text_part,
+    "CONTENT006": content.leftover_placeholder,
+    "CONTENT007": content.list_unsubscribe_header,
+    "CONTENT008": content.gmail_clipping,
+    "CONTENT009": content.missing_preheader,
+}
+
+ENGINE_RULES = frozenset({"PF001", "PF002", "PF003"})
+"""Rules the engine and loaders report themselves."""

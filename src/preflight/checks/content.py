@@ -1,0 +1,430 @@
+"""CONTENT: compliance and content checks on one template."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from lxml import etree
+
+from preflight.dialects import dialects, special_pattern
+from preflight.model import Location, Part, Severity, Span, Template, Violation
+
+Options = Mapping[str, Any]
+
+_URL_IN_TEXT = re.compile(r"https?://\S+|\{\{[^}]+\}\}|\*\|[^|]+\|\*|%%[^%]+%%|\{%[^%]+%\}")
+
+
+def _platform(template: Template) -> str | None:
+    return template.platform.value if template.platform else None
+
+
+def _platform_label(template: Template) -> str:
+    platform = _platform(template)
+    return dialects()[platform].label if platform in dialects() else "platform"
+
+
+def _anchors(template: Template) -> Iterator[etree._Element]:
+    if template.html is None:
+        return iter(())
+    return (a for a in template.html.iter("a") if a.get("href") is not None)
+
+
+# -- CONTENT001 -------------------------------------------------------------
+
+
+def _has_unsubscribe(template: Template, words: list[str], html_only: bool = False) -> bool:
+    pattern = special_pattern("unsubscribe", _platform(template))
+    lowered = [w.lower() for w in words]
+    if template.html is not None:
+        if pattern and pattern.search(template.html.source.text):
+            return True
+        for anchor in _anchors(template):
+            href = (anchor.get("href") or "").strip()
+            # a merge tag named like "unsubscribe" is not a link unless it is this platform's tag
+            if not href.lower().startswith(("http://", "https://", "mailto:")):
+                href = ""
+            label = (template.html.text_content(anchor) + " " + href).lower()
+            if any(word in label for word in lowered):
+                return True
+    if not html_only and template.text is not None:
+        return _text_has_unsubscribe(template, template.text.text, lowered)
+    return False
+
+
+def _text_has_unsubscribe(template: Template, text: str, words: list[str]) -> bool:
+    pattern = special_pattern("unsubscribe", _platform(template))
+    if pattern and pattern.search(text):
+        return True
+    for line in text.lower().splitlines():
+        if any(word in line for word in words) and _URL_IN_TEXT.search(line):
+            return True
+    return False
+
+
+def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violation]:
+    if template.is_transactional or (template.html is None and template.text is None):
+        return
+    if _has_unsubscribe(template, options["link_words"]):
+        return
+    label = _platform_label(template)
+    yield Violation(
+        "no unsubscribe link or {platform} unsubscribe tag in this marketing email",
+        template.location(Part.HTML if template.html is not None else Part.TEXT),
+        {"platform": label},
+        help="add the platform's unsubscribe tag (for example *|UNSUB|* or {{ unsubscribe_link }})"
+        " in the footer, or mark the email `category: transactional` in its metadata",
+    )
+
+
+# -- CONTENT002 -------------------------------------------------------------
+
+_ADDRESS_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\b\d{1,5}[a-z]?\s+(?:[A-Za-z'.-]+\s+){0,4}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr"
+        r"|boulevard|blvd|way|court|ct|place|pl|square|sq|parkway|pkwy|highway|hwy|terrace|row)\b\.?",
+        r"\b(?:p\.?\s?o\.?\s?box|post office box|postfach|apartado(?: de correos)?|boîte postale"
+        r"|postbus)\s*\d+",
+        r"\b[\wäöüßéè.-]+(?:straße|strasse|str\.|weg|gasse|platz|allee|laan|straat|gracht|plein"
+        r"|kade|singel)\s+\d+",
+        r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|quai"
+        r"|impasse)\b",
+        r"\b(?:calle|c/|avenida|avda\.?|plaza|paseo|carrer)\s+[^,\n]{2,40},?\s*\d+",
+    )
+] + [
+    re.compile(r"\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"),  # US state + ZIP
+    re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b"),  # UK postcode
+    re.compile(r"\b\d{4}\s?[A-Z]{2}\s+[A-Z][a-z]+"),  # NL postcode + city
+    re.compile(r"\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+(?:\s|$|,)"),  # DE/FR/ES postcode + city
+]
+
+
+def _looks_like_address(text: str) -> bool:
+    return any(pattern.search(text) for pattern in _ADDRESS_PATTERNS)
+
+
+def missing_postal_address(template: Template, options: Options) -> Iterator[Violation]:
+    if template.is_transactional or (template.html is None and template.text is None):
+        return
+    tag = special_pattern("postal_address", _platform(template))
+    if template.html is not None:
+        if tag and tag.search(template.html.source.text):
+            return
+        visible = " ".join(text for _, text, _ in template.html.visible_text())
+        if _looks_like_address(" ".join(visible.split())):
+            return
+    if template.text is not None and (
+        (tag and tag.search(template.text.text)) or _looks_like_address(template.text.text)
+    ):
+        return
+    yield Violation(
+        "no postal address or {platform} address tag in this marketing email",
+        template.location(Part.HTML if template.html is not None else Part.TEXT),
+        {"platform": _platform_label(template)},
+        help="add the sender's physical postal address to the footer (CAN-SPAM), or the"
+        " platform's address tag such as *|LIST:ADDRESS|*",
+    )
+
+
+# -- CONTENT003 -------------------------------------------------------------
+
+
+def subject_problem(template: Template, options: Options) -> Iterator[Violation]:
+    subject = template.subject
+    if subject is None:
+        if template.subject_knowable:
+            yield Violation("no subject", template.location(Part.SUBJECT))
+            return
+        yield Violation(
+            "no subject is known for this template, so it cannot be checked",
+            template.location(Part.SUBJECT),
+            help=f'add `subject: "…"` to {template.path.stem}.meta.yaml beside it',
+            severity=Severity.INFO,
+        )
+        return
+    location = subject.location or template.location(Part.SUBJECT)
+    location = Location(location.path, location.span, Part.SUBJECT)
+    value = subject.value.strip()
+    if not value:
+        yield Violation("the subject is empty", location)
+        return
+    placeholders = {p.lower() for p in options["placeholders"]}
+    if value.lower() in placeholders or re.match(r"(?i)^copy of\b", value):
+        yield Violation(
+            'the subject "{subject}" is a placeholder',
+            location,
+            {"subject": value},
+            help="write the subject recipients should read",
+        )
+    limit = options["max_subject_length"]
+    if len(value) > limit:
+        yield Violation(
+            "the subject is {length} characters long, over the limit of {limit}",
+            location,
+            {"subject": value, "length": len(value), "limit": limit},
+            help="phones show about 40 characters: put what matters first and cut the rest",
+            severity=Severity.WARNING,
+        )
+
+
+# -- CONTENT004 -------------------------------------------------------------
+
+
+def image_missing_alt(template: Template, options: Options) -> Iterator[Violation]:
+    if template.html is None:
+        return
+    for image in template.html.iter("img"):
+        if image.get("alt") is not None:
+            continue
+        source = image.get("src") or ""
+        yield Violation(
+            '<img> "{src}" has no alt text',
+            Location(template.path, template.html.element_span(image), Part.HTML),
+            {"src": source},
+            help='describe the image in alt="…", or use alt="" if it is only decoration',
+        )
+
+
+# -- CONTENT005 -------------------------------------------------------------
+
+_CHECKED_SCHEMES = ("http://", "https://")
+_WHITESPACE = re.compile(r"\s+")
+_MERGE_HREF = re.compile(r"^\s*(?:\{\{|\*\||%%|\{%|\{[a-z_]+=|\[[A-Za-z])")
+
+
+def missing_text_part(template: Template, options: Options) -> Iterator[Violation]:
+    if template.html is None:
+        return
+    if template.text is None or not template.text.text.strip():
+        if template.format == "html":
+            yield Violation(
+                "no plain-text part: there is no {name} beside this template",
+                template.location(Part.TEXT),
+                {"name": template.path.stem + ".txt"},
+                help="write a text part, or check that your platform generates one",
+                severity=Severity.INFO,
+            )
+        else:
+            yield Violation(
+                "the email has no plain-text part",
+                template.location(Part.TEXT),
+                help="add a text/plain alternative with the same links and the unsubscribe link",
+            )
+        return
+    text = template.text.text
+    compact = _WHITESPACE.sub("", text)  # {{ url }} in one part and {{url}} in the other agree
+    seen: set[str] = set()
+    for anchor in _anchors(template):
+        href = (anchor.get("href") or "").strip()
+        if href in seen or not (href.lower().startswith(_CHECKED_SCHEMES) or _MERGE_HREF.match(href)):
+            continue
+        seen.add(href)
+        if _WHITESPACE.sub("", href).rstrip("/") in compact:
+            continue
+        yield Violation(
+            'the link "{href}" is in the HTML part but not in the text part',
+            Location(template.path, template.html.attribute_span(anchor, "href"), Part.HTML),
+            {"href": href},
+            help="add the link to the text part, so text-only readers can follow it",
+        )
+    words = [w.lower() for w in _link_words()]
+    if _has_unsubscribe(template, words, html_only=True) and not _text_has_unsubscribe(
+        template, text, words
+    ):
+        yield Violation(
+            "the text part has no unsubscribe link, though the HTML part has one",
+            template.location(Part.TEXT),
+            help="add the unsubscribe link or tag to the text part as well",
+        )
+
+
+def _link_words() -> list[str]:
+    from preflight.catalogue import load_catalogue
+
+    rule = load_catalogue().rules["CONTENT001"]
+    return list(rule.options["link_words"].default)
+
+
+# -- CONTENT006 -------------------------------------------------------------
+
+_PLACEHOLDERS = [
+    re.compile(r"\blorem ipsum\b|\bdolor sit amet\b", re.IGNORECASE),
+    re.compile(r"\b(?:TODO|FIXME|TBD|TBC|XXX+)\b"),
+    re.compile(r"\[\s*(?:insert|add|enter|replace|placeholder)\b[^\]\n]{0,80}\]", re.IGNORECASE),
+    re.compile(
+        r"\b(?:insert|enter|add|type)\s+(?:[\w-]+\s+){0,3}here\b"
+        r"|\b(?:text|copy|headline|title|content|image|description|caption)\s+goes\s+here\b"
+        r"|\byour\s+(?:text|copy|headline|title|content|message|logo)\s+here\b",
+        re.IGNORECASE,
+    ),
+]
+_BRACKETED = re.compile(r"(?<![\w(%\]\[])\[\[?([^\[\]\n]{1,80})\]\]?")
+_PLACEHOLDER_WORDS = frozenset(
+    "name firstname lastname company address date link url email phone city here insert title"
+    " product price amount number".split()
+)
+
+
+def _bracket_is_placeholder(inner: str) -> bool:
+    if any(mark in inner for mark in "=#{}%_|.:/") or not inner.strip():
+        return False
+    tokens = re.findall(r"[A-Za-z]+", inner)
+    if not tokens or not _PLACEHOLDER_WORDS.intersection(t.lower() for t in tokens):
+        return False
+    return len(tokens) >= 2 or inner.strip().isupper()
+
+
+def _placeholders(text: str, extra: list[re.Pattern[str]]) -> Iterator[tuple[int, int, str]]:
+    found: list[tuple[int, int, str]] = []
+    for pattern in [*_PLACEHOLDERS, *extra]:
+        for match in pattern.finditer(text):
+            found.append((match.start(), match.end(), match.group(0)))
+    for match in _BRACKETED.finditer(text):
+        if _bracket_is_placeholder(match.group(1)):
+            found.append((match.start(), match.end(), match.group(0)))
+    found.sort()
+    last_end = -1
+    for start, end, value in found:
+        if start >= last_end:  # overlapping matches report once
+            yield start, end, value
+            last_end = end
+
+
+def leftover_placeholder(template: Template, options: Options) -> Iterator[Violation]:
+    extra = [re.compile(p, re.IGNORECASE) for p in options["extra_patterns"]]
+    message = 'placeholder text "{text}" left in the {part}'
+    help_text = "replace it with the real copy before sending"
+    for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
+        if sourced is None:
+            continue
+        for _, _, value in _placeholders(sourced.value, extra):
+            where = sourced.location or template.location(part)
+            yield Violation(
+                message,
+                Location(where.path, where.span, part),
+                {"text": value, "part": part.value},
+                help=help_text,
+            )
+    if template.html is not None:
+        html = template.html
+        for element, text, is_tail in html.visible_text():
+            for _, _, value in _placeholders(text, extra):
+                yield Violation(
+                    message,
+                    Location(template.path, html.text_span(element, value, tail=is_tail), Part.HTML),
+                    {"text": value, "part": "HTML part"},
+                    help=help_text,
+                )
+        for image in html.iter("img"):
+            for _, _, value in _placeholders(image.get("alt") or "", extra):
+                yield Violation(
+                    message,
+                    Location(template.path, html.attribute_span(image, "alt"), Part.HTML),
+                    {"text": value, "part": "alt text"},
+                    help=help_text,
+                )
+    if template.text is not None:
+        source = template.text
+        for start, end, value in _placeholders(source.text, extra):
+            yield Violation(
+                message,
+                template.location(Part.TEXT, source.span(start, end)),
+                {"text": value, "part": "text part"},
+                help=help_text,
+            )
+
+
+# -- CONTENT007 -------------------------------------------------------------
+
+
+def list_unsubscribe_header(template: Template, options: Options) -> Iterator[Violation]:
+    if not template.is_eml or template.is_transactional:
+        return
+    header = template.headers.get("list-unsubscribe")
+    if header is None:
+        yield Violation(
+            "no List-Unsubscribe header in this marketing message",
+            Location(template.path, None, Part.HEADERS),
+            help="add List-Unsubscribe with an https URI and List-Unsubscribe-Post:"
+            " List-Unsubscribe=One-Click (RFC 8058)",
+        )
+        return
+    value, line = header
+    location = Location(template.path, Span.point(line, 1, len("List-Unsubscribe")), Part.HEADERS)
+    if not re.search(r"<\s*https://", value, re.IGNORECASE):
+        yield Violation(
+            "List-Unsubscribe has no https URI, so one-click unsubscribe is impossible",
+            location,
+            {"value": value},
+            help="add an https URI that unsubscribes on POST, with List-Unsubscribe-Post (RFC 8058)",
+        )
+        return
+    post = template.headers.get("list-unsubscribe-post")
+    if post is None or "list-unsubscribe=one-click" not in post[0].lower().replace(" ", ""):
+        yield Violation(
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click is missing, so one-click"
+            " unsubscribe is not offered",
+            location,
+            {"value": value},
+            help="add the header `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058)",
+        )
+
+
+# -- CONTENT008 -------------------------------------------------------------
+
+
+def gmail_clipping(template: Template, options: Options) -> Iterator[Violation]:
+    if template.html is None:
+        return
+    size = len(template.html.source.text.encode("utf-8"))
+    limit = options["max_bytes"]
+    if size > limit:
+        yield Violation(
+            "the HTML part is {size_kb} KB ({size:,} bytes), over the {limit_kb} KB at which Gmail"
+            " clips it",
+            Location(template.path, None, Part.HTML),
+            {"size": size, "limit": limit, "size_kb": round(size / 1000), "limit_kb": round(limit / 1000)},
+            help="inline less CSS, remove unused markup and comments, or split the content",
+        )
+
+
+# -- CONTENT009 -------------------------------------------------------------
+
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|mso-hide\s*:\s*all|max-height\s*:\s*0|opacity\s*:\s*0(?![.\d])"
+    r"|visibility\s*:\s*hidden|font-size\s*:\s*[01]px",
+    re.IGNORECASE,
+)
+_PREHEADER_NAME = re.compile(r"pre-?header|preview|preheader", re.IGNORECASE)
+
+
+def _html_preheader(template: Template) -> bool:
+    if template.html is None or template.html.root is None:
+        return False
+    body = template.html.root.find("body")
+    scope = body if body is not None else template.html.root
+    for index, element in enumerate(scope.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        named = _PREHEADER_NAME.search((element.get("class") or "") + " " + (element.get("id") or ""))
+        hidden = index < 40 and _HIDDEN_STYLE.search(element.get("style") or "")
+        if (named or hidden) and template.html.text_content(element):
+            return True
+    return False
+
+
+def missing_preheader(template: Template, options: Options) -> Iterator[Violation]:
+    if template.is_transactional or template.html is None:
+        return
+    if template.preheader is not None and template.preheader.value.strip():
+        return
+    if _html_preheader(template):
+        return
+    yield Violation(
+        "no preheader: inboxes will preview the first words of the body instead",
+        template.location(Part.PREHEADER),
+        help="add `preheader:` to the metadata, or a hidden preview-text element at the top of"
+        ' the body (<div class="preheader" style="display:none">…</div>)',
+    )

@@ -1,0 +1,176 @@
+"""Click commands only: options -> config -> engine -> reporter -> exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from preflight import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Group(click.Group):
+    def main(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        try:
+            return super().main(*args, **kwargs)  # type: ignore[arg-type]
+        except KeyboardInterrupt:  # pragma: no cover - interactive only
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"preflight: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="preflight", message="%(prog)s %(version)s")
+def main() -> None:
+    """Pre-flight checks for email campaigns: merge fields, links, targeting and timing."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "github"]),
+    default=None,
+    help="Output format (default: text, or github under GitHub Actions).",
+)
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to FILE.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default=None,
+    help="Lowest severity that makes the exit code 1 (default: error).",
+)
+@click.option("--select", multiple=True, help="Rules to run: ids, names or prefixes (repeat or comma-separate).")
+@click.option("--ignore", multiple=True, help="Rules to skip: ids, names or prefixes.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Config file.")
+@click.option("--platform", help="Merge dialect of every template (beats metadata and config).")
+@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), help="Hide findings recorded in FILE.")
+@click.option(
+    "--write-baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Record the current findings in FILE and exit 0.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Only errors and the summary.")
+@click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
+def check(
+    paths: tuple[Path, ...],
+    fmt: str | None,
+    output: Path | None,
+    fail_on: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config_path: Path | None,
+    platform: str | None,
+    baseline: Path | None,
+    write_baseline: Path | None,
+    quiet: bool,
+    no_color: bool,
+) -> None:
+    """Check templates and workflows under PATHS (default: the current directory)."""
+    from preflight.baseline import BaselineError, apply_baseline
+    from preflight.baseline import write_baseline as save_baseline
+    from preflight.config import ConfigError, discover_config, load_config
+    from preflight.engine import Engine
+    from preflight.fsutil import atomic_write
+    from preflight.reporters import render
+
+    targets = list(paths) or [Path(".")]
+    for target in targets:
+        if not target.exists():
+            _fail(f"path does not exist: {target}")
+    try:
+        config = load_config(config_path) if config_path else discover_config(targets)
+        config = config.with_cli(select=select, ignore=ignore, platform=platform)
+    except ConfigError as error:
+        _fail(str(error))
+        return
+    if fmt is None:
+        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    try:
+        report = Engine(config).run(targets)
+    except FileNotFoundError as error:
+        _fail(f"path does not exist: {error}")
+        return
+    if write_baseline is not None:
+        save_baseline(write_baseline, report.findings)
+        click.echo(f"preflight: wrote {len(report.findings)} findings to {write_baseline}", err=True)
+        sys.exit(EXIT_OK)
+    if baseline is not None:
+        try:
+            apply_baseline(report, baseline)
+        except BaselineError as error:
+            _fail(str(error))
+    to_file = output is not None
+    color = (
+        fmt == "text"
+        and not to_file
+        and not no_color
+        and "NO_COLOR" not in os.environ
+        and sys.stdout.isatty()
+    )
+    rendered = render(report, fmt, color=color, quiet=quiet)
+    if output is not None:
+        try:
+            atomic_write(output, rendered)
+        except OSError as error:
+            _fail(f"cannot write {output}: {error}")
+    else:
+        click.echo(rendered, nl=False)
+    for problem in report.internal_errors:
+        click.echo(f"preflight: internal error: {problem}", err=True)
+    sys.exit(report.exit_code(fail_on or config.fail_on))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def rules(fmt: str) -> None:
+    """List every rule: id, name, default severity and summary."""
+    from preflight.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    if fmt == "json":
+        rows = [
+            {
+                "id": rule.id,
+                "name": rule.name,
+                "family": rule.family,
+                "severity": rule.severity.label,
+                "summary": rule.summary,
+                "options": {
+                    name: {"type": o.type, "default": o.default} for name, o in rule.options.items()
+                },
+            }
+            for rule in catalogue
+        ]
+        click.echo(json.dumps({"rules": rows}, indent=2, ensure_ascii=False))
+        return
+    for rule in catalogue:
+        summary = rule.summary.split(". ")[0].rstrip(".")
+        click.echo(f"{rule.id:<11} {rule.name:<26} {rule.severity.label:<8} {summary}")
+
+
+@main.command()
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Explain a rule (by id or name): what it does, why, an example, options."""
+    from preflight.catalogue import load_catalogue
+    from preflight.explain import explain_text
+
+    catalogue = load_catalogue()
+    spec = catalogue.get(rule)
+    if spec is None:
+        match = catalogue.suggest(rule)
+        hint = f' (did you mean "{match}"?)' if match else ""
+        _fail(f'unknown rule "{rule}"{hint}')
+        return
+    click.echo(explain_text(spec))

@@ -1,0 +1,548 @@
+"""preflight.yaml, .preflight.yaml or [tool.preflight]: strict, with "did you mean".
+
+A config is read once into a frozen Config; ``Config.for_file`` gives the
+settings that apply to one path (select/ignore, severities, options, platform)
+after overrides and per-file ignores.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pathspec
+
+from preflight.catalogue import Catalogue, load_catalogue
+from preflight.dialects import platform_names, resolve_platform
+from preflight.formats.decode import DEFAULT_MAX_BYTES
+from preflight.model import Severity
+from preflight.resources import rules_dir
+from preflight.suggest import did_you_mean
+from preflight.yamlio import YamlDocument, YamlError, load_yaml
+
+CONFIG_NAMES = ("preflight.yaml", ".preflight.yaml")
+TOP_KEYS = (
+    "extends",
+    "platform",
+    "select",
+    "ignore",
+    "rules",
+    "overrides",
+    "per_file_ignores",
+    "exclude",
+    "audiences",
+    "suppression_audiences",
+    "links",
+    "templates",
+    "defaults",
+    "max_file_size",
+    "fail_on",
+)
+OVERRIDE_KEYS = ("files", "select", "ignore", "platform", "rules")
+LINK_KEYS = (
+    "online",
+    "own_domains",
+    "required_utm",
+    "allow_hosts",
+    "cache",
+    "timeout",
+    "concurrency",
+)
+DEFAULT_KEYS = ("locale", "category", "from", "reply_to", "campaign")
+FAIL_ON = ("error", "warning", "info", "never")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$", re.IGNORECASE)
+
+
+class ConfigError(Exception):
+    """A config that cannot be used: the CLI prints it and exits 2."""
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    severity: Severity | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Override:
+    patterns: tuple[str, ...]
+    spec: Any  # pathspec.PathSpec
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    platform: str | None = None
+    rules: Mapping[str, RuleSettings] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileSettings:
+    """What applies to one file once overrides are folded in."""
+
+    enabled: frozenset[str]
+    severities: Mapping[str, Severity]
+    options: Mapping[str, Mapping[str, Any]]
+    platform: str | None
+
+    def is_enabled(self, rule_id: str) -> bool:
+        return rule_id in self.enabled
+
+
+@dataclass(frozen=True, eq=False)
+class Config:
+    root: Path
+    source: Path | None = None
+    platform: str | None = None
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    rules: Mapping[str, RuleSettings] = field(default_factory=dict)
+    overrides: tuple[Override, ...] = ()
+    per_file_ignores: tuple[tuple[Any, tuple[str, ...]], ...] = ()
+    exclude: Any = None  # pathspec.PathSpec | None
+    audiences: Path | None = None
+    suppression_audiences: tuple[str, ...] = ()
+    links: Mapping[str, Any] = field(default_factory=dict)
+    templates: Mapping[str, Any] = field(default_factory=dict)
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    max_file_size: int = DEFAULT_MAX_BYTES
+    fail_on: str = "error"
+    forced_platform: str | None = None
+    """--platform: beats every other source of the platform."""
+
+    def with_cli(
+        self,
+        select: Sequence[str] | None = None,
+        ignore: Sequence[str] | None = None,
+        platform: str | None = None,
+    ) -> Config:
+        """The config with command-line lists, which replace the config's own."""
+        catalogue = load_catalogue()
+        changes: dict[str, Any] = {}
+        if select:
+            changes["select"] = tuple(_expand_all(catalogue, select, "--select"))
+        if ignore:
+            changes["ignore"] = tuple(_expand_all(catalogue, ignore, "--ignore"))
+        if platform:
+            changes["forced_platform"] = _platform(platform, "--platform")
+        return replace(self, **changes) if changes else self
+
+    def relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def is_excluded(self, path: Path) -> bool:
+        return self.exclude is not None and bool(self.exclude.match_file(self.relative(path)))
+
+    def for_file(self, path: Path) -> FileSettings:
+        relative = self.relative(path)
+        matched = tuple(
+            i for i, override in enumerate(self.overrides) if override.spec.match_file(relative)
+        )
+        ignored = tuple(
+            i for i, (spec, _) in enumerate(self.per_file_ignores) if spec.match_file(relative)
+        )
+        return self._settings(matched, ignored)
+
+    @functools.cache  # noqa: B019 - a Config is frozen and lives for one run
+    def _settings(self, overrides: tuple[int, ...], ignores: tuple[int, ...]) -> FileSettings:
+        catalogue = load_catalogue()
+        enabled = set(self.select) if self.select is not None else set(catalogue.rules)
+        enabled -= set(self.ignore)
+        severities: dict[str, Severity] = {}
+        options: dict[str, dict[str, Any]] = {
+            rule.id: rule.option_defaults() for rule in catalogue.rules.values()
+        }
+        platform = self.platform
+        layers: list[Mapping[str, RuleSettings]] = [self.rules]
+        for index in overrides:
+            override = self.overrides[index]
+            if override.select is not None:
+                enabled = set(override.select)
+            enabled -= set(override.ignore)
+            if override.platform:
+                platform = override.platform
+            layers.append(override.rules)
+        for index in ignores:
+            enabled -= set(self.per_file_ignores[index][1])
+        for layer in layers:
+            for rule_id, settings in layer.items():
+                if settings.severity is not None:
+                    severities[rule_id] = settings.severity
+                options[rule_id].update(settings.options)
+        enabled |= {rule.id for rule in catalogue.rules.values() if rule.always_on}
+        return FileSettings(frozenset(enabled), severities, options, platform)
+
+
+# -- finding and reading ---------------------------------------------------
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest config at or above ``start``: preflight.yaml, .preflight.yaml, pyproject."""
+    directory = start.resolve()
+    if directory.is_file():
+        directory = directory.parent
+    for candidate in (directory, *directory.parents):
+        for name in CONFIG_NAMES:
+            path = candidate / name
+            if path.is_file():
+                return path
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file() and _has_tool_table(pyproject):
+            return pyproject
+    return None
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        return "[tool.preflight" in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def discover_config(paths: Iterable[Path], cwd: Path | None = None) -> Config:
+    """The config for a run: nearest to the inputs, then to the working directory."""
+    cwd = cwd or Path.cwd()
+    starts = [p for p in paths if p.exists()]
+    for start in [*_common_parent(starts), cwd]:
+        found = find_config(start)
+        if found is not None:
+            return load_config(found)
+    return Config(root=cwd)
+
+
+def _common_parent(paths: list[Path]) -> list[Path]:
+    if not paths:
+        return []
+    resolved = [p.resolve() for p in paths]
+    common = resolved[0] if resolved[0].is_dir() else resolved[0].parent
+    for path in resolved[1:]:
+        while common not in (path, *path.parents):
+            common = common.parent
+    return [common]
+
+
+def load_config(path: Path, _seen: tuple[Path, ...] = ()) -> Config:
+    path = path.resolve()
+    if path in _seen:
+        raise ConfigError(f"{path}: extends itself through {' -> '.join(str(p) for p in _seen)}")
+    data, document = _read(path)
+    return _build(data, document, path, _seen + (path,))
+
+
+def _read(path: Path) -> tuple[dict[str, Any], YamlDocument | None]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read config: {error}") from None
+    if path.name == "pyproject.toml":
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - exercised on 3.10 only
+            import tomli as tomllib
+        try:
+            table = tomllib.loads(text).get("tool", {}).get("preflight", {})
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: invalid TOML: {error}") from None
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [tool.preflight] must be a table")
+        return table, None
+    try:
+        document = load_yaml(text)
+    except YamlError as error:
+        where = f":{error.line}:{error.column}" if error.line else ""
+        raise ConfigError(f"{path}{where}: invalid YAML: {error.message}") from None
+    if document.data is None:
+        return {}, document
+    if not isinstance(document.data, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of keys to values")
+    return document.data, document
+
+
+class _Reader:
+    """Validation helpers that name the file, the key path and its line."""
+
+    def __init__(self, path: Path, document: YamlDocument | None) -> None:
+        self.path = path
+        self.document = document
+
+    def fail(self, keys: Sequence[str | int], message: str) -> ConfigError:
+        where = ""
+        if self.document is not None:
+            position = self.document.position(*keys)
+            if position:
+                where = f":{position[0]}:{position[1]}"
+        dotted = ".".join(str(k) for k in keys)
+        return ConfigError(f"{self.path}{where}: {dotted}: {message}" if dotted else f"{self.path}{where}: {message}")
+
+    def keys(self, data: Mapping[str, Any], allowed: Sequence[str], at: Sequence[str | int]) -> None:
+        for key in data:
+            if key not in allowed:
+                match = did_you_mean(str(key), allowed)
+                hint = f' (did you mean "{match}"?)' if match else ""
+                raise self.fail([*at, str(key)], f'unknown key "{key}"{hint}')
+
+    def strings(self, value: Any, at: Sequence[str | int]) -> list[str]:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(at, "expected a list of strings")
+        return list(value)
+
+    def mapping(self, value: Any, at: Sequence[str | int]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(at, "expected a mapping")
+        return value
+
+
+def _expand_all(catalogue: Catalogue, selectors: Iterable[str], where: str) -> list[str]:
+    ids: list[str] = []
+    for raw in selectors:
+        for selector in (s.strip() for s in raw.split(",")):
+            if not selector:
+                continue
+            expanded = catalogue.expand(selector)
+            if not expanded:
+                match = catalogue.suggest(selector)
+                hint = f' (did you mean "{match}"?)' if match else ""
+                raise ConfigError(f'{where}: unknown rule or prefix "{selector}"{hint}')
+            ids.extend(expanded)
+    return ids
+
+
+def _platform(value: Any, where: str) -> str:
+    name = resolve_platform(str(value)) if isinstance(value, str) else None
+    if name is None:
+        match = did_you_mean(str(value), platform_names())
+        hint = f' (did you mean "{match}"?)' if match else ""
+        raise ConfigError(f'{where}: unknown platform "{value}"{hint}')
+    return name
+
+
+def parse_size(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _SIZE.match(str(value))
+    if not match:
+        raise ValueError(f'"{value}" is not a size such as 5MB')
+    number, unit = float(match.group(1)), (match.group(2) or "").lower().rstrip("b").rstrip("i")
+    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
+    return int(number * factor)
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds in a duration such as 10s, 5m, 1d (a bare number is seconds)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f'"{value}" is not a duration such as 10s, 5m or 1d')
+    unit = (match.group(2) or "s").lower()
+    factor = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
+    return float(match.group(1)) * factor
+
+
+def _rule_settings(
+    reader: _Reader, catalogue: Catalogue, value: Any, at: Sequence[str | int]
+) -> dict[str, RuleSettings]:
+    result: dict[str, RuleSettings] = {}
+    for key, raw in reader.mapping(value, at).items():
+        rule = catalogue.get(str(key))
+        if rule is None:
+            match = catalogue.suggest(str(key))
+            hint = f' (did you mean "{match}"?)' if match else ""
+            raise reader.fail([*at, str(key)], f'unknown rule "{key}"{hint}')
+        if isinstance(raw, str):  # shorthand: CONTENT004: warning
+            raw = {"severity": raw}
+        settings = reader.mapping(raw if raw is not None else {}, [*at, str(key)])
+        severity = None
+        options: dict[str, Any] = {}
+        for name, option_value in settings.items():
+            here = [*at, str(key), str(name)]
+            if name == "severity":
+                if str(option_value).lower() not in ("error", "warning", "info"):
+                    raise reader.fail(here, f'severity must be error, warning or info, not "{option_value}"')
+                severity = Severity.parse(str(option_value))
+                continue
+            spec = rule.options.get(str(name))
+            if spec is None:
+                allowed = ["severity", *rule.options]
+                match = did_you_mean(str(name), allowed)
+                hint = f' (did you mean "{match}"?)' if match else ""
+                raise reader.fail(here, f'unknown option "{name}" for {rule.id}{hint}')
+            try:
+                options[spec.name] = spec.validate(option_value)
+            except ValueError as error:
+                raise reader.fail(here, str(error)) from None
+        result[rule.id] = RuleSettings(severity, options)
+    return result
+
+
+def _spec(reader: _Reader, value: Any, at: Sequence[str | int]) -> Any:
+    patterns = reader.strings(value, at)
+    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+
+
+def _build(
+    data: Mapping[str, Any], document: YamlDocument | None, path: Path, seen: tuple[Path, ...]
+) -> Config:
+    reader = _Reader(path, document)
+    catalogue = load_catalogue()
+    reader.keys(data, TOP_KEYS, [])
+    root = path.parent
+    base = Config(root=root, source=path)
+    if "extends" in data:
+        base = replace(_extends(reader, data["extends"], root, seen), root=root, source=path)
+
+    def selectors(key: str, value: Any, at: Sequence[str | int]) -> tuple[str, ...]:
+        try:
+            return tuple(_expand_all(catalogue, reader.strings(value, at), key))
+        except ConfigError as error:
+            raise reader.fail(at, str(error).split(": ", 1)[-1]) from None
+
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "extends":
+            continue
+        if key == "platform":
+            try:
+                changes["platform"] = _platform(value, "platform")
+            except ConfigError as error:
+                raise reader.fail([key], str(error).split(": ", 1)[-1]) from None
+        elif key in ("select", "ignore"):
+            changes[key] = selectors(key, value, [key])
+        elif key == "rules":
+            changes["rules"] = {**base.rules, **_rule_settings(reader, catalogue, value, [key])}
+        elif key == "overrides":
+            if not isinstance(value, list):
+                raise reader.fail([key], "expected a list of overrides")
+            overrides = []
+            for index, raw in enumerate(value):
+                at: list[str | int] = [key, index]
+                entry = reader.mapping(raw, at)
+                reader.keys(entry, OVERRIDE_KEYS, at)
+                if "files" not in entry:
+                    raise reader.fail(at, 'an override needs "files"')
+                platform = None
+                if "platform" in entry:
+                    try:
+                        platform = _platform(entry["platform"], "platform")
+                    except ConfigError as error:
+                        raise reader.fail([*at, "platform"], str(error).split(": ", 1)[-1]) from None
+                overrides.append(
+                    Override(
+                        patterns=tuple(reader.strings(entry["files"], [*at, "files"])),
+                        spec=_spec(reader, entry["files"], [*at, "files"]),
+                        select=selectors("select", entry["select"], [*at, "select"])
+                        if "select" in entry
+                        else None,
+                        ignore=selectors("ignore", entry.get("ignore", []), [*at, "ignore"]),
+                        platform=platform,
+                        rules=_rule_settings(reader, catalogue, entry.get("rules", {}), [*at, "rules"]),
+                    )
+                )
+            changes["overrides"] = base.overrides + tuple(overrides)
+        elif key == "per_file_ignores":
+            entries = []
+            for pattern, ids in reader.mapping(value, [key]).items():
+                entries.append(
+                    (
+                        pathspec.PathSpec.from_lines("gitwildmatch", [str(pattern)]),
+                        selectors(key, ids, [key, str(pattern)]),
+                    )
+                )
+            changes["per_file_ignores"] = base.per_file_ignores + tuple(entries)
+        elif key == "exclude":
+            changes["exclude"] = _spec(reader, value, [key])
+        elif key == "audiences":
+            if not isinstance(value, str):
+                raise reader.fail([key], "expected a path")
+            changes["audiences"] = root / value
+        elif key == "suppression_audiences":
+            changes["suppression_audiences"] = tuple(reader.strings(value, [key]))
+        elif key == "links":
+            changes["links"] = {**base.links, **_links(reader, value)}
+        elif key == "templates":
+            changes["templates"] = reader.mapping(value, [key])
+        elif key == "defaults":
+            defaults = reader.mapping(value, [key])
+            reader.keys(defaults, DEFAULT_KEYS, [key])
+            if "category" in defaults and defaults["category"] not in ("marketing", "transactional"):
+                raise reader.fail([key, "category"], "must be marketing or transactional")
+            changes["defaults"] = {**base.defaults, **{k: str(v) for k, v in defaults.items()}}
+        elif key == "max_file_size":
+            try:
+                changes["max_file_size"] = parse_size(value)
+            except ValueError as error:
+                raise reader.fail([key], str(error)) from None
+        elif key == "fail_on":
+            if value not in FAIL_ON:
+                raise reader.fail([key], f"must be one of {', '.join(FAIL_ON)}, not \"{value}\"")
+            changes["fail_on"] = value
+    return replace(base, **changes)
+
+
+def _links(reader: _Reader, value: Any) -> dict[str, Any]:
+    links = reader.mapping(value, ["links"])
+    reader.keys(links, LINK_KEYS, ["links"])
+    result: dict[str, Any] = {}
+    for key, raw in links.items():
+        at = ["links", key]
+        if key == "online":
+            if not isinstance(raw, bool):
+                raise reader.fail(at, "expected true or false")
+            result[key] = raw
+        elif key in ("own_domains", "required_utm", "allow_hosts"):
+            result[key] = tuple(reader.strings(raw, at))
+        elif key == "timeout":
+            try:
+                result[key] = parse_duration(raw)
+            except ValueError as error:
+                raise reader.fail(at, str(error)) from None
+        elif key == "cache":
+            cache = reader.mapping(raw, at)
+            reader.keys(cache, ("path", "max_age"), at)
+            parsed: dict[str, Any] = {}
+            if "path" in cache:
+                parsed["path"] = reader.path.parent / str(cache["path"])
+            if "max_age" in cache:
+                try:
+                    parsed["max_age"] = parse_duration(cache["max_age"])
+                except ValueError as error:
+                    raise reader.fail([*at, "max_age"], str(error)) from None
+            result[key] = parsed
+        elif key == "concurrency":
+            concurrency = reader.mapping(raw, at)
+            reader.keys(concurrency, ("total", "per_host"), at)
+            for name, number in concurrency.items():
+                if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+                    raise reader.fail([*at, name], "expected a positive whole number")
+            result[key] = dict(concurrency)
+    return result
+
+
+def _extends(reader: _Reader, value: Any, root: Path, seen: tuple[Path, ...]) -> Config:
+    if not isinstance(value, str):
+        raise reader.fail(["extends"], "expected a preset name or a path")
+    preset = rules_dir() / "presets" / f"{value}.yaml"
+    if "/" not in value and not value.endswith((".yaml", ".yml", ".toml")):
+        if not preset.is_file():
+            presets = [p.stem for p in (rules_dir() / "presets").glob("*.yaml")]
+            match = did_you_mean(value, presets)
+            hint = f' (did you mean "{match}"?)' if match else ""
+            raise reader.fail(["extends"], f'unknown preset "{value}"{hint}')
+        return load_config(preset, seen)
+    target = (root / value).resolve()
+    if not target.is_file():
+        raise reader.fail(["extends"], f'no such file "{value}"')
+    return load_config(target, seen)
+
+
+def config_from_mapping(data: Mapping[str, Any], root: Path | None = None) -> Config:
+    """A Config from a dict, as the library API accepts; paths are relative to ``root``."""
+    return _build(dict(data), None, (root or Path.cwd()) / "<mapping>", ())

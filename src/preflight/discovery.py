@@ -1,0 +1,102 @@
+"""Which files are inputs, and of what kind (DESIGN.md, Contracts: file kinds)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from preflight.config import Config
+
+SKIP_DIRS = frozenset(
+    {"node_modules", "__pycache__", "venv", "site-packages", "dist", "build"}
+)
+CONFIG_FILES = frozenset({"preflight.yaml", ".preflight.yaml", "pyproject.toml"})
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    kind: str
+    """html | eml | json | workflow | audiences | meta | text | config | unknown"""
+    explicit: bool
+
+
+def classify(path: Path) -> str:
+    name = path.name.lower()
+    if name in CONFIG_FILES:
+        return "config"
+    if name.endswith((".workflow.yaml", ".workflow.yml", ".workflow.json")):
+        return "workflow"
+    if name == "audiences.yaml" or name.endswith(".audiences.yaml"):
+        return "audiences"
+    if name.endswith(".meta.yaml"):
+        return "meta"
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        return "html"
+    if suffix == ".eml":
+        return "eml"
+    if suffix == ".json":
+        return "json"
+    if suffix == ".txt":
+        return "text"
+    return "unknown"
+
+
+def _template_for(path: Path) -> Path | None:
+    """The template a sidecar or a text part belongs to, if there is one."""
+    name = path.name
+    stem = name[: -len(".meta.yaml")] if name.lower().endswith(".meta.yaml") else path.stem
+    for suffix in (".html", ".htm", ".eml", ".json"):
+        candidate = path.with_name(stem + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def discover(paths: Iterable[Path], config: Config) -> Iterator[InputFile]:
+    """Inputs in a stable order; each file once. Raises FileNotFoundError for a missing path."""
+    seen: set[Path] = set()
+
+    def once(item: InputFile) -> Iterator[InputFile]:
+        key = item.path.resolve()
+        if key not in seen:
+            seen.add(key)
+            yield item
+
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(str(path))
+        if path.is_dir():
+            for found in _walk(path, config):
+                yield from once(found)
+            continue
+        kind = classify(path)
+        if kind in ("meta", "text"):
+            owner = _template_for(path)
+            if owner is not None:
+                yield from once(InputFile(owner, classify(owner), True))
+                continue
+            if kind == "meta":
+                continue  # a sidecar with no template yet: nothing to check
+        if kind == "config":
+            continue
+        yield from once(InputFile(path, kind, True))
+
+
+def _walk(root: Path, config: Config) -> Iterator[InputFile]:
+    for directory, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS
+        )
+        base = Path(directory)
+        for name in sorted(filenames):
+            path = base / name
+            kind = classify(path)
+            if kind in ("unknown", "config", "meta", "text"):
+                continue
+            if config.is_excluded(path):
+                continue
+            yield InputFile(path, kind, False)

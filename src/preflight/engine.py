@@ -1,0 +1,388 @@
+"""discover -> load -> check -> filter -> sort.
+
+Each input is loaded, checked and released before the next, so memory stays
+flat as the number of files grows; only findings are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from preflight import __version__
+from preflight.catalogue import Catalogue, RuleSpec, load_catalogue
+from preflight.checks import TEMPLATE_CHECKS
+from preflight.config import Config, FileSettings, discover_config, load_config
+from preflight.discovery import InputFile, discover
+from preflight.formats import Loaded
+from preflight.formats.decode import UnreadableInput, decode, read_bytes
+from preflight.formats.eml import load_eml
+from preflight.formats.esp_json import detect_shape, load_export
+from preflight.formats.html import load_html
+from preflight.formats.meta import Sidecar, load_sidecar, sidecar_path
+from preflight.formats.source import SourceText
+from preflight.model import Finding, Location, Part, Severity, Sourced, Span, Template, Violation
+from preflight.suppressions import SuppressionSet, html_suppressions, yaml_suppressions
+
+FAIL_LEVELS: dict[str, Severity | None] = {
+    "error": Severity.ERROR,
+    "warning": Severity.WARNING,
+    "info": Severity.INFO,
+    "never": None,
+}
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: Path
+    kind: str
+    platform: str | None = None
+    platform_source: str | None = None
+    confidence: float | None = None
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    files: list[FileInfo] = field(default_factory=list)
+    baselined: int = 0
+    internal_errors: list[str] = field(default_factory=list)
+    """Bugs met while checking a file: the run went on, but the exit code is 2."""
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {"files": len(self.files), "errors": 0, "warnings": 0, "infos": 0}
+        for finding in self.findings:
+            counts[finding.severity.label + "s"] += 1
+        return counts
+
+    def exit_code(self, fail_on: str = "error") -> int:
+        if self.internal_errors:
+            return 2
+        threshold = FAIL_LEVELS[fail_on]
+        if threshold is None:
+            return 0
+        return 1 if any(f.severity >= threshold for f in self.findings) else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        from preflight.reporters.json import report_dict
+
+        return report_dict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+
+class Engine:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.catalogue: Catalogue = load_catalogue()
+
+    # -- the run ----------------------------------------------------------
+    def run(self, paths: Sequence[Path]) -> Report:
+        report = Report()
+        for item in discover(paths, self.config):
+            try:
+                info, findings = self.check_input(item)
+            except Exception as error:  # a bug must not cost the other files their check
+                report.internal_errors.append(f"{item.path}: {type(error).__name__}: {error}")
+                info = FileInfo(item.path, "unreadable")
+                violation = Violation(
+                    "internal error while checking this file ({error}); please report it",
+                    Location(item.path),
+                    {"reason": "internal-error", "error": f"{type(error).__name__}: {error}"},
+                )
+                findings = self._stamp("PF001", [violation], self.config.for_file(item.path), {})
+            if info is not None:
+                report.files.append(info)
+            report.findings.extend(findings)
+        report.findings.sort(key=Finding.sort_key)
+        return report
+
+    def check_input(self, item: InputFile) -> tuple[FileInfo | None, list[Finding]]:
+        settings = self.config.for_file(item.path)
+        if item.kind in ("workflow", "audiences"):
+            return None, []  # read by the workflow and audience checks, not yet built
+        if item.kind not in ("html", "eml", "json"):
+            violation = Violation(
+                "not a file preflight knows how to check (templates are .html, .htm, .eml or"
+                " platform JSON exports)",
+                Location(item.path),
+                {"reason": "unknown-kind"},
+            )
+            return FileInfo(item.path, "unknown"), self._stamp("PF001", [violation], settings, {})
+        try:
+            loaded = self._load(item)
+        except UnreadableInput as error:
+            violation = Violation(
+                "{detail}", Location(item.path), {**error.data, "detail": error.reason}
+            )
+            return FileInfo(item.path, "unreadable"), self._stamp("PF001", [violation], settings, {})
+        if loaded is None:
+            return None, []
+        findings = self._problems(loaded, settings)
+        template = loaded.template
+        if template is None:
+            return FileInfo(item.path, item.kind), findings
+        suppressions = SuppressionSet()
+        sidecar = self._apply_sidecar(template, settings, findings, suppressions)
+        self._apply_defaults(template, settings, sidecar)
+        findings.extend(self._run_template_checks(template, settings))
+        if template.format == "html" and template.html is not None:
+            suppressions.items.extend(
+                html_suppressions(template.path, template.html, self.catalogue).items
+            )
+        findings = suppressions.apply(findings)
+        findings.extend(self._unused(suppressions, settings, template))
+        platform = template.platform
+        info = FileInfo(
+            item.path,
+            "template",
+            platform.value if platform else None,
+            _platform_source(platform),
+            1.0 if platform else None,
+        )
+        return info, findings
+
+    # -- loading ----------------------------------------------------------
+    def _load(self, item: InputFile) -> Loaded | None:
+        limit = self.config.max_file_size
+        if item.kind == "html":
+            loaded = load_html(item.path, limit)
+        elif item.kind == "eml":
+            loaded = load_eml(item.path, limit)
+        else:
+            return self._load_json(item, limit)
+        if loaded.template is not None:
+            template = loaded.template
+            if template.html is not None and template.format == "html":
+                template.sources[template.path] = template.html.source
+            if template.format == "eml":
+                template.sources[template.path] = SourceText(decode(read_bytes(item.path, limit))[0])
+            if template.text is not None and template.text_path is not None:
+                template.sources.setdefault(template.text_path, template.text)
+        return loaded
+
+    def _load_json(self, item: InputFile, limit: int) -> Loaded | None:
+        text, _ = decode(read_bytes(item.path, limit))
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as error:
+            if not item.explicit:
+                return None
+            line = getattr(error, "lineno", None)
+            column = getattr(error, "colno", 1)
+            span = Span.point(line, column) if line else None
+            violation = Violation(
+                "invalid JSON: {error}", Location(item.path, span), {"error": getattr(error, "msg", str(error))}
+            )
+            return Loaded(None, [("PF003", violation)])
+        shape = detect_shape(data)
+        if shape is None:
+            if not item.explicit:
+                return None
+            violation = Violation(
+                "not a platform export preflight recognises (SendGrid or Postmark template,"
+                " Braze message archive)",
+                Location(item.path),
+                {"reason": "unknown-shape"},
+            )
+            return Loaded(None, [("PF001", violation)])
+        loaded = load_export(item.path, text, data, shape)
+        if loaded.template is not None:
+            loaded.template.sources[item.path] = SourceText(text)
+        return loaded
+
+    def _apply_sidecar(
+        self,
+        template: Template,
+        settings: FileSettings,
+        findings: list[Finding],
+        suppressions: SuppressionSet,
+    ) -> Sidecar | None:
+        path = sidecar_path(template.path)
+        if not path.is_file():
+            return None
+        sidecar = load_sidecar(path, self.config.max_file_size)
+        template.meta_path = path
+        template.subject_knowable = True
+        try:
+            text = decode(read_bytes(path, self.config.max_file_size))[0]
+            template.sources[path] = SourceText(text)
+            suppressions.items.extend(yaml_suppressions(path, text, self.catalogue).items)
+        except UnreadableInput:
+            pass
+        for rule_id, violation in sidecar.problems:
+            findings.extend(self._stamp(rule_id, [violation], settings, template.sources))
+
+        def sourced(key: str, part: Part | None = None) -> Sourced | None:
+            if key not in sidecar.values:
+                return None
+            return Sourced(sidecar.values[key], "sidecar", sidecar.location(key, part))
+
+        template.subject = sourced("subject", Part.SUBJECT) or template.subject
+        template.preheader = sourced("preheader", Part.PREHEADER) or template.preheader
+        template.sender = sourced("from") or template.sender
+        template.reply_to = sourced("reply_to") or template.reply_to
+        template.locale = sourced("locale") or template.locale
+        template.category = sourced("category") or template.category
+        template.campaign = sourced("campaign") or template.campaign
+        if sidecar.audience_tags:
+            template.audience_tags = sidecar.audience_tags
+        platform = sourced("platform")
+        if platform is not None:
+            from preflight.dialects import resolve_platform
+
+            name = resolve_platform(platform.value)
+            if name is None:
+                violation = Violation(
+                    'unknown platform "{platform}"',
+                    sidecar.location("platform"),
+                    {"platform": platform.value},
+                )
+                findings.extend(self._stamp("PF003", [violation], settings, template.sources))
+            else:
+                template.platform = Sourced(name, "sidecar", platform.location)
+        return sidecar
+
+    def _apply_defaults(self, template: Template, settings: FileSettings, sidecar: Sidecar | None) -> None:
+        """Precedence: --platform > sidecar > the export format > override > config."""
+        config = self.config
+        if config.forced_platform:
+            template.platform = Sourced(config.forced_platform, "cli")
+        elif template.platform is None and settings.platform:
+            template.platform = Sourced(settings.platform, "config")
+        defaults = config.defaults
+        if template.category is None and "category" in defaults:
+            template.category = Sourced(defaults["category"], "config")
+        if template.locale is None and "locale" in defaults:
+            template.locale = Sourced(defaults["locale"], "config")
+        if template.sender is None and "from" in defaults:
+            template.sender = Sourced(defaults["from"], "config")
+        if template.reply_to is None and "reply_to" in defaults:
+            template.reply_to = Sourced(defaults["reply_to"], "config")
+        if template.campaign is None and "campaign" in defaults:
+            template.campaign = Sourced(defaults["campaign"], "config")
+
+    # -- checking -----------------------------------------------------------
+    def _run_template_checks(self, template: Template, settings: FileSettings) -> list[Finding]:
+        findings: list[Finding] = []
+        for rule_id, check in TEMPLATE_CHECKS.items():
+            if not settings.is_enabled(rule_id):
+                continue
+            violations = list(check(template, settings.options[rule_id]))
+            findings.extend(self._stamp(rule_id, violations, settings, template.sources))
+        return findings
+
+    def _problems(self, loaded: Loaded, settings: FileSettings) -> list[Finding]:
+        sources = loaded.template.sources if loaded.template else {}
+        findings: list[Finding] = []
+        for rule_id, violation in loaded.problems:
+            findings.extend(self._stamp(rule_id, [violation], settings, sources))
+        return findings
+
+    def _stamp(
+        self,
+        rule_id: str,
+        violations: Iterable[Violation],
+        settings: FileSettings,
+        sources: Mapping[Path, SourceText],
+    ) -> list[Finding]:
+        if not settings.is_enabled(rule_id):
+            return []
+        rule: RuleSpec = self.catalogue.rules[rule_id]
+        configured = settings.severities.get(rule_id, rule.severity)
+        findings = []
+        for violation in violations:
+            severity = configured
+            if violation.severity is not None:
+                severity = min(severity, violation.severity)
+            span = violation.location.span
+            source = sources.get(violation.location.path)
+            line_text = source.line_text(span.line) if source is not None and span else None
+            findings.append(
+                Finding(
+                    rule=rule.id,
+                    name=rule.name,
+                    severity=severity,
+                    message=violation.message,
+                    location=violation.location,
+                    data=dict(violation.data),
+                    help=violation.help,
+                    related=violation.related,
+                    source_line=line_text,
+                )
+            )
+        return findings
+
+    def _unused(
+        self, suppressions: SuppressionSet, settings: FileSettings, template: Template
+    ) -> list[Finding]:
+        violations = []
+        for suppression in suppressions.items:
+            if suppression.unknown:
+                violations.append(
+                    Violation(
+                        "suppression names unknown rules: {rules}",
+                        suppression.location,
+                        {"rules": ", ".join(suppression.unknown)},
+                        help="use a rule id such as CONTENT004 or a name such as image-missing-alt",
+                    )
+                )
+                continue
+            if suppression.used:
+                continue
+            rules = suppression.rules
+            if rules is not None and not rules <= settings.enabled:
+                continue  # a rule it names did not run here, so we cannot call it unused
+            label = ", ".join(suppression.selectors) if suppression.selectors else "all rules"
+            violations.append(
+                Violation(
+                    "unused suppression of {rules}: nothing here is reported by it",
+                    suppression.location,
+                    {"rules": label},
+                    help="remove the comment",
+                )
+            )
+        return self._stamp("PF002", violations, settings, template.sources)
+
+
+def _platform_source(platform: Sourced | None) -> str | None:
+    if platform is None:
+        return None
+    return {"cli": "declared", "sidecar": "declared", "config": "config", "format": "format"}.get(
+        platform.origin, platform.origin
+    )
+
+
+def resolve_config(config: Config | Mapping[str, Any] | str | Path | None, paths: Sequence[Path]) -> Config:
+    if config is None:
+        return discover_config(paths)
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, (str, Path)):
+        return load_config(Path(config))
+    from preflight.config import config_from_mapping
+
+    return config_from_mapping(config)
+
+
+def check(
+    paths: Iterable[str | Path] | str | Path,
+    config: Config | Mapping[str, Any] | str | Path | None = None,
+    baseline: str | Path | None = None,
+) -> Report:
+    """Check paths (files or directories) and return the Report; the library API."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    resolved = [Path(p) for p in paths] or [Path(".")]
+    engine = Engine(resolve_config(config, resolved))
+    report = engine.run(resolved)
+    if baseline is not None:
+        from preflight.baseline import apply_baseline
+
+        apply_baseline(report, Path(baseline))
+    return report

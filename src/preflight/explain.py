@@ -1,0 +1,50 @@
+"""`preflight explain` and `preflight rules`: the catalogue, for people."""
+
+from __future__ import annotations
+
+import textwrap
+
+from preflight.catalogue import RuleSpec
+
+SECTION_TITLES = ("What it does", "Why it matters", "Example", "Use instead", "Options")
+
+
+def _options(rule: RuleSpec) -> str:
+    if not rule.options:
+        return "None."
+    lines = []
+    for option in rule.options.values():
+        default = option.default
+        shown = ", ".join(map(str, default)) if isinstance(default, list) else str(default)
+        lines.append(f"- {option.name} ({option.type}, default: {shown or 'none'})")
+        if option.help:
+            lines.append(textwrap.indent(textwrap.fill(option.help, 72), "    "))
+    lines.append(f"\nSet them in preflight.yaml under rules: {{{rule.id}: {{option: value}}}}.")
+    return "\n".join(lines)
+
+
+def sections(rule: RuleSpec) -> list[tuple[str, str]]:
+    return [
+        ("What it does", textwrap.fill(rule.summary, 78)),
+        ("Why it matters", textwrap.fill(rule.why, 78)),
+        ("Example", textwrap.indent(rule.example, "    ")),
+        ("Use instead", textwrap.indent(rule.instead, "    ")),
+        ("Options", _options(rule)),
+    ]
+
+
+def explain_text(rule: RuleSpec) -> str:
+    head = f"{rule.id} {rule.name} (default severity: {rule.severity.label})"
+    body = [head, "=" * len(head), ""]
+    for title, text in sections(rule):
+        body += [f"## {title}", "", text, ""]
+    return "\n".join(body)
+
+
+def explain_markdown(rule: RuleSpec) -> str:
+    parts = [f"**{rule.id} {rule.name}**"]
+    for title, text in sections(rule):
+        if title in ("Example", "Use instead"):
+            text = f"```\n{textwrap.dedent(text)}\n```"
+        parts.append(f"### {title}\n\n{text}")
+    return "\n\n".join(parts)

@@ -1,0 +1,104 @@
+"""Reading input files: size limit, binary detection and the encoding policy.
+
+The policy, in order: a byte-order mark; UTF-8; the charset the document
+declares; latin-1 (which always succeeds, so a text file is never lost to an
+encoding guess). Binary content (NUL bytes outside a UTF-16 BOM) is refused.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_DECLARED = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+class UnreadableInput(Exception):
+    """A file preflight cannot read as text; the message says why (PF001)."""
+
+    def __init__(self, reason: str, data: dict[str, object] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.data = data or {}
+
+
+def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise UnreadableInput(
+                f"file is {size:,} bytes, over the {max_bytes:,}-byte limit",
+                {"reason": "too-large", "size": size, "limit": max_bytes},
+            )
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as error:
+        raise UnreadableInput(
+            f"cannot read file: {error.strerror or error}", {"reason": "os-error"}
+        ) from None
+    if len(raw) > max_bytes:  # grew while we looked
+        raise UnreadableInput(
+            f"file is over the {max_bytes:,}-byte limit",
+            {"reason": "too-large", "size": len(raw), "limit": max_bytes},
+        )
+    return raw
+
+
+def decode(raw: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Text and the encoding used; raises UnreadableInput for empty or binary data."""
+    if not raw.strip():
+        raise UnreadableInput("file is empty", {"reason": "empty"})
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return _normalise(raw.decode(encoding)), encoding
+            except UnicodeDecodeError:
+                raise UnreadableInput(
+                    f"file starts with a {encoding} byte-order mark but does not decode as {encoding}",
+                    {"reason": "undecodable", "encoding": encoding},
+                ) from None
+    if b"\x00" in raw[:8192]:
+        raise UnreadableInput("file looks binary (it contains NUL bytes)", {"reason": "binary"})
+    try:
+        return _normalise(raw.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    charset = declared or _declared_charset(raw)
+    if charset:
+        try:
+            return _normalise(raw.decode(charset)), charset
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return _normalise(raw.decode("latin-1")), "latin-1"
+
+
+def _declared_charset(raw: bytes) -> str | None:
+    match = _DECLARED.search(raw[:4096])
+    if match is None:
+        return None
+    name = match.group(1).decode("ascii", "replace")
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _normalise(text: str) -> str:
+    """One newline convention, so columns and lines agree across platforms."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    return decode(read_bytes(path, max_bytes))[0]

@@ -1,0 +1,85 @@
+"""MIME messages (.eml): headers, and the html and text parts."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from email.message import EmailMessage
+from pathlib import Path
+
+from preflight.formats import Loaded
+from preflight.formats.decode import decode, read_bytes
+from preflight.formats.source import HtmlDocument, SourceText
+from preflight.model import Location, Part, Sourced, Span, Template
+
+_HEADER = re.compile(r"^([A-Za-z0-9-]+):", re.MULTILINE)
+
+
+def load_eml(path: Path, max_bytes: int) -> Loaded:
+    raw = read_bytes(path, max_bytes)
+    file_text, _ = decode(raw)
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    template = Template(path=path, format="eml", subject_knowable=True)
+    header_end = file_text.find("\n\n")
+    header_block = file_text if header_end == -1 else file_text[:header_end]
+    lines: dict[str, int] = {}
+    for match in _HEADER.finditer(header_block):
+        lines.setdefault(match.group(1).lower(), header_block.count("\n", 0, match.start()) + 1)
+    for name in set(message.keys()):
+        try:
+            value = str(message.get(name, ""))
+        except (ValueError, TypeError, IndexError):  # malformed header
+            value = ""
+        template.headers[name.lower()] = (value, lines.get(name.lower(), 1))
+
+    def header(name: str) -> Sourced | None:
+        if name.lower() not in template.headers:
+            return None
+        value, line = template.headers[name.lower()]
+        location = Location(path, Span.point(line, 1, len(name)), Part.HEADERS)
+        return Sourced(" ".join(value.split()), "format", location)
+
+    template.subject = header("Subject") or Sourced("", "format", Location(path, None, Part.HEADERS))
+    template.sender = header("From")
+    template.reply_to = header("Reply-To")
+    language = header("Content-Language")
+    if language:
+        template.locale = language
+    html = _body(message, "html")
+    if html is not None:
+        template.html = HtmlDocument(_place(html, file_text))
+    text = _body(message, "plain")
+    if text is not None:
+        template.text = _place(text, file_text)
+        template.text_path = path
+    return Loaded(template)
+
+
+def _body(message: EmailMessage, subtype: str) -> str | None:
+    part = message.get_body(preferencelist=(subtype,))
+    if part is None or part.get_content_subtype() != subtype:
+        return None
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError, ValueError):
+        payload = part.get_payload(decode=True)
+        content = decode(payload)[0] if isinstance(payload, bytes) and payload.strip() else ""
+    return content if isinstance(content, str) else None
+
+
+def _place(content: str, file_text: str) -> SourceText:
+    """Locate a decoded part in the file; positions are exact only if it appears verbatim."""
+    content = content.replace("\r\n", "\n")
+    probe = content.strip()[:400]
+    offset = file_text.find(probe) if probe else -1
+    if offset == -1:
+        return SourceText(content, first_line=1, exact=False)
+    leading = len(content) - len(content.lstrip())
+    start = max(offset - leading, 0)
+    first_line = file_text.count("\n", 0, start) + 1
+    line_start = file_text.rfind("\n", 0, start) + 1
+    if start != line_start:  # content must start at a line boundary for columns to agree
+        return SourceText(content, first_line=first_line, exact=False)
+    return SourceText(content, first_line=first_line)

@@ -1,0 +1,112 @@
+"""Template exports in JSON: SendGrid template versions, Postmark templates, Braze archives.
+
+Shapes come from each platform's documented API objects. Detection is by keys,
+so a file is recognised whatever it is called.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from preflight.formats import Loaded
+from preflight.formats.source import HtmlDocument, SourceText
+from preflight.model import Location, Part, Sourced, Span, Template, Violation
+
+TEMPLATE_SHAPES = ("sendgrid", "postmark", "braze")
+
+
+def detect_shape(data: Any) -> str | None:
+    """Which template export a parsed JSON document is, if any."""
+    if not isinstance(data, dict):
+        return None
+    if "html_content" in data or "plain_content" in data:
+        return "sendgrid"
+    versions = data.get("versions")
+    if isinstance(versions, list) and data.get("generation") in ("dynamic", "legacy"):
+        return "sendgrid"
+    if ("HtmlBody" in data or "TextBody" in data) and (
+        "Subject" in data or "TemplateType" in data or "Name" in data
+    ):
+        return "postmark"
+    if "html_body" in data and ("dispatch_id" in data or "campaign_id" in data):
+        return "braze"
+    return None
+
+
+def _key_line(text: str, key: str) -> int | None:
+    match = re.search(r'"' + re.escape(key) + r'"\s*:', text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def load_export(path: Path, text: str, data: Mapping[str, Any], shape: str) -> Loaded:
+    template = Template(path=path, format=shape, subject_knowable=True)
+    loaded = Loaded(template)
+
+    def where(key: str, part: Part) -> Location:
+        line = _key_line(text, key)
+        return Location(path, Span.point(line, 1, len(key) + 2) if line else None, part)
+
+    def string(record: Mapping[str, Any], key: str) -> str | None:
+        value = record.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            loaded.problems.append(
+                ("PF003", Violation('"{key}" must be a string', where(key, Part.HEADERS), {"key": key}))
+            )
+            return None
+        return value
+
+    record: Mapping[str, Any] = data
+    if shape == "sendgrid":
+        record = _sendgrid_version(data)
+        html_key, text_key, subject_key = "html_content", "plain_content", "subject"
+        template.platform = Sourced("sendgrid", "format")
+    elif shape == "postmark":
+        html_key, text_key, subject_key = "HtmlBody", "TextBody", "Subject"
+        template.platform = Sourced("postmark", "format")
+        stream = string(record, "MessageStream")
+        if stream:
+            category = "marketing" if stream.lower().startswith("broadcast") else "transactional"
+            template.category = Sourced(category, "format")
+        sender = string(record, "From")
+        if sender:
+            template.sender = Sourced(sender, "format", where("From", Part.HEADERS))
+    else:
+        html_key, text_key, subject_key = "html_body", "plaintext_body", "subject"
+        template.platform = Sourced("braze", "format")
+        name, address = string(record, "from_name"), string(record, "from_address")
+        if address:
+            template.sender = Sourced(f"{name} <{address}>" if name else address, "format")
+    subject = string(record, subject_key)
+    template.subject = Sourced(subject or "", "format", where(subject_key, Part.SUBJECT))
+    html = string(record, html_key)
+    if html:
+        line = _key_line(text, html_key) or 1
+        template.html = HtmlDocument(SourceText(html, first_line=line, exact=False))
+    plain = string(record, text_key)
+    if plain:
+        line = _key_line(text, text_key) or 1
+        template.text = SourceText(plain, first_line=line, exact=False)
+        template.text_path = path
+    return loaded
+
+
+def _sendgrid_version(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A template with versions exports its active version (or its first)."""
+    versions = data.get("versions")
+    if not isinstance(versions, list) or "html_content" in data:
+        return data
+    candidates = [v for v in versions if isinstance(v, dict)]
+    for version in candidates:
+        if version.get("active") in (1, True):
+            return version
+    return candidates[0] if candidates else data
+
+
+def parse_json(text: str) -> Any:
+    return json.loads(text)

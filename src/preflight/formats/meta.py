@@ -1,0 +1,117 @@
+"""The template sidecar, ``<stem>.meta.yaml`` (DESIGN.md, Contracts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from preflight.formats.decode import UnreadableInput, read_text
+from preflight.model import Location, Part, Span, Violation
+from preflight.suggest import did_you_mean
+from preflight.yamlio import YamlDocument, YamlError, load_yaml
+
+STRING_KEYS = ("subject", "preheader", "from", "reply_to", "locale", "platform", "campaign", "audience")
+CATEGORIES = ("marketing", "transactional")
+ALL_KEYS = (*STRING_KEYS, "category", "audience_tags", "correction")
+
+
+@dataclass
+class Sidecar:
+    path: Path
+    values: dict[str, str] = field(default_factory=dict)
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    value_spans: dict[str, Span] = field(default_factory=dict)
+    audience_tags: tuple[str, ...] = ()
+    correction: dict[str, Any] | None = None
+    problems: list[tuple[str, Violation]] = field(default_factory=list)
+
+    def location(self, key: str, part: Part | None = None) -> Location:
+        if key in self.value_spans:
+            return Location(self.path, self.value_spans[key], part)
+        position = self.positions.get(key)
+        span = Span.point(*position, length=len(key)) if position else None
+        return Location(self.path, span, part)
+
+
+def sidecar_path(template_path: Path) -> Path:
+    return template_path.with_name(template_path.stem + ".meta.yaml")
+
+
+def load_sidecar(path: Path, max_bytes: int) -> Sidecar:
+    sidecar = Sidecar(path)
+
+    def problem(template: str, at: str | None = None, **data: Any) -> None:
+        location = sidecar.location(at) if at else Location(path)
+        sidecar.problems.append(("PF003", Violation(template, location, data)))
+
+    try:
+        text = read_text(path, max_bytes)
+    except UnreadableInput as error:
+        sidecar.problems.append(
+            ("PF001", Violation("{detail}", Location(path), {**error.data, "detail": error.reason}))
+        )
+        return sidecar
+    try:
+        document = load_yaml(text)
+    except YamlError as error:
+        span = Span.point(error.line, error.column or 1) if error.line else None
+        sidecar.problems.append(
+            ("PF003", Violation("invalid YAML: {error}", Location(path, span), {"error": error.message}))
+        )
+        return sidecar
+    data = document.data
+    if data is None:
+        return sidecar
+    if not isinstance(data, dict):
+        problem("metadata must be a mapping of keys to values, not {kind}", kind=type(data).__name__)
+        return sidecar
+    _read_keys(sidecar, document, data, problem)
+    return sidecar
+
+
+def _read_keys(sidecar: Sidecar, document: YamlDocument, data: dict[Any, Any], problem: Any) -> None:
+    for key, value in data.items():
+        name = str(key)
+        position = document.position(name)
+        if position:
+            sidecar.positions[name] = position
+        if name in STRING_KEYS:
+            span = document.value_span(name)
+            if span:
+                sidecar.value_spans[name] = Span(*span)
+        if name not in ALL_KEYS:
+            match = did_you_mean(name, ALL_KEYS)
+            hint = f' (did you mean "{match}"?)' if match else ""
+            problem('unknown metadata key "{key}"' + hint, name, key=name, suggestion=match)
+            continue
+        if name == "audience_tags":
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problem('"{key}" must be a list of strings', name, key=name)
+                continue
+            sidecar.audience_tags = tuple(value)
+        elif name == "correction":
+            if not isinstance(value, dict):
+                problem('"{key}" must be a mapping', name, key=name)
+                continue
+            sidecar.correction = value
+        elif name == "category":
+            if value not in CATEGORIES:
+                problem(
+                    '"{key}" must be one of {allowed}, not "{value}"',
+                    name,
+                    key=name,
+                    value=str(value),
+                    allowed=", ".join(CATEGORIES),
+                )
+                continue
+            sidecar.values[name] = str(value)
+        else:
+            if value is None:
+                value = ""
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                problem('"{key}" must be a string', name, key=name)
+                continue
+            sidecar.values[name] = str(value)

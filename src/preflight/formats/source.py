@@ -1,0 +1,282 @@
+"""Source text with positions, and an lxml HTML document that keeps them.
+
+libxml2 gives each element the line on which its start tag *ends* and no
+column, so the first time a position is asked for we walk the tree in document
+order with a cursor over the source and find each start tag; comments, scripts
+and styles move the cursor past their bodies so their contents never match.
+The walk is lazy: a file with no finding and no suppression never pays for it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from lxml import etree
+
+from preflight.model import Span
+
+_SKIP_TEXT = frozenset({"script", "style", "head", "title", "noscript", "template"})
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
+_START_TAG_END = re.compile(r"""(?:"[^"]*"|'[^']*'|[^'">])*>""")
+
+
+class SourceText:
+    """A text with a line index; ``first_line`` places it inside a larger file."""
+
+    __slots__ = ("_starts", "exact", "first_line", "text")
+
+    def __init__(self, text: str, first_line: int = 1, exact: bool = True) -> None:
+        self.text = text
+        self.first_line = first_line
+        self.exact = exact
+        """False when the text was decoded (base64, quoted-printable): positions are approximate."""
+        self._starts: list[int] | None = None
+
+    @property
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            starts = [0]
+            find = self.text.find
+            pos = find("\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find("\n", pos + 1)
+            self._starts = starts
+        return self._starts
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset, in file coordinates."""
+        if not self.exact:
+            return self.first_line, 1
+        index = bisect.bisect_right(self.starts, offset) - 1
+        return index + self.first_line, offset - self.starts[index] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        line, column = self.position(start)
+        end_line, end_column = self.position(max(end, start + 1))
+        if not self.exact:
+            return Span(line, 1, line, 1)
+        return Span(line, column, end_line, end_column)
+
+    def line_start(self, line: int) -> int:
+        """Offset of the start of a 1-based line in local coordinates."""
+        index = min(max(line - 1, 0), len(self.starts) - 1)
+        return self.starts[index]
+
+    def line_text(self, line: int) -> str | None:
+        """The text of a file line, if it lies in this source."""
+        index = line - self.first_line
+        if not self.exact or index < 0 or index >= len(self.starts):
+            return None
+        start = self.starts[index]
+        end = self.text.find("\n", start)
+        return self.text[start : end if end != -1 else len(self.text)].rstrip("\r")
+
+
+@dataclass(frozen=True)
+class TagPosition:
+    start: int  # offset of "<"
+    tag_end: int  # offset just past the start tag's ">"
+    end: int  # offset just past the element (its end tag, or best guess)
+
+
+def _local_name(element: etree._Element) -> str:
+    tag = element.tag
+    return tag.lower() if isinstance(tag, str) else ""
+
+
+class HtmlDocument:
+    """An HTML part parsed once with lxml, with lazily computed source positions."""
+
+    def __init__(self, source: SourceText) -> None:
+        self.source = source
+        self.root: etree._Element | None = None
+        if source.text.strip():
+            parser = etree.HTMLParser(encoding="utf-8", remove_comments=False, no_network=True)
+            try:
+                self.root = etree.fromstring(source.text.encode("utf-8", "surrogatepass"), parser)
+            except (etree.ParserError, ValueError):
+                self.root = None
+        self._positions: dict[etree._Element, TagPosition] | None = None
+        self._order: list[etree._Element] = []
+        self._index: dict[etree._Element, int] | None = None
+
+    # -- iteration -------------------------------------------------------
+    def iter(self, *tags: str) -> Iterator[etree._Element]:
+        if self.root is None:
+            return iter(())
+        if tags:
+            return self.root.iter(*tags)
+        return self.root.iter()
+
+    def elements(self, tag: str) -> list[etree._Element]:
+        return list(self.iter(tag))
+
+    def comments(self) -> Iterator[etree._Element]:
+        if self.root is None:
+            return iter(())
+        return self.root.iter(etree.Comment)
+
+    def visible_text(self) -> Iterator[tuple[etree._Element, str, bool]]:
+        """(element, text, is_tail) for every text run a reader could see."""
+        if self.root is None:
+            return
+        body = self.root.find("body")
+        top = body if body is not None else self.root
+        yield from self._text_runs(top)
+
+    def _text_runs(self, element: etree._Element) -> Iterator[tuple[etree._Element, str, bool]]:
+        name = _local_name(element)
+        if name and name not in _SKIP_TEXT and element.text:
+            yield element, element.text, False
+        for child in element:
+            if isinstance(child.tag, str):
+                yield from self._text_runs(child)
+            if child.tail:
+                yield child, child.tail, True
+
+    def text_content(self, element: etree._Element) -> str:
+        return " ".join("".join(element.itertext()).split())
+
+    # -- positions --------------------------------------------------------
+    @property
+    def positions(self) -> dict[etree._Element, TagPosition]:
+        if self._positions is None:
+            self._positions = self._locate_all()
+        return self._positions
+
+    def _locate_all(self) -> dict[etree._Element, TagPosition]:
+        text = self.source.text
+        positions: dict[etree._Element, TagPosition] = {}
+        if self.root is None:
+            return positions
+        cursor = 0
+        lower = text.lower()
+        order: list[etree._Element] = []
+        for element in self.root.iter():
+            line = element.sourceline or 0
+            limit_line = line + 1 if line else len(self.source.starts) + 1
+            limit = (
+                self.source.starts[limit_line - 1]
+                if limit_line - 1 < len(self.source.starts)
+                else len(text)
+            )
+            if element.tag is etree.Comment:
+                start = lower.find("<!--", cursor, limit + 4)
+                if start == -1:
+                    continue
+                close = text.find("-->", start + 4)
+                end = close + 3 if close != -1 else len(text)
+                positions[element] = TagPosition(start, end, end)
+                cursor = end
+                continue
+            name = _local_name(element)
+            if not name:
+                continue
+            start = _find_tag(lower, name, cursor, limit)
+            if start == -1:
+                continue  # implied by the parser (html, body), not in the source
+            match = _START_TAG_END.match(text, start + 1 + len(name))
+            tag_end = match.end() if match else start + 1 + len(name)
+            end = tag_end
+            if name in ("script", "style"):
+                close = lower.find(f"</{name}", tag_end)
+                if close != -1:
+                    gt = text.find(">", close)
+                    end = gt + 1 if gt != -1 else len(text)
+            positions[element] = TagPosition(start, tag_end, end)
+            order.append(element)
+            cursor = end
+        self._order = order
+        return positions
+
+    def element_span(self, element: etree._Element) -> Span | None:
+        """The span of an element's start tag (all of it, for a multi-line tag)."""
+        position = self.positions.get(element)
+        if position is None:
+            return self._fallback_span(element)
+        return self.source.span(position.start, position.tag_end)
+
+    def element_range(self, element: etree._Element) -> tuple[int, int] | None:
+        """(first line, last line) of the whole element, for suppressions."""
+        position = self.positions.get(element)
+        if position is None:
+            return None
+        end = self._element_end(element, position)
+        first = self.source.position(position.start)[0]
+        last = self.source.position(max(end - 1, position.start))[0]
+        return first, last
+
+    def _element_end(self, element: etree._Element, position: TagPosition) -> int:
+        """Offset just past an element's end tag, or of the next element outside it."""
+        name = _local_name(element)
+        if name in _VOID or position.end > position.tag_end:
+            return position.end
+        if self._index is None:
+            self._index = {el: i for i, el in enumerate(self._order)}
+        descendants = [d for d in element.iterdescendants() if d in self.positions]
+        last = descendants[-1] if descendants else element
+        j = self._index[last] + 1
+        limit = self.positions[self._order[j]].start if j < len(self._order) else len(self.source.text)
+        lower = self.source.text.lower()
+        close = lower.rfind(f"</{name}", self.positions[last].tag_end, limit)
+        if close == -1:
+            return limit
+        gt = lower.find(">", close, limit)
+        return gt + 1 if gt != -1 else limit
+
+    def attribute_span(self, element: etree._Element, attribute: str) -> Span | None:
+        """The span of an attribute's value (or of the tag, if it cannot be found)."""
+        position = self.positions.get(element)
+        if position is None:
+            return self._fallback_span(element)
+        pattern = re.compile(
+            rf"""\s{re.escape(attribute)}\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE
+        )
+        match = pattern.search(self.source.text, position.start, position.tag_end)
+        if match is None:
+            return self.source.span(position.start, position.tag_end)
+        group = 2 if match.group(2) is not None else 3 if match.group(3) is not None else 4
+        start, end = match.span(group)
+        if start == end:  # empty value: point at the quotes
+            start, end = match.span(1)
+        return self.source.span(start, end)
+
+    def text_span(self, element: etree._Element, needle: str, tail: bool = False) -> Span | None:
+        """Where ``needle`` (a piece of an element's text or tail) is in the source."""
+        position = self.positions.get(element)
+        text = self.source.text
+        if position is None:
+            return self._fallback_span(element)
+        begin = position.end if tail else position.tag_end
+        offset = text.find(needle, begin)
+        if offset == -1:
+            lowered = text.lower().find(needle.lower(), begin)
+            offset = lowered
+        if offset == -1:
+            return self.source.span(position.start, position.tag_end)
+        return self.source.span(offset, offset + len(needle))
+
+    def _fallback_span(self, element: etree._Element) -> Span | None:
+        line = element.sourceline
+        if not line:
+            return None
+        return Span(line + self.source.first_line - 1, 1, line + self.source.first_line - 1, 2)
+
+
+def _find_tag(lower: str, name: str, start: int, limit: int) -> int:
+    """Offset of the next ``<name`` start tag at or after ``start`` that begins before ``limit``."""
+    needle = "<" + name
+    while True:
+        offset = lower.find(needle, start)
+        if offset == -1 or offset >= limit:
+            return -1
+        after = offset + len(needle)
+        if after >= len(lower) or not (lower[after].isalnum() or lower[after] in "-_:"):
+            return offset
+        start = after

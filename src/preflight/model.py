@@ -1,0 +1,180 @@
+"""The typed model every loader produces and every rule reads.
+
+Positions are 1-based, columns count characters (not bytes), and an end is
+exclusive of nothing: ``end_column`` is the column of the last character + 1,
+as in SARIF and LSP.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from preflight.formats.source import HtmlDocument, SourceText
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that ``max()`` picks the worst."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        return cls[value.strip().upper()]
+
+
+class Part(str, enum.Enum):
+    """Which part of an input a finding is about (the JSON ``part`` field)."""
+
+    HTML = "html"
+    TEXT = "text"
+    SUBJECT = "subject"
+    PREHEADER = "preheader"
+    HEADERS = "headers"
+    WORKFLOW = "workflow"
+    AUDIENCE = "audience"
+
+
+@dataclass(frozen=True)
+class Span:
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @classmethod
+    def point(cls, line: int, column: int, length: int = 1) -> Span:
+        return cls(line, column, line, column + max(length, 1))
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something is: a file, optionally a span in it, a part, a pointer."""
+
+    path: Path
+    span: Span | None = None
+    part: Part | None = None
+    pointer: str | None = None
+
+
+@dataclass(frozen=True)
+class Related:
+    location: Location
+    message: str
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule reports: a message template and its arguments, kept apart.
+
+    ``severity`` lets a rule mark one instance as milder than the rule's
+    severity (for example "could not verify" cases are info); the engine never
+    lets it make a finding worse than configured.
+    """
+
+    template: str
+    location: Location
+    data: Mapping[str, Any] = field(default_factory=dict)
+    help: str | None = None
+    related: tuple[Related, ...] = ()
+    severity: Severity | None = None
+
+    @property
+    def message(self) -> str:
+        return self.template.format(**self.data)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A violation after the engine stamped it with a rule and a severity."""
+
+    rule: str
+    name: str
+    severity: Severity
+    message: str
+    location: Location
+    data: Mapping[str, Any] = field(default_factory=dict)
+    help: str | None = None
+    related: tuple[Related, ...] = ()
+    source_line: str | None = None
+    """The text of the finding's first line, for carets and baseline fingerprints."""
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        span = self.location.span
+        return (
+            display_path(self.location.path),
+            span.line if span else 0,
+            span.column if span else 0,
+            self.rule,
+        )
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A metadata value together with where it came from."""
+
+    value: str
+    origin: str  # "send-step" | "sidecar" | "format" | "config"
+    location: Location | None = None
+
+
+@dataclass
+class Template:
+    """One email, whatever format it came from.
+
+    Mutable only while a loader assembles it; rules treat it as read-only.
+    """
+
+    path: Path
+    format: str  # "html" | "eml" | "sendgrid" | "postmark"
+    html: HtmlDocument | None = None
+    text: SourceText | None = None
+    text_path: Path | None = None
+    subject: Sourced | None = None
+    preheader: Sourced | None = None
+    sender: Sourced | None = None
+    reply_to: Sourced | None = None
+    locale: Sourced | None = None
+    platform: Sourced | None = None
+    category: Sourced | None = None
+    campaign: Sourced | None = None
+    audience_tags: tuple[str, ...] = ()
+    headers: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Lower-cased header name -> (value, line) for .eml inputs."""
+    meta_path: Path | None = None
+    subject_knowable: bool = False
+    """True when the format or a sidecar could have carried a subject."""
+    sources: dict[Path, SourceText] = field(default_factory=dict)
+    """Text of every file this template was read from, for source lines in reports."""
+
+    @property
+    def is_transactional(self) -> bool:
+        return self.category is not None and self.category.value == "transactional"
+
+    @property
+    def is_eml(self) -> bool:
+        return self.format == "eml"
+
+    def location(self, part: Part, span: Span | None = None) -> Location:
+        path = self.text_path if part is Part.TEXT and self.text_path else self.path
+        return Location(path, span, part)
+
+
+def display_path(path: Path) -> str:
+    """A path as reports show it: relative to the working directory when it lies inside."""
+    if not path.is_absolute():
+        return path.as_posix()
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()

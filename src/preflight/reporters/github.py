@@ -1,0 +1,38 @@
+"""GitHub Actions workflow commands: one ::error/::warning/::notice line per finding."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from preflight.model import Severity, display_path
+
+if TYPE_CHECKING:
+    from preflight.engine import Report
+
+_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def _data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(value: str) -> str:
+    return _data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(report: Report) -> str:
+    lines = []
+    for finding in report.findings:
+        properties = [f"file={_property(display_path(finding.location.path))}"]
+        span = finding.location.span
+        if span is not None:
+            properties += [
+                f"line={span.line}",
+                f"col={span.column}",
+                f"endLine={span.end_line}",
+                f"endColumn={span.end_column}",
+            ]
+        properties.append(f"title={_property(f'{finding.rule} {finding.name}')}")
+        message = finding.message + (f"\nhelp: {finding.help}" if finding.help else "")
+        lines.append(f"::{_COMMAND[finding.severity]} {','.join(properties)}::{_data(message)}")
+    return "\n".join(lines) + ("\n" if lines else "")

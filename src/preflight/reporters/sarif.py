@@ -1,0 +1,90 @@
+"""SARIF 2.1.0, for GitHub code scanning and other SARIF viewers."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from preflight import __version__
+from preflight.catalogue import RuleSpec, load_catalogue
+from preflight.model import Finding, Location, Severity, display_path
+
+if TYPE_CHECKING:
+    from preflight.engine import Report
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _rule(rule: RuleSpec) -> dict[str, Any]:
+    from preflight.explain import explain_markdown
+
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.name.replace("-", " ")},
+        "fullDescription": {"text": rule.summary},
+        "help": {"text": f"{rule.summary}\n\n{rule.why}", "markdown": explain_markdown(rule)},
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": {"tags": [rule.family.lower()]},
+    }
+
+
+def _location(location: Location, message: str | None = None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": display_path(location.path)}}
+    if location.span is not None:
+        span = location.span
+        physical["region"] = {
+            "startLine": span.line,
+            "startColumn": span.column,
+            "endLine": span.end_line,
+            "endColumn": span.end_column,
+        }
+    result: dict[str, Any] = {"physicalLocation": physical}
+    if message:
+        result["message"] = {"text": message}
+    return result
+
+
+def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+    from preflight.baseline import fingerprint
+
+    text = finding.message + (f"\nhelp: {finding.help}" if finding.help else "")
+    result: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "ruleIndex": index[finding.rule],
+        "level": _LEVEL[finding.severity],
+        "message": {"text": text},
+        "locations": [_location(finding.location)],
+        "partialFingerprints": {"preflight/v1": fingerprint(finding)},
+        "properties": {"part": finding.location.part.value if finding.location.part else None},
+    }
+    if finding.related:
+        result["relatedLocations"] = [
+            {"id": i, **_location(r.location, r.message)} for i, r in enumerate(finding.related)
+        ]
+    return result
+
+
+def render(report: Report) -> str:
+    rules = list(load_catalogue())
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    document = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "preflight",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": [_rule(rule) for rule in rules],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": [_result(f, index) for f in report.findings],
+            }
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,70 @@
+"""Readable output: file:line:col, rule, severity, message, the line with a caret, help."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from preflight.model import Finding, Severity, display_path
+
+if TYPE_CHECKING:
+    from preflight.engine import Report
+
+_COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def _finding(finding: Finding, color: bool) -> list[str]:
+    location = finding.location
+    span = location.span
+    where = display_path(location.path)
+    if span is not None:
+        where += f":{span.line}:{span.column}"
+    severity = _paint(finding.severity.label, "1;" + _COLORS[finding.severity], color)
+    rule = _paint(f"{finding.rule}", "1", color)
+    part = f" [{location.part.value}]" if location.part and span is None else ""
+    lines = [f"{_paint(where, '1', color)}: {severity} {rule} {finding.message} ({finding.name}){part}"]
+    if span is not None and finding.source_line is not None:
+        number = str(span.line)
+        gutter = " " * len(number)
+        source = finding.source_line.replace("\t", " ")
+        width = span.end_column - span.column if span.end_line == span.line else len(source) - span.column + 1
+        caret = " " * (span.column - 1) + "^" * max(1, min(width, max(len(source) - span.column + 1, 1)))
+        lines.append(f" {number} | {source}")
+        lines.append(f" {gutter} | {_paint(caret, _COLORS[finding.severity], color)}")
+    if finding.help:
+        lines.append(f"  {_paint('help', '1;32', color)}: {finding.help}")
+    for related in finding.related:
+        rspan = related.location.span
+        rwhere = display_path(related.location.path) + (f":{rspan.line}:{rspan.column}" if rspan else "")
+        lines.append(f"  note: {related.message} ({rwhere})")
+    return lines
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
+    out: list[str] = []
+    for finding in report.findings:
+        if quiet and finding.severity < Severity.ERROR:
+            continue
+        out.extend(_finding(finding, color))
+        out.append("")
+    summary = report.summary
+    total = summary["errors"] + summary["warnings"] + summary["infos"]
+    files = _plural(summary["files"], "file")
+    if total == 0:
+        line = f"No problems found in {files}."
+    else:
+        line = (
+            f"Found {_plural(total, 'problem')} ({_plural(summary['errors'], 'error')}, "
+            f"{_plural(summary['warnings'], 'warning')}, {_plural(summary['infos'], 'info')}) in {files}."
+        )
+    if report.baselined:
+        line += f" {report.baselined} known in the baseline, not shown."
+    out.append(line)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures"
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def preflight_command() -> list[str]:
+    """The installed `preflight` beside this interpreter, else `python -m preflight`."""
+    script = Path(sys.executable).parent / "preflight"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("preflight")
+    return [found] if found else [sys.executable, "-m", "preflight"]
+
+
+@pytest.fixture
+def run_cli():
+    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, **kw):
+        environment = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+        environment.update(env or {})
+        return subprocess.run(
+            [*preflight_command(), *args],
+            cwd=cwd,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            **kw,
+        )
+
+    return run
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"the shared corpus is not beside this checkout ({CORPUS})")
+    return CORPUS

@@ -1,0 +1,99 @@
+"""The one fixture-driven runner: every case under fixtures/<RULE-ID>/.
+
+A case is a folder. Its name starts with "bad" or "good". It holds input files,
+optionally a preflight.yaml, and optionally case.yaml with `select:` (default:
+the folder's rule) and, for bad cases, `findings:` — the expected findings in
+order, each with at least rule, path, line and column (line null for whole-file
+findings). Good cases must produce no finding at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from preflight.catalogue import load_catalogue
+from preflight.config import Config, load_config
+from preflight.engine import Engine
+from preflight.explain import sections
+
+from .conftest import FIXTURES
+
+RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name != "campaigns")
+CASES = [case for rule_dir in RULE_DIRS for case in sorted(rule_dir.iterdir()) if case.is_dir()]
+KEYS = ("rule", "path", "line", "column", "end_line", "end_column", "severity", "message", "part")
+
+
+def _spec(case: Path) -> dict[str, Any]:
+    path = case / "case.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {} if path.is_file() else {}
+
+
+def _actual(finding: Any) -> dict[str, Any]:
+    span = finding.location.span
+    return {
+        "rule": finding.rule,
+        "path": finding.location.path.as_posix(),
+        "line": span.line if span else None,
+        "column": span.column if span else None,
+        "end_line": span.end_line if span else None,
+        "end_column": span.end_column if span else None,
+        "severity": finding.severity.label,
+        "message": finding.message,
+        "part": finding.location.part.value if finding.location.part else None,
+    }
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
+def test_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rule = case.parent.name
+    spec = _spec(case)
+    monkeypatch.chdir(case)
+    config = load_config(case / "preflight.yaml") if (case / "preflight.yaml").is_file() else Config(root=case)
+    config = config.with_cli(select=spec.get("select", [rule]))
+    inputs = [Path(p) for p in spec.get("inputs", ["."])]
+    report = Engine(config).run(inputs)
+    actual = [_actual(f) for f in report.findings]
+    if case.name.startswith("good"):
+        assert actual == [], f"good case {case.name} must stay silent"
+        return
+    assert case.name.startswith("bad"), f"case folders start with bad or good: {case.name}"
+    expected = spec.get("findings")
+    assert expected, f"bad case {case.name} needs findings in case.yaml"
+    trimmed = [{k: a[k] for k in KEYS if k in e} for a, e in zip(actual, expected)]
+    assert len(actual) == len(expected), f"expected {len(expected)} findings, got {actual}"
+    assert trimmed == expected
+    assert any(f["rule"] == rule for f in actual), f"no {rule} finding in its own bad case"
+
+
+def test_every_rule_has_bad_and_good_cases() -> None:
+    missing = []
+    for rule in load_catalogue():
+        folder = FIXTURES / rule.id
+        names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+        if not any(n.startswith("bad") for n in names) or not any(n.startswith("good") for n in names):
+            missing.append(rule.id)
+    assert missing == [], f"rules without a bad and a good case: {missing}"
+
+
+def test_no_orphan_fixture_folders() -> None:
+    rules = set(load_catalogue().rules)
+    orphans = [p.name for p in RULE_DIRS if p.name not in rules]
+    assert orphans == [], f"fixture folders that belong to no rule: {orphans}"
+
+
+def test_every_rule_explains_every_section() -> None:
+    for rule in load_catalogue():
+        for title, text in sections(rule):
+            assert text.strip(), f"{rule.id}: explain section {title!r} is empty"
+        assert rule.summary and rule.why and rule.example and rule.instead, rule.id
+
+
+def test_every_catalogue_rule_has_an_implementation() -> None:
+    from preflight.checks import ENGINE_RULES, TEMPLATE_CHECKS
+
+    implemented = set(TEMPLATE_CHECKS) | ENGINE_RULES
+    assert set(load_catalogue().rules) == implemented
