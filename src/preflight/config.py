@@ -385,7 +385,7 @@ def _rule_settings(
 
 def _spec(reader: _Reader, value: Any, at: Sequence[str | int]) -> Any:
     patterns = reader.strings(value, at)
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 def _build(
@@ -452,7 +452,7 @@ def _build(
             for pattern, ids in reader.mapping(value, [key]).items():
                 entries.append(
                     (
-                        pathspec.PathSpec.from_lines("gitwildmatch", [str(pattern)]),
+                        pathspec.GitIgnoreSpec.from_lines([str(pattern)]),
                         selectors(key, ids, [key, str(pattern)]),
                     )
                 )

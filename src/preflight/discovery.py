@@ -58,17 +58,21 @@ def _template_for(path: Path) -> Path | None:
 
 def discover(paths: Iterable[Path], config: Config) -> Iterator[InputFile]:
     """Inputs in a stable order; each file once. Raises FileNotFoundError for a missing path."""
+    paths = list(paths)
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(str(path))
+    named = {p.resolve() for p in paths if not p.is_dir()}
     seen: set[Path] = set()
 
     def once(item: InputFile) -> Iterator[InputFile]:
         key = item.path.resolve()
         if key not in seen:
             seen.add(key)
-            yield item
+            # a file named on the command line is explicit even when a walk finds it first
+            yield InputFile(item.path, item.kind, True) if key in named else item
 
     for path in paths:
-        if not path.exists():
-            raise FileNotFoundError(str(path))
         if path.is_dir():
             for found in _walk(path, config):
                 yield from once(found)

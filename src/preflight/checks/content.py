@@ -250,7 +250,7 @@ def _link_words() -> list[str]:
 # -- CONTENT006 -------------------------------------------------------------
 
 _PLACEHOLDERS = [
-    re.compile(r"\blorem ipsum\b|\bdolor sit amet\b", re.IGNORECASE),
+    re.compile(r"\blorem ipsum(?: dolor sit amet)?\b|\bdolor sit amet\b", re.IGNORECASE),
     re.compile(r"\b(?:TODO|FIXME|TBD|TBC|XXX+)\b"),
     re.compile(r"\[\s*(?:insert|add|enter|replace|placeholder)\b[^\]\n]{0,80}\]", re.IGNORECASE),
     re.compile(

@@ -37,9 +37,12 @@ def detect_shape(data: Any) -> str | None:
     return None
 
 
-def _key_line(text: str, key: str) -> int | None:
+def _key_position(text: str, key: str) -> tuple[int, int] | None:
     match = re.search(r'"' + re.escape(key) + r'"\s*:', text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+    if match is None:
+        return None
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    return text.count("\n", 0, match.start()) + 1, match.start() - line_start + 1
 
 
 def load_export(path: Path, text: str, data: Mapping[str, Any], shape: str) -> Loaded:
@@ -47,8 +50,8 @@ def load_export(path: Path, text: str, data: Mapping[str, Any], shape: str) -> L
     loaded = Loaded(template)
 
     def where(key: str, part: Part) -> Location:
-        line = _key_line(text, key)
-        return Location(path, Span.point(line, 1, len(key) + 2) if line else None, part)
+        position = _key_position(text, key)
+        return Location(path, Span.point(*position, len(key) + 2) if position else None, part)
 
     def string(record: Mapping[str, Any], key: str) -> str | None:
         value = record.get(key)
@@ -86,12 +89,12 @@ def load_export(path: Path, text: str, data: Mapping[str, Any], shape: str) -> L
     template.subject = Sourced(subject or "", "format", where(subject_key, Part.SUBJECT))
     html = string(record, html_key)
     if html:
-        line = _key_line(text, html_key) or 1
-        template.html = HtmlDocument(SourceText(html, first_line=line, exact=False))
+        line, column = _key_position(text, html_key) or (1, 1)
+        template.html = HtmlDocument(SourceText(html, line, exact=False, first_column=column))
     plain = string(record, text_key)
     if plain:
-        line = _key_line(text, text_key) or 1
-        template.text = SourceText(plain, first_line=line, exact=False)
+        line, column = _key_position(text, text_key) or (1, 1)
+        template.text = SourceText(plain, line, exact=False, first_column=column)
         template.text_path = path
     return loaded
 

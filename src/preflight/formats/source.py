@@ -28,11 +28,13 @@ _START_TAG_END = re.compile(r"""(?:"[^"]*"|'[^']*'|[^'">])*>""")
 class SourceText:
     """A text with a line index; ``first_line`` places it inside a larger file."""
 
-    __slots__ = ("_starts", "exact", "first_line", "text")
+    __slots__ = ("_starts", "exact", "first_column", "first_line", "text")
 
-    def __init__(self, text: str, first_line: int = 1, exact: bool = True) -> None:
+    def __init__(self, text: str, first_line: int = 1, exact: bool = True, first_column: int = 1) -> None:
         self.text = text
         self.first_line = first_line
+        self.first_column = first_column
+        """Where an inexact text is reported: the start of the field that holds it."""
         self.exact = exact
         """False when the text was decoded (base64, quoted-printable): positions are approximate."""
         self._starts: list[int] | None = None
@@ -52,7 +54,7 @@ class SourceText:
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset, in file coordinates."""
         if not self.exact:
-            return self.first_line, 1
+            return self.first_line, self.first_column
         index = bisect.bisect_right(self.starts, offset) - 1
         return index + self.first_line, offset - self.starts[index] + 1
 
@@ -60,7 +62,7 @@ class SourceText:
         line, column = self.position(start)
         end_line, end_column = self.position(max(end, start + 1))
         if not self.exact:
-            return Span(line, 1, line, 1)
+            return Span(line, column, line, column + 1)
         return Span(line, column, end_line, end_column)
 
     def line_start(self, line: int) -> int:
@@ -263,6 +265,8 @@ class HtmlDocument:
         return self.source.span(offset, offset + len(needle))
 
     def _fallback_span(self, element: etree._Element) -> Span | None:
+        if not self.source.exact:
+            return self.source.span(0, 1)
         line = element.sourceline
         if not line:
             return None

@@ -9,6 +9,7 @@ from preflight.model import Finding, Severity, display_path
 if TYPE_CHECKING:
     from preflight.engine import Report
 
+_MAX_SOURCE = 160
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
 
@@ -29,9 +30,13 @@ def _finding(finding: Finding, color: bool) -> list[str]:
     if span is not None and finding.source_line is not None:
         number = str(span.line)
         gutter = " " * len(number)
-        source = finding.source_line.replace("\t", " ")
-        width = span.end_column - span.column if span.end_line == span.line else len(source) - span.column + 1
-        caret = " " * (span.column - 1) + "^" * max(1, min(width, max(len(source) - span.column + 1, 1)))
+        source, column = _window(finding.source_line.replace("\t", " "), span.column)
+        if span.end_line == span.line:
+            width = span.end_column - span.column
+        else:
+            width = len(source) - column + 1
+        width = max(1, min(width, len(source) - column + 1))
+        caret = " " * (column - 1) + "^" * width
         lines.append(f" {number} | {source}")
         lines.append(f" {gutter} | {_paint(caret, _COLORS[finding.severity], color)}")
     if finding.help:
@@ -41,6 +46,17 @@ def _finding(finding: Finding, color: bool) -> list[str]:
         rwhere = display_path(related.location.path) + (f":{rspan.line}:{rspan.column}" if rspan else "")
         lines.append(f"  note: {related.message} ({rwhere})")
     return lines
+
+
+def _window(source: str, column: int) -> tuple[str, int]:
+    """A long line (minified HTML, a JSON export's one-line body) cut around the column."""
+    if len(source) <= _MAX_SOURCE:
+        return source, column
+    start = max(0, column - 1 - _MAX_SOURCE // 3)
+    piece = source[start : start + _MAX_SOURCE]
+    prefix = "…" if start else ""
+    suffix = "…" if start + _MAX_SOURCE < len(source) else ""
+    return prefix + piece + suffix, column - start + len(prefix)
 
 
 def _plural(count: int, word: str) -> str:

@@ -1,0 +1,213 @@
+"""The library API and the engine's filtering: config, overrides, suppressions, positions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import preflight
+from preflight.config import ConfigError, config_from_mapping, load_config
+from preflight.formats.decode import UnreadableInput, decode
+from preflight.formats.source import HtmlDocument, SourceText
+from preflight.yamlio import MAX_ALIASES, YamlError, load_yaml
+
+from .conftest import FIXTURES
+
+CLEAN = FIXTURES / "CONTENT001" / "good-mailchimp-tag"
+
+
+@pytest.fixture
+def email(tmp_path: Path) -> Path:
+    for name in ("email.html", "email.txt", "email.meta.yaml"):
+        shutil.copy(CLEAN / name, tmp_path / name)
+    return tmp_path
+
+
+def _rules(report: preflight.Report) -> list[str]:
+    return [f.rule for f in report.findings]
+
+
+def test_library_api_without_click(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(email)
+    report = preflight.check(".")
+    assert report.findings == []
+    assert report.summary == {"files": 1, "errors": 0, "warnings": 0, "infos": 0}
+    document = json.loads(report.to_json())
+    assert document["version"] == 1 and document["tool"]["name"] == "preflight"
+    assert document["files"][0] == {
+        "path": "email.html",
+        "kind": "template",
+        "platform": "mailchimp",
+        "platform_source": "declared",
+        "confidence": 1.0,
+    }
+
+
+def test_json_finding_has_every_contract_field(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(email)
+    page = email / "email.html"
+    page.write_text(page.read_text().replace(' alt="Twelve packets of tomato seeds"', ""))
+    document = preflight.check(".").to_dict()
+    (finding,) = document["findings"]
+    assert list(finding) == [
+        "rule", "name", "severity", "message", "help", "path", "line", "column",
+        "end_line", "end_column", "part", "pointer", "data", "related", "fix",
+    ]  # fmt: skip
+    assert finding["rule"] == "CONTENT004" and finding["name"] == "image-missing-alt"
+    assert (finding["line"], finding["column"]) == (9, 1)
+    assert finding["part"] == "html" and finding["data"]["src"].endswith("seeds.png")
+    assert document["summary"] == {"files": 1, "errors": 0, "warnings": 1, "infos": 0}
+
+
+def test_select_ignore_severity_and_options(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(email)
+    (email / "email.meta.yaml").write_text('subject: "A subject of some thirty chars!"\n')
+    assert "CONTENT003" in _rules(preflight.check(".", config={"rules": {"CONTENT003": {"max_subject_length": 10}}}))
+    report = preflight.check(".", config={"rules": {"CONTENT003": {"max_subject_length": 10, "severity": "info"}}})
+    assert [f.severity.label for f in report.findings if f.rule == "CONTENT003"] == ["info"]
+    report = preflight.check(
+        ".", config={"ignore": ["subject-problem"], "rules": {"CONTENT003": {"max_subject_length": 10}}}
+    )
+    assert "CONTENT003" not in _rules(report)
+
+
+def test_overrides_and_per_file_ignores(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(email)
+    page = email / "email.html"
+    page.write_text(page.read_text().replace(' alt="Twelve packets of tomato seeds"', ""))
+    assert _rules(preflight.check(".")) == ["CONTENT004"]
+    assert _rules(preflight.check(".", config={"per_file_ignores": {"*.html": ["CONTENT004"]}})) == []
+    config = {"overrides": [{"files": ["email.*"], "ignore": ["image-missing-alt"]}]}
+    assert _rules(preflight.check(".", config=config)) == []
+    config = {"overrides": [{"files": ["other/**"], "ignore": ["CONTENT004"]}]}
+    assert _rules(preflight.check(".", config=config)) == ["CONTENT004"]
+    assert _rules(preflight.check(".", config={"exclude": ["email.html"]})) == []
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"selct": ["CONTENT"]}, 'unknown key "selct" (did you mean "select"?)'),
+        ({"select": ["CONTNT"]}, 'did you mean "CONTENT"?'),
+        ({"rules": {"CONTENT003": {"max_subject_lenght": 3}}}, 'did you mean "max_subject_length"?'),
+        ({"rules": {"CONTENT003": {"max_subject_length": "long"}}}, "expected int"),
+        ({"rules": {"CONTENT003": {"severity": "fatal"}}}, "severity must be"),
+        ({"platform": "hubspott"}, 'did you mean "hubspot"?'),
+        ({"extends": "recommendd"}, 'did you mean "recommended"?'),
+        ({"links": {"timeout": "soon"}}, "is not a duration"),
+        ({"overrides": [{"ignore": ["CONTENT004"]}]}, 'an override needs "files"'),
+    ],
+)
+def test_strict_config(config: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        config_from_mapping(config)
+    assert message in str(error.value)
+
+
+def test_config_file_errors_name_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "preflight.yaml"
+    path.write_text("select: [CONTENT]\nrules:\n  CONTENT003:\n    max_subjct_length: 3\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert f"{path}:4:5" in str(error.value)
+
+
+def test_pyproject_and_extends(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text("ignore: [CONTENT009]\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.preflight]\nextends = "base.yaml"\nplatform = "customer.io"\n')
+    from preflight.config import find_config
+
+    found = find_config(tmp_path)
+    assert found == tmp_path / "pyproject.toml"
+    config = load_config(found)
+    assert config.platform == "customerio"
+    assert config.ignore == ("CONTENT009",)
+    assert load_config(FIXTURES / "campaigns" / "spring-launch" / "preflight.yaml").select is not None
+
+
+def test_extends_cycle_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(ConfigError, match="extends itself"):
+        load_config(tmp_path / "a.yaml")
+
+
+def test_platform_precedence(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(email)
+    meta = email / "email.meta.yaml"
+    assert preflight.check(".", config={"platform": "hubspot"}).files[0].platform == "mailchimp"
+    meta.write_text(meta.read_text().replace("platform: mailchimp\n", ""))
+    assert preflight.check(".", config={"platform": "hubspot"}).files[0].platform == "hubspot"
+    config = config_from_mapping({"platform": "hubspot"}).with_cli(platform="braze")
+    assert preflight.check(".", config=config).files[0].platform == "braze"
+
+
+def test_suppression_scopes(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(email)
+    page = email / "email.html"
+    original = page.read_text()
+    bad = '<p>lorem ipsum</p>\n<img src="https://brightleaf.example/x.png">\n'
+    page.write_text(original.replace("<h1>", "<!-- preflight: ignore[CONTENT006] -->\n" + bad + "<h1>"))
+    assert _rules(preflight.check(".")) == ["CONTENT004"]  # covers the next element only
+    page.write_text(original.replace("<h1>", "<!-- preflight: ignore-file[CONTENT] -->\n" + bad + "<h1>"))
+    assert _rules(preflight.check(".")) == []
+    page.write_text(
+        original.replace("<h1>", "<!-- preflight: ignore-begin -->\n" + bad + "<!-- preflight: ignore-end -->\n" + bad + "<h1>")
+    )
+    assert _rules(preflight.check(".")) == ["CONTENT006", "CONTENT004"]
+
+
+def test_yaml_sidecar_suppression(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(email)
+    meta = email / "email.meta.yaml"
+    meta.write_text('subject: "Copy of Spring"  # preflight: ignore[CONTENT003]\n')
+    assert _rules(preflight.check(".")) == []
+    meta.write_text('# preflight: ignore[CONTENT003]\nsubject: "Copy of Spring"\n')
+    assert _rules(preflight.check(".")) == []
+    meta.write_text('subject: "Spring"  # preflight: ignore[CONTENT003]\n')
+    assert _rules(preflight.check(".")) == ["PF002"]
+
+
+def test_named_meta_or_text_checks_its_template(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(email)
+    assert [str(f.path) for f in preflight.check(["email.meta.yaml", "email.txt"]).files] == ["email.html"]
+
+
+def test_decoding_policy() -> None:
+    assert decode("caf\u00e9".encode())[1] == "utf-8"
+    assert decode(b"\xef\xbb\xbfhi")[0] == "hi"
+    assert decode("hi".encode("utf-16"))[0] == "hi"
+    assert decode(b'<meta charset="windows-1252"><p>\x93quoted\x94</p>')[1] == "cp1252"
+    assert decode(b"<p>\xe9t\xe9</p>")[1] == "latin-1"
+    assert decode(b"a\r\nb\rc")[0] == "a\nb\nc"
+    with pytest.raises(UnreadableInput):
+        decode(b"   \n")
+    with pytest.raises(UnreadableInput):
+        decode(b"\x00\x01binary")
+
+
+def test_yaml_alias_bomb_is_refused() -> None:
+    lines = ["a: &a [x, x]"] + [f"b{i}: &b{i} [*a, *a]" for i in range(MAX_ALIASES)]
+    with pytest.raises(YamlError, match="aliases"):
+        load_yaml("\n".join(lines))
+
+
+def test_html_positions_for_multiline_tags_comments_and_scripts() -> None:
+    source = (
+        "<html><body>\n"
+        "<script>var s = '<img src=x>';</script>\n"
+        "<!-- <img src=comment> -->\n"
+        "<p>one</p><img\n"
+        '   src="a.png"\n'
+        '   class="hero"><a href="https://x.example/">x</a>\n'
+        "</body></html>\n"
+    )
+    document = HtmlDocument(SourceText(source))
+    (image,) = document.elements("img")
+    span = document.element_span(image)
+    assert span is not None and (span.line, span.column, span.end_line) == (4, 11, 6)
+    href = document.attribute_span(document.elements("a")[0], "href")
+    assert href is not None and (href.line, href.column, href.end_column) == (6, 26, 44)
