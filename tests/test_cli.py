@@ -46,7 +46,12 @@ def test_readme_output_excerpt_is_current(run_cli) -> None:
 
 @pytest.mark.parametrize(
     ("name", "fmt"),
-    [("launch.html", "text"), ("reminder.eml", "json"), ("bulbs.json", "sarif"), ("order-shipped.json", "github")],
+    [
+        ("launch.html", "text"),
+        ("reminder.eml", "json"),
+        ("bulbs.json", "sarif"),
+        ("order-shipped.json", "github"),
+    ],
 )
 def test_every_format_reads_every_input_kind(run_cli, name: str, fmt: str) -> None:
     result = run_cli("check", str(SAMPLE / "emails" / name), "--format", fmt, cwd=REPO)
@@ -69,7 +74,9 @@ def test_every_format_reads_every_input_kind(run_cli, name: str, fmt: str) -> No
 
 def test_json_output_file_is_written(run_cli, tmp_path: Path) -> None:
     target = tmp_path / "out" / "report.json"
-    result = run_cli("check", str(SAMPLE / "emails"), "--format", "json", "--output", str(target), cwd=REPO)
+    result = run_cli(
+        "check", str(SAMPLE / "emails"), "--format", "json", "--output", str(target), cwd=REPO
+    )
     assert result.returncode == 1
     assert result.stdout == ""
     document = json.loads(target.read_text(encoding="utf-8"))
@@ -79,12 +86,19 @@ def test_json_output_file_is_written(run_cli, tmp_path: Path) -> None:
 def test_fail_on(run_cli) -> None:
     path = str(SAMPLE / "emails" / "reminder.eml")
     assert run_cli("check", path, "--select", "CONTENT007", cwd=REPO).returncode == 0  # a warning
-    assert run_cli("check", path, "--select", "CONTENT007", "--fail-on", "warning", cwd=REPO).returncode == 1
+    assert (
+        run_cli(
+            "check", path, "--select", "CONTENT007", "--fail-on", "warning", cwd=REPO
+        ).returncode
+        == 1
+    )
     assert run_cli("check", path, "--fail-on", "never", cwd=REPO).returncode == 0
 
 
 def test_github_is_the_default_under_github_actions(run_cli) -> None:
-    result = run_cli("check", str(SAMPLE / "emails" / "reminder.eml"), cwd=REPO, env={"GITHUB_ACTIONS": "true"})
+    result = run_cli(
+        "check", str(SAMPLE / "emails" / "reminder.eml"), cwd=REPO, env={"GITHUB_ACTIONS": "true"}
+    )
     assert result.stdout.startswith("::")
 
 
@@ -99,7 +113,9 @@ def test_github_is_the_default_under_github_actions(run_cli) -> None:
         ("check", ".", "--baseline", "missing-baseline.json"),
     ],
 )
-def test_usage_errors_exit_2_without_traceback(run_cli, args: tuple[str, ...], tmp_path: Path) -> None:
+def test_usage_errors_exit_2_without_traceback(
+    run_cli, args: tuple[str, ...], tmp_path: Path
+) -> None:
     _copy_clean(tmp_path)
     result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
@@ -169,7 +185,11 @@ def test_baseline_round_trip_survives_line_moves(run_cli, tmp_path: Path) -> Non
     assert written.returncode == 0 and (tmp_path / "baseline.json").is_file()
     assert run_cli("check", ".", "--baseline", "baseline.json", cwd=tmp_path).returncode == 0
     # move the known mistake down two lines: still known
-    page.write_text(page.read_text().replace("<p>lorem ipsum</p>\n", "").replace("</h1>", "</h1>\n\n<p>lorem ipsum</p>"))
+    page.write_text(
+        page.read_text()
+        .replace("<p>lorem ipsum</p>\n", "")
+        .replace("</h1>", "</h1>\n\n<p>lorem ipsum</p>")
+    )
     assert run_cli("check", ".", "--baseline", "baseline.json", cwd=tmp_path).returncode == 0
     # a new mistake still fails
     page.write_text(page.read_text().replace("</h1>", "</h1>\n<p>TODO: price</p>"))

@@ -46,7 +46,9 @@ def test_library_api_without_click(email: Path, monkeypatch: pytest.MonkeyPatch)
     }
 
 
-def test_json_finding_has_every_contract_field(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_json_finding_has_every_contract_field(
+    email: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(email)
     page = email / "email.html"
     page.write_text(page.read_text().replace(' alt="Twelve packets of tomato seeds"', ""))
@@ -65,11 +67,16 @@ def test_json_finding_has_every_contract_field(email: Path, monkeypatch: pytest.
 def test_select_ignore_severity_and_options(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(email)
     (email / "email.meta.yaml").write_text('subject: "A subject of some thirty chars!"\n')
-    assert "CONTENT003" in _rules(preflight.check(".", config={"rules": {"CONTENT003": {"max_subject_length": 10}}}))
-    report = preflight.check(".", config={"rules": {"CONTENT003": {"max_subject_length": 10, "severity": "info"}}})
+    assert "CONTENT003" in _rules(
+        preflight.check(".", config={"rules": {"CONTENT003": {"max_subject_length": 10}}})
+    )
+    report = preflight.check(
+        ".", config={"rules": {"CONTENT003": {"max_subject_length": 10, "severity": "info"}}}
+    )
     assert [f.severity.label for f in report.findings if f.rule == "CONTENT003"] == ["info"]
     report = preflight.check(
-        ".", config={"ignore": ["subject-problem"], "rules": {"CONTENT003": {"max_subject_length": 10}}}
+        ".",
+        config={"ignore": ["subject-problem"], "rules": {"CONTENT003": {"max_subject_length": 10}}},
     )
     assert "CONTENT003" not in _rules(report)
 
@@ -79,7 +86,9 @@ def test_overrides_and_per_file_ignores(email: Path, monkeypatch: pytest.MonkeyP
     page = email / "email.html"
     page.write_text(page.read_text().replace(' alt="Twelve packets of tomato seeds"', ""))
     assert _rules(preflight.check(".")) == ["CONTENT004"]
-    assert _rules(preflight.check(".", config={"per_file_ignores": {"*.html": ["CONTENT004"]}})) == []
+    assert (
+        _rules(preflight.check(".", config={"per_file_ignores": {"*.html": ["CONTENT004"]}})) == []
+    )
     config = {"overrides": [{"files": ["email.*"], "ignore": ["image-missing-alt"]}]}
     assert _rules(preflight.check(".", config=config)) == []
     config = {"overrides": [{"files": ["other/**"], "ignore": ["CONTENT004"]}]}
@@ -92,7 +101,10 @@ def test_overrides_and_per_file_ignores(email: Path, monkeypatch: pytest.MonkeyP
     [
         ({"selct": ["CONTENT"]}, 'unknown key "selct" (did you mean "select"?)'),
         ({"select": ["CONTNT"]}, 'did you mean "CONTENT"?'),
-        ({"rules": {"CONTENT003": {"max_subject_lenght": 3}}}, 'did you mean "max_subject_length"?'),
+        (
+            {"rules": {"CONTENT003": {"max_subject_lenght": 3}}},
+            'did you mean "max_subject_length"?',
+        ),
         ({"rules": {"CONTENT003": {"max_subject_length": "long"}}}, "expected int"),
         ({"rules": {"CONTENT003": {"severity": "fatal"}}}, "severity must be"),
         ({"platform": "hubspott"}, 'did you mean "hubspot"?'),
@@ -117,7 +129,9 @@ def test_config_file_errors_name_file_and_line(tmp_path: Path) -> None:
 
 def test_pyproject_and_extends(tmp_path: Path) -> None:
     (tmp_path / "base.yaml").write_text("ignore: [CONTENT009]\n")
-    (tmp_path / "pyproject.toml").write_text('[tool.preflight]\nextends = "base.yaml"\nplatform = "customer.io"\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.preflight]\nextends = "base.yaml"\nplatform = "customer.io"\n'
+    )
     from preflight.config import find_config
 
     found = find_config(tmp_path)
@@ -125,7 +139,9 @@ def test_pyproject_and_extends(tmp_path: Path) -> None:
     config = load_config(found)
     assert config.platform == "customerio"
     assert config.ignore == ("CONTENT009",)
-    assert load_config(FIXTURES / "campaigns" / "spring-launch" / "preflight.yaml").select is not None
+    assert (
+        load_config(FIXTURES / "campaigns" / "spring-launch" / "preflight.yaml").select is not None
+    )
 
 
 def test_extends_cycle_is_an_error(tmp_path: Path) -> None:
@@ -150,12 +166,23 @@ def test_suppression_scopes(email: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     page = email / "email.html"
     original = page.read_text()
     bad = '<p>lorem ipsum</p>\n<img src="https://brightleaf.example/x.png">\n'
-    page.write_text(original.replace("<h1>", "<!-- preflight: ignore[CONTENT006] -->\n" + bad + "<h1>"))
+    page.write_text(
+        original.replace("<h1>", "<!-- preflight: ignore[CONTENT006] -->\n" + bad + "<h1>")
+    )
     assert _rules(preflight.check(".")) == ["CONTENT004"]  # covers the next element only
-    page.write_text(original.replace("<h1>", "<!-- preflight: ignore-file[CONTENT] -->\n" + bad + "<h1>"))
+    page.write_text(
+        original.replace("<h1>", "<!-- preflight: ignore-file[CONTENT] -->\n" + bad + "<h1>")
+    )
     assert _rules(preflight.check(".")) == []
     page.write_text(
-        original.replace("<h1>", "<!-- preflight: ignore-begin -->\n" + bad + "<!-- preflight: ignore-end -->\n" + bad + "<h1>")
+        original.replace(
+            "<h1>",
+            "<!-- preflight: ignore-begin -->\n"
+            + bad
+            + "<!-- preflight: ignore-end -->\n"
+            + bad
+            + "<h1>",
+        )
     )
     assert _rules(preflight.check(".")) == ["CONTENT006", "CONTENT004"]
 
@@ -171,9 +198,13 @@ def test_yaml_sidecar_suppression(email: Path, monkeypatch: pytest.MonkeyPatch) 
     assert _rules(preflight.check(".")) == ["PF002"]
 
 
-def test_named_meta_or_text_checks_its_template(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_named_meta_or_text_checks_its_template(
+    email: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(email)
-    assert [str(f.path) for f in preflight.check(["email.meta.yaml", "email.txt"]).files] == ["email.html"]
+    assert [str(f.path) for f in preflight.check(["email.meta.yaml", "email.txt"]).files] == [
+        "email.html"
+    ]
 
 
 def test_decoding_policy() -> None:

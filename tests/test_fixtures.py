@@ -52,7 +52,11 @@ def test_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rule = case.parent.name
     spec = _spec(case)
     monkeypatch.chdir(case)
-    config = load_config(case / "preflight.yaml") if (case / "preflight.yaml").is_file() else Config(root=case)
+    config = (
+        load_config(case / "preflight.yaml")
+        if (case / "preflight.yaml").is_file()
+        else Config(root=case)
+    )
     config = config.with_cli(select=spec.get("select", [rule]))
     inputs = [Path(p) for p in spec.get("inputs", ["."])]
     report = Engine(config).run(inputs)
@@ -63,7 +67,7 @@ def test_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert case.name.startswith("bad"), f"case folders start with bad or good: {case.name}"
     expected = spec.get("findings")
     assert expected, f"bad case {case.name} needs findings in case.yaml"
-    trimmed = [{k: a[k] for k in KEYS if k in e} for a, e in zip(actual, expected)]
+    trimmed = [{k: a[k] for k in KEYS if k in e} for a, e in zip(actual, expected, strict=False)]
     assert len(actual) == len(expected), f"expected {len(expected)} findings, got {actual}"
     assert trimmed == expected
     assert any(f["rule"] == rule for f in actual), f"no {rule} finding in its own bad case"
@@ -74,7 +78,9 @@ def test_every_rule_has_bad_and_good_cases() -> None:
     for rule in load_catalogue():
         folder = FIXTURES / rule.id
         names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
-        if not any(n.startswith("bad") for n in names) or not any(n.startswith("good") for n in names):
+        if not any(n.startswith("bad") for n in names) or not any(
+            n.startswith("good") for n in names
+        ):
             missing.append(rule.id)
     assert missing == [], f"rules without a bad and a good case: {missing}"
 

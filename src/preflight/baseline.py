@@ -43,7 +43,12 @@ def fingerprint(finding: Finding) -> str:
 
 def write_baseline(path: Path, findings: list[Finding]) -> None:
     entries = [
-        {"fingerprint": fingerprint(f), "rule": f.rule, "path": display_path(f.location.path), "message": f.message}
+        {
+            "fingerprint": fingerprint(f),
+            "rule": f.rule,
+            "path": display_path(f.location.path),
+            "message": f.message,
+        }
         for f in findings
     ]
     document = {"version": VERSION, "tool": "preflight", "findings": entries}
@@ -54,7 +59,9 @@ def load_baseline(path: Path) -> Counter[str]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise BaselineError(f"{path}: baseline file does not exist (create it with --write-baseline)") from None
+        raise BaselineError(
+            f"{path}: baseline file does not exist (create it with --write-baseline)"
+        ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BaselineError(f"{path}: cannot read baseline: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("findings"), list):

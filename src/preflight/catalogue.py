@@ -22,7 +22,7 @@ from preflight.suggest import did_you_mean
 ID_PATTERN = re.compile(r"^[A-Z]+[0-9]{3}$")
 FAMILIES = ("MERGE", "LINK", "LIST", "TIME", "FLOW", "CONTENT", "PF")
 EXPLAIN_SECTIONS = ("summary", "why", "example", "instead")
-OPTION_TYPES: dict[str, tuple[type, ...]] = {
+OPTION_TYPES: dict[str, tuple[type[Any], ...]] = {
     "int": (int,),
     "float": (int, float),
     "bool": (bool,),

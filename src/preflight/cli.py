@@ -17,7 +17,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 class _Group(click.Group):
     def main(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
         try:
-            return super().main(*args, **kwargs)  # type: ignore[arg-type]
+            return super().main(*args, **kwargs)  # type: ignore[call-overload]
         except KeyboardInterrupt:  # pragma: no cover - interactive only
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -29,7 +29,9 @@ def _fail(message: str) -> None:
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="preflight", message="%(prog)s %(version)s")
+@click.version_option(
+    __version__, "--version", prog_name="preflight", message="%(prog)s %(version)s"
+)
 def main() -> None:
     """Pre-flight checks for email campaigns: merge fields, links, targeting and timing."""
 
@@ -43,18 +45,30 @@ def main() -> None:
     default=None,
     help="Output format (default: text, or github under GitHub Actions).",
 )
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to FILE.")
+@click.option(
+    "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to FILE."
+)
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info", "never"]),
     default=None,
     help="Lowest severity that makes the exit code 1 (default: error).",
 )
-@click.option("--select", multiple=True, help="Rules to run: ids, names or prefixes (repeat or comma-separate).")
+@click.option(
+    "--select",
+    multiple=True,
+    help="Rules to run: ids, names or prefixes (repeat or comma-separate).",
+)
 @click.option("--ignore", multiple=True, help="Rules to skip: ids, names or prefixes.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Config file.")
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Config file."
+)
 @click.option("--platform", help="Merge dialect of every template (beats metadata and config).")
-@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), help="Hide findings recorded in FILE.")
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Hide findings recorded in FILE.",
+)
 @click.option(
     "--write-baseline",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -103,7 +117,9 @@ def check(
         return
     if write_baseline is not None:
         save_baseline(write_baseline, report.findings)
-        click.echo(f"preflight: wrote {len(report.findings)} findings to {write_baseline}", err=True)
+        click.echo(
+            f"preflight: wrote {len(report.findings)} findings to {write_baseline}", err=True
+        )
         sys.exit(EXIT_OK)
     if baseline is not None:
         try:

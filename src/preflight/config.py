@@ -232,7 +232,7 @@ def load_config(path: Path, _seen: tuple[Path, ...] = ()) -> Config:
     if path in _seen:
         raise ConfigError(f"{path}: extends itself through {' -> '.join(str(p) for p in _seen)}")
     data, document = _read(path)
-    return _build(data, document, path, _seen + (path,))
+    return _build(data, document, path, (*_seen, path))
 
 
 def _read(path: Path) -> tuple[dict[str, Any], YamlDocument | None]:
@@ -278,9 +278,15 @@ class _Reader:
             if position:
                 where = f":{position[0]}:{position[1]}"
         dotted = ".".join(str(k) for k in keys)
-        return ConfigError(f"{self.path}{where}: {dotted}: {message}" if dotted else f"{self.path}{where}: {message}")
+        return ConfigError(
+            f"{self.path}{where}: {dotted}: {message}"
+            if dotted
+            else f"{self.path}{where}: {message}"
+        )
 
-    def keys(self, data: Mapping[str, Any], allowed: Sequence[str], at: Sequence[str | int]) -> None:
+    def keys(
+        self, data: Mapping[str, Any], allowed: Sequence[str], at: Sequence[str | int]
+    ) -> None:
         for key in data:
             if key not in allowed:
                 match = did_you_mean(str(key), allowed)
@@ -366,7 +372,9 @@ def _rule_settings(
             here = [*at, str(key), str(name)]
             if name == "severity":
                 if str(option_value).lower() not in ("error", "warning", "info"):
-                    raise reader.fail(here, f'severity must be error, warning or info, not "{option_value}"')
+                    raise reader.fail(
+                        here, f'severity must be error, warning or info, not "{option_value}"'
+                    )
                 severity = Severity.parse(str(option_value))
                 continue
             spec = rule.options.get(str(name))
@@ -433,7 +441,9 @@ def _build(
                     try:
                         platform = _platform(entry["platform"], "platform")
                     except ConfigError as error:
-                        raise reader.fail([*at, "platform"], str(error).split(": ", 1)[-1]) from None
+                        raise reader.fail(
+                            [*at, "platform"], str(error).split(": ", 1)[-1]
+                        ) from None
                 overrides.append(
                     Override(
                         patterns=tuple(reader.strings(entry["files"], [*at, "files"])),
@@ -443,7 +453,9 @@ def _build(
                         else None,
                         ignore=selectors("ignore", entry.get("ignore", []), [*at, "ignore"]),
                         platform=platform,
-                        rules=_rule_settings(reader, catalogue, entry.get("rules", {}), [*at, "rules"]),
+                        rules=_rule_settings(
+                            reader, catalogue, entry.get("rules", {}), [*at, "rules"]
+                        ),
                     )
                 )
             changes["overrides"] = base.overrides + tuple(overrides)
@@ -472,7 +484,10 @@ def _build(
         elif key == "defaults":
             defaults = reader.mapping(value, [key])
             reader.keys(defaults, DEFAULT_KEYS, [key])
-            if "category" in defaults and defaults["category"] not in ("marketing", "transactional"):
+            if "category" in defaults and defaults["category"] not in (
+                "marketing",
+                "transactional",
+            ):
                 raise reader.fail([key, "category"], "must be marketing or transactional")
             changes["defaults"] = {**base.defaults, **{k: str(v) for k, v in defaults.items()}}
         elif key == "max_file_size":
@@ -482,7 +497,7 @@ def _build(
                 raise reader.fail([key], str(error)) from None
         elif key == "fail_on":
             if value not in FAIL_ON:
-                raise reader.fail([key], f"must be one of {', '.join(FAIL_ON)}, not \"{value}\"")
+                raise reader.fail([key], f'must be one of {", ".join(FAIL_ON)}, not "{value}"')
             changes["fail_on"] = value
     return replace(base, **changes)
 

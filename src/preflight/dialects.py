@@ -32,7 +32,9 @@ def dialects() -> dict[str, Dialect]:
     for path in sorted((rules_dir() / "dialects").glob("*.yaml")):
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
         special = {
-            kind: tuple(re.compile(p, re.IGNORECASE) for p in (data.get("special") or {}).get(kind) or ())
+            kind: tuple(
+                re.compile(p, re.IGNORECASE) for p in (data.get("special") or {}).get(kind) or ()
+            )
             for kind in SPECIAL_KINDS
         }
         dialect = Dialect(

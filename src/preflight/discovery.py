@@ -9,9 +9,7 @@ from pathlib import Path
 
 from preflight.config import Config
 
-SKIP_DIRS = frozenset(
-    {"node_modules", "__pycache__", "venv", "site-packages", "dist", "build"}
-)
+SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages", "dist", "build"})
 CONFIG_FILES = frozenset({"preflight.yaml", ".preflight.yaml", "pyproject.toml"})
 
 
@@ -92,9 +90,7 @@ def discover(paths: Iterable[Path], config: Config) -> Iterator[InputFile]:
 
 def _walk(root: Path, config: Config) -> Iterator[InputFile]:
     for directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS
-        )
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
         base = Path(directory)
         for name in sorted(filenames):
             path = base / name

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from preflight import __version__
 from preflight.catalogue import Catalogue, RuleSpec, load_catalogue
 from preflight.checks import TEMPLATE_CHECKS
 from preflight.config import Config, FileSettings, discover_config, load_config
@@ -120,7 +119,9 @@ class Engine:
             violation = Violation(
                 "{detail}", Location(item.path), {**error.data, "detail": error.reason}
             )
-            return FileInfo(item.path, "unreadable"), self._stamp("PF001", [violation], settings, {})
+            return FileInfo(item.path, "unreadable"), self._stamp(
+                "PF001", [violation], settings, {}
+            )
         if loaded is None:
             return None, []
         findings = self._problems(loaded, settings)
@@ -161,7 +162,9 @@ class Engine:
             if template.html is not None and template.format == "html":
                 template.sources[template.path] = template.html.source
             if template.format == "eml":
-                template.sources[template.path] = SourceText(decode(read_bytes(item.path, limit))[0])
+                template.sources[template.path] = SourceText(
+                    decode(read_bytes(item.path, limit))[0]
+                )
             if template.text is not None and template.text_path is not None:
                 template.sources.setdefault(template.text_path, template.text)
         return loaded
@@ -177,7 +180,9 @@ class Engine:
             column = getattr(error, "colno", 1)
             span = Span.point(line, column) if line else None
             violation = Violation(
-                "invalid JSON: {error}", Location(item.path, span), {"error": getattr(error, "msg", str(error))}
+                "invalid JSON: {error}",
+                Location(item.path, span),
+                {"error": getattr(error, "msg", str(error))},
             )
             return Loaded(None, [("PF003", violation)])
         shape = detect_shape(data)
@@ -248,7 +253,9 @@ class Engine:
                 template.platform = Sourced(name, "sidecar", platform.location)
         return sidecar
 
-    def _apply_defaults(self, template: Template, settings: FileSettings, sidecar: Sidecar | None) -> None:
+    def _apply_defaults(
+        self, template: Template, settings: FileSettings, sidecar: Sidecar | None
+    ) -> None:
         """Precedence: --platform > sidecar > the export format > override > config."""
         config = self.config
         if config.forced_platform:
@@ -358,7 +365,9 @@ def _platform_source(platform: Sourced | None) -> str | None:
     )
 
 
-def resolve_config(config: Config | Mapping[str, Any] | str | Path | None, paths: Sequence[Path]) -> Config:
+def resolve_config(
+    config: Config | Mapping[str, Any] | str | Path | None, paths: Sequence[Path]
+) -> Config:
     if config is None:
         return discover_config(paths)
     if isinstance(config, Config):

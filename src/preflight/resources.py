@@ -14,4 +14,6 @@ def rules_dir() -> Path:
     checkout = Path(__file__).resolve().parents[2] / "rules"
     if checkout.is_dir():
         return checkout
-    raise RuntimeError(f"preflight's rules/ directory is missing (looked in {packaged} and {checkout})")
+    raise RuntimeError(
+        f"preflight's rules/ directory is missing (looked in {packaged} and {checkout})"
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 from lxml import etree
 
 from preflight.catalogue import Catalogue
-from preflight.formats.source import HtmlDocument
+from preflight.formats.source import HtmlDocument, is_element
 from preflight.model import Finding, Location, Part, Span
 
 _DIRECTIVE = re.compile(
@@ -69,7 +69,9 @@ class SuppressionSet:
         return kept
 
 
-def _resolve(catalogue: Catalogue, raw: str | None) -> tuple[tuple[str, ...], frozenset[str] | None, tuple[str, ...]]:
+def _resolve(
+    catalogue: Catalogue, raw: str | None
+) -> tuple[tuple[str, ...], frozenset[str] | None, tuple[str, ...]]:
     if raw is None or not raw.strip():
         return (), None, ()
     selectors = tuple(s.strip() for s in raw.split(",") if s.strip())
@@ -121,7 +123,7 @@ def _next_element(comment: etree._Element) -> etree._Element | None:
     node: etree._Element | None = comment
     while node is not None:
         sibling = node.getnext()
-        while sibling is not None and not isinstance(sibling.tag, str):
+        while sibling is not None and not is_element(sibling):
             sibling = sibling.getnext()
         if sibling is not None:
             return sibling
@@ -142,5 +144,7 @@ def yaml_suppressions(path: Path, text: str, catalogue: Catalogue) -> Suppressio
         location = Location(path, Span(number, column, number, len(line) + 1))
         alone = not line[: match.start()].strip()
         target = number + 1 if alone else number
-        result.items.append(Suppression(path, location, selectors, rules, target, target, unknown=unknown))
+        result.items.append(
+            Suppression(path, location, selectors, rules, target, target, unknown=unknown)
+        )
     return result

@@ -9,6 +9,7 @@ from typing import Any
 from lxml import etree
 
 from preflight.dialects import dialects, special_pattern
+from preflight.formats.source import is_element
 from preflight.model import Location, Part, Severity, Span, Template, Violation
 
 Options = Mapping[str, Any]
@@ -218,7 +219,9 @@ def missing_text_part(template: Template, options: Options) -> Iterator[Violatio
     seen: set[str] = set()
     for anchor in _anchors(template):
         href = (anchor.get("href") or "").strip()
-        if href in seen or not (href.lower().startswith(_CHECKED_SCHEMES) or _MERGE_HREF.match(href)):
+        if href in seen or not (
+            href.lower().startswith(_CHECKED_SCHEMES) or _MERGE_HREF.match(href)
+        ):
             continue
         seen.add(href)
         if _WHITESPACE.sub("", href).rstrip("/") in compact:
@@ -262,8 +265,26 @@ _PLACEHOLDERS = [
 ]
 _BRACKETED = re.compile(r"(?<![\w(%\]\[])\[\[?([^\[\]\n]{1,80})\]\]?")
 _PLACEHOLDER_WORDS = frozenset(
-    "name firstname lastname company address date link url email phone city here insert title"
-    " product price amount number".split()
+    [
+        "name",
+        "firstname",
+        "lastname",
+        "company",
+        "address",
+        "date",
+        "link",
+        "url",
+        "email",
+        "phone",
+        "city",
+        "here",
+        "insert",
+        "title",
+        "product",
+        "price",
+        "amount",
+        "number",
+    ]
 )
 
 
@@ -313,7 +334,9 @@ def leftover_placeholder(template: Template, options: Options) -> Iterator[Viola
             for _, _, value in _placeholders(text, extra):
                 yield Violation(
                     message,
-                    Location(template.path, html.text_span(element, value, tail=is_tail), Part.HTML),
+                    Location(
+                        template.path, html.text_span(element, value, tail=is_tail), Part.HTML
+                    ),
                     {"text": value, "part": "HTML part"},
                     help=help_text,
                 )
@@ -358,7 +381,8 @@ def list_unsubscribe_header(template: Template, options: Options) -> Iterator[Vi
             "List-Unsubscribe has no https URI, so one-click unsubscribe is impossible",
             location,
             {"value": value},
-            help="add an https URI that unsubscribes on POST, with List-Unsubscribe-Post (RFC 8058)",
+            help="add an https URI that unsubscribes on POST, with List-Unsubscribe-Post"
+            " (RFC 8058)",
         )
         return
     post = template.headers.get("list-unsubscribe-post")
@@ -385,7 +409,12 @@ def gmail_clipping(template: Template, options: Options) -> Iterator[Violation]:
             "the HTML part is {size_kb} KB ({size:,} bytes), over the {limit_kb} KB at which Gmail"
             " clips it",
             Location(template.path, None, Part.HTML),
-            {"size": size, "limit": limit, "size_kb": round(size / 1000), "limit_kb": round(limit / 1000)},
+            {
+                "size": size,
+                "limit": limit,
+                "size_kb": round(size / 1000),
+                "limit_kb": round(limit / 1000),
+            },
             help="inline less CSS, remove unused markup and comments, or split the content",
         )
 
@@ -406,9 +435,11 @@ def _html_preheader(template: Template) -> bool:
     body = template.html.root.find("body")
     scope = body if body is not None else template.html.root
     for index, element in enumerate(scope.iter()):
-        if not isinstance(element.tag, str):
+        if not is_element(element):
             continue
-        named = _PREHEADER_NAME.search((element.get("class") or "") + " " + (element.get("id") or ""))
+        named = _PREHEADER_NAME.search(
+            (element.get("class") or "") + " " + (element.get("id") or "")
+        )
         hidden = index < 40 and _HIDDEN_STYLE.search(element.get("style") or "")
         if (named or hidden) and template.html.text_content(element):
             return True

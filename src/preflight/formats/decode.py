@@ -64,7 +64,8 @@ def decode(raw: bytes, declared: str | None = None) -> tuple[str, str]:
                 return _normalise(raw.decode(encoding)), encoding
             except UnicodeDecodeError:
                 raise UnreadableInput(
-                    f"file starts with a {encoding} byte-order mark but does not decode as {encoding}",
+                    f"file starts with a {encoding} byte-order mark but does not decode"
+                    f" as {encoding}",
                     {"reason": "undecodable", "encoding": encoding},
                 ) from None
     if b"\x00" in raw[:8192]:

@@ -41,7 +41,9 @@ def load_eml(path: Path, max_bytes: int) -> Loaded:
         location = Location(path, Span.point(line, 1, len(name)), Part.HEADERS)
         return Sourced(" ".join(value.split()), "format", location)
 
-    template.subject = header("Subject") or Sourced("", "format", Location(path, None, Part.HEADERS))
+    template.subject = header("Subject") or Sourced(
+        "", "format", Location(path, None, Part.HEADERS)
+    )
     template.sender = header("From")
     template.reply_to = header("Reply-To")
     language = header("Content-Language")

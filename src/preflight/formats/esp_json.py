@@ -59,7 +59,10 @@ def load_export(path: Path, text: str, data: Mapping[str, Any], shape: str) -> L
             return None
         if not isinstance(value, str):
             loaded.problems.append(
-                ("PF003", Violation('"{key}" must be a string', where(key, Part.HEADERS), {"key": key}))
+                (
+                    "PF003",
+                    Violation('"{key}" must be a string', where(key, Part.HEADERS), {"key": key}),
+                )
             )
             return None
         return value

@@ -21,7 +21,12 @@ def load_html(path: Path, max_bytes: int) -> Loaded:
             template.text_path = sibling
         except UnreadableInput as error:
             loaded.problems.append(
-                ("PF001", Violation("{detail}", Location(sibling), {**error.data, "detail": error.reason}))
+                (
+                    "PF001",
+                    Violation(
+                        "{detail}", Location(sibling), {**error.data, "detail": error.reason}
+                    ),
+                )
             )
         loaded.extra_paths = (sibling,)
     return loaded

@@ -11,7 +11,16 @@ from preflight.model import Location, Part, Span, Violation
 from preflight.suggest import did_you_mean
 from preflight.yamlio import YamlDocument, YamlError, load_yaml
 
-STRING_KEYS = ("subject", "preheader", "from", "reply_to", "locale", "platform", "campaign", "audience")
+STRING_KEYS = (
+    "subject",
+    "preheader",
+    "from",
+    "reply_to",
+    "locale",
+    "platform",
+    "campaign",
+    "audience",
+)
 CATEGORIES = ("marketing", "transactional")
 ALL_KEYS = (*STRING_KEYS, "category", "audience_tags", "correction")
 
@@ -57,20 +66,27 @@ def load_sidecar(path: Path, max_bytes: int) -> Sidecar:
     except YamlError as error:
         span = Span.point(error.line, error.column or 1) if error.line else None
         sidecar.problems.append(
-            ("PF003", Violation("invalid YAML: {error}", Location(path, span), {"error": error.message}))
+            (
+                "PF003",
+                Violation("invalid YAML: {error}", Location(path, span), {"error": error.message}),
+            )
         )
         return sidecar
     data = document.data
     if data is None:
         return sidecar
     if not isinstance(data, dict):
-        problem("metadata must be a mapping of keys to values, not {kind}", kind=type(data).__name__)
+        problem(
+            "metadata must be a mapping of keys to values, not {kind}", kind=type(data).__name__
+        )
         return sidecar
     _read_keys(sidecar, document, data, problem)
     return sidecar
 
 
-def _read_keys(sidecar: Sidecar, document: YamlDocument, data: dict[Any, Any], problem: Any) -> None:
+def _read_keys(
+    sidecar: Sidecar, document: YamlDocument, data: dict[Any, Any], problem: Any
+) -> None:
     for key, value in data.items():
         name = str(key)
         position = document.position(name)

@@ -13,6 +13,7 @@ import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from lxml import etree
 
@@ -30,7 +31,9 @@ class SourceText:
 
     __slots__ = ("_starts", "exact", "first_column", "first_line", "text")
 
-    def __init__(self, text: str, first_line: int = 1, exact: bool = True, first_column: int = 1) -> None:
+    def __init__(
+        self, text: str, first_line: int = 1, exact: bool = True, first_column: int = 1
+    ) -> None:
         self.text = text
         self.first_line = first_line
         self.first_column = first_column
@@ -137,13 +140,13 @@ class HtmlDocument:
         if name and name not in _SKIP_TEXT and element.text:
             yield element, element.text, False
         for child in element:
-            if isinstance(child.tag, str):
+            if is_element(child):
                 yield from self._text_runs(child)
             if child.tail:
                 yield child, child.tail, True
 
     def text_content(self, element: etree._Element) -> str:
-        return " ".join("".join(element.itertext()).split())
+        return " ".join("".join(cast("Iterator[str]", element.itertext())).split())
 
     # -- positions --------------------------------------------------------
     @property
@@ -161,14 +164,14 @@ class HtmlDocument:
         lower = text.lower()
         order: list[etree._Element] = []
         for element in self.root.iter():
-            line = element.sourceline or 0
+            line = _sourceline(element) or 0
             limit_line = line + 1 if line else len(self.source.starts) + 1
             limit = (
                 self.source.starts[limit_line - 1]
                 if limit_line - 1 < len(self.source.starts)
                 else len(text)
             )
-            if element.tag is etree.Comment:
+            if isinstance(element, etree._Comment):
                 start = lower.find("<!--", cursor, limit + 4)
                 if start == -1:
                     continue
@@ -224,7 +227,9 @@ class HtmlDocument:
         descendants = [d for d in element.iterdescendants() if d in self.positions]
         last = descendants[-1] if descendants else element
         j = self._index[last] + 1
-        limit = self.positions[self._order[j]].start if j < len(self._order) else len(self.source.text)
+        limit = (
+            self.positions[self._order[j]].start if j < len(self._order) else len(self.source.text)
+        )
         lower = self.source.text.lower()
         close = lower.rfind(f"</{name}", self.positions[last].tag_end, limit)
         if close == -1:
@@ -267,7 +272,7 @@ class HtmlDocument:
     def _fallback_span(self, element: etree._Element) -> Span | None:
         if not self.source.exact:
             return self.source.span(0, 1)
-        line = element.sourceline
+        line = _sourceline(element)
         if not line:
             return None
         return Span(line + self.source.first_line - 1, 1, line + self.source.first_line - 1, 2)
@@ -284,3 +289,15 @@ def _find_tag(lower: str, name: str, start: int, limit: int) -> int:
         if after >= len(lower) or not (lower[after].isalnum() or lower[after] in "-_:"):
             return offset
         start = after
+
+
+def _sourceline(element: etree._Element) -> int | None:
+    """libxml2's line for an element (the line where its start tag ends), if any."""
+    line = getattr(element, "sourceline", None)
+    return line if isinstance(line, int) else None
+
+
+def is_element(node: etree._Element) -> bool:
+    """True for elements, False for comments and processing instructions."""
+    tag: object = node.tag  # the stubs say str; comments carry a factory function
+    return isinstance(tag, str)

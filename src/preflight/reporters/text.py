@@ -26,7 +26,9 @@ def _finding(finding: Finding, color: bool) -> list[str]:
     severity = _paint(finding.severity.label, "1;" + _COLORS[finding.severity], color)
     rule = _paint(f"{finding.rule}", "1", color)
     part = f" [{location.part.value}]" if location.part and span is None else ""
-    lines = [f"{_paint(where, '1', color)}: {severity} {rule} {finding.message} ({finding.name}){part}"]
+    lines = [
+        f"{_paint(where, '1', color)}: {severity} {rule} {finding.message} ({finding.name}){part}"
+    ]
     if span is not None and finding.source_line is not None:
         number = str(span.line)
         gutter = " " * len(number)
@@ -43,7 +45,9 @@ def _finding(finding: Finding, color: bool) -> list[str]:
         lines.append(f"  {_paint('help', '1;32', color)}: {finding.help}")
     for related in finding.related:
         rspan = related.location.span
-        rwhere = display_path(related.location.path) + (f":{rspan.line}:{rspan.column}" if rspan else "")
+        rwhere = display_path(related.location.path) + (
+            f":{rspan.line}:{rspan.column}" if rspan else ""
+        )
         lines.append(f"  note: {related.message} ({rwhere})")
     return lines
 
@@ -78,7 +82,8 @@ def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
     else:
         line = (
             f"Found {_plural(total, 'problem')} ({_plural(summary['errors'], 'error')}, "
-            f"{_plural(summary['warnings'], 'warning')}, {_plural(summary['infos'], 'info')}) in {files}."
+            f"{_plural(summary['warnings'], 'warning')}, "
+            f"{_plural(summary['infos'], 'info')}) in {files}."
         )
     if report.baselined:
         line += f" {report.baselined} known in the baseline, not shown."
