@@ -195,3 +195,14 @@ def test_baseline_round_trip_survives_line_moves(run_cli, tmp_path: Path) -> Non
     page.write_text(page.read_text().replace("</h1>", "</h1>\n<p>TODO: price</p>"))
     result = run_cli("check", ".", "--baseline", "baseline.json", cwd=tmp_path)
     assert result.returncode == 1 and "TODO" in result.stdout
+
+
+def test_skip_unknown_lets_pre_commit_name_any_json(run_cli, tmp_path: Path) -> None:
+    _copy_clean(tmp_path)
+    (tmp_path / "package.json").write_text('{"name": "site", "version": "1.0.0"}\n')
+    named = ("email.html", "package.json", "notes.md")
+    (tmp_path / "notes.md").write_text("# notes\n")
+    assert run_cli("check", *named, cwd=tmp_path).returncode == 1  # PF001 for each stranger
+    result = run_cli("check", "--skip-unknown", *named, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "in 1 file" in result.stdout

@@ -74,6 +74,12 @@ def main() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Record the current findings in FILE and exit 0.",
 )
+@click.option(
+    "--skip-unknown",
+    is_flag=True,
+    help="Skip named files that are not inputs (JSON of no known shape, other types) quietly,"
+    " as pre-commit needs.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Only errors and the summary.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
 def check(
@@ -87,6 +93,7 @@ def check(
     platform: str | None,
     baseline: Path | None,
     write_baseline: Path | None,
+    skip_unknown: bool,
     quiet: bool,
     no_color: bool,
 ) -> None:
@@ -111,7 +118,7 @@ def check(
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     try:
-        report = Engine(config).run(targets)
+        report = Engine(config).run(targets, skip_unknown=skip_unknown)
     except FileNotFoundError as error:
         _fail(f"path does not exist: {error}")
         return

@@ -54,13 +54,19 @@ def _template_for(path: Path) -> Path | None:
     return None
 
 
-def discover(paths: Iterable[Path], config: Config) -> Iterator[InputFile]:
-    """Inputs in a stable order; each file once. Raises FileNotFoundError for a missing path."""
+def discover(
+    paths: Iterable[Path], config: Config, skip_unknown: bool = False
+) -> Iterator[InputFile]:
+    """Inputs in a stable order; each file once. Raises FileNotFoundError for a missing path.
+
+    With ``skip_unknown`` (pre-commit passes every changed file), named files are
+    treated like files found by walking: what is not an input is skipped quietly.
+    """
     paths = list(paths)
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(str(path))
-    named = {p.resolve() for p in paths if not p.is_dir()}
+    named = set() if skip_unknown else {p.resolve() for p in paths if not p.is_dir()}
     seen: set[Path] = set()
 
     def once(item: InputFile) -> Iterator[InputFile]:
@@ -83,9 +89,9 @@ def discover(paths: Iterable[Path], config: Config) -> Iterator[InputFile]:
                 continue
             if kind == "meta":
                 continue  # a sidecar with no template yet: nothing to check
-        if kind == "config":
+        if kind == "config" or (skip_unknown and kind in ("unknown", "text")):
             continue
-        yield from once(InputFile(path, kind, True))
+        yield from once(InputFile(path, kind, not skip_unknown))
 
 
 def _walk(root: Path, config: Config) -> Iterator[InputFile]:

@@ -81,9 +81,9 @@ class Engine:
         self.catalogue: Catalogue = load_catalogue()
 
     # -- the run ----------------------------------------------------------
-    def run(self, paths: Sequence[Path]) -> Report:
+    def run(self, paths: Sequence[Path], skip_unknown: bool = False) -> Report:
         report = Report()
-        for item in discover(paths, self.config):
+        for item in discover(paths, self.config, skip_unknown):
             try:
                 info, findings = self.check_input(item)
             except Exception as error:  # a bug must not cost the other files their check
