@@ -98,8 +98,6 @@ def check(
     no_color: bool,
 ) -> None:
     """Check templates and workflows under PATHS (default: the current directory)."""
-    from preflight.baseline import BaselineError, apply_baseline
-    from preflight.baseline import write_baseline as save_baseline
     from preflight.config import ConfigError, discover_config, load_config
     from preflight.engine import Engine
     from preflight.fsutil import atomic_write
@@ -123,12 +121,16 @@ def check(
         _fail(f"path does not exist: {error}")
         return
     if write_baseline is not None:
+        from preflight.baseline import write_baseline as save_baseline
+
         save_baseline(write_baseline, report.findings)
         click.echo(
             f"preflight: wrote {len(report.findings)} findings to {write_baseline}", err=True
         )
         sys.exit(EXIT_OK)
     if baseline is not None:
+        from preflight.baseline import BaselineError, apply_baseline
+
         try:
             apply_baseline(report, baseline)
         except BaselineError as error:

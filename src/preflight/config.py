@@ -15,8 +15,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import pathspec
-
 from preflight.catalogue import Catalogue, load_catalogue
 from preflight.dialects import platform_names, resolve_platform
 from preflight.formats.decode import DEFAULT_MAX_BYTES
@@ -391,9 +389,14 @@ def _rule_settings(
     return result
 
 
-def _spec(reader: _Reader, value: Any, at: Sequence[str | int]) -> Any:
-    patterns = reader.strings(value, at)
+def _gitignore(patterns: list[str]) -> Any:
+    import pathspec  # only configs with globs pay for it
+
     return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+def _spec(reader: _Reader, value: Any, at: Sequence[str | int]) -> Any:
+    return _gitignore(reader.strings(value, at))
 
 
 def _build(
@@ -464,7 +467,7 @@ def _build(
             for pattern, ids in reader.mapping(value, [key]).items():
                 entries.append(
                     (
-                        pathspec.GitIgnoreSpec.from_lines([str(pattern)]),
+                        _gitignore([str(pattern)]),
                         selectors(key, ids, [key, str(pattern)]),
                     )
                 )

@@ -18,8 +18,6 @@ from preflight.config import Config, FileSettings, discover_config, load_config
 from preflight.discovery import InputFile, discover
 from preflight.formats import Loaded
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
-from preflight.formats.eml import load_eml
-from preflight.formats.esp_json import detect_shape, load_export
 from preflight.formats.html import load_html
 from preflight.formats.meta import Sidecar, load_sidecar, sidecar_path
 from preflight.formats.source import SourceText
@@ -154,6 +152,8 @@ class Engine:
         if item.kind == "html":
             loaded = load_html(item.path, limit)
         elif item.kind == "eml":
+            from preflight.formats.eml import load_eml  # the email package costs 30 ms to import
+
             loaded = load_eml(item.path, limit)
         else:
             return self._load_json(item, limit)
@@ -170,6 +170,8 @@ class Engine:
         return loaded
 
     def _load_json(self, item: InputFile, limit: int) -> Loaded | None:
+        from preflight.formats.esp_json import detect_shape, load_export
+
         text, _ = decode(read_bytes(item.path, limit))
         try:
             data = json.loads(text)

@@ -1,0 +1,64 @@
+"""Reporters are pure functions of a Report: check their shapes on a real run."""
+
+from __future__ import annotations
+
+import json
+import pytest
+
+import preflight
+from preflight.reporters import render
+
+from .conftest import FIXTURES
+
+SAMPLE = FIXTURES / "campaigns" / "spring-launch"
+
+
+@pytest.fixture(scope="module")
+def report() -> preflight.Report:
+    return preflight.check([SAMPLE / "emails"])
+
+
+def test_sarif_is_2_1_0_with_rules_regions_and_levels(report: preflight.Report) -> None:
+    document = json.loads(render(report, "sarif"))
+    assert document["version"] == "2.1.0" and "sarif-2.1.0" in document["$schema"]
+    (run,) = document["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    assert {r["id"] for r in rules} >= {"CONTENT001", "PF001"}
+    for rule in rules:
+        assert rule["help"]["text"] and rule["fullDescription"]["text"]
+        assert rule["defaultConfiguration"]["level"] in ("error", "warning", "note")
+    results = run["results"]
+    assert len(results) == len(report.findings)
+    for result in results:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["level"] in ("error", "warning", "note")
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    placeholder = next(r for r in results if "[FIRST NAME]" in r["message"]["text"])
+    region = placeholder["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"], region["endColumn"]) == (15, 15, 27)
+
+
+def test_github_annotations_escape_and_carry_positions(report: preflight.Report) -> None:
+    lines = render(report, "github").splitlines()
+    assert len(lines) == len(report.findings)
+    line = next(item for item in lines if "[FIRST NAME]" in item)
+    assert line.startswith("::error file=")
+    assert ",line=15,col=15,endLine=15,endColumn=27," in line
+    assert "title=CONTENT006 leftover-placeholder::" in line
+    assert "%0Ahelp: " in line  # newlines in the message are escaped, not emitted
+    assert all(item.startswith(("::error ", "::warning ", "::notice ")) for item in lines)
+
+
+def test_text_summary_and_quiet(report: preflight.Report) -> None:
+    text = render(report, "text")
+    assert text.rstrip().endswith("Found 15 problems (8 errors, 7 warnings, 0 infos) in 4 files.")
+    assert "\x1b[" not in text
+    quiet = render(report, "text", quiet=True)
+    assert "warning" not in quiet.split("Found")[0]
+    assert "\x1b[31" in render(report, "text", color=True)
+
+
+def test_json_is_sorted_by_path_line_column_rule(report: preflight.Report) -> None:
+    findings = json.loads(render(report, "json"))["findings"]
+    keys = [(f["path"], f["line"] or 0, f["column"] or 0, f["rule"]) for f in findings]
+    assert keys == sorted(keys)
