@@ -215,7 +215,8 @@ class Engine:
             return None
         sidecar = load_sidecar(path, self.config.max_file_size)
         template.meta_path = path
-        template.subject_knowable = True
+        # a sidecar that does not parse says nothing about the subject: PF003 reports it
+        template.subject_knowable = template.subject_knowable or sidecar.readable
         try:
             text = decode(read_bytes(path, self.config.max_file_size))[0]
             template.sources[path] = SourceText(text)

@@ -33,6 +33,8 @@ class Sidecar:
     value_spans: dict[str, Span] = field(default_factory=dict)
     audience_tags: tuple[str, ...] = ()
     correction: dict[str, Any] | None = None
+    readable: bool = False
+    """True when the file parsed as a mapping (its keys may still have problems)."""
     problems: list[tuple[str, Violation]] = field(default_factory=list)
 
     def location(self, key: str, part: Part | None = None) -> Location:
@@ -74,12 +76,14 @@ def load_sidecar(path: Path, max_bytes: int) -> Sidecar:
         return sidecar
     data = document.data
     if data is None:
+        sidecar.readable = True
         return sidecar
     if not isinstance(data, dict):
         problem(
             "metadata must be a mapping of keys to values, not {kind}", kind=type(data).__name__
         )
         return sidecar
+    sidecar.readable = True
     _read_keys(sidecar, document, data, problem)
     return sidecar
 
