@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -103,6 +105,7 @@ _ADDRESS_PATTERNS = [
 
 
 def _looks_like_address(text: str) -> bool:
+    # separate patterns: each keeps its own fast prefix scan, which one alternation loses
     return any(pattern.search(text) for pattern in _ADDRESS_PATTERNS)
 
 
@@ -252,18 +255,21 @@ def _link_words() -> list[str]:
 
 # -- CONTENT006 -------------------------------------------------------------
 
-_PLACEHOLDERS = [
-    re.compile(r"\blorem ipsum(?: dolor sit amet)?\b|\bdolor sit amet\b", re.IGNORECASE),
-    re.compile(r"\b(?:TODO|FIXME|TBD|TBC|XXX+)\b"),
-    re.compile(r"\[\s*(?:insert|add|enter|replace|placeholder)\b[^\]\n]{0,80}\]", re.IGNORECASE),
-    re.compile(
-        r"\b(?:insert|enter|add|type)\s+(?:[\w-]+\s+){0,3}here\b"
-        r"|\b(?:text|copy|headline|title|content|image|description|caption)\s+goes\s+here\b"
-        r"|\byour\s+(?:text|copy|headline|title|content|message|logo)\s+here\b",
-        re.IGNORECASE,
-    ),
-]
-_BRACKETED = re.compile(r"(?<![\w(%\]\[])\[\[?([^\[\]\n]{1,80})\]\]?")
+# Matched against the lowered text: case-insensitive regexes cannot use the fast
+# literal scan, and this one scan is the rule's main cost on big templates.
+_PLACEHOLDERS = re.compile(
+    r"lorem ipsum(?: dolor sit amet)?|dolor sit amet"
+    r"|\[\s*(?:insert|add|enter|replace|placeholder)\b[^\]\n]{0,80}\]"
+    r"|(?:insert|enter|add|type)\s+(?:[\w-]+\s+){0,3}here\b"
+    r"|(?:text|copy|headline|title|content|image|description|caption)\s+goes\s+here\b"
+    r"|your\s+(?:text|copy|headline|title|content|message|logo)\s+here\b"
+)
+_PLACEHOLDERS_ANY_CASE = re.compile(_PLACEHOLDERS.pattern, re.IGNORECASE)
+_SHOUTED = re.compile(r"\b(?:TODO|FIXME|TBD|TBC|XXX+)\b")
+_SHOUTED_WORDS = ("TODO", "FIXME", "TBD", "TBC", "XXX")
+# a bracketed name such as [FIRST NAME] or [[YOUR ADDRESS HERE]]: judged by _bracket_is_placeholder
+_BRACKETED = re.compile(r"\[\[?([^\[\]\n]{1,80})\]\]?")
+_NOT_BEFORE_BRACKET = frozenset("(%[]")
 _PLACEHOLDER_WORDS = frozenset(
     [
         "name",
@@ -299,11 +305,23 @@ def _bracket_is_placeholder(inner: str) -> bool:
 
 def _placeholders(text: str, extra: list[re.Pattern[str]]) -> Iterator[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
-    for pattern in [*_PLACEHOLDERS, *extra]:
-        for match in pattern.finditer(text):
+    lowered, pattern = text.lower(), _PLACEHOLDERS
+    if len(lowered) != len(text):  # a character that grows when lowered: offsets would drift
+        lowered, pattern = text, _PLACEHOLDERS_ANY_CASE
+    for match in pattern.finditer(lowered):
+        found.append((match.start(), match.end(), text[match.start() : match.end()]))
+    if any(word in text for word in _SHOUTED_WORDS):
+        for match in _SHOUTED.finditer(text):
             found.append((match.start(), match.end(), match.group(0)))
-    for match in _BRACKETED.finditer(text):
-        if _bracket_is_placeholder(match.group(1)):
+    if "[" in text:
+        for match in _BRACKETED.finditer(text):
+            before = text[match.start() - 1] if match.start() else " "
+            if before.isalnum() or before == "_" or before in _NOT_BEFORE_BRACKET:
+                continue
+            if _bracket_is_placeholder(match.group(1)):
+                found.append((match.start(), match.end(), match.group(0)))
+    for extra_pattern in extra:
+        for match in extra_pattern.finditer(text):
             found.append((match.start(), match.end(), match.group(0)))
     found.sort()
     last_end = -1
@@ -330,16 +348,21 @@ def leftover_placeholder(template: Template, options: Options) -> Iterator[Viola
             )
     if template.html is not None:
         html = template.html
-        for element, text, is_tail in html.visible_text():
-            for _, _, value in _placeholders(text, extra):
-                yield Violation(
-                    message,
-                    Location(
-                        template.path, html.text_span(element, value, tail=is_tail), Part.HTML
-                    ),
-                    {"text": value, "part": "HTML part"},
-                    help=help_text,
-                )
+        runs = html.visible_text()
+        # one pass of the patterns over all runs joined, then each match back to its run
+        joined = "\n".join(text for _, text, _ in runs)
+        run_starts = list(itertools.accumulate((len(text) + 1 for _, text, _ in runs), initial=0))
+        for start, end, value in _placeholders(joined, extra):
+            index = bisect.bisect_right(run_starts, start) - 1
+            if end > run_starts[index] + len(runs[index][1]):
+                continue  # spans two runs: not one piece of copy
+            element, _, is_tail = runs[index]
+            yield Violation(
+                message,
+                Location(template.path, html.text_span(element, value, tail=is_tail), Part.HTML),
+                {"text": value, "part": "HTML part"},
+                help=help_text,
+            )
         for image in html.iter("img"):
             for _, _, value in _placeholders(image.get("alt") or "", extra):
                 yield Violation(

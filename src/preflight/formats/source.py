@@ -10,16 +10,21 @@ The walk is lazy: a file with no finding and no suppression never pays for it.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from lxml import etree
 
 from preflight.model import Span
 
-_SKIP_TEXT = frozenset({"script", "style", "head", "title", "noscript", "template"})
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+# ancestor:: predicates in the XPath cost 5x the parse; checking the owner in Python does not
+_BODY_TEXT = etree.XPath("//body//text()")
+_HIDDEN_TEXT = frozenset({"script", "style", "title", "noscript", "template"})
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )
@@ -45,12 +50,9 @@ class SourceText:
     @property
     def starts(self) -> list[int]:
         if self._starts is None:
-            starts = [0]
-            find = self.text.find
-            pos = find("\n")
-            while pos != -1:
-                starts.append(pos + 1)
-                pos = find("\n", pos + 1)
+            lengths = map(len, self.text.split("\n"))
+            starts = list(itertools.accumulate(map((1).__add__, lengths), initial=0))
+            starts.pop()  # the offset past the end is not a line
             self._starts = starts
         return self._starts
 
@@ -108,6 +110,8 @@ class HtmlDocument:
             except (etree.ParserError, ValueError):
                 self.root = None
         self._positions: dict[etree._Element, TagPosition] | None = None
+        self._visible: list[tuple[etree._Element, str, bool]] | None = None
+        self._lower: str | None = None
         self._order: list[etree._Element] = []
         self._index: dict[etree._Element, int] | None = None
 
@@ -127,26 +131,35 @@ class HtmlDocument:
             return iter(())
         return self.root.iter(etree.Comment)
 
-    def visible_text(self) -> Iterator[tuple[etree._Element, str, bool]]:
-        """(element, text, is_tail) for every text run a reader could see."""
-        if self.root is None:
-            return
-        body = self.root.find("body")
-        top = body if body is not None else self.root
-        yield from self._text_runs(top)
-
-    def _text_runs(self, element: etree._Element) -> Iterator[tuple[etree._Element, str, bool]]:
-        name = _local_name(element)
-        if name and name not in _SKIP_TEXT and element.text:
-            yield element, element.text, False
-        for child in element:
-            if is_element(child):
-                yield from self._text_runs(child)
-            if child.tail:
-                yield child, child.tail, True
+    def visible_text(self) -> list[tuple[etree._Element, str, bool]]:
+        """(element, text, is_tail) for every text run a reader could see; computed once."""
+        if self._visible is None:
+            runs: list[tuple[etree._Element, str, bool]] = []
+            if self.root is not None:
+                # libxml2 walks the tree, not Python; results are "smart" strings
+                for text in cast("list[Any]", _BODY_TEXT(self.root)):
+                    if not text.strip():
+                        continue
+                    parent = text.getparent()
+                    owner = parent.getparent() if text.is_tail else parent
+                    if owner is not None and owner.tag in _HIDDEN_TEXT:
+                        continue
+                    runs.append((parent, str(text), bool(text.is_tail)))
+            self._visible = runs
+        return self._visible
 
     def text_content(self, element: etree._Element) -> str:
         return " ".join("".join(cast("Iterator[str]", element.itertext())).split())
+
+    @property
+    def lower(self) -> str:
+        """The source with ASCII letters lowered: same length, so offsets stay valid."""
+        if self._lower is None:
+            text = self.source.text
+            lowered = text.lower()
+            # a few characters (İ) grow when lowered; then fall back to ASCII-only lowering
+            self._lower = lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
+        return self._lower
 
     # -- positions --------------------------------------------------------
     @property
@@ -161,16 +174,14 @@ class HtmlDocument:
         if self.root is None:
             return positions
         cursor = 0
-        lower = text.lower()
+        lower = self.lower
+        starts = self.source.starts
+        line_count = len(starts)
         order: list[etree._Element] = []
         for element in self.root.iter():
             line = _sourceline(element) or 0
-            limit_line = line + 1 if line else len(self.source.starts) + 1
-            limit = (
-                self.source.starts[limit_line - 1]
-                if limit_line - 1 < len(self.source.starts)
-                else len(text)
-            )
+            # the start tag ends on `line`, so it begins before the end of that line
+            limit = starts[line] if 0 < line < line_count else len(text)
             if isinstance(element, etree._Comment):
                 start = lower.find("<!--", cursor, limit + 4)
                 if start == -1:
@@ -230,7 +241,7 @@ class HtmlDocument:
         limit = (
             self.positions[self._order[j]].start if j < len(self._order) else len(self.source.text)
         )
-        lower = self.source.text.lower()
+        lower = self.lower
         close = lower.rfind(f"</{name}", self.positions[last].tag_end, limit)
         if close == -1:
             return limit
@@ -260,11 +271,10 @@ class HtmlDocument:
         text = self.source.text
         if position is None:
             return self._fallback_span(element)
-        begin = position.end if tail else position.tag_end
+        begin = self._element_end(element, position) if tail else position.tag_end
         offset = text.find(needle, begin)
         if offset == -1:
-            lowered = text.lower().find(needle.lower(), begin)
-            offset = lowered
+            offset = self.lower.find(needle.translate(_ASCII_LOWER), begin)
         if offset == -1:
             return self.source.span(position.start, position.tag_end)
         return self.source.span(offset, offset + len(needle))
