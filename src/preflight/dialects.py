@@ -75,3 +75,33 @@ def special_pattern(kind: str, platform: str | None = None) -> re.Pattern[str] |
     if not parts:
         return None
     return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
+
+
+# Every special-tag pattern contains one of its kind's keywords (tests/test_dialects.py
+# holds the data to that), so a tag can only be where a keyword is: searching a window
+# around each keyword is exact, and far cheaper than a case-insensitive scan of a
+# 100 KB template with a 40-way alternation.
+SPECIAL_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "unsubscribe": ("unsub", "preference", "profile", "subscription", "asm_"),
+    "postal_address": ("addr", "sender-info"),
+    "view_online": ("view", "archive", "mirror", "webversion", "web_view", "webcopy"),
+    "preferences": ("preference", "profile"),
+}
+_WINDOW = 120
+
+
+def has_special(kind: str, platform: str | None, text: str) -> bool:
+    """Whether ``text`` holds a special tag of ``kind`` for ``platform`` (or any platform)."""
+    pattern = special_pattern(kind, platform)
+    if pattern is None:
+        return False
+    lowered = text.lower()
+    if len(lowered) != len(text):  # offsets would drift: search it all
+        return pattern.search(text) is not None
+    for keyword in SPECIAL_KEYWORDS[kind]:
+        index = lowered.find(keyword)
+        while index != -1:
+            if pattern.search(text, max(0, index - _WINDOW), index + _WINDOW) is not None:
+                return True
+            index = lowered.find(keyword, index + len(keyword))
+    return False

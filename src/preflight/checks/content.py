@@ -10,7 +10,7 @@ from typing import Any
 
 from lxml import etree
 
-from preflight.dialects import dialects, special_pattern
+from preflight.dialects import dialects, has_special
 from preflight.formats.source import is_element
 from preflight.model import Location, Part, Severity, Span, Template, Violation
 
@@ -38,10 +38,9 @@ def _anchors(template: Template) -> Iterator[etree._Element]:
 
 
 def _has_unsubscribe(template: Template, words: list[str], html_only: bool = False) -> bool:
-    pattern = special_pattern("unsubscribe", _platform(template))
     lowered = [w.lower() for w in words]
     if template.html is not None:
-        if pattern and pattern.search(template.html.source.text):
+        if has_special("unsubscribe", _platform(template), template.html.source.text):
             return True
         for anchor in _anchors(template):
             href = (anchor.get("href") or "").strip()
@@ -57,12 +56,17 @@ def _has_unsubscribe(template: Template, words: list[str], html_only: bool = Fal
 
 
 def _text_has_unsubscribe(template: Template, text: str, words: list[str]) -> bool:
-    pattern = special_pattern("unsubscribe", _platform(template))
-    if pattern and pattern.search(text):
+    if has_special("unsubscribe", _platform(template), text):
         return True
-    for line in text.lower().splitlines():
-        if any(word in line for word in words) and _URL_IN_TEXT.search(line):
-            return True
+    lowered = text.lower()
+    for word in words:
+        index = lowered.find(word)
+        while index != -1:  # a line with the word and a URL or tag is an unsubscribe line
+            start = lowered.rfind("\n", 0, index) + 1
+            end = lowered.find("\n", index)
+            if _URL_IN_TEXT.search(lowered, start, end if end != -1 else len(lowered)):
+                return True
+            index = lowered.find(word, index + len(word))
     return False
 
 
@@ -112,15 +116,16 @@ def _looks_like_address(text: str) -> bool:
 def missing_postal_address(template: Template, options: Options) -> Iterator[Violation]:
     if template.is_transactional or (template.html is None and template.text is None):
         return
-    tag = special_pattern("postal_address", _platform(template))
+    platform = _platform(template)
     if template.html is not None:
-        if tag and tag.search(template.html.source.text):
+        if has_special("postal_address", platform, template.html.source.text):
             return
         visible = " ".join(text for _, text, _ in template.html.visible_text())
         if _looks_like_address(" ".join(visible.split())):
             return
     if template.text is not None and (
-        (tag and tag.search(template.text.text)) or _looks_like_address(template.text.text)
+        has_special("postal_address", platform, template.text.text)
+        or _looks_like_address(template.text.text)
     ):
         return
     yield Violation(

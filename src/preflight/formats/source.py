@@ -109,7 +109,10 @@ class HtmlDocument:
                 self.root = etree.fromstring(source.text.encode("utf-8", "surrogatepass"), parser)
             except (etree.ParserError, ValueError):
                 self.root = None
-        self._positions: dict[etree._Element, TagPosition] | None = None
+        self._starts: dict[etree._Element, int] | None = None
+        self._tag_ends: dict[etree._Element, int] = {}
+        self._ends: dict[etree._Element, int] = {}
+        """Where comments, scripts and styles end (their bodies are skipped)."""
         self._visible: list[tuple[etree._Element, str, bool]] | None = None
         self._lower: str | None = None
         self._order: list[etree._Element] = []
@@ -163,64 +166,82 @@ class HtmlDocument:
 
     # -- positions --------------------------------------------------------
     @property
-    def positions(self) -> dict[etree._Element, TagPosition]:
-        if self._positions is None:
-            self._positions = self._locate_all()
-        return self._positions
+    def positions(self) -> dict[etree._Element, int]:
+        """Offset of each located element's "<" (or "<!--"); computed once, on first need."""
+        if self._starts is None:
+            self._starts = self._locate_all()
+        return self._starts
 
-    def _locate_all(self) -> dict[etree._Element, TagPosition]:
+    def _locate_all(self) -> dict[etree._Element, int]:
+        # One pass in document order with a cursor. Only the "<name" is searched for
+        # here; where the start tag ends is found later, for the few elements asked about.
         text = self.source.text
-        positions: dict[etree._Element, TagPosition] = {}
+        found: dict[etree._Element, int] = {}
         if self.root is None:
-            return positions
+            return found
         cursor = 0
         lower = self.lower
         starts = self.source.starts
         line_count = len(starts)
+        size = len(text)
         order: list[etree._Element] = []
+        skip_to = self._ends
         for element in self.root.iter():
-            line = _sourceline(element) or 0
+            line = getattr(element, "sourceline", 0) or 0
             # the start tag ends on `line`, so it begins before the end of that line
-            limit = starts[line] if 0 < line < line_count else len(text)
-            if isinstance(element, etree._Comment):
-                start = lower.find("<!--", cursor, limit + 4)
-                if start == -1:
-                    continue
-                close = text.find("-->", start + 4)
-                end = close + 3 if close != -1 else len(text)
-                positions[element] = TagPosition(start, end, end)
-                cursor = end
+            limit = starts[line] if 0 < line < line_count else size
+            tag: object = element.tag  # the stubs say str; comments carry a factory
+            if not isinstance(tag, str):
+                if isinstance(element, etree._Comment):
+                    start = lower.find("<!--", cursor, limit + 4)
+                    if start != -1:
+                        close = text.find("-->", start + 4)
+                        end = close + 3 if close != -1 else size
+                        found[element] = start
+                        skip_to[element] = end
+                        cursor = end
                 continue
-            name = _local_name(element)
-            if not name:
-                continue
+            name = tag.lower()
             start = _find_tag(lower, name, cursor, limit)
             if start == -1:
                 continue  # implied by the parser (html, body), not in the source
-            match = _START_TAG_END.match(text, start + 1 + len(name))
-            tag_end = match.end() if match else start + 1 + len(name)
-            end = tag_end
-            if name in ("script", "style"):
-                close = lower.find(f"</{name}", tag_end)
+            found[element] = start
+            order.append(element)
+            cursor = start + 1 + len(name)
+            if name in ("script", "style"):  # their bodies are text: never search them for tags
+                close = lower.find(f"</{name}", cursor)
                 if close != -1:
                     gt = text.find(">", close)
-                    end = gt + 1 if gt != -1 else len(text)
-            positions[element] = TagPosition(start, tag_end, end)
-            order.append(element)
-            cursor = end
+                    cursor = gt + 1 if gt != -1 else size
+                    skip_to[element] = cursor
         self._order = order
-        return positions
+        return found
+
+    def _position(self, element: etree._Element) -> TagPosition | None:
+        start = self.positions.get(element)
+        if start is None:
+            return None
+        tag_end = self._tag_ends.get(element)
+        if tag_end is None:
+            if isinstance(element, etree._Comment):
+                tag_end = self._ends[element]
+            else:
+                after = start + 1 + len(str(element.tag))
+                match = _START_TAG_END.match(self.source.text, after)
+                tag_end = match.end() if match else after
+            self._tag_ends[element] = tag_end
+        return TagPosition(start, tag_end, self._ends.get(element, tag_end))
 
     def element_span(self, element: etree._Element) -> Span | None:
         """The span of an element's start tag (all of it, for a multi-line tag)."""
-        position = self.positions.get(element)
+        position = self._position(element)
         if position is None:
             return self._fallback_span(element)
         return self.source.span(position.start, position.tag_end)
 
     def element_range(self, element: etree._Element) -> tuple[int, int] | None:
         """(first line, last line) of the whole element, for suppressions."""
-        position = self.positions.get(element)
+        position = self._position(element)
         if position is None:
             return None
         end = self._element_end(element, position)
@@ -235,14 +256,14 @@ class HtmlDocument:
             return position.end
         if self._index is None:
             self._index = {el: i for i, el in enumerate(self._order)}
-        descendants = [d for d in element.iterdescendants() if d in self.positions]
+        descendants = [d for d in element.iterdescendants() if d in self._index]
         last = descendants[-1] if descendants else element
         j = self._index[last] + 1
-        limit = (
-            self.positions[self._order[j]].start if j < len(self._order) else len(self.source.text)
-        )
+        limit = self.positions[self._order[j]] if j < len(self._order) else len(self.source.text)
         lower = self.lower
-        close = lower.rfind(f"</{name}", self.positions[last].tag_end, limit)
+        last_position = self._position(last)
+        search_from = last_position.tag_end if last_position else position.tag_end
+        close = lower.rfind(f"</{name}", search_from, limit)
         if close == -1:
             return limit
         gt = lower.find(">", close, limit)
@@ -250,7 +271,7 @@ class HtmlDocument:
 
     def attribute_span(self, element: etree._Element, attribute: str) -> Span | None:
         """The span of an attribute's value (or of the tag, if it cannot be found)."""
-        position = self.positions.get(element)
+        position = self._position(element)
         if position is None:
             return self._fallback_span(element)
         pattern = re.compile(
@@ -267,7 +288,7 @@ class HtmlDocument:
 
     def text_span(self, element: etree._Element, needle: str, tail: bool = False) -> Span | None:
         """Where ``needle`` (a piece of an element's text or tail) is in the source."""
-        position = self.positions.get(element)
+        position = self._position(element)
         text = self.source.text
         if position is None:
             return self._fallback_span(element)
