@@ -63,3 +63,10 @@ def test_json_is_sorted_by_path_line_column_rule(report: preflight.Report) -> No
     findings = json.loads(render(report, "json"))["findings"]
     keys = [(f["path"], f["line"] or 0, f["column"] or 0, f["rule"]) for f in findings]
     assert keys == sorted(keys)
+
+
+def test_streamed_json_equals_the_report_dict(report: preflight.Report) -> None:
+    assert json.loads(render(report, "json")) == report.to_dict()
+    empty = preflight.Report()
+    assert json.loads(render(empty, "json"))["findings"] == []
+    assert json.loads(render(empty, "sarif"))["runs"][0]["results"] == []

@@ -101,7 +101,7 @@ def check(
     from preflight.config import ConfigError, discover_config, load_config
     from preflight.engine import Engine
     from preflight.fsutil import atomic_write
-    from preflight.reporters import render
+    from preflight.reporters import chunks
 
     targets = list(paths) or [Path(".")]
     for target in targets:
@@ -143,14 +143,15 @@ def check(
         and "NO_COLOR" not in os.environ
         and sys.stdout.isatty()
     )
-    rendered = render(report, fmt, color=color, quiet=quiet)
+    pieces = chunks(report, fmt, color=color, quiet=quiet)
     if output is not None:
         try:
-            atomic_write(output, rendered)
+            atomic_write(output, pieces)
         except OSError as error:
             _fail(f"cannot write {output}: {error}")
     else:
-        click.echo(rendered, nl=False)
+        for piece in pieces:
+            click.echo(piece, nl=False)
     for problem in report.internal_errors:
         click.echo(f"preflight: internal error: {problem}", err=True)
     sys.exit(report.exit_code(fail_on or config.fail_on))

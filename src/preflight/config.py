@@ -128,9 +128,13 @@ class Config:
             changes["forced_platform"] = _platform(platform, "--platform")
         return replace(self, **changes) if changes else self
 
+    @functools.cached_property
+    def _resolved_root(self) -> Path:
+        return self.root.resolve()
+
     def relative(self, path: Path) -> str:
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return path.resolve().relative_to(self._resolved_root).as_posix()
         except ValueError:
             return path.as_posix()
 

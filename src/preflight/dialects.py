@@ -90,12 +90,16 @@ SPECIAL_KEYWORDS: dict[str, tuple[str, ...]] = {
 _WINDOW = 120
 
 
-def has_special(kind: str, platform: str | None, text: str) -> bool:
-    """Whether ``text`` holds a special tag of ``kind`` for ``platform`` (or any platform)."""
+def has_special(kind: str, platform: str | None, text: str, lowered: str | None = None) -> bool:
+    """Whether ``text`` holds a special tag of ``kind`` for ``platform`` (or any platform).
+
+    ``lowered`` is ``text`` lowered, when the caller already has it.
+    """
     pattern = special_pattern(kind, platform)
     if pattern is None:
         return False
-    lowered = text.lower()
+    if lowered is None:
+        lowered = text.lower()
     if len(lowered) != len(text):  # offsets would drift: search it all
         return pattern.search(text) is not None
     for keyword in SPECIAL_KEYWORDS[kind]:

@@ -21,7 +21,17 @@ from preflight.formats.decode import UnreadableInput, decode, read_bytes
 from preflight.formats.html import load_html
 from preflight.formats.meta import Sidecar, load_sidecar, sidecar_path
 from preflight.formats.source import SourceText
-from preflight.model import Finding, Location, Part, Severity, Sourced, Span, Template, Violation
+from preflight.model import (
+    Finding,
+    Location,
+    Part,
+    Severity,
+    Sourced,
+    Span,
+    Template,
+    Violation,
+    display_path,
+)
 from preflight.suppressions import SuppressionSet, html_suppressions, yaml_suppressions
 
 FAIL_LEVELS: dict[str, Severity | None] = {
@@ -96,7 +106,16 @@ class Engine:
             if info is not None:
                 report.files.append(info)
             report.findings.extend(findings)
-        report.findings.sort(key=Finding.sort_key)
+        shown: dict[Path, str] = {}  # display paths, worked out once per file
+
+        def order(finding: Finding) -> tuple[str, int, int, str]:
+            path = finding.location.path
+            if path not in shown:
+                shown[path] = display_path(path)
+            span = finding.location.span
+            return (shown[path], span.line if span else 0, span.column if span else 0, finding.rule)
+
+        report.findings.sort(key=order)
         return report
 
     def check_input(self, item: InputFile) -> tuple[FileInfo | None, list[Finding]]:

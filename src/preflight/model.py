@@ -45,7 +45,7 @@ class Part(str, enum.Enum):
     AUDIENCE = "audience"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     line: int
     column: int
@@ -57,7 +57,7 @@ class Span:
         return cls(line, column, line, column + max(length, 1))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """Where something is: a file, optionally a span in it, a part, a pointer."""
 
@@ -67,13 +67,13 @@ class Location:
     pointer: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Related:
     location: Location
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Violation:
     """What a rule reports: a message template and its arguments, kept apart.
 
@@ -94,7 +94,7 @@ class Violation:
         return self.template.format(**self.data)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A violation after the engine stamped it with a rule and a severity."""
 
@@ -109,17 +109,8 @@ class Finding:
     source_line: str | None = None
     """The text of the finding's first line, for carets and baseline fingerprints."""
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        span = self.location.span
-        return (
-            display_path(self.location.path),
-            span.line if span else 0,
-            span.column if span else 0,
-            self.rule,
-        )
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sourced:
     """A metadata value together with where it came from."""
 

@@ -40,7 +40,8 @@ def _anchors(template: Template) -> Iterator[etree._Element]:
 def _has_unsubscribe(template: Template, words: list[str], html_only: bool = False) -> bool:
     lowered = [w.lower() for w in words]
     if template.html is not None:
-        if has_special("unsubscribe", _platform(template), template.html.source.text):
+        html = template.html
+        if has_special("unsubscribe", _platform(template), html.source.text, html.lower):
             return True
         for anchor in _anchors(template):
             href = (anchor.get("href") or "").strip()
@@ -118,7 +119,8 @@ def missing_postal_address(template: Template, options: Options) -> Iterator[Vio
         return
     platform = _platform(template)
     if template.html is not None:
-        if has_special("postal_address", platform, template.html.source.text):
+        html = template.html
+        if has_special("postal_address", platform, html.source.text, html.lower):
             return
         visible = " ".join(text for _, text, _ in template.html.visible_text())
         if _looks_like_address(" ".join(visible.split())):

@@ -1,9 +1,14 @@
-"""Reporters: pure functions from a Report to text."""
+"""Reporters: pure functions from a Report to text, produced in chunks.
+
+Each reporter yields its output piece by piece, so a report with tens of
+thousands of findings is written as it is produced instead of being built
+as one string first (which doubled peak memory in bench/).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from preflight.engine import Report
@@ -11,16 +16,27 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "sarif", "github")
 
 
-def render(report: Report, fmt: str, *, color: bool = False, quiet: bool = False) -> str:
-    renderer: Callable[..., str]
+def chunks(report: Report, fmt: str, *, color: bool = False, quiet: bool = False) -> Iterator[str]:
+    producer: Callable[[Report], Iterator[str]]
     if fmt == "json":
-        from preflight.reporters.json import render as renderer
+        from preflight.reporters.json import chunks as producer
     elif fmt == "sarif":
-        from preflight.reporters.sarif import render as renderer
+        from preflight.reporters.sarif import chunks as producer
     elif fmt == "github":
-        from preflight.reporters.github import render as renderer
+        from preflight.reporters.github import chunks as producer
     else:
-        from preflight.reporters.text import render as text_render
+        from preflight.reporters.text import chunks as text_chunks
 
-        return text_render(report, color=color, quiet=quiet)
-    return renderer(report)
+        return text_chunks(report, color=color, quiet=quiet)
+    return producer(report)
+
+
+def render(report: Report, fmt: str, *, color: bool = False, quiet: bool = False) -> str:
+    return "".join(chunks(report, fmt, color=color, quiet=quiet))
+
+
+def write(
+    stream: IO[str], report: Report, fmt: str, *, color: bool = False, quiet: bool = False
+) -> None:
+    for piece in chunks(report, fmt, color=color, quiet=quiet):
+        stream.write(piece)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from preflight.model import Severity, display_path
@@ -20,8 +21,7 @@ def _property(value: str) -> str:
     return _data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(report: Report) -> str:
-    lines = []
+def chunks(report: Report) -> Iterator[str]:
     for finding in report.findings:
         properties = [f"file={_property(display_path(finding.location.path))}"]
         span = finding.location.span
@@ -34,5 +34,4 @@ def render(report: Report) -> str:
             ]
         properties.append(f"title={_property(f'{finding.rule} {finding.name}')}")
         message = finding.message + (f"\nhelp: {finding.help}" if finding.help else "")
-        lines.append(f"::{_COMMAND[finding.severity]} {','.join(properties)}::{_data(message)}")
-    return "\n".join(lines) + ("\n" if lines else "")
+        yield f"::{_COMMAND[finding.severity]} {','.join(properties)}::{_data(message)}\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from preflight import __version__
@@ -51,7 +52,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def report_dict(report: Report) -> dict[str, Any]:
+def report_dict(report: Report, with_findings: bool = True) -> dict[str, Any]:
     return {
         "version": 1,
         "tool": {"name": "preflight", "version": __version__},
@@ -65,10 +66,22 @@ def report_dict(report: Report) -> dict[str, Any]:
             }
             for info in report.files
         ],
-        "findings": [finding_dict(f) for f in report.findings],
+        "findings": [finding_dict(f) for f in report.findings] if with_findings else [],
         "summary": report.summary,
     }
 
 
-def render(report: Report) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def chunks(report: Report) -> Iterator[str]:
+    """The report_dict document, written with one file and one finding per line."""
+    document = report_dict(report, with_findings=False)
+    yield '{\n  "version": 1,\n  "tool": ' + _dumps(document["tool"]) + ',\n  "files": ['
+    for index, info in enumerate(document["files"]):
+        yield ("," if index else "") + "\n    " + _dumps(info)
+    yield '\n  ],\n  "findings": ['
+    for index, finding in enumerate(report.findings):
+        yield ("," if index else "") + "\n    " + _dumps(finding_dict(finding))
+    yield '\n  ],\n  "summary": ' + _dumps(document["summary"]) + "\n}\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from preflight import __version__
@@ -66,7 +67,8 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
-def render(report: Report) -> str:
+def chunks(report: Report) -> Iterator[str]:
+    """The SARIF log; results are written one per line as they are produced."""
     rules = list(load_catalogue())
     index = {rule.id: i for i, rule in enumerate(rules)}
     document = {
@@ -83,8 +85,15 @@ def render(report: Report) -> str:
                     }
                 },
                 "columnKind": "unicodeCodePoints",
-                "results": [_result(f, index) for f in report.findings],
+                "results": [],
             }
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    head = json.dumps(document, indent=2, ensure_ascii=False)
+    marker = '"results": []'
+    before, after = head.rsplit(marker, 1)
+    yield before + '"results": ['
+    for position, finding in enumerate(report.findings):
+        separator = "," if position else ""
+        yield separator + "\n        " + json.dumps(_result(finding, index), ensure_ascii=False)
+    yield "\n      ]" + after + "\n"

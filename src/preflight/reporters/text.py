@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from preflight.model import Finding, Severity, display_path
@@ -67,13 +68,11 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
-    out: list[str] = []
+def chunks(report: Report, *, color: bool = False, quiet: bool = False) -> Iterator[str]:
     for finding in report.findings:
         if quiet and finding.severity < Severity.ERROR:
             continue
-        out.extend(_finding(finding, color))
-        out.append("")
+        yield "\n".join(_finding(finding, color)) + "\n\n"
     summary = report.summary
     total = summary["errors"] + summary["warnings"] + summary["infos"]
     files = _plural(summary["files"], "file")
@@ -87,5 +86,4 @@ def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
         )
     if report.baselined:
         line += f" {report.baselined} known in the baseline, not shown."
-    out.append(line)
-    return "\n".join(out) + "\n"
+    yield line + "\n"
