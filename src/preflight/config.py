@@ -8,6 +8,7 @@ after overrides and per-file ignores.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -129,14 +130,15 @@ class Config:
         return replace(self, **changes) if changes else self
 
     @functools.cached_property
-    def _resolved_root(self) -> Path:
-        return self.root.resolve()
+    def _absolute_root(self) -> str:
+        return os.path.abspath(self.root) + os.sep
 
     def relative(self, path: Path) -> str:
-        try:
-            return path.resolve().relative_to(self._resolved_root).as_posix()
-        except ValueError:
-            return path.as_posix()
+        """The path relative to the config's folder, for globs (no symlinks followed: no I/O)."""
+        absolute = os.path.abspath(path)
+        if absolute.startswith(self._absolute_root):
+            return Path(absolute[len(self._absolute_root) :]).as_posix()
+        return path.as_posix()
 
     def is_excluded(self, path: Path) -> bool:
         return self.exclude is not None and bool(self.exclude.match_file(self.relative(path)))

@@ -66,11 +66,11 @@ def discover(
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(str(path))
-    named = set() if skip_unknown else {p.resolve() for p in paths if not p.is_dir()}
-    seen: set[Path] = set()
+    named = set() if skip_unknown else {os.path.abspath(p) for p in paths if not p.is_dir()}
+    seen: set[str] = set()
 
     def once(item: InputFile) -> Iterator[InputFile]:
-        key = item.path.resolve()
+        key = os.path.abspath(item.path)  # not resolve(): a stat per path component
         if key not in seen:
             seen.add(key)
             # a file named on the command line is explicit even when a walk finds it first
