@@ -40,6 +40,7 @@ NASTY: dict[str, bytes | str] = {
     "alias.html": "<p>x</p>",
     "alias.meta.yaml": "a: &a [x]\n" + "".join(f"b{i}: &b{i} [*a, *a]\n" for i in range(200)),
     "tabs.html": "<p>\tTODO\tthing</p>",
+    "comment-tail.html": "<p>x<!-- note --> lorem ipsum <b>y</b></p><script>s</script> TODO <br> XXX",
     "weird.meta.yaml": "subject: !!python/object/apply:os.system ['echo hi']\n",
     "weird.html": "<p>y</p>",
 }

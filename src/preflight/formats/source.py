@@ -21,6 +21,7 @@ from lxml import etree
 
 from preflight.model import Span
 
+_TAG_START = re.compile(r"<(!--|[a-z][a-z0-9:_.-]*)")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # ancestor:: predicates in the XPath cost 5x the parse; checking the owner in Python does not
 _BODY_TEXT = etree.XPath("//body//text()")
@@ -173,47 +174,61 @@ class HtmlDocument:
         return self._starts
 
     def _locate_all(self) -> dict[etree._Element, int]:
-        # One pass in document order with a cursor. Only the "<name" is searched for
-        # here; where the start tag ends is found later, for the few elements asked about.
+        # Every "<name" and "<!--" in the source, found by one regex pass in C, is matched
+        # in order to the elements in document order. An element's start tag ends on its
+        # sourceline, so its token must begin before that line ends; an element with no
+        # such token was implied by the parser (html, body). Tokens inside comments,
+        # scripts and styles are skipped. Where a start tag ends is found later, on demand.
         text = self.source.text
         found: dict[etree._Element, int] = {}
         if self.root is None:
             return found
-        cursor = 0
         lower = self.lower
+        tokens = [(m.start(), m.group(1)) for m in _TAG_START.finditer(lower)]
+        count = len(tokens)
         starts = self.source.starts
         line_count = len(starts)
         size = len(text)
         order: list[etree._Element] = []
-        skip_to = self._ends
+        ends = self._ends
+        i = 0
         for element in self.root.iter():
-            line = getattr(element, "sourceline", 0) or 0
-            # the start tag ends on `line`, so it begins before the end of that line
-            limit = starts[line] if 0 < line < line_count else size
             tag: object = element.tag  # the stubs say str; comments carry a factory
-            if not isinstance(tag, str):
-                if isinstance(element, etree._Comment):
-                    start = lower.find("<!--", cursor, limit + 4)
-                    if start != -1:
-                        close = text.find("-->", start + 4)
-                        end = close + 3 if close != -1 else size
-                        found[element] = start
-                        skip_to[element] = end
-                        cursor = end
+            if isinstance(tag, str):
+                name = tag.lower()
+            elif isinstance(element, etree._Comment):
+                name = "!--"
+            else:
                 continue
-            name = tag.lower()
-            start = _find_tag(lower, name, cursor, limit)
-            if start == -1:
-                continue  # implied by the parser (html, body), not in the source
+            j = i
+            while j < count and tokens[j][1] != name:
+                j += 1
+            if j == count:
+                continue
+            start = tokens[j][0]
+            line = getattr(element, "sourceline", 0) or 0
+            limit = starts[line] if 0 < line < line_count else size
+            if start >= limit + (4 if name == "!--" else 0):
+                continue  # implied by the parser, not in the source
             found[element] = start
-            order.append(element)
-            cursor = start + 1 + len(name)
-            if name in ("script", "style"):  # their bodies are text: never search them for tags
-                close = lower.find(f"</{name}", cursor)
+            i = j + 1
+            end = -1
+            if name == "!--":
+                close = text.find("-->", start + 4)
+                end = close + 3 if close != -1 else size
+            elif name in ("script", "style"):  # their bodies are text, not tags
+                close = lower.find(f"</{name}", start)
                 if close != -1:
                     gt = text.find(">", close)
-                    cursor = gt + 1 if gt != -1 else size
-                    skip_to[element] = cursor
+                    end = gt + 1 if gt != -1 else size
+            else:
+                order.append(element)
+            if end != -1:
+                ends[element] = end
+                while i < count and tokens[i][0] < end:
+                    i += 1
+                if name != "!--":
+                    order.append(element)
         self._order = order
         return found
 
@@ -251,11 +266,13 @@ class HtmlDocument:
 
     def _element_end(self, element: etree._Element, position: TagPosition) -> int:
         """Offset just past an element's end tag, or of the next element outside it."""
+        if element in self._ends:  # comments, scripts and styles: their end is known
+            return self._ends[element]
         name = _local_name(element)
-        if name in _VOID or position.end > position.tag_end:
-            return position.end
         if self._index is None:
             self._index = {el: i for i, el in enumerate(self._order)}
+        if name in _VOID or element not in self._index:
+            return position.tag_end
         descendants = [d for d in element.iterdescendants() if d in self._index]
         last = descendants[-1] if descendants else element
         j = self._index[last] + 1
