@@ -23,7 +23,8 @@ class Dialect:
     name: str
     label: str
     aliases: tuple[str, ...] = ()
-    special: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
+    special: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Regular expressions (as text) per special kind; compiled together on first use."""
 
 
 @functools.cache
@@ -32,10 +33,7 @@ def dialects() -> dict[str, Dialect]:
     for path in sorted((rules_dir() / "dialects").glob("*.yaml")):
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
         special = {
-            kind: tuple(
-                re.compile(p, re.IGNORECASE) for p in (data.get("special") or {}).get(kind) or ()
-            )
-            for kind in SPECIAL_KINDS
+            kind: tuple((data.get("special") or {}).get(kind) or ()) for kind in SPECIAL_KINDS
         }
         dialect = Dialect(
             name=data["name"],
@@ -71,7 +69,7 @@ def resolve_platform(name: str) -> str | None:
 def special_pattern(kind: str, platform: str | None = None) -> re.Pattern[str] | None:
     """One regex matching a special tag of ``kind`` in ``platform`` (or any platform)."""
     selected = [dialects()[platform]] if platform in dialects() else list(dialects().values())
-    parts = [p.pattern for d in selected for p in d.special.get(kind, ())]
+    parts = [p for d in selected for p in d.special.get(kind, ())]
     if not parts:
         return None
     return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
