@@ -38,3 +38,13 @@ def test_corpus_runs_clean_and_counts_hold(run_cli, corpus: Path, tmp_path: Path
     }
     expected = yaml.safe_load(COUNTS.read_text(encoding="utf-8"))
     assert actual == expected
+
+
+def test_named_workflow_exports_are_not_unreadable(corpus: Path) -> None:
+    """n8n exports are a known kind (read by the importers): naming one is never PF001."""
+    import preflight
+
+    exports = sorted((corpus / "n8n-workflows-zie619").rglob("*.json"))
+    assert len(exports) == 53
+    report = preflight.check(exports)
+    assert [f for f in report.findings if f.rule == "PF001"] == []

@@ -189,7 +189,7 @@ class Engine:
         return loaded
 
     def _load_json(self, item: InputFile, limit: int) -> Loaded | None:
-        from preflight.formats.esp_json import detect_shape, load_export
+        from preflight.formats.esp_json import detect_shape, detect_workflow_shape, load_export
 
         text, _ = decode(read_bytes(item.path, limit))
         try:
@@ -207,6 +207,8 @@ class Engine:
             )
             return Loaded(None, [("PF003", violation)])
         shape = detect_shape(data)
+        if shape is None and detect_workflow_shape(data) is not None:
+            return None  # a platform workflow export: the importers read those, not yet built
         if shape is None:
             if not item.explicit:
                 return None

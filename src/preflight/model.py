@@ -8,6 +8,7 @@ as in SARIF and LSP.
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,10 +163,10 @@ class Template:
 
 
 def display_path(path: Path) -> str:
-    """A path as reports show it: relative to the working directory when it lies inside."""
+    """A path as reports show it: relative to the working directory (DESIGN.md, Contracts)."""
     if not path.is_absolute():
         return path.as_posix()
     try:
-        return path.relative_to(Path.cwd()).as_posix()
-    except ValueError:
+        return Path(os.path.relpath(path)).as_posix()
+    except ValueError:  # another drive, on Windows
         return path.as_posix()

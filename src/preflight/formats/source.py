@@ -326,19 +326,6 @@ class HtmlDocument:
         return Span(line + self.source.first_line - 1, 1, line + self.source.first_line - 1, 2)
 
 
-def _find_tag(lower: str, name: str, start: int, limit: int) -> int:
-    """Offset of the next ``<name`` start tag at or after ``start`` that begins before ``limit``."""
-    needle = "<" + name
-    while True:
-        offset = lower.find(needle, start)
-        if offset == -1 or offset >= limit:
-            return -1
-        after = offset + len(needle)
-        if after >= len(lower) or not (lower[after].isalnum() or lower[after] in "-_:"):
-            return offset
-        start = after
-
-
 def _sourceline(element: etree._Element) -> int | None:
     """libxml2's line for an element (the line where its start tag ends), if any."""
     line = getattr(element, "sourceline", None)
