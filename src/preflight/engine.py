@@ -15,6 +15,7 @@ from typing import Any
 from preflight.catalogue import Catalogue, RuleSpec, load_catalogue
 from preflight.checks import TEMPLATE_CHECKS
 from preflight.config import Config, FileSettings, discover_config, load_config
+from preflight.dialects import Detection, detect
 from preflight.discovery import InputFile, discover
 from preflight.formats import Loaded
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
@@ -49,6 +50,8 @@ class FileInfo:
     platform: str | None = None
     platform_source: str | None = None
     confidence: float | None = None
+    candidates: tuple[str, ...] = ()
+    """When detection was ambiguous: the platforms whose merge languages fit."""
 
 
 @dataclass
@@ -148,6 +151,7 @@ class Engine:
         suppressions = SuppressionSet()
         sidecar = self._apply_sidecar(template, settings, findings, suppressions)
         self._apply_defaults(template, settings, sidecar)
+        detection = self._detect(template)
         findings.extend(self._run_template_checks(template, settings))
         if template.format == "html" and template.html is not None:
             suppressions.items.extend(
@@ -156,14 +160,39 @@ class Engine:
         findings = suppressions.apply(findings)
         findings.extend(self._unused(suppressions, settings, template))
         platform = template.platform
-        info = FileInfo(
-            item.path,
-            "template",
-            platform.value if platform else None,
-            _platform_source(platform),
-            1.0 if platform else None,
-        )
+        if detection is not None and (detection.platform or detection.candidates):
+            info = FileInfo(
+                item.path,
+                "template",
+                detection.platform,
+                "detected",
+                detection.confidence,
+                detection.candidates,
+            )
+        else:
+            info = FileInfo(
+                item.path,
+                "template",
+                platform.value if platform else None,
+                _platform_source(platform),
+                1.0 if platform else None,
+            )
         return info, findings
+
+    def _detect(self, template: Template) -> Detection | None:
+        """With no platform declared, guess it from the merge tags (DESIGN.md precedence)."""
+        if template.platform is not None:
+            return None
+        texts = [
+            template.html.source.text if template.html else None,
+            template.text.text if template.text else None,
+            template.subject.value if template.subject else None,
+            template.preheader.value if template.preheader else None,
+        ]
+        detection = detect(*texts)
+        if detection.platform is not None:
+            template.platform = Sourced(detection.platform, "detected")
+        return detection
 
     # -- loading ----------------------------------------------------------
     def _load(self, item: InputFile) -> Loaded | None:

@@ -20,7 +20,10 @@ _URL_IN_TEXT = re.compile(r"https?://\S+|\{\{[^}]+\}\}|\*\|[^|]+\|\*|%%[^%]+%%|\
 
 
 def _platform(template: Template) -> str | None:
-    return template.platform.value if template.platform else None
+    """The declared platform. A detected one is a guess: these checks accept every
+    platform's tags rather than report a missing tag on the strength of a guess."""
+    platform = template.platform
+    return platform.value if platform and platform.origin != "detected" else None
 
 
 def _platform_label(template: Template) -> str:

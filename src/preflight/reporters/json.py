@@ -63,6 +63,7 @@ def report_dict(report: Report, with_findings: bool = True) -> dict[str, Any]:
                 "platform": info.platform,
                 "platform_source": info.platform_source,
                 "confidence": info.confidence,
+                **({"candidates": list(info.candidates)} if info.candidates else {}),
             }
             for info in report.files
         ],
