@@ -152,7 +152,7 @@ def test_bad_input_is_a_finding_not_a_traceback(run_cli, tmp_path: Path) -> None
     assert ("binary.html", "PF001") in by_path
     assert ("empty.eml", "PF001") in by_path
     assert ("big.html", "PF001") in by_path
-    assert ("broken.json", "PF003") in by_path
+    assert ("broken.json", "PF001") in by_path
 
 
 def test_rules_and_explain(run_cli) -> None:

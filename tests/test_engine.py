@@ -242,3 +242,96 @@ def test_html_positions_for_multiline_tags_comments_and_scripts() -> None:
     assert span is not None and (span.line, span.column, span.end_line) == (4, 11, 6)
     href = document.attribute_span(document.elements("a")[0], "href")
     assert href is not None and (href.line, href.column, href.end_column) == (6, 26, 44)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "templates:\n"
+            + "".join(
+                f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10) if i else 'x'}]\n"
+                for i in range(9)
+            )
+            + "fail_on: *a8\n",
+            "expands to more than",
+        ),
+        ("max_file_size: 2024-13-45\n", "bad value"),
+        ("fail_on: " + "9" * 5000 + "\n", "bad value"),
+        ("rules:\n  CONTENT006: {extra_patterns: ['(unclosed']}\n", "is not a regular expression"),
+        ("templates: {reslove: {}}\n", 'did you mean "resolve"'),
+    ],
+)
+def test_hostile_config_values_are_config_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "preflight.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_pyproject_with_a_non_table_tool_is_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("tool = 5  # [tool.preflight]\n")
+    assert load_config(tmp_path / "pyproject.toml").select is None
+
+
+def test_hostile_sidecars_and_exports_are_findings(
+    email: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.chdir(email)
+    meta = email / "email.meta.yaml"
+    bomb = "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10) if i else 'x'}]\n" for i in range(9)
+    )
+    meta.write_text(
+        "correction:\n"
+        + "".join("  " + line + "\n" for line in bomb.splitlines())
+        + "category: *a8\n"
+    )
+    report = preflight.check(".")
+    assert report.internal_errors == [] and [
+        f.rule for f in report.findings if f.rule.startswith("PF")
+    ] == ["PF001"]
+    meta.write_text("campaign: 2024-13-45\n")
+    report = preflight.check(".")
+    assert report.internal_errors == [] and [
+        f.rule for f in report.findings if f.rule.startswith("PF")
+    ] == ["PF001"]
+    meta.unlink()
+    (email / "huge.json").write_text(
+        '{"Subject": "x", "HtmlBody": "<p>x</p>", "TemplateId": ' + "7" * 5000 + "}"
+    )
+    report = preflight.check(["huge.json"])
+    assert report.internal_errors == [] and [f.rule for f in report.findings] == ["PF001"]
+    os.mkfifo(email / "pipe.html")
+    report = preflight.check(["."])  # must not block on the FIFO
+    assert report.internal_errors == []
+    assert [(f.rule, f.location.path.name) for f in report.findings if f.rule.startswith("PF")] == [
+        ("PF001", "pipe.html")
+    ]
+
+
+def test_walked_json_of_no_known_shape_is_silent(
+    email: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(email)
+    (email / "empty.json").write_text("")
+    (email / "analytics.json").write_text('{"visits": [1, 2, 3]}')
+    (email / "broken.json").write_text("{")
+    report = preflight.check(".")
+    assert report.findings == [] and [f.path.name for f in report.files] == ["email.html"]
+
+
+def test_library_import_does_not_load_click_or_network_modules() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, preflight; preflight.check(sys.argv[1]);"
+        "print(sorted(m for m in ('click', 'httpx', 'jinja2') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(CLEAN)], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]", result.stderr

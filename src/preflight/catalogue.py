@@ -28,6 +28,7 @@ OPTION_TYPES: dict[str, tuple[type[Any], ...]] = {
     "bool": (bool,),
     "str": (str,),
     "list": (list,),
+    "patterns": (list,),  # regular expressions, compiled when the config is read
 }
 
 
@@ -45,8 +46,14 @@ class OptionSpec:
             raise ValueError(f"expected {self.type}, got a boolean")
         if not isinstance(value, accepted):
             raise ValueError(f"expected {self.type}, got {type(value).__name__}")
-        if self.type == "list" and not all(isinstance(item, str) for item in value):
+        if self.type in ("list", "patterns") and not all(isinstance(item, str) for item in value):
             raise ValueError("expected a list of strings")
+        if self.type == "patterns":
+            for item in value:
+                try:
+                    re.compile(item)
+                except re.error as error:
+                    raise ValueError(f'"{item}" is not a regular expression: {error}') from None
         return value
 
 

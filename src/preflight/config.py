@@ -250,9 +250,10 @@ def _read(path: Path) -> tuple[dict[str, Any], YamlDocument | None]:
         else:  # pragma: no cover - exercised on 3.10 only
             import tomli as tomllib
         try:
-            table = tomllib.loads(text).get("tool", {}).get("preflight", {})
-        except tomllib.TOMLDecodeError as error:
+            tool = tomllib.loads(text).get("tool", {})
+        except (tomllib.TOMLDecodeError, ValueError) as error:
             raise ConfigError(f"{path}: invalid TOML: {error}") from None
+        table = tool.get("preflight", {}) if isinstance(tool, dict) else {}
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: [tool.preflight] must be a table")
         return table, None
@@ -489,7 +490,13 @@ def _build(
         elif key == "links":
             changes["links"] = {**base.links, **_links(reader, value)}
         elif key == "templates":
-            changes["templates"] = reader.mapping(value, [key])
+            templates = reader.mapping(value, [key])
+            reader.keys(templates, ("resolve",), [key])
+            resolve = reader.mapping(templates.get("resolve", {}), [key, "resolve"])
+            for platform, pattern in resolve.items():
+                if not isinstance(pattern, str):
+                    raise reader.fail([key, "resolve", str(platform)], "expected a path pattern")
+            changes["templates"] = templates
         elif key == "defaults":
             defaults = reader.mapping(value, [key])
             reader.keys(defaults, DEFAULT_KEYS, [key])

@@ -209,10 +209,6 @@ class Engine:
             template = loaded.template
             if template.html is not None and template.format == "html":
                 template.sources[template.path] = template.html.source
-            if template.format == "eml":
-                template.sources[template.path] = SourceText(
-                    decode(read_bytes(item.path, limit))[0]
-                )
             if template.text is not None and template.text_path is not None:
                 template.sources.setdefault(template.text_path, template.text)
         return loaded
@@ -220,10 +216,15 @@ class Engine:
     def _load_json(self, item: InputFile, limit: int) -> Loaded | None:
         from preflight.formats.esp_json import detect_shape, detect_workflow_shape, load_export
 
-        text, _ = decode(read_bytes(item.path, limit))
+        try:
+            text, _ = decode(read_bytes(item.path, limit))
+        except UnreadableInput:
+            if not item.explicit:
+                return None  # a walked .json that cannot be sniffed is of no known kind
+            raise
         try:
             data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as error:
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, or a 5,000-digit number
             if not item.explicit:
                 return None
             line = getattr(error, "lineno", None)
@@ -232,9 +233,9 @@ class Engine:
             violation = Violation(
                 "invalid JSON: {error}",
                 Location(item.path, span),
-                {"error": getattr(error, "msg", str(error))},
+                {"error": getattr(error, "msg", str(error)), "reason": "undecodable"},
             )
-            return Loaded(None, [("PF003", violation)])
+            return Loaded(None, [("PF001", violation)])
         shape = detect_shape(data)
         if shape is None and detect_workflow_shape(data) is not None:
             return None  # a platform workflow export: the importers read those, not yet built

@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 
 MAX_ALIASES = 100
+MAX_NODES = 100_000
+"""Nodes a document may expand to once aliases are followed (a few aliases can nest)."""
 
 
 class YamlError(Exception):
@@ -84,11 +86,46 @@ class YamlDocument:
         return None
 
 
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse documents whose aliases expand beyond MAX_NODES (nested "billion laughs")."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if depth > 200:
+            raise YamlError("document is nested too deeply")
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                total += size(item, depth + 1)
+                if total > MAX_NODES:
+                    break
+        elif isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                total += size(key_node, depth + 1) + size(value_node, depth + 1)
+                if total > MAX_NODES:
+                    break
+        sizes[key] = total
+        return total
+
+    if size(root, 0) > MAX_NODES:
+        mark = root.start_mark
+        raise YamlError(
+            f"document expands to more than {MAX_NODES:,} values through its aliases",
+            mark.line + 1,
+            mark.column + 1,
+        )
+
+
 def load_yaml(text: str) -> YamlDocument:
     """Parse one YAML document; raises YamlError with a position on any problem."""
     loader = _LimitedLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_expansion(node)
         data = loader.construct_document(node) if node is not None else None
     except YamlError:
         raise
@@ -102,6 +139,8 @@ def load_yaml(text: str) -> YamlDocument:
         raise YamlError(str(error)) from None
     except RecursionError:
         raise YamlError("document is nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as error:  # a value PyYAML cannot construct
+        raise YamlError(f"bad value: {error}") from None
     finally:
         loader.dispose()
     return YamlDocument(data, node)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import stat
 from pathlib import Path
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -34,7 +35,10 @@ class UnreadableInput(Exception):
 
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # a FIFO or a device would block or never end
+            raise UnreadableInput("not a regular file", {"reason": "not-a-file"})
+        size = status.st_size
         if size > max_bytes:
             raise UnreadableInput(
                 f"file is {size:,} bytes, over the {max_bytes:,}-byte limit",

@@ -22,6 +22,7 @@ def load_eml(path: Path, max_bytes: int) -> Loaded:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     template = Template(path=path, format="eml", subject_knowable=True)
+    template.sources[path] = SourceText(file_text)
     header_end = file_text.find("\n\n")
     header_block = file_text if header_end == -1 else file_text[:header_end]
     lines: dict[str, int] = {}

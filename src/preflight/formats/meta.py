@@ -67,9 +67,10 @@ def load_sidecar(path: Path, max_bytes: int) -> Sidecar:
         document = load_yaml(text)
     except YamlError as error:
         span = Span.point(error.line, error.column or 1) if error.line else None
+        # it does not parse: unreadable (PF001), not a misfit of the schema (PF003)
         sidecar.problems.append(
             (
-                "PF003",
+                "PF001",
                 Violation("invalid YAML: {error}", Location(path, span), {"error": error.message}),
             )
         )
