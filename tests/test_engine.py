@@ -335,3 +335,25 @@ def test_library_import_does_not_load_click_or_network_modules() -> None:
         [sys.executable, "-c", code, str(CLEAN)], capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_command_line_lists_beat_overrides(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(email)
+    page = email / "email.html"
+    page.write_text(
+        page.read_text()
+        .replace(' alt="Twelve packets of tomato seeds"', "")
+        .replace("<h1>", "<h1>TODO ")
+    )
+    config = config_from_mapping(
+        {"ignore": ["CONTENT006"], "overrides": [{"files": ["*.html"], "select": ["CONTENT"]}]}
+    )
+    assert _rules(preflight.check(".", config=config)) == [
+        "CONTENT004"
+    ]  # top-level ignore still holds
+    assert _rules(preflight.check(".", config=config.with_cli(select=["CONTENT006"]))) == [
+        "CONTENT006"
+    ]
+    assert _rules(preflight.check(".", config=config.with_cli(ignore=["CONTENT004"]))) == [
+        "CONTENT006"
+    ]

@@ -111,6 +111,9 @@ class Config:
     fail_on: str = "error"
     forced_platform: str | None = None
     """--platform: beats every other source of the platform."""
+    cli_select: tuple[str, ...] | None = None
+    cli_ignore: tuple[str, ...] | None = None
+    """--select / --ignore: they replace every select / ignore list of the config, overrides too."""
 
     def with_cli(
         self,
@@ -122,9 +125,9 @@ class Config:
         catalogue = load_catalogue()
         changes: dict[str, Any] = {}
         if select:
-            changes["select"] = tuple(_expand_all(catalogue, select, "--select"))
+            changes["cli_select"] = tuple(_expand_all(catalogue, select, "--select"))
         if ignore:
-            changes["ignore"] = tuple(_expand_all(catalogue, ignore, "--ignore"))
+            changes["cli_ignore"] = tuple(_expand_all(catalogue, ignore, "--ignore"))
         if platform:
             changes["forced_platform"] = _platform(platform, "--platform")
         return replace(self, **changes) if changes else self
@@ -156,8 +159,11 @@ class Config:
     @functools.cache  # noqa: B019 - a Config is frozen and lives for one run
     def _settings(self, overrides: tuple[int, ...], ignores: tuple[int, ...]) -> FileSettings:
         catalogue = load_catalogue()
-        enabled = set(self.select) if self.select is not None else set(catalogue.rules)
-        enabled -= set(self.ignore)
+        select = self.cli_select if self.cli_select is not None else self.select
+        # a rule named with --select runs even where the config ignores it; --ignore wins over all
+        config_ignores = self.cli_select is None and self.cli_ignore is None
+        ignored = set(self.ignore) if config_ignores else set(self.cli_ignore or ())
+        enabled = set(select) if select is not None else set(catalogue.rules)
         severities: dict[str, Severity] = {}
         options: dict[str, dict[str, Any]] = {
             rule.id: rule.option_defaults() for rule in catalogue.rules.values()
@@ -166,14 +172,16 @@ class Config:
         layers: list[Mapping[str, RuleSettings]] = [self.rules]
         for index in overrides:
             override = self.overrides[index]
-            if override.select is not None:
+            if override.select is not None and self.cli_select is None:
                 enabled = set(override.select)
-            enabled -= set(override.ignore)
+            if config_ignores:
+                ignored |= set(override.ignore)
             if override.platform:
                 platform = override.platform
             layers.append(override.rules)
         for index in ignores:
-            enabled -= set(self.per_file_ignores[index][1])
+            ignored |= set(self.per_file_ignores[index][1])
+        enabled -= ignored
         for layer in layers:
             for rule_id, settings in layer.items():
                 if settings.severity is not None:
