@@ -357,3 +357,50 @@ def test_command_line_lists_beat_overrides(email: Path, monkeypatch: pytest.Monk
     assert _rules(preflight.check(".", config=config.with_cli(ignore=["CONTENT004"]))) == [
         "CONTENT006"
     ]
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        # a file-level suppression before the doctype
+        (
+            '<!-- preflight: ignore-file[CONTENT004] -->\n<!DOCTYPE html><html><body><img src="a.png"></body></html>',
+            [],
+        ),
+        # one-line file: only the next element is covered
+        (
+            '<p><!-- preflight: ignore[CONTENT004] --><img src="a.png"><img src="b.png"></p>',
+            ["CONTENT004"],
+        ),
+        # inside a paragraph: covers the rest of it, not the next paragraph
+        (
+            "<p><!-- preflight: ignore[CONTENT006] -->TODO: price</p>\n<p>Lorem ipsum</p>",
+            ["CONTENT006"],
+        ),
+        # the last child of a cell: never reaches past the cell
+        (
+            '<table><tr><td>x<!-- preflight: ignore[CONTENT004] --></td></tr></table>\n<img src="a.png">',
+            ["PF002", "CONTENT004"],
+        ),
+    ],
+)
+def test_suppression_reach(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, html: str, expected: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.html").write_text(html)
+    config = config_from_mapping({"select": ["CONTENT004", "CONTENT006", "PF002"]})
+    assert _rules(preflight.check(".", config=config)) == expected
+
+
+def test_repeated_placeholders_get_their_own_positions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.html").write_text(
+        "<html><body>\n<p>Price: TODO. Date: TODO.</p>\n</body></html>\n"
+    )
+    report = preflight.check(".", config={"select": ["CONTENT006"]})
+    assert [
+        (f.location.span.line, f.location.span.column) for f in report.findings if f.location.span
+    ] == [(2, 11), (2, 23)]

@@ -26,6 +26,11 @@ _DIRECTIVE = re.compile(
 _YAML_DIRECTIVE = re.compile(r"#\s*preflight\s*:\s*ignore\s*(?:\[([^\]]*)\])?\s*$", re.IGNORECASE)
 
 
+Point = tuple[int, int]
+"""(line, column), 1-based: comparable, so a range check is two comparisons."""
+END_OF_FILE: Point = (10**9, 0)
+
+
 @dataclass
 class Suppression:
     path: Path
@@ -34,9 +39,9 @@ class Suppression:
     """As written; empty means every rule."""
     rules: frozenset[str] | None
     """Resolved ids; None means every rule."""
-    first_line: int | None = None
-    last_line: int | None = None
-    """Lines covered (inclusive); None for a whole-file suppression."""
+    first: Point | None = None
+    last: Point | None = None
+    """What it covers, both ends included; None for a whole-file suppression."""
     used: bool = False
     unknown: tuple[str, ...] = ()
 
@@ -45,13 +50,13 @@ class Suppression:
             return False
         if finding.location.path != self.path:
             return False
-        if self.first_line is None:
+        if self.first is None:
             return True
         span = finding.location.span
         if span is None:
             return False
-        assert self.last_line is not None
-        return self.first_line <= span.line <= self.last_line
+        assert self.last is not None
+        return self.first <= (span.line, span.column) <= self.last
 
 
 @dataclass
@@ -89,46 +94,48 @@ def _resolve(
 def html_suppressions(path: Path, document: HtmlDocument, catalogue: Catalogue) -> SuppressionSet:
     result = SuppressionSet()
     open_blocks: list[Suppression] = []
+    source = document.source
     for comment in document.comments():
         match = _DIRECTIVE.match(comment.text or "")
         if match is None:
             continue
         kind = match.group(1).lower()
-        span = document.element_span(comment)
-        location = Location(path, span, Part.HTML)
+        comment_extent = document.extent(comment)
+        if comment_extent is None or not source.exact:
+            continue  # suppressions work on positions: an HTML part decoded from elsewhere has none
+        start, end = comment_extent
+        location = Location(path, document.element_span(comment), Part.HTML)
         if kind == "ignore-end":
             if open_blocks:
-                block = open_blocks.pop()
-                block.last_line = span.end_line if span else block.first_line
+                open_blocks.pop().last = source.position(end - 1)
             continue
         selectors, rules, unknown = _resolve(catalogue, match.group(2))
         suppression = Suppression(path, location, selectors, rules, unknown=unknown)
         if kind == "ignore":
+            # from the comment to the end of the next element; with no element after it,
+            # to the end of the element that holds it
             target = _next_element(comment)
-            covered = document.element_range(target) if target is not None else None
+            covered = document.extent(target) if target is not None else None
             if covered is None:
-                line = span.end_line + 1 if span else 1
-                covered = (line, line)
-            suppression.first_line, suppression.last_line = covered
+                parent = comment.getparent()
+                covered = document.extent(parent) if parent is not None else None
+            cover_end = covered[1] if covered else len(source.text)
+            suppression.first = source.position(start)
+            suppression.last = source.position(max(cover_end - 1, start))
         elif kind == "ignore-begin":
-            suppression.first_line = span.line if span else 1
-            suppression.last_line = 10**9
+            suppression.first = source.position(start)
+            suppression.last = END_OF_FILE
             open_blocks.append(suppression)
         result.items.append(suppression)
     return result
 
 
 def _next_element(comment: etree._Element) -> etree._Element | None:
-    """The next element after a comment: its next sibling element, or its parent's."""
-    node: etree._Element | None = comment
-    while node is not None:
-        sibling = node.getnext()
-        while sibling is not None and not is_element(sibling):
-            sibling = sibling.getnext()
-        if sibling is not None:
-            return sibling
-        node = node.getparent()
-    return None
+    """The next sibling element after a comment, if it has one."""
+    sibling = comment.getnext()
+    while sibling is not None and not is_element(sibling):
+        sibling = sibling.getnext()
+    return sibling
 
 
 def yaml_suppressions(path: Path, text: str, catalogue: Catalogue) -> SuppressionSet:
@@ -145,6 +152,8 @@ def yaml_suppressions(path: Path, text: str, catalogue: Catalogue) -> Suppressio
         alone = not line[: match.start()].strip()
         target = number + 1 if alone else number
         result.items.append(
-            Suppression(path, location, selectors, rules, target, target, unknown=unknown)
+            Suppression(
+                path, location, selectors, rules, (target, 1), (target, 10**9), unknown=unknown
+            )
         )
     return result

@@ -366,10 +366,12 @@ def leftover_placeholder(template: Template, options: Options) -> Iterator[Viola
             index = bisect.bisect_right(run_starts, start) - 1
             if end > run_starts[index] + len(runs[index][1]):
                 continue  # spans two runs: not one piece of copy
-            element, _, is_tail = runs[index]
+            element, run_text, is_tail = runs[index]
+            earlier = run_text.count(value, 0, start - run_starts[index])
+            span = html.text_span(element, value, tail=is_tail, occurrence=earlier)
             yield Violation(
                 message,
-                Location(template.path, html.text_span(element, value, tail=is_tail), Part.HTML),
+                Location(template.path, span, Part.HTML),
                 {"text": value, "part": "HTML part"},
                 help=help_text,
             )

@@ -130,10 +130,16 @@ class HtmlDocument:
     def elements(self, tag: str) -> list[etree._Element]:
         return list(self.iter(tag))
 
-    def comments(self) -> Iterator[etree._Element]:
+    def nodes(self) -> Iterator[etree._Element]:
+        """Every node in document order, the comments before and after <html> included."""
         if self.root is None:
-            return iter(())
-        return self.root.iter(etree.Comment)
+            return
+        yield from reversed(list(self.root.itersiblings(preceding=True)))
+        yield from self.root.iter()
+        yield from self.root.itersiblings()
+
+    def comments(self) -> Iterator[etree._Element]:
+        return (node for node in self.nodes() if isinstance(node, etree._Comment))
 
     def visible_text(self) -> list[tuple[etree._Element, str, bool]]:
         """(element, text, is_tail) for every text run a reader could see; computed once."""
@@ -192,7 +198,7 @@ class HtmlDocument:
         order: list[etree._Element] = []
         ends = self._ends
         i = 0
-        for element in self.root.iter():
+        for element in self.nodes():
             tag: object = element.tag  # the stubs say str; comments carry a factory
             if isinstance(tag, str):
                 name = tag.lower()
@@ -254,15 +260,12 @@ class HtmlDocument:
             return self._fallback_span(element)
         return self.source.span(position.start, position.tag_end)
 
-    def element_range(self, element: etree._Element) -> tuple[int, int] | None:
-        """(first line, last line) of the whole element, for suppressions."""
+    def extent(self, element: etree._Element) -> tuple[int, int] | None:
+        """(start, end) offsets of the whole element, end tag included, for suppressions."""
         position = self._position(element)
         if position is None:
             return None
-        end = self._element_end(element, position)
-        first = self.source.position(position.start)[0]
-        last = self.source.position(max(end - 1, position.start))[0]
-        return first, last
+        return position.start, self._element_end(element, position)
 
     def _element_end(self, element: etree._Element, position: TagPosition) -> int:
         """Offset just past an element's end tag, or of the next element outside it."""
@@ -303,16 +306,26 @@ class HtmlDocument:
             start, end = match.span(1)
         return self.source.span(start, end)
 
-    def text_span(self, element: etree._Element, needle: str, tail: bool = False) -> Span | None:
-        """Where ``needle`` (a piece of an element's text or tail) is in the source."""
+    def text_span(
+        self, element: etree._Element, needle: str, tail: bool = False, occurrence: int = 0
+    ) -> Span | None:
+        """Where ``needle`` (a piece of an element's text or tail) is in the source.
+
+        ``occurrence`` counts earlier copies of the needle in the same text run.
+        """
         position = self._position(element)
         text = self.source.text
         if position is None:
             return self._fallback_span(element)
         begin = self._element_end(element, position) if tail else position.tag_end
-        offset = text.find(needle, begin)
-        if offset == -1:
-            offset = self.lower.find(needle.translate(_ASCII_LOWER), begin)
+        offset = begin - 1
+        for _ in range(occurrence + 1):
+            found = text.find(needle, offset + 1)
+            if found == -1:
+                found = self.lower.find(needle.translate(_ASCII_LOWER), offset + 1)
+            offset = found
+            if offset == -1:
+                break
         if offset == -1:
             return self.source.span(position.start, position.tag_end)
         return self.source.span(offset, offset + len(needle))
