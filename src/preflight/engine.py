@@ -147,7 +147,7 @@ class Engine:
         findings = self._problems(loaded, settings)
         template = loaded.template
         if template is None:
-            return FileInfo(item.path, item.kind), findings
+            return FileInfo(item.path, "unreadable"), findings
         suppressions = SuppressionSet()
         sidecar = self._apply_sidecar(template, settings, findings, suppressions)
         self._apply_defaults(template, settings, sidecar)

@@ -91,24 +91,39 @@ def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violat
 
 # -- CONTENT002 -------------------------------------------------------------
 
+# A street needs a number and a capitalised name before the street word ("14 Orchard
+# Lane", not "5 bulbs in a sunny place"); postcodes need the city or a comma beside them.
+_STREET_WORDS = (
+    r"(?i:street|st\.?|road|rd\.?|avenue|ave\.?|lane|ln\.?|drive|dr\.?|boulevard|blvd\.?"
+    r"|parkway|pkwy\.?|highway|hwy\.?|terrace|square|sq\.?|close|crescent|court|ct\.?)"
+)
 _ADDRESS_PATTERNS = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"\b\d{1,5}[a-z]?\s+(?:[A-Za-z'.-]+\s+){0,4}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr"
-        r"|boulevard|blvd|way|court|ct|place|pl|square|sq|parkway|pkwy|highway|hwy|terrace|row)\b\.?",
+    re.compile(
+        rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][A-Za-z'.-]*\s+){{1,4}}{_STREET_WORDS}(?![A-Za-z])"
+    ),
+    re.compile(
         r"\b(?:p\.?\s?o\.?\s?box|post office box|postfach|apartado(?: de correos)?|boîte postale"
         r"|postbus)\s*\d+",
+        re.IGNORECASE,
+    ),
+    re.compile(
         r"\b[\wäöüßéè.-]+(?:straße|strasse|str\.|weg|gasse|platz|allee|laan|straat|gracht|plein"
         r"|kade|singel)\s+\d+",
+        re.IGNORECASE,
+    ),
+    re.compile(
         r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|quai"
-        r"|impasse)\b",
-        r"\b(?:calle|c/|avenida|avda\.?|plaza|paseo|carrer)\s+[^,\n]{2,40},?\s*\d+",
-    )
-] + [
+        r"|impasse)\s+(?:de\s+|du\s+|des\s+|d')?[A-ZÉ]",
+    ),
+    re.compile(
+        r"\b(?:[Cc]alle|C/|[Aa]venida|[Aa]vda\.?|[Pp]laza|[Pp]aseo|[Cc]arrer)\s+[A-ZÁÉ][^,\n]{1,40},?\s*\d+"
+    ),
     re.compile(r"\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"),  # US state + ZIP
-    re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b"),  # UK postcode
-    re.compile(r"\b\d{4}\s?[A-Z]{2}\s+[A-Z][a-z]+"),  # NL postcode + city
-    re.compile(r"\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+(?:\s|$|,)"),  # DE/FR/ES postcode + city
+    re.compile(
+        r"(?:,\s*|[A-Z][a-z]+\s+)[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b"
+    ),  # UK: city or comma, postcode
+    re.compile(r"(?:^|,\s*|\n)\d{4}\s?[A-Z]{2}\s+[A-Z][a-z]+"),  # NL postcode + city
+    re.compile(r"(?:^|,\s*|\n)\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+"),  # DE/FR/ES postcode + city
 ]
 
 
@@ -269,8 +284,10 @@ def _link_words() -> list[str]:
 # literal scan, and this one scan is the rule's main cost on big templates.
 _PLACEHOLDERS = re.compile(
     r"lorem ipsum(?: dolor sit amet)?|dolor sit amet"
-    r"|\[\s*(?:insert|add|enter|replace|placeholder)\b[^\]\n]{0,80}\]"
-    r"|(?:insert|enter|add|type)\s+(?:[\w-]+\s+){0,3}here\b"
+    # "[Add to calendar]" and "Enter here" are real copy: only placeholder verbs and nouns
+    r"|\[\s*(?:insert|enter|replace|placeholder)\b[^\]\n]{0,80}\]"
+    r"|(?:insert|enter|add|type)\s+(?:your\s+|the\s+)?"
+    r"(?:text|copy|headline|title|content|image|description|caption|link|logo)\s+here\b"
     r"|(?:text|copy|headline|title|content|image|description|caption)\s+goes\s+here\b"
     r"|your\s+(?:text|copy|headline|title|content|message|logo)\s+here\b"
 )

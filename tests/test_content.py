@@ -1,0 +1,47 @@
+"""CONTENT heuristics on realistic copy: what reads as an address or a placeholder."""
+
+from __future__ import annotations
+
+import pytest
+
+from preflight.checks.content import _looks_like_address, _placeholders
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Brightleaf Gardens, 14 Orchard Lane, Bristol BS1 4DJ, United Kingdom",
+        "Gartenfreunde GmbH, Lindenstraße 12, 10115 Berlin",
+        "123 Main St, Springfield, IL 62704",
+        "12 rue de la Paix, 75002 Paris",
+        "Calle Mayor 5, 28013 Madrid",
+        "Keizersgracht 123, 1015 CJ Amsterdam",
+        "PO Box 123, Bristol",
+    ],
+)
+def test_addresses(text: str) -> None:
+    assert _looks_like_address(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plant 5 bulbs in a sunny place",
+        "Join 500 gardeners on their way",
+        "Join 25000 Gardeners, today",
+        "Win a PS5 1TB bundle",
+        "Order 2 Street Food boxes",
+    ],
+)
+def test_copy_that_is_not_an_address(text: str) -> None:
+    assert not _looks_like_address(text)
+
+
+def test_placeholders_and_real_copy() -> None:
+    text = "<a>Enter here</a> [Add to calendar] [Insert date] Insert your text here [FIRST NAME] lorem ipsum"
+    assert [value for _, _, value in _placeholders(text, [])] == [
+        "[Insert date]",
+        "Insert your text here",
+        "[FIRST NAME]",
+        "lorem ipsum",
+    ]
