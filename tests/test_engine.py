@@ -404,3 +404,33 @@ def test_repeated_placeholders_get_their_own_positions(
     assert [
         (f.location.span.line, f.location.span.column) for f in report.findings if f.location.span
     ] == [(2, 11), (2, 23)]
+
+
+def test_sendgrid_versions_point_at_the_active_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    template = {
+        "id": "d-1",
+        "name": "Spring",
+        "generation": "dynamic",
+        "versions": [
+            {"id": "v1", "active": 0, "subject": "Spring seeds", "html_content": "<p>old</p>"},
+            {
+                "id": "v2",
+                "active": 1,
+                "subject": "Copy of Spring seeds",
+                "html_content": "<p>lorem ipsum</p>",
+            },
+        ],
+    }
+    (tmp_path / "spring.json").write_text(json.dumps(template, indent=2))
+    report = preflight.check(".", config={"select": ["CONTENT003", "CONTENT006"]})
+    found = {f.rule: f for f in report.findings}
+    subject, lorem = found["CONTENT003"], found["CONTENT006"]
+    text = (tmp_path / "spring.json").read_text().splitlines()
+    assert subject.location.span is not None and "Copy of" in text[subject.location.span.line - 1]
+    assert subject.location.pointer == "/versions/1/subject"
+    assert lorem.location.span is not None and "lorem ipsum" in text[lorem.location.span.line - 1]
+    assert lorem.location.pointer == "/versions/1/html_content"
+    assert report.to_dict()["findings"][0]["pointer"].startswith("/versions/1/")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -334,7 +334,9 @@ class Engine:
         for rule_id, check in TEMPLATE_CHECKS.items():
             if not settings.is_enabled(rule_id):
                 continue
-            violations = list(check(template, settings.options[rule_id]))
+            violations = [
+                _with_pointer(v, template) for v in check(template, settings.options[rule_id])
+            ]
             findings.extend(self._stamp(rule_id, violations, settings, template.sources))
         return findings
 
@@ -409,6 +411,17 @@ class Engine:
                 )
             )
         return self._stamp("PF002", violations, settings, template.sources)
+
+
+def _with_pointer(violation: Violation, template: Template) -> Violation:
+    """Give a finding in a part of a platform export the JSON pointer of that part."""
+    location = violation.location
+    if location.pointer is not None or location.part not in template.pointers:
+        return violation
+    if location.path != template.path:
+        return violation
+    pointer = template.pointers[location.part]
+    return replace(violation, location=replace(location, pointer=pointer))
 
 
 def _platform_source(platform: Sourced | None) -> str | None:

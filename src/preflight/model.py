@@ -146,6 +146,8 @@ class Template:
     meta_path: Path | None = None
     subject_knowable: bool = False
     """True when the format or a sidecar could have carried a subject."""
+    pointers: dict[Part, str] = field(default_factory=dict)
+    """JSON pointers of the parts of a platform export, for findings' ``pointer``."""
     sources: dict[Path, SourceText] = field(default_factory=dict)
     """Text of every file this template was read from, for source lines in reports."""
 

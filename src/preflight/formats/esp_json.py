@@ -60,8 +60,14 @@ def detect_workflow_shape(data: Any) -> str | None:
     return None
 
 
-def _key_position(text: str, key: str) -> tuple[int, int] | None:
-    match = re.search(r'"' + re.escape(key) + r'"\s*:', text)
+def _key_position(text: str, key: str, occurrence: int = 0) -> tuple[int, int] | None:
+    """(line, column) of the ``occurrence``-th ``"key":`` in the file's text."""
+    pattern = re.compile(r'"' + re.escape(key) + r'"\s*:')
+    match = None
+    for index, found in enumerate(pattern.finditer(text)):
+        if index == occurrence:
+            match = found
+            break
     if match is None:
         return None
     line_start = text.rfind("\n", 0, match.start()) + 1
@@ -72,9 +78,25 @@ def load_export(path: Path, text: str, data: Mapping[str, Any], shape: str) -> L
     template = Template(path=path, format=shape, subject_knowable=True)
     loaded = Loaded(template)
 
+    # a SendGrid template lists its versions: positions and pointers are the chosen one's
+    prefix, version = "", 0
+    if shape == "sendgrid":
+        prefix, version = _sendgrid_pointer(data)
+
+    def occurrence(key: str) -> int:
+        """How many earlier versions also have ``key`` (the JSON text lists them in order)."""
+        versions = data.get("versions") if prefix else None
+        if not isinstance(versions, list):
+            return 0
+        return sum(1 for v in versions[:version] if isinstance(v, dict) and key in v)
+
+    def position(key: str) -> tuple[int, int] | None:
+        return _key_position(text, key, occurrence(key))
+
     def where(key: str, part: Part) -> Location:
-        position = _key_position(text, key)
-        return Location(path, Span.point(*position, len(key) + 2) if position else None, part)
+        found = position(key)
+        span = Span.point(*found, len(key) + 2) if found else None
+        return Location(path, span, part, f"{prefix}/{key}")
 
     def string(record: Mapping[str, Any], key: str) -> str | None:
         value = record.get(key)
@@ -115,14 +137,29 @@ def load_export(path: Path, text: str, data: Mapping[str, Any], shape: str) -> L
     template.subject = Sourced(subject or "", "format", where(subject_key, Part.SUBJECT))
     html = string(record, html_key)
     if html:
-        line, column = _key_position(text, html_key) or (1, 1)
+        line, column = position(html_key) or (1, 1)
         template.html = HtmlDocument(SourceText(html, line, exact=False, first_column=column))
+        template.pointers[Part.HTML] = f"{prefix}/{html_key}"
     plain = string(record, text_key)
     if plain:
-        line, column = _key_position(text, text_key) or (1, 1)
+        line, column = position(text_key) or (1, 1)
         template.text = SourceText(plain, line, exact=False, first_column=column)
         template.text_path = path
+        template.pointers[Part.TEXT] = f"{prefix}/{text_key}"
+    template.pointers[Part.SUBJECT] = f"{prefix}/{subject_key}"
     return loaded
+
+
+def _sendgrid_pointer(data: Mapping[str, Any]) -> tuple[str, int]:
+    """The JSON pointer prefix of the version _sendgrid_version picks, and its index."""
+    versions = data.get("versions")
+    if not isinstance(versions, list) or "html_content" in data:
+        return "", 0
+    chosen = _sendgrid_version(data)
+    for index, version in enumerate(versions):
+        if version is chosen:
+            return f"/versions/{index}", index
+    return "", 0
 
 
 def _sendgrid_version(data: Mapping[str, Any]) -> Mapping[str, Any]:
