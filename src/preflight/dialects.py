@@ -216,14 +216,15 @@ def _signature_index() -> tuple[
 def detect(*texts: str | None) -> Detection:
     """Which platform's merge language ``texts`` are written in, and how sure that is."""
     scores: dict[str, int] = {}
-    present = [text for text in texts if text]
+    # one text, the parts kept apart by a character no signature contains
+    blob = "\x00".join(text for text in texts if text)
     for literal, members in _signature_index():
-        if literal and not any(literal in text for text in present):
+        if literal and literal not in blob:
             continue
         for pattern, who in members:
             count = 0
-            for text in present:
-                count += sum(1 for _ in itertools.islice(pattern.finditer(text), _COUNT_CAP))
+            for _ in itertools.islice(pattern.finditer(blob), _COUNT_CAP):
+                count += 1
             if count:
                 for platform, weight in who:
                     scores[platform] = scores.get(platform, 0) + weight * min(count, _COUNT_CAP)

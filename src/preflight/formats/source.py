@@ -139,7 +139,17 @@ class HtmlDocument:
         yield from self.root.itersiblings()
 
     def comments(self) -> Iterator[etree._Element]:
-        return (node for node in self.nodes() if isinstance(node, etree._Comment))
+        """Every comment in document order, those before and after <html> included."""
+        if self.root is None:
+            return
+        root = self.root
+        yield from (
+            n
+            for n in reversed(list(root.itersiblings(preceding=True)))
+            if isinstance(n, etree._Comment)
+        )
+        yield from root.iter(etree.Comment)  # libxml2 filters; no Python loop over elements
+        yield from (n for n in root.itersiblings() if isinstance(n, etree._Comment))
 
     def visible_text(self) -> list[tuple[etree._Element, str, bool]]:
         """(element, text, is_tail) for every text run a reader could see; computed once."""
