@@ -15,7 +15,7 @@ from typing import Any
 from preflight.catalogue import Catalogue, RuleSpec, load_catalogue
 from preflight.checks import TEMPLATE_CHECKS
 from preflight.config import Config, FileSettings, discover_config, load_config
-from preflight.dialects import Detection, detect
+from preflight.dialects import Detection, detect, resolve_platform
 from preflight.discovery import InputFile, discover
 from preflight.formats import Loaded
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
@@ -293,8 +293,6 @@ class Engine:
             template.audience_tags = sidecar.audience_tags
         platform = sourced("platform")
         if platform is not None:
-            from preflight.dialects import resolve_platform
-
             name = resolve_platform(platform.value)
             if name is None:
                 violation = Violation(
