@@ -103,3 +103,13 @@ def test_every_catalogue_rule_has_an_implementation() -> None:
 
     implemented = set(TEMPLATE_CHECKS) | ENGINE_RULES
     assert set(load_catalogue().rules) == implemented
+
+
+def test_messages_follow_the_house_style() -> None:
+    """Lower-case start, no trailing period (STYLE.md); every bad case's messages are checked."""
+    for case in CASES:
+        for finding in _spec(case).get("findings") or []:
+            message = finding.get("message", "")
+            assert message, f"{case}: expected findings carry their message"
+            assert not message[0].isupper(), f"{case}: {message!r} starts with a capital"
+            assert not message.endswith("."), f"{case}: {message!r} ends with a period"

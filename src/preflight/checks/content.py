@@ -430,7 +430,7 @@ def list_unsubscribe_header(template: Template, options: Options) -> Iterator[Vi
     location = Location(template.path, Span.point(line, 1, len("List-Unsubscribe")), Part.HEADERS)
     if not re.search(r"<\s*https://", value, re.IGNORECASE):
         yield Violation(
-            "List-Unsubscribe has no https URI, so one-click unsubscribe is impossible",
+            "the List-Unsubscribe header has no https URI, so one-click unsubscribe is impossible",
             location,
             {"value": value},
             help="add an https URI that unsubscribes on POST, with List-Unsubscribe-Post"
@@ -440,8 +440,8 @@ def list_unsubscribe_header(template: Template, options: Options) -> Iterator[Vi
     post = template.headers.get("list-unsubscribe-post")
     if post is None or "list-unsubscribe=one-click" not in post[0].lower().replace(" ", ""):
         yield Violation(
-            "List-Unsubscribe-Post: List-Unsubscribe=One-Click is missing, so one-click"
-            " unsubscribe is not offered",
+            "the header List-Unsubscribe-Post: List-Unsubscribe=One-Click is missing, so"
+            " one-click unsubscribe is not offered",
             location,
             {"value": value},
             help="add the header `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058)",
