@@ -101,3 +101,19 @@ def test_corpus_folders_are_detected_as_recorded(corpus: Path) -> None:
     for folder, expected in CORPUS_PLATFORMS.items():
         found = [o for p, o in outcomes.items() if p.startswith(folder + "/")]
         assert found.count(expected) >= 1, folder
+
+
+def test_one_strong_tag_outweighs_shared_plain_variables() -> None:
+    postmark = "<p>{{a}} {{b}} {{c}} {{d}} {{e}}</p>{{{ pm:unsubscribe }}}"
+    assert detect(postmark).platform == "postmark"
+    braze = "<p>{{${first_name}}} {{campaign.${api_id}}} {{campaign.${message_api_id}}}</p>"
+    assert detect(braze).platform == "braze"
+    assert detect("<p>Write to [email] for help</p>").platform is None
+    assert not detect("<p>Write to [email] for help</p>").ambiguous
+
+
+def test_long_tags_are_found_near_their_keyword() -> None:
+    from preflight.dialects import has_special
+
+    long_tag = "{% unsubscribe '" + "x" * 300 + "' %}"
+    assert has_special("unsubscribe", "klaviyo", "<p>" + "y" * 500 + long_tag + "</p>")

@@ -434,3 +434,75 @@ def test_sendgrid_versions_point_at_the_active_version(
     assert lorem.location.span is not None and "lorem ipsum" in text[lorem.location.span.line - 1]
     assert lorem.location.pointer == "/versions/1/html_content"
     assert report.to_dict()["findings"][0]["pointer"].startswith("/versions/1/")
+
+
+def test_families_without_rules_yet_are_valid_selectors(tmp_path: Path) -> None:
+    config = config_from_mapping({"select": ["MERGE", "CONTENT"], "ignore": ["LINK"]})
+    assert config.select is not None and "CONTENT001" in config.select
+    assert config_from_mapping({}).with_cli(select=["TIME", "FLOW", "LIST"]).cli_select == ()
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        # before a parser-implied <html>/<body>: covers the first image only
+        (
+            '<!-- preflight: ignore[CONTENT004] --><img src="a.png"><img src="b.png">',
+            ["CONTENT004"],
+        ),
+        (
+            '<!DOCTYPE html>\n<!-- preflight: ignore[CONTENT004] --><img src="a.png"><img src="b.png">',
+            ["CONTENT004"],
+        ),
+        # an Outlook conditional that libxml2 turns into a comment must not steal the directive
+        (
+            '<html><body>\n<![if !mso]><p>hi</p><![endif]>\n<!-- preflight: ignore[CONTENT004] -->\n<img src="a.png">\n</body></html>',
+            [],
+        ),
+        ("<html><body><!-- preflight: ignore[LINK] --><p>x</p></body></html>", []),
+    ],
+)
+def test_suppression_edges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, html: str, expected: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.html").write_text(html)
+    config = config_from_mapping({"select": ["CONTENT004", "PF002"]})
+    assert _rules(preflight.check(".", config=config)) == expected
+
+
+def test_undecodable_file_names_keep_reports_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from preflight.reporters import render
+
+    monkeypatch.chdir(tmp_path)
+    name = os.fsdecode(b"bad\xff #1%20.html")
+    (tmp_path / name).write_text('<img src="a.png">')
+    report = preflight.check(".", config={"select": ["CONTENT004"]})
+    for fmt in ("json", "sarif", "github", "text"):
+        render(report, fmt).encode("utf-8")  # no lone surrogate survives
+    document = json.loads(render(report, "sarif"))
+    uri = document["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"][
+        "uri"
+    ]
+    assert "%20%231%2520.html" in uri
+
+
+def test_sendgrid_key_missing_from_the_active_version_has_no_position(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    template = {
+        "generation": "dynamic",
+        "versions": [
+            {"active": 0, "subject": "Old", "html_content": "<p>a</p>"},
+            {"active": 1, "html_content": "<p>b</p>"},
+            {"active": 0, "subject": "Later", "html_content": "<p>c</p>"},
+        ],
+    }
+    (tmp_path / "t.json").write_text(json.dumps(template, indent=2))
+    (finding,) = preflight.check(".", config={"select": ["CONTENT003"]}).findings
+    assert finding.location.span is None and finding.location.pointer == "/versions/1/subject"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from preflight.catalogue import Catalogue, load_catalogue
+from preflight.catalogue import FAMILIES, Catalogue, load_catalogue
 from preflight.dialects import platform_names, resolve_platform
 from preflight.formats.decode import DEFAULT_MAX_BYTES
 from preflight.model import Severity
@@ -326,7 +326,7 @@ def _expand_all(catalogue: Catalogue, selectors: Iterable[str], where: str) -> l
             if not selector:
                 continue
             expanded = catalogue.expand(selector)
-            if not expanded:
+            if not expanded and selector.upper() not in FAMILIES:  # MERGE before its rules exist
                 match = catalogue.suggest(selector)
                 hint = f' (did you mean "{match}"?)' if match else ""
                 raise ConfigError(f'{where}: unknown rule or prefix "{selector}"{hint}')

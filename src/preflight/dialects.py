@@ -94,6 +94,8 @@ SPECIAL_KEYWORDS: dict[str, tuple[str, ...]] = {
     "preferences": ("preference", "profile"),
 }
 _WINDOW = 120
+_WINDOW_AFTER = 1000
+"""Tags start near their keyword but may run long ({% unsubscribe 'a long link text' %})."""
 
 
 def has_special(kind: str, platform: str | None, text: str, lowered: str | None = None) -> bool:
@@ -111,7 +113,7 @@ def has_special(kind: str, platform: str | None, text: str, lowered: str | None 
     for keyword in SPECIAL_KEYWORDS[kind]:
         index = lowered.find(keyword)
         while index != -1:
-            if pattern.search(text, max(0, index - _WINDOW), index + _WINDOW) is not None:
+            if pattern.search(text, max(0, index - _WINDOW), index + _WINDOW_AFTER) is not None:
                 return True
             index = lowered.find(keyword, index + len(keyword))
     return False
@@ -216,6 +218,7 @@ def _signature_index() -> tuple[
 def detect(*texts: str | None) -> Detection:
     """Which platform's merge language ``texts`` are written in, and how sure that is."""
     scores: dict[str, int] = {}
+    strong: set[str] = set()  # platforms with evidence no other language shares
     # one text, the parts kept apart by a character no signature contains
     blob = "\x00".join(text for text in texts if text)
     for literal, members in _signature_index():
@@ -228,13 +231,20 @@ def detect(*texts: str | None) -> Detection:
             if count:
                 for platform, weight in who:
                     scores[platform] = scores.get(platform, 0) + weight * min(count, _COUNT_CAP)
+                    if weight >= DETECT_MIN_SCORE and len(who) == 1:
+                        strong.add(platform)
     if not scores:
         return Detection(None, None)
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     best, best_score = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 0
     confidence = round(best_score / sum(scores.values()), 2)
-    if best_score >= DETECT_MIN_SCORE and best_score >= DETECT_MARGIN * runner_up:
+    if len(strong) == 1:  # one platform's own tags; shared {{name}} evidence cannot outvote them
+        (only,) = strong
+        return Detection(only, round(scores[only] / sum(scores.values()), 2), (), scores)
+    if not strong and best_score >= DETECT_MIN_SCORE and best_score >= DETECT_MARGIN * runner_up:
         return Detection(best, confidence, (), scores)
     close = tuple(name for name, score in ranked if score * DETECT_MARGIN > best_score)
+    if best_score < DETECT_MIN_SCORE and len(close) < 2:
+        return Detection(None, None)  # one weak hint ("[email]" in copy) is no evidence
     return Detection(None, confidence, close, scores)

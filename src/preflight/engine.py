@@ -397,8 +397,8 @@ class Engine:
             if suppression.used:
                 continue
             rules = suppression.rules
-            if rules is not None and not rules <= settings.enabled:
-                continue  # a rule it names did not run here, so we cannot call it unused
+            if rules is not None and (not rules or not rules <= settings.enabled):
+                continue  # a rule it names did not run here (or has no rules yet): not judged
             label = ", ".join(suppression.selectors) if suppression.selectors else "all rules"
             violations.append(
                 Violation(

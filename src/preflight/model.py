@@ -7,6 +7,7 @@ as in SARIF and LSP.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 from collections.abc import Mapping
@@ -165,10 +166,15 @@ class Template:
 
 
 def display_path(path: Path) -> str:
-    """A path as reports show it: relative to the working directory (DESIGN.md, Contracts)."""
-    if not path.is_absolute():
-        return path.as_posix()
-    try:
-        return Path(os.path.relpath(path)).as_posix()
-    except ValueError:  # another drive, on Windows
-        return path.as_posix()
+    """A path as reports show it: relative to the working directory (DESIGN.md, Contracts).
+
+    A file name that is not valid UTF-8 shows U+FFFD where its bad bytes were, so every
+    report stays valid UTF-8.
+    """
+    shown = path.as_posix()
+    if path.is_absolute():
+        with contextlib.suppress(ValueError):  # another drive, on Windows
+            shown = Path(os.path.relpath(path)).as_posix()
+    if not shown.isascii():
+        shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return shown

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from preflight.catalogue import Catalogue
+from preflight.catalogue import FAMILIES, Catalogue
 from preflight.formats.source import HtmlDocument, is_element
 from preflight.model import Finding, Location, Part, Span
 
@@ -86,7 +86,7 @@ def _resolve(
         expanded = catalogue.expand(selector)
         if expanded:
             ids.update(expanded)
-        else:
+        elif selector.strip().upper() not in FAMILIES:
             unknown.append(selector)
     return selectors, frozenset(ids), tuple(unknown)
 
@@ -115,7 +115,7 @@ def html_suppressions(path: Path, document: HtmlDocument, catalogue: Catalogue) 
             # from the comment to the end of the next element; with no element after it,
             # to the end of the element that holds it
             target = _next_element(comment)
-            covered = document.extent(target) if target is not None else None
+            covered = _extent_in_source(document, target) if target is not None else None
             if covered is None:
                 parent = comment.getparent()
                 covered = document.extent(parent) if parent is not None else None
@@ -128,6 +128,19 @@ def html_suppressions(path: Path, document: HtmlDocument, catalogue: Catalogue) 
             open_blocks.append(suppression)
         result.items.append(suppression)
     return result
+
+
+def _extent_in_source(document: HtmlDocument, element: etree._Element) -> tuple[int, int] | None:
+    """An element's extent; for one the parser implied (html, body), its first real element's."""
+    extent = document.extent(element)
+    if extent is not None:
+        return extent
+    for descendant in element.iterdescendants():
+        if is_element(descendant):
+            extent = document.extent(descendant)
+            if extent is not None:
+                return extent
+    return None
 
 
 def _next_element(comment: etree._Element) -> etree._Element | None:

@@ -91,6 +91,8 @@ def load_export(path: Path, text: str, data: Mapping[str, Any], shape: str) -> L
         return sum(1 for v in versions[:version] if isinstance(v, dict) and key in v)
 
     def position(key: str) -> tuple[int, int] | None:
+        if prefix and key not in record:
+            return None  # a later version's key is not this one's
         return _key_position(text, key, occurrence(key))
 
     def where(key: str, part: Part) -> Location:

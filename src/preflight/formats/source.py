@@ -226,6 +226,8 @@ class HtmlDocument:
             limit = starts[line] if 0 < line < line_count else size
             if start >= limit + (4 if name == "!--" else 0):
                 continue  # implied by the parser, not in the source
+            if name == "!--" and not text.startswith(element.text or "", start + 4):
+                continue  # "<![if mso]>" or "<?xml?>" made into a comment by libxml2
             found[element] = start
             i = j + 1
             end = -1

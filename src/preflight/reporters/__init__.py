@@ -17,6 +17,19 @@ FORMATS = ("text", "json", "sarif", "github")
 
 
 def chunks(report: Report, fmt: str, *, color: bool = False, quiet: bool = False) -> Iterator[str]:
+    return map(_valid_utf8, _chunks(report, fmt, color=color, quiet=quiet))
+
+
+def _valid_utf8(piece: str) -> str:
+    """Lone surrogates (from undecodable file names) become U+FFFD instead of a crash."""
+    try:
+        piece.encode("utf-8")
+    except UnicodeEncodeError:
+        return piece.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return piece
+
+
+def _chunks(report: Report, fmt: str, *, color: bool, quiet: bool) -> Iterator[str]:
     producer: Callable[[Report], Iterator[str]]
     if fmt == "json":
         from preflight.reporters.json import chunks as producer

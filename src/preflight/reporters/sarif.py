@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from preflight import __version__
 from preflight.catalogue import RuleSpec, load_catalogue
@@ -32,7 +33,8 @@ def _rule(rule: RuleSpec) -> dict[str, Any]:
 
 
 def _location(location: Location, message: str | None = None) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": display_path(location.path)}}
+    uri = quote(display_path(location.path), safe="/")  # "#" and "%" mean things in a URI
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
     if location.span is not None:
         span = location.span
         physical["region"] = {
