@@ -506,3 +506,12 @@ def test_sendgrid_key_missing_from_the_active_version_has_no_position(
     (tmp_path / "t.json").write_text(json.dumps(template, indent=2))
     (finding,) = preflight.check(".", config={"select": ["CONTENT003"]}).findings
     assert finding.location.span is None and finding.location.pointer == "/versions/1/subject"
+
+
+def test_sidecar_suggestion_is_in_help(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(email)
+    (email / "email.meta.yaml").write_text('subjct: "Spring"\n')
+    (finding,) = [f for f in preflight.check(".").findings if f.rule == "PF003"]
+    assert finding.message == 'unknown metadata key "subjct"'
+    assert finding.help == 'did you mean "subject"?'
+    assert finding.data["suggestion"] == "subject"

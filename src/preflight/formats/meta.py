@@ -52,9 +52,9 @@ def sidecar_path(template_path: Path) -> Path:
 def load_sidecar(path: Path, max_bytes: int) -> Sidecar:
     sidecar = Sidecar(path)
 
-    def problem(template: str, at: str | None = None, **data: Any) -> None:
+    def problem(template: str, at: str | None = None, hint: str | None = None, **data: Any) -> None:
         location = sidecar.location(at) if at else Location(path)
-        sidecar.problems.append(("PF003", Violation(template, location, data)))
+        sidecar.problems.append(("PF003", Violation(template, location, data, help=hint)))
 
     try:
         text = read_text(path, max_bytes)
@@ -103,8 +103,8 @@ def _read_keys(
                 sidecar.value_spans[name] = Span(*span)
         if name not in ALL_KEYS:
             match = did_you_mean(name, ALL_KEYS)
-            hint = f' (did you mean "{match}"?)' if match else ""
-            problem('unknown metadata key "{key}"' + hint, name, key=name, suggestion=match)
+            hint = f'did you mean "{match}"?' if match else "known keys: " + ", ".join(ALL_KEYS)
+            problem('unknown metadata key "{key}"', name, hint, key=name, suggestion=match)
             continue
         if name == "audience_tags":
             if isinstance(value, str):

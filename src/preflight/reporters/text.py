@@ -27,8 +27,8 @@ def _finding(finding: Finding, color: bool) -> list[str]:
     severity = _paint(finding.severity.label, "1;" + _COLORS[finding.severity], color)
     rule = _paint(f"{finding.rule}", "1", color)
     part = f" [{location.part.value}]" if location.part and span is None else ""
-    lines = [
-        f"{_paint(where, '1', color)}: {severity} {rule} {finding.message} ({finding.name}){part}"
+    lines = [  # file:line:col, id, severity, message (DESIGN.md, Outputs)
+        f"{_paint(where, '1', color)}: {rule} {severity}: {finding.message} ({finding.name}){part}"
     ]
     if span is not None and finding.source_line is not None:
         number = str(span.line)
