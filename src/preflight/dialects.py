@@ -1,8 +1,8 @@
 """Platform merge dialects, read from rules/dialects/*.yaml.
 
-This module holds what the rest of the engine needs today: platform names and
-aliases, and each platform's special tags (unsubscribe, postal address, view
-online, preferences). The tokenizer and renderer build on the same files.
+Each file gives a platform's names and aliases, its special tags (unsubscribe,
+postal address, view online, preferences), the signatures that detect its
+language, and how its tags are written (``tags:``, read by ``tokenize``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from preflight.model import MergeTag
 from preflight.resources import rules_dir
 
 SPECIAL_KINDS = ("unsubscribe", "postal_address", "view_online", "preferences")
@@ -29,6 +30,8 @@ class Dialect:
     """Regular expressions (as text) per special kind; compiled together on first use."""
     signatures: tuple[tuple[str, int], ...] = ()
     """(regular expression, weight): evidence that a text is written in this dialect."""
+    tags: tuple[tuple[str, str], ...] = ()
+    """(kind, regular expression) for each way a tag is written, in priority order."""
 
 
 @functools.cache
@@ -47,6 +50,9 @@ def dialects() -> dict[str, Dialect]:
             signatures=tuple(
                 (str(item["pattern"]), int(item.get("weight", 1)))
                 for item in data.get("signatures") or ()
+            ),
+            tags=tuple(
+                (str(item["kind"]), str(item["pattern"])) for item in data.get("tags") or ()
             ),
         )
         found[dialect.name] = dialect
@@ -248,3 +254,45 @@ def detect(*texts: str | None) -> Detection:
     if best_score < DETECT_MIN_SCORE and len(close) < 2:
         return Detection(None, None)  # one weak hint ("[email]" in copy) is no evidence
     return Detection(None, confidence, close, scores)
+
+
+# -- tokenizing ---------------------------------------------------------------
+
+
+@functools.cache
+def _tag_patterns(platform: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    dialect = dialects().get(platform)
+    if dialect is None:
+        return ()
+    return tuple((kind, re.compile(pattern)) for kind, pattern in dialect.tags)
+
+
+def tokenize(text: str, platform: str) -> list[MergeTag]:
+    """Every merge tag of ``platform`` in ``text``, in order; earlier patterns win overlaps."""
+    found: list[tuple[int, int, MergeTag]] = []
+    for priority, (kind, pattern) in enumerate(_tag_patterns(platform)):
+        for match in pattern.finditer(text):
+            groups = match.groupdict()
+            fallback = groups.get("fallback")
+            if fallback is None:
+                fallback = groups.get("fallback2")
+            field = groups.get("field")
+            tag = MergeTag(
+                kind=kind,
+                platform=platform,
+                start=match.start(),
+                end=match.end(),
+                raw=match.group(0),
+                field=field.strip() if field else None,
+                fallback=fallback,
+                keyword=groups.get("keyword"),
+            )
+            found.append((match.start(), priority, tag))
+    found.sort(key=lambda item: (item[0], item[1]))
+    tags: list[MergeTag] = []
+    covered = -1
+    for start, _, tag in found:
+        if start >= covered:
+            tags.append(tag)
+            covered = tag.end
+    return tags

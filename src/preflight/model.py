@@ -113,6 +113,21 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class MergeTag:
+    """One merge tag found in a text: what it is, where (offsets into that text), its parts."""
+
+    kind: str  # variable | special | function | script | block-open | block-else | block-close
+    platform: str
+    start: int
+    end: int
+    raw: str
+    field: str | None = None
+    fallback: str | None = None
+    """The inline default, if the tag has one ("" is an empty default, None is none)."""
+    keyword: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Sourced:
     """A metadata value together with where it came from."""
 
