@@ -200,3 +200,104 @@ def explain(rule: str) -> None:
         _fail(f'unknown rule "{rule}"{hint}')
         return
     click.echo(explain_text(spec))
+
+
+@main.command(name="render")
+@click.argument("template", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Field values: a JSON or YAML mapping, or a CSV whose first row is used.",
+)
+@click.option("--row", help='Field values as a JSON object, e.g. \'{"FNAME": "Ada"}\'.')
+@click.option("--platform", help="Merge dialect (default: declared or detected).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False))
+def render_command(
+    template: Path,
+    data_path: Path | None,
+    row: str | None,
+    platform: str | None,
+    config_path: Path | None,
+) -> None:
+    """Print the subject, preheader and text part as one recipient would read them."""
+    from preflight.config import ConfigError, discover_config, load_config
+    from preflight.dialects import render
+    from preflight.engine import Engine
+    from preflight.formats.decode import UnreadableInput
+
+    if not template.is_file():
+        _fail(f"not a file: {template}")
+    try:
+        config = load_config(config_path) if config_path else discover_config([template])
+        config = config.with_cli(platform=platform)
+    except ConfigError as error:
+        _fail(str(error))
+        return
+    values = _render_values(data_path, row)
+    try:
+        loaded, problems = Engine(config).load_template(template)
+    except UnreadableInput as error:
+        _fail(f"cannot read {template}: {error.reason}")
+        return
+    if loaded is None:
+        reason = problems[0].message if problems else "not a template preflight reads"
+        _fail(f"cannot read {template}: {reason}")
+        return
+    if loaded.platform is None:
+        _fail(f"cannot tell which platform {template} is written for: use --platform")
+        return
+    name = loaded.platform.value
+
+    def show(text: str | None) -> str:
+        return render(text, name, values) if text else ""
+
+    origin = {"detected": "detected", "format": "from the export", "config": "from config"}
+    click.echo(f"Platform: {name} ({origin.get(loaded.platform.origin, 'declared')})")
+    click.echo(f"Subject: {show(loaded.subject.value if loaded.subject else None)}")
+    click.echo(f"Preheader: {show(loaded.preheader.value if loaded.preheader else None)}")
+    click.echo("")
+    click.echo(show(loaded.text.text) if loaded.text else "(no text part)")
+
+
+def _render_values(data_path: Path | None, row: str | None) -> dict[str, object]:
+    """The field values for `render`, from --row or --data; exits 2 when they cannot be read."""
+    if row is not None:
+        try:
+            values = json.loads(row)
+        except ValueError as error:
+            _fail(f"--row is not JSON: {error}")
+        if not isinstance(values, dict):
+            _fail("--row must be a JSON object")
+        return dict(values)
+    if data_path is None:
+        return {}
+    try:
+        text = data_path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        _fail(f"cannot read {data_path}: {error}")
+        return {}
+    if data_path.suffix.lower() == ".csv":
+        import csv
+        import io
+
+        first = next(csv.DictReader(io.StringIO(text)), None)
+        if first is None:
+            _fail(f"{data_path} has no data row")
+            return {}
+        return dict(first)
+    if data_path.suffix.lower() == ".json":
+        try:
+            values = json.loads(text)
+        except ValueError as error:
+            _fail(f"{data_path} is not JSON: {error}")
+    else:
+        from preflight.yamlio import YamlError, load_yaml
+
+        try:
+            values = load_yaml(text).data
+        except YamlError as error:
+            _fail(f"{data_path} is not YAML: {error.message}")
+    if not isinstance(values, dict):
+        _fail(f"{data_path} must hold a mapping of field names to values")
+    return dict(values)

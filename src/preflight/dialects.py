@@ -11,7 +11,9 @@ import functools
 import itertools
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
@@ -296,3 +298,113 @@ def tokenize(text: str, platform: str) -> list[MergeTag]:
             tags.append(tag)
             covered = tag.end
     return tags
+
+
+# -- rendering ----------------------------------------------------------------
+
+_CONDITIONS = {"if": True, "#if": True, "#": True, "unless": False, "#unless": False, "^": False}
+_CONDITIONS_UPPER = {"IF": True, "IFNOT": False}
+
+
+def lookup(values: Mapping[str, Any], field: str) -> Any:
+    """A field's value: exact, then case-insensitive, then by its last name part.
+
+    "contact.firstname", "${first_name}" and "custom_attribute.${plan}" find
+    "firstname", "first_name" and "plan" in a flat row of sample data.
+    """
+    if field in values:
+        return values[field]
+    folded = {str(k).lower(): v for k, v in values.items()}
+    bare = field.replace("${", "").replace("}", "")
+    for candidate in (field, bare, bare.rsplit(".", 1)[-1]):
+        if candidate.lower() in folded:
+            return folded[candidate.lower()]
+    return None
+
+
+def _condition(tag: MergeTag) -> bool | None:
+    """True for "show if set", False for "show if not set", None when not modelled."""
+    if tag.keyword is None or not tag.field:
+        return None
+    keyword = tag.keyword.strip()
+    if keyword in _CONDITIONS_UPPER:
+        return _CONDITIONS_UPPER[keyword]
+    return _CONDITIONS.get(keyword)
+
+
+def _is_special(raw: str, platform: str) -> bool:
+    return any(
+        (pattern := special_pattern(kind, platform)) is not None and pattern.search(raw) is not None
+        for kind in SPECIAL_KINDS
+    )
+
+
+def render(text: str, platform: str, values: Mapping[str, Any]) -> str:
+    """``text`` as a recipient with ``values`` would read it.
+
+    Variables take their value, or the tag's inline fallback when the value is
+    missing or empty (a whitespace-only value is not empty: Braze and Liquid
+    keep it); with neither, they render as nothing. Simple conditionals on one
+    field are decided; loops, functions, scripts, special tags and conditions
+    preflight does not model stay in the output as written, never guessed.
+    """
+    out: list[str] = []
+    # each open block: (modelled, branch shown now, a branch was already shown)
+    stack: list[tuple[bool, bool, bool]] = []
+    position = 0
+
+    def visible() -> bool:
+        return all(shown for _, shown, _ in stack)
+
+    for tag in tokenize(text, platform):
+        if visible():
+            out.append(text[position : tag.start])
+        position = tag.end
+        if any(not modelled for modelled, _, _ in stack):
+            # inside a loop or an unmodelled condition: everything stays as written
+            if tag.kind == "block-open":
+                stack.append((False, True, True))
+            elif tag.kind == "block-close" and stack:
+                stack.pop()
+            if visible():
+                out.append(tag.raw)
+            continue
+        if tag.kind == "block-open":
+            wanted = _condition(tag)
+            if wanted is None:
+                stack.append((False, True, True))
+                if visible():
+                    out.append(tag.raw)
+                continue
+            value = lookup(values, tag.field or "")
+            show = (value not in (None, "", False, 0, [])) == wanted
+            stack.append((True, show, show))
+        elif tag.kind == "block-else":
+            if not stack or not stack[-1][0]:
+                if visible():
+                    out.append(tag.raw)
+                continue
+            _, _, taken = stack.pop()
+            show = not taken
+            if show and tag.field:  # ELSEIF / elsif with a field
+                show = lookup(values, tag.field) not in (None, "", False, 0, [])
+            stack.append((True, show, taken or show))
+        elif tag.kind == "block-close":
+            modelled = stack.pop()[0] if stack else False
+            if not modelled and visible():
+                out.append(tag.raw)
+        elif tag.kind == "variable" and visible():
+            value = lookup(values, tag.field or "")
+            if value is not None and value != "":
+                out.append(str(value))
+            elif tag.fallback is not None:
+                out.append(tag.fallback)
+            elif _is_special(tag.raw, platform):
+                out.append(tag.raw)  # *|UNSUB|*: the platform fills it in, not the row
+            else:
+                out.append("")
+        elif visible():
+            out.append(tag.raw)
+    if visible():
+        out.append(text[position:])
+    return "".join(out)

@@ -16,7 +16,7 @@ from preflight.catalogue import Catalogue, RuleSpec, load_catalogue
 from preflight.checks import TEMPLATE_CHECKS
 from preflight.config import Config, FileSettings, discover_config, load_config
 from preflight.dialects import Detection, detect, resolve_platform
-from preflight.discovery import InputFile, discover
+from preflight.discovery import InputFile, classify, discover
 from preflight.formats import Loaded
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
 from preflight.formats.html import load_html
@@ -193,6 +193,22 @@ class Engine:
         if detection.platform is not None:
             template.platform = Sourced(detection.platform, "detected")
         return detection
+
+    def load_template(self, path: Path) -> tuple[Template | None, list[Finding]]:
+        """One template with its sidecar, defaults and platform applied (for `render`)."""
+        kind = classify(path)
+        if kind not in ("html", "eml", "json"):
+            return None, []
+        settings = self.config.for_file(path)
+        loaded = self._load(InputFile(path, kind, True))
+        if loaded is None or loaded.template is None:
+            return None, self._problems(loaded, settings) if loaded else []
+        template = loaded.template
+        findings = self._problems(loaded, settings)
+        sidecar = self._apply_sidecar(template, settings, findings, SuppressionSet())
+        self._apply_defaults(template, settings, sidecar)
+        self._detect(template)
+        return template, findings
 
     # -- loading ----------------------------------------------------------
     def _load(self, item: InputFile) -> Loaded | None:
