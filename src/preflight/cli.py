@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from preflight import __version__
+from preflight.reporters import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -41,7 +42,7 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "sarif", "github"]),
+    type=click.Choice(FORMATS),
     default=None,
     help="Output format (default: text, or github under GitHub Actions).",
 )
@@ -191,12 +192,12 @@ def explain(rule: str) -> None:
     """Explain a rule (by id or name): what it does, why, an example, options."""
     from preflight.catalogue import load_catalogue
     from preflight.explain import explain_text
+    from preflight.suggest import hint as suggestion_hint
 
     catalogue = load_catalogue()
     spec = catalogue.get(rule)
     if spec is None:
-        match = catalogue.suggest(rule)
-        hint = f' (did you mean "{match}"?)' if match else ""
+        hint = suggestion_hint(catalogue.suggest(rule))
         _fail(f'unknown rule "{rule}"{hint}')
         return
     click.echo(explain_text(spec))

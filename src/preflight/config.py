@@ -22,6 +22,7 @@ from preflight.formats.decode import DEFAULT_MAX_BYTES
 from preflight.model import Severity
 from preflight.resources import rules_dir
 from preflight.suggest import did_you_mean
+from preflight.suggest import hint as suggestion_hint
 from preflight.yamlio import YamlDocument, YamlError, load_yaml
 
 CONFIG_NAMES = ("preflight.yaml", ".preflight.yaml")
@@ -302,8 +303,7 @@ class _Reader:
     ) -> None:
         for key in data:
             if key not in allowed:
-                match = did_you_mean(str(key), allowed)
-                hint = f' (did you mean "{match}"?)' if match else ""
+                hint = suggestion_hint(did_you_mean(str(key), allowed))
                 raise self.fail([*at, str(key)], f'unknown key "{key}"{hint}')
 
     def strings(self, value: Any, at: Sequence[str | int]) -> list[str]:
@@ -327,8 +327,7 @@ def _expand_all(catalogue: Catalogue, selectors: Iterable[str], where: str) -> l
                 continue
             expanded = catalogue.expand(selector)
             if not expanded and selector.upper() not in FAMILIES:  # MERGE before its rules exist
-                match = catalogue.suggest(selector)
-                hint = f' (did you mean "{match}"?)' if match else ""
+                hint = suggestion_hint(catalogue.suggest(selector))
                 raise ConfigError(f'{where}: unknown rule or prefix "{selector}"{hint}')
             ids.extend(expanded)
     return ids
@@ -337,8 +336,7 @@ def _expand_all(catalogue: Catalogue, selectors: Iterable[str], where: str) -> l
 def _platform(value: Any, where: str) -> str:
     name = resolve_platform(str(value)) if isinstance(value, str) else None
     if name is None:
-        match = did_you_mean(str(value), platform_names())
-        hint = f' (did you mean "{match}"?)' if match else ""
+        hint = suggestion_hint(did_you_mean(str(value), platform_names()))
         raise ConfigError(f'{where}: unknown platform "{value}"{hint}')
     return name
 
@@ -373,8 +371,7 @@ def _rule_settings(
     for key, raw in reader.mapping(value, at).items():
         rule = catalogue.get(str(key))
         if rule is None:
-            match = catalogue.suggest(str(key))
-            hint = f' (did you mean "{match}"?)' if match else ""
+            hint = suggestion_hint(catalogue.suggest(str(key)))
             raise reader.fail([*at, str(key)], f'unknown rule "{key}"{hint}')
         if isinstance(raw, str):  # shorthand: CONTENT004: warning
             raw = {"severity": raw}
@@ -393,8 +390,7 @@ def _rule_settings(
             spec = rule.options.get(str(name))
             if spec is None:
                 allowed = ["severity", *rule.options]
-                match = did_you_mean(str(name), allowed)
-                hint = f' (did you mean "{match}"?)' if match else ""
+                hint = suggestion_hint(did_you_mean(str(name), allowed))
                 raise reader.fail(here, f'unknown option "{name}" for {rule.id}{hint}')
             try:
                 options[spec.name] = spec.validate(option_value)
@@ -572,8 +568,7 @@ def _extends(reader: _Reader, value: Any, root: Path, seen: tuple[Path, ...]) ->
     if "/" not in value and not value.endswith((".yaml", ".yml", ".toml")):
         if not preset.is_file():
             presets = [p.stem for p in (rules_dir() / "presets").glob("*.yaml")]
-            match = did_you_mean(value, presets)
-            hint = f' (did you mean "{match}"?)' if match else ""
+            hint = suggestion_hint(did_you_mean(value, presets))
             raise reader.fail(["extends"], f'unknown preset "{value}"{hint}')
         return load_config(preset, seen)
     target = (root / value).resolve()

@@ -20,7 +20,7 @@ from preflight.discovery import InputFile, classify, discover
 from preflight.formats import Loaded
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
 from preflight.formats.html import load_html
-from preflight.formats.meta import Sidecar, load_sidecar, sidecar_path
+from preflight.formats.meta import load_sidecar, sidecar_path
 from preflight.formats.source import SourceText
 from preflight.model import (
     Finding,
@@ -149,9 +149,7 @@ class Engine:
         if template is None:
             return FileInfo(item.path, "unreadable"), findings
         suppressions = SuppressionSet()
-        sidecar = self._apply_sidecar(template, settings, findings, suppressions)
-        self._apply_defaults(template, settings, sidecar)
-        detection = self._detect(template)
+        detection = self._prepare(template, settings, findings, suppressions)
         findings.extend(self._run_template_checks(template, settings))
         if template.format == "html" and template.html is not None:
             suppressions.items.extend(
@@ -159,25 +157,7 @@ class Engine:
             )
         findings = suppressions.apply(findings)
         findings.extend(self._unused(suppressions, settings, template))
-        platform = template.platform
-        if detection is not None and (detection.platform or detection.candidates):
-            info = FileInfo(
-                item.path,
-                "template",
-                detection.platform,
-                "detected",
-                detection.confidence,
-                detection.candidates,
-            )
-        else:
-            info = FileInfo(
-                item.path,
-                "template",
-                platform.value if platform else None,
-                _platform_source(platform),
-                1.0 if platform else None,
-            )
-        return info, findings
+        return _file_info(item.path, template, detection), findings
 
     def _detect(self, template: Template) -> Detection | None:
         """With no platform declared, guess it from the merge tags (DESIGN.md precedence)."""
@@ -205,9 +185,7 @@ class Engine:
             return None, self._problems(loaded, settings) if loaded else []
         template = loaded.template
         findings = self._problems(loaded, settings)
-        sidecar = self._apply_sidecar(template, settings, findings, SuppressionSet())
-        self._apply_defaults(template, settings, sidecar)
-        self._detect(template)
+        self._prepare(template, settings, findings, SuppressionSet())
         return template, findings
 
     # -- loading ----------------------------------------------------------
@@ -276,20 +254,16 @@ class Engine:
         settings: FileSettings,
         findings: list[Finding],
         suppressions: SuppressionSet,
-    ) -> Sidecar | None:
+    ) -> None:
         path = sidecar_path(template.path)
         if not path.is_file():
-            return None
+            return
         sidecar = load_sidecar(path, self.config.max_file_size)
-        template.meta_path = path
-        # a sidecar that does not parse says nothing about the subject: PF003 reports it
+        # a sidecar that does not parse says nothing about the subject (PF001 reports it)
         template.subject_knowable = template.subject_knowable or sidecar.readable
-        try:
-            text = decode(read_bytes(path, self.config.max_file_size))[0]
-            template.sources[path] = SourceText(text)
-            suppressions.items.extend(yaml_suppressions(path, text, self.catalogue).items)
-        except UnreadableInput:
-            pass
+        if sidecar.text is not None:
+            template.sources[path] = SourceText(sidecar.text)
+            suppressions.items.extend(yaml_suppressions(path, sidecar.text, self.catalogue).items)
         for rule_id, violation in sidecar.problems:
             findings.extend(self._stamp(rule_id, [violation], settings, template.sources))
 
@@ -319,28 +293,29 @@ class Engine:
                 findings.extend(self._stamp("PF003", [violation], settings, template.sources))
             else:
                 template.platform = Sourced(name, "sidecar", platform.location)
-        return sidecar
 
-    def _apply_defaults(
-        self, template: Template, settings: FileSettings, sidecar: Sidecar | None
-    ) -> None:
+    def _apply_defaults(self, template: Template, settings: FileSettings) -> None:
         """Precedence: --platform > sidecar > the export format > override > config."""
         config = self.config
         if config.forced_platform:
             template.platform = Sourced(config.forced_platform, "cli")
         elif template.platform is None and settings.platform:
             template.platform = Sourced(settings.platform, "config")
-        defaults = config.defaults
-        if template.category is None and "category" in defaults:
-            template.category = Sourced(defaults["category"], "config")
-        if template.locale is None and "locale" in defaults:
-            template.locale = Sourced(defaults["locale"], "config")
-        if template.sender is None and "from" in defaults:
-            template.sender = Sourced(defaults["from"], "config")
-        if template.reply_to is None and "reply_to" in defaults:
-            template.reply_to = Sourced(defaults["reply_to"], "config")
-        if template.campaign is None and "campaign" in defaults:
-            template.campaign = Sourced(defaults["campaign"], "config")
+        for attribute, key in _DEFAULTED:
+            if getattr(template, attribute) is None and key in config.defaults:
+                setattr(template, attribute, Sourced(config.defaults[key], "config"))
+
+    def _prepare(
+        self,
+        template: Template,
+        settings: FileSettings,
+        findings: list[Finding],
+        suppressions: SuppressionSet,
+    ) -> Detection | None:
+        """Sidecar, config defaults, then detection: the template as rules and render see it."""
+        self._apply_sidecar(template, settings, findings, suppressions)
+        self._apply_defaults(template, settings)
+        return self._detect(template)
 
     # -- checking -----------------------------------------------------------
     def _run_template_checks(self, template: Template, settings: FileSettings) -> list[Finding]:
@@ -425,6 +400,36 @@ class Engine:
                 )
             )
         return self._stamp("PF002", violations, settings, template.sources)
+
+
+_DEFAULTED = (
+    ("category", "category"),
+    ("locale", "locale"),
+    ("sender", "from"),
+    ("reply_to", "reply_to"),
+    ("campaign", "campaign"),
+)
+"""Template attributes that config `defaults` fill in, and their keys there."""
+
+
+def _file_info(path: Path, template: Template, detection: Detection | None) -> FileInfo:
+    if detection is not None and (detection.platform or detection.candidates):
+        return FileInfo(
+            path,
+            "template",
+            detection.platform,
+            "detected",
+            detection.confidence,
+            detection.candidates,
+        )
+    platform = template.platform
+    return FileInfo(
+        path,
+        "template",
+        platform.value if platform else None,
+        _platform_source(platform),
+        1.0 if platform else None,
+    )
 
 
 def _with_pointer(violation: Violation, template: Template) -> Violation:

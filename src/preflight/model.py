@@ -159,7 +159,6 @@ class Template:
     audience_tags: tuple[str, ...] = ()
     headers: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Lower-cased header name -> (value, line) for .eml inputs."""
-    meta_path: Path | None = None
     subject_knowable: bool = False
     """True when the format or a sidecar could have carried a subject."""
     pointers: dict[Part, str] = field(default_factory=dict)

@@ -15,7 +15,6 @@ def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str 
     return by_lower[matches[0]] if matches else None
 
 
-def suggestion(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean "x"?)' or an empty string, for appending to a message."""
-    match = did_you_mean(word, choices)
+def hint(match: str | None) -> str:
+    """' (did you mean "x"?)' or an empty string, for appending to an error message."""
     return f' (did you mean "{match}"?)' if match else ""

@@ -34,6 +34,8 @@ class Sidecar:
     audience_tags: tuple[str, ...] = ()
     correction: dict[str, Any] | None = None
     readable: bool = False
+    text: str | None = None
+    """The file's text, when it could be read (for source lines and YAML suppressions)."""
     """True when the file parsed as a mapping (its keys may still have problems)."""
     problems: list[tuple[str, Violation]] = field(default_factory=list)
 
@@ -58,6 +60,7 @@ def load_sidecar(path: Path, max_bytes: int) -> Sidecar:
 
     try:
         text = read_text(path, max_bytes)
+        sidecar.text = text
     except UnreadableInput as error:
         sidecar.problems.append(
             ("PF001", Violation("{detail}", Location(path), {**error.data, "detail": error.reason}))

@@ -71,11 +71,6 @@ class SourceText:
             return Span(line, column, line, column + 1)
         return Span(line, column, end_line, end_column)
 
-    def line_start(self, line: int) -> int:
-        """Offset of the start of a 1-based line in local coordinates."""
-        index = min(max(line - 1, 0), len(self.starts) - 1)
-        return self.starts[index]
-
     def line_text(self, line: int) -> str | None:
         """The text of a file line, if it lies in this source."""
         index = line - self.first_line
