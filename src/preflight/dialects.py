@@ -34,6 +34,84 @@ class Dialect:
     """(regular expression, weight): evidence that a text is written in this dialect."""
     tags: tuple[tuple[str, str], ...] = ()
     """(kind, regular expression) for each way a tag is written, in priority order."""
+    write_variable: str | None = None
+    """How a tag for a field is written; "<field>" stands for the field's name."""
+    write_fallback: str | None = None
+    """How a tag with an inline default is written ("<fallback>"), or None."""
+    write_special: dict[str, str] = field(default_factory=dict)
+    """How this platform writes each special tag (unsubscribe, view_online, …)."""
+    fallback: str = "none"
+    """Where a missing value's default comes from: inline | conditional | audience | none."""
+    case_sensitive: bool = True
+    field_prefix: str = ""
+    """The namespace of contact fields ("contact.", "customer.", "lead.")."""
+    only_prefixed: bool = False
+    """Names outside field_prefix and field_name are the platform's own, never checked."""
+    field_name: tuple[re.Pattern[str], ...] = ()
+    """Patterns whose group "name" is the audience field a tag names (``${first_name}``)."""
+    open_fields: bool = False
+    """Any field name may be right (the sender passes the data); only an audience says otherwise."""
+    fields: dict[str, str] = field(default_factory=dict)
+    """Meaning (rules/fields.yaml) -> this platform's name for the standard field."""
+    system_fields: frozenset[str] = frozenset()
+    open_prefixes: tuple[str, ...] = ()
+    url_encode: str | None = None
+    """A regular expression that matches a tag which URL-encodes its value."""
+    url_encode_write: str | None = None
+    delimiters: tuple[tuple[str, str], ...] = ()
+    """Opener and closer pairs (plain text) MERGE001 pairs up."""
+    invalid: tuple[Misuse, ...] = ()
+    malformed: tuple[Misuse, ...] = ()
+    mixes_with: frozenset[str] = frozenset()
+    """Platforms whose tags may legitimately share a file with this one's (MERGE011)."""
+
+    def write(self, field_name: str, fallback: str | None = None) -> str:
+        """A tag for ``field_name`` here, with ``fallback`` when the language has a form for one."""
+        if fallback is not None and self.write_fallback:
+            return self.write_fallback.replace("<field>", field_name).replace(
+                "<fallback>", fallback
+            )
+        return (self.write_variable or "<field>").replace("<field>", field_name)
+
+    def audience_field(self, tag_field: str) -> str | None:
+        """The audience field a tag's field names, or None for the platform's own names."""
+        name = tag_field.strip()
+        for pattern in self.field_name:
+            match = pattern.fullmatch(name)
+            if match:
+                return match.group("name").strip()
+        if self.field_prefix and name.startswith(self.field_prefix):
+            return name[len(self.field_prefix) :].strip()
+        if self.only_prefixed or (self.open_prefixes and name.startswith(self.open_prefixes)):
+            return None
+        return name
+
+    def fold(self, name: str) -> str:
+        return name if self.case_sensitive else name.lower()
+
+    def known(self, name: str) -> bool:
+        """Whether ``name`` (bare, without the field prefix) is a field this platform always has."""
+        folded = self.fold(name)
+        return folded in self._known or name.startswith(self.open_prefixes)
+
+    @functools.cached_property
+    def _known(self) -> frozenset[str]:
+        return frozenset(self.fold(n) for n in (*self.system_fields, *self.fields.values()))
+
+
+@dataclass(frozen=True)
+class Misuse:
+    """A pattern for a tag that is malformed (MERGE001) or does not work where it is (MERGE010)."""
+
+    pattern: re.Pattern[str]
+    message: str
+    help: str | None = None
+    parts: tuple[str, ...] = ()
+    """The parts (html, text, subject, preheader) where it applies; empty means all."""
+    severity: str | None = None
+    """Milder than the rule's severity, when the tag still works for now (a deprecation)."""
+    when: re.Pattern[str] | None = None
+    """Only in templates that also match this (Pardot PML tags in an HML email)."""
 
 
 @functools.cache
@@ -56,9 +134,42 @@ def dialects() -> dict[str, Dialect]:
             tags=tuple(
                 (str(item["kind"]), str(item["pattern"])) for item in data.get("tags") or ()
             ),
+            write_variable=(data.get("write") or {}).get("variable"),
+            write_fallback=(data.get("write") or {}).get("fallback"),
+            write_special={
+                str(k): str(v)
+                for k, v in ((data.get("write") or {}).get("special") or {}).items()
+                if v
+            },
+            field_name=tuple(re.compile(str(p)) for p in data.get("field_name") or ()),
+            open_fields=bool(data.get("open_fields", False)),
+            fallback=str(data.get("fallback") or "none"),
+            case_sensitive=bool(data.get("case_sensitive", True)),
+            field_prefix=str(data.get("field_prefix") or ""),
+            only_prefixed=bool(data.get("only_prefixed", False)),
+            fields={str(k): str(v) for k, v in (data.get("fields") or {}).items()},
+            system_fields=frozenset(str(n) for n in data.get("system_fields") or ()),
+            open_prefixes=tuple(str(n) for n in data.get("open_prefixes") or ()),
+            url_encode=data.get("url_encode"),
+            url_encode_write=data.get("url_encode_write"),
+            delimiters=tuple((str(o), str(c)) for o, c in data.get("delimiters") or ()),
+            invalid=tuple(_misuse(item) for item in data.get("invalid") or ()),
+            malformed=tuple(_misuse(item) for item in data.get("malformed") or ()),
+            mixes_with=frozenset(str(n) for n in data.get("mixes_with") or ()),
         )
         found[dialect.name] = dialect
     return found
+
+
+def _misuse(item: Mapping[str, Any]) -> Misuse:
+    return Misuse(
+        re.compile(str(item["pattern"])),
+        str(item["message"]),
+        item.get("help"),
+        tuple(item.get("parts") or ()),
+        item.get("severity"),
+        re.compile(str(item["when"])) if item.get("when") else None,
+    )
 
 
 @functools.cache
@@ -262,17 +373,29 @@ def detect(*texts: str | None) -> Detection:
 
 
 @functools.cache
-def _tag_patterns(platform: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+def _tag_patterns(platform: str) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """(kind, leading literal, pattern) for each way ``platform`` writes a tag."""
     dialect = dialects().get(platform)
     if dialect is None:
         return ()
-    return tuple((kind, re.compile(pattern)) for kind, pattern in dialect.tags)
+    return tuple(
+        (kind, leading_literal(pattern), re.compile(pattern)) for kind, pattern in dialect.tags
+    )
 
 
 def tokenize(text: str, platform: str) -> list[MergeTag]:
-    """Every merge tag of ``platform`` in ``text``, in order; earlier patterns win overlaps."""
+    """Every merge tag of ``platform`` in ``text``, in order; earlier patterns win overlaps.
+
+    A pattern whose leading literal ("{{", "*|") is not in the text is not run at all.
+    """
     found: list[tuple[int, int, MergeTag]] = []
-    for priority, (kind, pattern) in enumerate(_tag_patterns(platform)):
+    present: dict[str, bool] = {}
+    for priority, (kind, literal, pattern) in enumerate(_tag_patterns(platform)):
+        if literal:
+            if literal not in present:
+                present[literal] = literal in text
+            if not present[literal]:
+                continue
         for match in pattern.finditer(text):
             groups = match.groupdict()
             fallback = groups.get("fallback")

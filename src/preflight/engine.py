@@ -6,11 +6,12 @@ flat as the number of files grows; only findings are kept.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preflight.catalogue import Catalogue, RuleSpec, load_catalogue
 from preflight.checks import TEMPLATE_CHECKS
@@ -24,6 +25,7 @@ from preflight.formats.meta import load_sidecar, sidecar_path
 from preflight.formats.source import SourceText
 from preflight.model import (
     Finding,
+    KnownFields,
     Location,
     Part,
     Severity,
@@ -34,6 +36,12 @@ from preflight.model import (
     display_path,
 )
 from preflight.suppressions import SuppressionSet, html_suppressions, yaml_suppressions
+
+if TYPE_CHECKING:
+    from preflight.formats.audiences import Audiences
+
+MAX_PER_RULE = 200
+"""Findings one rule may report in one file; a pathological file gets one note for the rest."""
 
 FAIL_LEVELS: dict[str, Severity | None] = {
     "error": Severity.ERROR,
@@ -90,10 +98,58 @@ class Engine:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.catalogue: Catalogue = load_catalogue()
+        self._audiences: Audiences | None = None
+
+    @property
+    def audiences(self) -> Audiences | None:
+        """The config's audiences file, read on first need; None when there is none."""
+        path = self.config.audiences
+        if path is None:
+            return None
+        if self._audiences is None:
+            from preflight.formats.audiences import load_audiences
+
+            self._audiences = load_audiences(path, self.config.max_file_size)
+        return self._audiences
+
+    def _audience_findings(self) -> list[Finding]:
+        audiences = self.audiences
+        if audiences is None:
+            return []
+        settings = self.config.for_file(audiences.path)
+        sources = {audiences.path: SourceText(audiences.text)} if audiences.text else {}
+        findings = []
+        for rule_id, violation in audiences.problems:
+            findings.extend(self._stamp(rule_id, [violation], settings, sources))
+        return findings
+
+    def _known_fields(self, template: Template) -> KnownFields | None:
+        audiences = self.audiences
+        if audiences is None:
+            return None
+        if template.audience is not None:
+            audience = audiences.items.get(template.audience.value)
+            if audience is None or audience.fields is None:
+                return None
+            return KnownFields(
+                audience.fields,
+                f'audience "{audience.name}"',
+                audience.fields_location or audience.location,
+            )
+        names: dict[str, None] = {}
+        for audience in audiences.items.values():
+            if audience.kind != "suppression" and audience.fields is not None:
+                names.update(dict.fromkeys(audience.fields))
+        if not names:
+            return None
+        return KnownFields(
+            tuple(names), f"any audience in {audiences.path.name}", Location(audiences.path)
+        )
 
     # -- the run ----------------------------------------------------------
     def run(self, paths: Sequence[Path], skip_unknown: bool = False) -> Report:
         report = Report()
+        report.findings.extend(self._audience_findings())
         for item in discover(paths, self.config, skip_unknown):
             try:
                 info, findings = self.check_input(item)
@@ -170,6 +226,7 @@ class Engine:
             template.preheader.value if template.preheader else None,
         ]
         detection = detect(*texts)
+        template.detection = detection
         if detection.platform is not None:
             template.platform = Sourced(detection.platform, "detected")
         return detection
@@ -279,6 +336,7 @@ class Engine:
         template.locale = sourced("locale") or template.locale
         template.category = sourced("category") or template.category
         template.campaign = sourced("campaign") or template.campaign
+        template.audience = sourced("audience") or template.audience
         if sidecar.audience_tags:
             template.audience_tags = sidecar.audience_tags
         platform = sourced("platform")
@@ -315,6 +373,7 @@ class Engine:
         """Sidecar, config defaults, then detection: the template as rules and render see it."""
         self._apply_sidecar(template, settings, findings, suppressions)
         self._apply_defaults(template, settings)
+        template.known_fields = self._known_fields(template)
         return self._detect(template)
 
     # -- checking -----------------------------------------------------------
@@ -324,8 +383,22 @@ class Engine:
             if not settings.is_enabled(rule_id):
                 continue
             violations = [
-                _with_pointer(v, template) for v in check(template, settings.options[rule_id])
+                _with_pointer(v, template)
+                for v in itertools.islice(
+                    check(template, settings.options[rule_id]), MAX_PER_RULE + 1
+                )
             ]
+            if len(violations) > MAX_PER_RULE:  # a pathological file: say so once, move on
+                del violations[MAX_PER_RULE:]
+                violations.append(
+                    Violation(
+                        "more than {count} findings of this rule in this file; the rest are"
+                        " not shown",
+                        Location(template.path),
+                        {"count": MAX_PER_RULE, "reason": "truncated"},
+                        help="fix the first ones (they often cause the rest) and run again",
+                    )
+                )
             findings.extend(self._stamp(rule_id, violations, settings, template.sources))
         return findings
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from preflight.dialects import Detection
     from preflight.formats.source import HtmlDocument, SourceText
 
 
@@ -136,6 +137,16 @@ class Sourced:
     location: Location | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class KnownFields:
+    """The fields an audience gives its members, for MERGE003."""
+
+    names: tuple[str, ...]
+    label: str
+    """How messages name where they come from: 'audience "webinar-registrants"'."""
+    location: Location | None = None
+
+
 @dataclass
 class Template:
     """One email, whatever format it came from.
@@ -157,6 +168,9 @@ class Template:
     category: Sourced | None = None
     campaign: Sourced | None = None
     audience_tags: tuple[str, ...] = ()
+    audience: Sourced | None = None
+    """The audience the sidecar names."""
+    known_fields: KnownFields | None = None
     headers: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Lower-cased header name -> (value, line) for .eml inputs."""
     subject_knowable: bool = False
@@ -165,6 +179,10 @@ class Template:
     """JSON pointers of the parts of a platform export, for findings' ``pointer``."""
     sources: dict[Path, SourceText] = field(default_factory=dict)
     """Text of every file this template was read from, for source lines in reports."""
+    detection: Detection | None = None
+    """What detection found, when no platform was declared."""
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Work rules share (the merge tags found), computed once per template."""
 
     @property
     def is_transactional(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from preflight.checks import content
+from preflight.checks import content, merge
 from preflight.model import Template, Violation
 
 TemplateCheck = Callable[[Template, Mapping[str, Any]], Iterator[Violation]]
@@ -26,6 +26,16 @@ TEMPLATE_CHECKS: dict[str, TemplateCheck] = {
     "CONTENT007": content.list_unsubscribe_header,
     "CONTENT008": content.gmail_clipping,
     "CONTENT009": content.missing_preheader,
+    "MERGE001": merge.malformed_tag,
+    "MERGE002": merge.foreign_dialect,
+    "MERGE003": merge.unknown_field,
+    "MERGE004": merge.missing_fallback,
+    "MERGE005": merge.wrong_name_field,
+    "MERGE006": merge.parts_disagree,
+    "MERGE007": merge.unencoded_tag_in_url,
+    "MERGE008": merge.personal_data_in_url,
+    "MERGE010": merge.invalid_tag_for_platform,
+    "MERGE011": merge.mixed_dialects,
 }
 
 ENGINE_RULES = frozenset({"PF001", "PF002", "PF003"})

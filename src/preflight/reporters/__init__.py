@@ -44,6 +44,22 @@ def _chunks(report: Report, fmt: str, *, color: bool, quiet: bool) -> Iterator[s
     return producer(report)
 
 
+def detected(report: Report) -> Iterator[tuple[str, str]]:
+    """(path, what was assumed) for every file whose platform came from detection."""
+    from preflight.model import display_path
+
+    for info in report.files:
+        if info.platform_source != "detected":
+            continue
+        if info.platform is not None:
+            said = f"{info.platform} (detected, confidence {info.confidence:.2f})"
+        elif info.candidates:
+            said = "ambiguous: " + " or ".join(info.candidates) + " (none assumed)"
+        else:
+            continue
+        yield display_path(info.path), said
+
+
 def render(report: Report, fmt: str, *, color: bool = False, quiet: bool = False) -> str:
     return "".join(chunks(report, fmt, color=color, quiet=quiet))
 

@@ -22,6 +22,10 @@ def _property(value: str) -> str:
 
 
 def chunks(report: Report) -> Iterator[str]:
+    from preflight.reporters import detected
+
+    for path, said in detected(report):  # in the step's debug log, not as annotations
+        yield f"::debug::{_data(f'{path}: platform {said}')}\n"
     for finding in report.findings:
         properties = [f"file={_property(display_path(finding.location.path))}"]
         span = finding.location.span

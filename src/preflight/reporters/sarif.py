@@ -69,6 +69,28 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
+def _artifacts(report: Report) -> list[dict[str, Any]]:
+    """Each file checked, with the platform assumed and where that came from."""
+    artifacts = []
+    for info in report.files:
+        properties: dict[str, Any] = {"kind": info.kind}
+        if info.platform_source is not None:
+            properties.update(
+                platform=info.platform,
+                platformSource=info.platform_source,
+                confidence=info.confidence,
+            )
+        if info.candidates:
+            properties["candidates"] = list(info.candidates)
+        artifacts.append(
+            {
+                "location": {"uri": quote(display_path(info.path), safe="/")},
+                "properties": properties,
+            }
+        )
+    return artifacts
+
+
 def chunks(report: Report) -> Iterator[str]:
     """The SARIF log; results are written one per line as they are produced."""
     rules = list(load_catalogue())
@@ -87,6 +109,7 @@ def chunks(report: Report) -> Iterator[str]:
                     }
                 },
                 "columnKind": "unicodeCodePoints",
+                "artifacts": _artifacts(report),
                 "results": [],
             }
         ],

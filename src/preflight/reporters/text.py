@@ -73,6 +73,13 @@ def chunks(report: Report, *, color: bool = False, quiet: bool = False) -> Itera
         if quiet and finding.severity < Severity.ERROR:
             continue
         yield "\n".join(_finding(finding, color)) + "\n\n"
+    if not quiet:
+        from preflight.reporters import detected
+
+        lines = [f"  {path}: {said}" for path, said in detected(report)]
+        if lines:
+            heading = "Platforms detected from merge tags (declare `platform:` to be sure):"
+            yield "\n".join([heading, *lines]) + "\n\n"
     summary = report.summary
     total = summary["errors"] + summary["warnings"] + summary["infos"]
     files = _plural(summary["files"], "file")

@@ -1,0 +1,985 @@
+"""MERGE: merge-field mix-ups, read through the platform's own merge language.
+
+Every rule works on the tags preflight.tagscan finds (tokenized with the
+dialect of the template's platform, with part, context and position). What a
+field means (first name, email, company) comes from rules/fields.yaml.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import functools
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from preflight.dialects import (
+    SPECIAL_KINDS,
+    Dialect,
+    _signature_index,
+    dialects,
+    special_pattern,
+    tokenize,
+)
+from preflight.fields import meaning, vocabulary
+from preflight.model import Location, MergeTag, Part, Related, Severity, Template, Violation
+from preflight.tagscan import TagSite, markup_regions, platform_of, tag_sites, value_span
+
+Options = Mapping[str, Any]
+
+_MAX_SHOWN = 60
+_PART_NAMES = {
+    Part.HTML: "HTML part",
+    Part.TEXT: "text part",
+    Part.SUBJECT: "subject",
+    Part.PREHEADER: "preheader",
+}
+
+
+_SAID = {"email": "email address", "phone": "phone number", "city": "city", "postcode": "postcode"}
+
+
+def _said(found: str) -> str:
+    """How a message names a field's meaning ("email address", "first name")."""
+    return _SAID.get(found, found.replace("_", " "))
+
+
+def _declared(template: Template) -> bool:
+    platform = template.platform
+    return platform is not None and platform.origin != "detected"
+
+
+def _shown(raw: str) -> str:
+    flat = " ".join(raw.split())
+    return flat if len(flat) <= _MAX_SHOWN else flat[: _MAX_SHOWN - 1] + "…"
+
+
+def _is_special(dialect: Dialect, raw: str) -> str | None:
+    for kind in SPECIAL_KINDS:
+        pattern = special_pattern(kind, dialect.name)
+        if pattern is not None and pattern.search(raw):
+            return kind
+    return None
+
+
+@dataclass(frozen=True)
+class _Text:
+    """One part of a template as text, with a way to turn offsets into locations."""
+
+    part: Part
+    text: str
+    template: Template
+    skip: tuple[list[int], list[tuple[int, int, str]]] | None = None
+    """For HTML: regions (comments, scripts, styles) where nobody reads the text."""
+
+    def location(self, start: int, end: int) -> Location:
+        template = self.template
+        if self.part is Part.HTML and template.html is not None:
+            return Location(template.path, template.html.source.span(start, end), Part.HTML)
+        if self.part is Part.TEXT and template.text is not None:
+            return template.location(Part.TEXT, template.text.span(start, end))
+        sourced = template.subject if self.part is Part.SUBJECT else template.preheader
+        if sourced is None or sourced.location is None:
+            return template.location(self.part)
+        span = value_span(template, sourced, start, end)
+        return Location(sourced.location.path, span, self.part)
+
+    def hidden(self, offset: int) -> bool:
+        """Whether ``offset`` is in a comment, script or style."""
+        if self.skip is None:
+            return False
+        starts, regions = self.skip
+        index = bisect.bisect_right(starts, offset) - 1
+        return index >= 0 and offset < regions[index][1] and regions[index][2] != "tag"
+
+
+def _texts(template: Template) -> list[_Text]:
+    cached = template.cache.get("merge_texts")
+    if cached is not None:
+        return list(cached)
+    texts = []
+    for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
+        if sourced is not None and sourced.value:
+            texts.append(_Text(part, sourced.value, template))
+    if template.html is not None:
+        text = template.html.source.text
+        texts.append(_Text(Part.HTML, text, template, markup_regions(text)))
+    if template.text is not None:
+        texts.append(_Text(Part.TEXT, template.text.text, template))
+    template.cache["merge_texts"] = texts
+    return list(texts)
+
+
+# -- MERGE001 malformed-tag -------------------------------------------------------
+
+_DEFAULT_DELIMITERS = (("{{", "}}"), ("{%", "%}"), ("*|", "|*"))
+"""Pairs checked when the platform is unknown: none of them occurs in ordinary copy."""
+_MAX_TAG = {"{%": 600, "%%[": 100_000, "%%=": 2_000, "{{": 400}
+_DEFAULT_MAX_TAG = 120
+_HTML_TAG = re.compile(r"<[A-Za-z/!]")
+"""Markup inside a tag means its closer belongs to a later tag: this one was never closed."""
+_QUOTE_FALLBACK = re.compile(
+    r"default|fallback|insert\s|defaultIfEmpty|personalization_token", re.IGNORECASE
+)
+
+
+def malformed_tag(template: Template, options: Options) -> Iterator[Violation]:
+    dialect = platform_of(template)
+    delimiters = dialect.delimiters if dialect is not None else _DEFAULT_DELIMITERS
+    for text in _texts(template):
+        yield from _unpaired(text, delimiters, dialect)
+        if dialect is not None:
+            yield from _misused(text, dialect.malformed, dialect, "{message}")
+    block_dialect = dialect or _block_dialect(template)
+    if block_dialect is not None:
+        for text in _texts(template):
+            yield from _unbalanced(text, block_dialect)
+
+
+def _block_dialect(template: Template) -> Dialect | None:
+    """For a file whose platform is ambiguous, a candidate to read its blocks with.
+
+    Candidates come out close because they share syntax ({{#if}} … {{/if}}), so
+    any of them pairs the blocks the same way.
+    """
+    detection = template.detection
+    if detection is None or not detection.candidates:
+        return None
+    return dialects().get(sorted(detection.candidates)[0])
+
+
+def _unpaired(
+    text: _Text, delimiters: tuple[tuple[str, str], ...], dialect: Dialect | None
+) -> Iterator[Violation]:
+    body = text.text
+    consumed: list[tuple[int, int]] = []  # tags already paired by an earlier (longer) opener
+
+    def taken(offset: int) -> bool:
+        index = bisect.bisect_right(consumed, (offset, 1 << 62)) - 1
+        return index >= 0 and offset < consumed[index][1]
+
+    for opener, closer in delimiters:
+        if opener not in body:
+            continue
+        if opener == closer:
+            yield from _unpaired_symmetric(text, opener, taken)
+            continue
+        limit = _MAX_TAG.get(opener, _DEFAULT_MAX_TAG)
+        index = body.find(opener)
+        while index != -1:
+            after = index + len(opener)
+            if taken(index) or text.hidden(index):
+                index = body.find(opener, after)
+                continue
+            close = body.find(closer, after, index + limit + len(closer))  # bounded: no O(n²)
+            again = body.find(opener, after)
+            triple = opener == "{{" and body.startswith("{{{", index)
+            if (
+                close == -1
+                or (again != -1 and again < close)
+                or close - index > limit
+                or _HTML_TAG.search(body, after, close) is not None
+            ):
+                shown = body[index : min(len(body), index + 30)].split("\n")[0]
+                yield _malformed(
+                    text,
+                    index,
+                    index + len(opener),
+                    '"{tag}" opens with {opener} but is never closed with {closer}',
+                    {"tag": _shown(shown), "opener": opener, "closer": closer},
+                    f"close the tag with {closer}",
+                )
+                index = again
+                continue
+            end = close + len(closer)
+            if triple and not body.startswith("}}}", close):
+                yield _malformed(
+                    text,
+                    index,
+                    end,
+                    '"{tag}" opens with three braces but closes with two',
+                    {"tag": _shown(body[index:end]), "opener": "{{{", "closer": "}}"},
+                    "close it with }}} (or open it with {{ for an escaped value)",
+                )
+            elif '"' in body[index:end] or "'" in body[index:end]:
+                yield from _broken_quotes(text, index, end)
+            bisect.insort(consumed, (index, end))
+            index = body.find(opener, end)
+    if dialect is not None and dialect.name == "mailchimp":
+        yield from _stray_closers(text, "|*", "*|", taken)
+
+
+def _broken_quotes(text: _Text, start: int, end: int) -> Iterator[Violation]:
+    raw = text.text[start:end]
+    if not _QUOTE_FALLBACK.search(raw):
+        return
+    for quote in ("'", '"'):
+        if raw.count(quote) % 2:
+            yield _malformed(
+                text,
+                start,
+                end,
+                '"{tag}" has a fallback with an unclosed {quote} quote',
+                {"tag": _shown(raw), "quote": quote, "reason": "broken-fallback"},
+                "close the quote around the fallback text",
+            )
+            return
+
+
+def _unpaired_symmetric(text: _Text, delimiter: str, taken: Any) -> Iterator[Violation]:
+    """Pairs of a delimiter that both opens and closes (SFMC's %%FirstName%%)."""
+    body = text.text
+    marks = [
+        m.start()
+        for m in re.finditer(re.escape(delimiter), body)
+        if not taken(m.start()) and not text.hidden(m.start())
+    ]
+    name = re.compile(r"[A-Za-z_][\w ]{0,80}")
+    i = 0
+    while i < len(marks):
+        start = marks[i]
+        if i + 1 < len(marks) and name.fullmatch(body, start + len(delimiter), marks[i + 1]):
+            i += 2
+            continue
+        shown = body[start : start + 30].split("\n")[0]
+        yield _malformed(
+            text,
+            start,
+            start + len(delimiter),
+            '"{tag}" opens with {opener} but is never closed with {closer}',
+            {"tag": _shown(shown), "opener": delimiter, "closer": delimiter},
+            f"write the field as {delimiter}Name{delimiter}",
+        )
+        i += 1
+
+
+def _stray_closers(text: _Text, closer: str, opener: str, taken: Any) -> Iterator[Violation]:
+    body = text.text
+    index = body.find(closer)
+    while index != -1:
+        if not taken(index) and not text.hidden(index) and not taken(index - 1):
+            floor = max(0, index - _DEFAULT_MAX_TAG)
+            start = max(floor, body.rfind(" ", floor, index) + 1, body.rfind(">", floor, index) + 1)
+            yield _malformed(
+                text,
+                start,
+                index + len(closer),
+                '"{tag}" closes with {closer} but was never opened with {opener}',
+                {
+                    "tag": _shown(body[start : index + len(closer)]),
+                    "opener": opener,
+                    "closer": closer,
+                },
+                f"open the tag with {opener}",
+            )
+        index = body.find(closer, index + len(closer))
+
+
+def _misused(
+    text: _Text, items: tuple[Any, ...], dialect: Dialect, template: str
+) -> Iterator[Violation]:
+    for item in items:
+        if item.parts and text.part.value not in item.parts:
+            continue
+        for match in item.pattern.finditer(text.text):
+            if text.hidden(match.start()):
+                continue
+            yield Violation(
+                '"{tag}": ' + template,
+                text.location(match.start(), match.end()),
+                {"tag": _shown(match.group(0)), "message": item.message, "platform": dialect.label},
+                help=item.help,
+                severity=Severity.parse(item.severity) if item.severity else None,
+            )
+
+
+def _malformed(
+    text: _Text, start: int, end: int, message: str, data: dict[str, Any], help_text: str
+) -> Violation:
+    return Violation(
+        message,
+        text.location(start, end),
+        {"part": text.part.value, **data},
+        help=help_text,
+    )
+
+
+def _block_name(tag: MergeTag, opening: bool) -> str:
+    keyword = (tag.keyword or "").strip()
+    if opening and keyword in ("#", "^"):
+        return (tag.field or "").strip().lower()
+    name = keyword.lstrip("#/").lower()
+    return "if" if name == "ifnot" else name
+
+
+def _closes(opened: str, closing: str) -> bool:
+    return closing in (opened, "end" + opened)
+
+
+def _unbalanced(text: _Text, dialect: Dialect) -> Iterator[Violation]:
+    stack: list[MergeTag] = []
+    for tag in tokenize(text.text, dialect.name):
+        if tag.kind == "block-open":
+            stack.append(tag)
+        elif tag.kind == "block-else" and not stack:
+            yield _malformed(
+                text,
+                tag.start,
+                tag.end,
+                '"{tag}" is outside any conditional block',
+                {"tag": _shown(tag.raw)},
+                "remove it, or open the block it belongs to",
+            )
+        elif tag.kind == "block-close":
+            closing = _block_name(tag, False)
+            if not stack:
+                yield _malformed(
+                    text,
+                    tag.start,
+                    tag.end,
+                    '"{tag}" closes a block that was never opened',
+                    {"tag": _shown(tag.raw)},
+                    "remove it, or add the tag that opens the block",
+                )
+                continue
+            opened = stack[-1]
+            if _closes(_block_name(opened, True), closing):
+                stack.pop()
+                continue
+            # a close that matches a block further out: the blocks in between are unclosed
+            depth = next(
+                (
+                    i
+                    for i in range(len(stack) - 1, -1, -1)
+                    if _closes(_block_name(stack[i], True), closing)
+                ),
+                None,
+            )
+            if depth is None:
+                yield _malformed(
+                    text,
+                    opened.start,
+                    opened.end,
+                    '"{tag}" is closed by "{closer}", which closes a different block',
+                    {"tag": _shown(opened.raw), "closer": _shown(tag.raw)},
+                    "close each block with its own end tag, innermost first",
+                )
+                stack.pop()
+                continue
+            for unclosed in stack[depth + 1 :]:
+                yield _never_closed(text, unclosed)
+            del stack[depth:]
+    for unclosed in stack:
+        yield _never_closed(text, unclosed)
+
+
+def _never_closed(text: _Text, tag: MergeTag) -> Violation:
+    return _malformed(
+        text,
+        tag.start,
+        tag.end,
+        '"{tag}" opens a block that is never closed',
+        {"tag": _shown(tag.raw)},
+        "close the block before the end of the " + _PART_NAMES.get(text.part, text.part.value),
+    )
+
+
+# -- MERGE002 foreign-dialect and MERGE011 mixed-dialects ------------------------
+
+
+@functools.cache
+def _strong_signatures() -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """(leading literal, pattern, platform) for evidence only one platform's language has."""
+    found = []
+    for literal, members in _signature_index():
+        for pattern, who in members:
+            strong = [platform for platform, weight in who if weight >= 3]
+            if len(who) == 1 and strong:
+                found.append((literal, pattern, strong[0]))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class _Foreign:
+    platform: str
+    text: _Text
+    start: int
+    end: int
+    raw: str
+
+
+def _foreign_tags(template: Template, exclude: str | None) -> list[_Foreign]:
+    """Tags written in a language other than ``exclude``'s, first of each in every part."""
+    found: list[_Foreign] = []
+    own = dialects().get(exclude) if exclude else None
+    for text in _texts(template):
+        for literal, pattern, platform in _strong_signatures():
+            if platform == exclude or (literal and literal not in text.text):
+                continue
+            for match in pattern.finditer(text.text):
+                if text.hidden(match.start()):
+                    continue
+                if own is not None and _own_tag(own, match.group(0)):
+                    continue
+                start, end, raw = _whole_tag(text.text, platform, match.start(), match.end())
+                found.append(_Foreign(platform, text, start, end, raw))
+    found.sort(key=lambda f: (f.text.part.value, f.start))
+    return found
+
+
+def _own_tag(dialect: Dialect, raw: str) -> bool:
+    """Whether the platform reads this text as one of its own strong tags too."""
+    return any(
+        weight >= 3 and re.search(pattern, raw) is not None
+        for pattern, weight in dialect.signatures
+    )
+
+
+def _whole_tag(body: str, platform: str, start: int, end: int) -> tuple[int, int, str]:
+    """The whole foreign tag around a signature match (the match may be a prefix of it)."""
+    window_start = max(0, start - 40)
+    for tag in tokenize(body[window_start : end + 200], platform):
+        tag_start, tag_end = tag.start + window_start, tag.end + window_start
+        if tag_start <= start < tag_end:
+            return tag_start, tag_end, tag.raw
+    return start, end, body[start:end]
+
+
+def _equivalent(foreign: _Foreign, target: Dialect) -> str | None:
+    """The target platform's tag for what a foreign tag stands for, when preflight knows it."""
+    source = dialects()[foreign.platform]
+    kind = _is_special(source, foreign.raw)
+    if kind is not None:
+        return target.write_special.get(kind)
+    for tag in tokenize(foreign.raw, source.name):
+        if tag.field is None:
+            continue
+        name = source.audience_field(tag.field)
+        found = meaning(name) if name else None
+        if found and found in target.fields:
+            return target.write(target.fields[found], tag.fallback)
+    return None
+
+
+def foreign_dialect(template: Template, options: Options) -> Iterator[Violation]:
+    if not _declared(template):
+        return
+    target = platform_of(template)
+    if target is None:
+        return
+    for foreign in _foreign_tags(template, target.name):
+        source = dialects()[foreign.platform]
+        equivalent = _equivalent(foreign, target)
+        yield Violation(
+            '"{tag}" is a {foreign} merge tag; {platform} sends it out literally',
+            foreign.text.location(foreign.start, foreign.end),
+            {
+                "tag": _shown(foreign.raw),
+                "foreign": source.label,
+                "platform": target.label,
+                "equivalent": equivalent,
+                "part": foreign.text.part.value,
+            },
+            help=f"in {target.label} write {equivalent}"
+            if equivalent
+            else f"rewrite it in {target.label}'s merge language",
+        )
+
+
+def mixed_dialects(template: Template, options: Options) -> Iterator[Violation]:
+    if _declared(template):
+        return  # a declared platform: MERGE002 names each foreign tag
+    first: dict[str, _Foreign] = {}
+    counts: dict[str, int] = {}
+    for foreign in _foreign_tags(template, None):
+        first.setdefault(foreign.platform, foreign)
+        counts[foreign.platform] = counts.get(foreign.platform, 0) + 1
+    if len(first) < 2:
+        return
+    ranked = sorted(first, key=lambda p: (-counts[p], p))
+    main = ranked[0]
+    for other in ranked[1:]:
+        if other in dialects()[main].mixes_with or main in dialects()[other].mixes_with:
+            continue
+        tag, main_tag = first[other], first[main]
+        labels = dialects()[main].label, dialects()[other].label
+        yield Violation(
+            '"{tag}" is a {other} merge tag in a file mostly written for {main}; only one'
+            " platform fills in its tags",
+            tag.text.location(tag.start, tag.end),
+            {"tag": _shown(tag.raw), "other": labels[1], "main": labels[0]},
+            help="write every tag in the language of the platform that sends this email,"
+            " and declare it (`platform:` in the sidecar or config)",
+            related=(
+                Related(
+                    main_tag.text.location(main_tag.start, main_tag.end),
+                    f'first {labels[0]} tag: "{_shown(main_tag.raw)}"',
+                ),
+            ),
+        )
+
+
+# -- MERGE003 unknown-field -------------------------------------------------------
+
+_CONDITION_KEYWORDS = frozenset({"if", "unless", "#if", "#unless", "IF", "IFNOT", "elsif", "elif"})
+_SIMPLE_FIELD = re.compile(r"[\w.${}:' |-]+")
+
+
+def _checked_fields(template: Template, dialect: Dialect) -> Iterator[tuple[TagSite, str]]:
+    """(site, audience field name) for each readable tag that names an audience field."""
+    for site in tag_sites(template, dialect):
+        tag = site.tag
+        if not site.readable or not tag.field:
+            continue
+        if tag.kind == "block-open" and (tag.keyword or "").strip() not in _CONDITION_KEYWORDS:
+            continue
+        if tag.kind not in ("variable", "block-open"):
+            continue
+        if not _SIMPLE_FIELD.fullmatch(tag.field) or _is_special(dialect, tag.raw):
+            continue
+        name = dialect.audience_field(tag.field)
+        if name:
+            yield site, name
+
+
+def _standard_spelling(dialect: Dialect, name: str) -> str | None:
+    """The platform's own spelling of a standard field that ``name`` misspells, if any."""
+    if dialect.known(name):
+        return None
+    found = meaning(name)
+    if found is not None and found in dialect.fields:
+        return dialect.fields[found]
+    choices = sorted({*dialect.fields.values(), *dialect.system_fields})
+    by_fold: dict[str, str] = {dialect.fold(c): c for c in choices}
+    close = difflib.get_close_matches(dialect.fold(name), list(by_fold), n=1, cutoff=0.85)
+    return by_fold[close[0]] if close else None
+
+
+def unknown_field(template: Template, options: Options) -> Iterator[Violation]:
+    dialect = platform_of(template)
+    if dialect is None:
+        return
+    known = template.known_fields
+    extra = {dialect.fold(str(n)) for n in options["fields"]}
+    known_folded = {dialect.fold(n) for n in known.names} if known is not None else set()
+    reported: set[tuple[Part, str]] = set()
+    for site, name in _checked_fields(template, dialect):
+        folded = dialect.fold(name)
+        if folded in extra or folded in known_folded or dialect.known(name):
+            continue
+        if (site.part, folded) in reported:
+            continue
+        if known is not None:
+            choices = [*known.names, *dialect.fields.values()]
+            by_fold = {dialect.fold(c): c for c in choices}
+            close = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=0.6)
+            suggestion = by_fold[close[0]] if close else None
+            found = meaning(name)
+            if suggestion is None and found is not None:
+                suggestion = next((c for c in known.names if meaning(c) == found), None)
+            reported.add((site.part, folded))
+            yield Violation(
+                '"{tag}" is not a field of {audience}',
+                site.location,
+                {
+                    "tag": _shown(site.tag.raw),
+                    "field": name,
+                    "audience": known.label,
+                    "suggestion": suggestion,
+                },
+                help=f'did you mean "{suggestion}"?'
+                if suggestion
+                else "add the field to the audience, or use one it has",
+                related=(Related(known.location, "fields defined here"),) if known.location else (),
+            )
+            continue
+        if dialect.open_fields:
+            continue  # the sender's data decides; nothing to compare with
+        suggestion = _standard_spelling(dialect, name)
+        if suggestion is None:
+            continue
+        reported.add((site.part, folded))
+        yield Violation(
+            '"{tag}" names "{field}", which is not a {platform} field',
+            site.location,
+            {
+                "tag": _shown(site.tag.raw),
+                "field": name,
+                "platform": dialect.label,
+                "suggestion": suggestion,
+            },
+            help=f'did you mean "{suggestion}"? {dialect.label} writes it'
+            f" {dialect.write(suggestion)}",
+            severity=Severity.WARNING,
+        )
+
+
+# -- greetings (MERGE004, MERGE005, MERGE006) --------------------------------------
+
+_TITLES = (
+    r"(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|herr|frau|monsieur|madame|mademoiselle|m|mme|mlle"
+    r"|señor|señora|señorita|sr|sra|srta|don|doña|dhr|mevr|heer|mevrouw|meneer)"
+)
+
+
+@functools.cache
+def _greeting_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    words = vocabulary()
+
+    def build(greetings: tuple[str, ...]) -> re.Pattern[str]:
+        alternatives = "|".join(re.escape(g) for g in greetings)
+        return re.compile(
+            rf"(?:^|[\s>,.!?;:¡¿(\"'])(?P<greeting>{alternatives})"
+            rf"(?P<title>,?\s+{_TITLES}\.?)?[\s,]*$",
+            re.IGNORECASE,
+        )
+
+    return build(words.informal_greetings), build(words.formal_greetings)
+
+
+def greeting(before: str) -> tuple[str, bool, bool] | None:
+    """(greeting word, formal, with a title) when ``before`` ends in a greeting, else None."""
+    informal, formal = _greeting_patterns()
+    tail = before[-40:]
+    match = formal.search(tail)
+    if match:
+        return match.group("greeting"), True, bool(match.group("title"))
+    match = informal.search(tail)
+    if match:
+        return match.group("greeting"), False, bool(match.group("title"))
+    return None
+
+
+# -- MERGE004 missing-fallback ------------------------------------------------------
+
+_PERSONAL_ROLES = frozenset(
+    {"first", "last", "full", "nick", "salutation", "company", "place", "job", "address"}
+)
+
+
+def _guards(template: Template, dialect: Dialect) -> set[int]:
+    """ids of tag sites inside a conditional on their own field ({% if x %}…{{ x }}…)."""
+    guarded: set[int] = set()
+    stacks: dict[Part, list[str]] = {}
+    for site in tag_sites(template, dialect):
+        stack = stacks.setdefault(site.part, [])
+        tag = site.tag
+        if tag.kind == "block-open":
+            name = dialect.audience_field(tag.field or "") if tag.field else None
+            stack.append(dialect.fold(name) if name else "")
+        elif tag.kind == "block-close" and stack:
+            stack.pop()
+        elif tag.kind == "variable" and tag.field:
+            name = dialect.audience_field(tag.field)
+            if name and dialect.fold(name) in stack:
+                guarded.add(id(site))
+    return guarded
+
+
+def missing_fallback(template: Template, options: Options) -> Iterator[Violation]:
+    dialect = platform_of(template)
+    if dialect is None or dialect.fallback not in ("inline", "conditional"):
+        return
+    where = set(options["where"])
+    guarded = _guards(template, dialect)
+    for site in tag_sites(template, dialect):
+        tag = site.tag
+        if tag.kind != "variable" or tag.fallback is not None or not site.readable:
+            continue
+        if not tag.field or id(site) in guarded or _is_special(dialect, tag.raw):
+            continue
+        name = dialect.audience_field(tag.field)
+        found = meaning(name) if name else None
+        if found is None or vocabulary().roles[found] not in _PERSONAL_ROLES:
+            continue
+        greeted = greeting(site.before) if site.context in ("text", "value") else None
+        if site.part in (Part.SUBJECT, Part.PREHEADER):
+            if site.part.value not in where:
+                continue
+            position = f"the {site.part.value}"
+            example = (site.before + site.after).strip()
+        elif greeted is not None and "greeting" in where:
+            position = "a greeting"
+            example = f"{greeted[0]}{site.after[:1] if site.after[:1] in ',!.' else ''}"
+        elif "everywhere" in where:
+            position = "the " + _PART_NAMES[site.part]
+            example = ""
+        else:
+            continue
+        assert name is not None
+        fixed = dialect.write(name, "there" if found == "first_name" else "")
+        yield Violation(
+            '"{tag}" has no fallback in {position}; a recipient without a {meaning} reads'
+            ' "{example}"'
+            if example
+            else '"{tag}" has no fallback in {position}',
+            site.location,
+            {
+                "tag": _shown(tag.raw),
+                "position": position,
+                "meaning": _said(found),
+                "example": _shown(example),
+                "field": name,
+            },
+            help=f"give it a fallback: {fixed}",
+        )
+
+
+# -- MERGE005 wrong-name-field -------------------------------------------------------
+
+
+def wrong_name_field(template: Template, options: Options) -> Iterator[Violation]:
+    dialect = platform_of(template)
+    if dialect is None:
+        return
+    words = vocabulary()
+    sites = [s for s in tag_sites(template, dialect) if s.context in ("text", "value")]
+    for index, site in enumerate(sites):
+        tag = site.tag
+        if tag.kind != "variable" or not tag.field or _is_special(dialect, tag.raw):
+            continue
+        greeted = greeting(site.before)
+        if greeted is None:
+            continue
+        word, formal, titled = greeted
+        name = dialect.audience_field(tag.field)
+        found = meaning(name) if name else None
+        if found is None:
+            continue
+        role = words.roles[found]
+        allowed = words.formal_greeting_roles if formal or titled else words.greeting_roles
+        following = sites[index + 1] if index + 1 < len(sites) else None
+        if role == "last" and following is not None and following.part is site.part:
+            gap = following.tag.start - tag.end
+            other = dialect.audience_field(following.tag.field or "") or ""
+            if 0 < gap <= 2 and meaning(other) == "first_name":
+                yield Violation(
+                    '"{tag} {next}" puts the last name before the first after "{greeting}"',
+                    site.location,
+                    {
+                        "tag": _shown(tag.raw),
+                        "next": _shown(following.tag.raw),
+                        "greeting": word,
+                        "field": name,
+                    },
+                    help="swap the two fields: first name, then last name",
+                )
+                continue
+        if role in allowed:
+            continue
+        yield Violation(
+            '"{greeting} {tag}" greets recipients with their {meaning}',
+            site.location,
+            {"tag": _shown(tag.raw), "greeting": word, "meaning": _said(found), "field": name},
+            help="greet with the first name (or the full name), with a fallback"
+            + (
+                f": {dialect.write(dialect.fields['first_name'], 'there')}"
+                if "first_name" in dialect.fields
+                else ""
+            ),
+        )
+
+
+# -- MERGE006 parts-disagree -----------------------------------------------------------
+
+
+def parts_disagree(template: Template, options: Options) -> Iterator[Violation]:
+    dialect = platform_of(template)
+    if dialect is None or template.text is None or template.html is None:
+        return
+    by_part: dict[Part, dict[str, list[TagSite]]] = {}
+    for site, name in _checked_fields(template, dialect):
+        if site.tag.kind != "variable":
+            continue
+        by_part.setdefault(site.part, {}).setdefault(dialect.fold(name), []).append(site)
+    html, text = by_part.get(Part.HTML, {}), by_part.get(Part.TEXT, {})
+    if not html and not text:
+        return
+    yield from _spelled_apart(dialect, html, text)
+    for folded in sorted(set(html) & set(text)):
+        html_fallbacks = {s.tag.fallback for s in html[folded]}
+        text_fallbacks = {s.tag.fallback for s in text[folded]}
+        if html_fallbacks == text_fallbacks:
+            continue
+        site, other = text[folded][0], html[folded][0]
+        for candidate in text[folded]:
+            if candidate.tag.fallback not in html_fallbacks:
+                site = candidate
+        yield Violation(
+            '"{tag}" in the text part has {mine} but the HTML part has {theirs}',
+            site.location,
+            {
+                "tag": _shown(site.tag.raw),
+                "mine": _fallback_words(site.tag.fallback),
+                "theirs": _fallback_words(other.tag.fallback),
+                "field": folded,
+            },
+            help="give the field the same fallback in both parts",
+            related=(Related(other.location, f'HTML part: "{_shown(other.tag.raw)}"'),),
+        )
+    yield from _greeting_missing(dialect, html, text)
+    subject = by_part.get(Part.SUBJECT, {})
+    body = {**html, **text}
+    for folded, sites in subject.items():
+        if folded in body:
+            continue
+        close = difflib.get_close_matches(folded, list(body), n=1, cutoff=0.8)
+        if close:
+            other = body[close[0]][0]
+            yield Violation(
+                '"{tag}" in the subject is spelled "{theirs}" in the body',
+                sites[0].location,
+                {"tag": _shown(sites[0].tag.raw), "theirs": _shown(other.tag.raw), "field": folded},
+                help="spell the field the same way everywhere",
+                related=(Related(other.location, "the body's spelling"),),
+            )
+
+
+def _fallback_words(fallback: str | None) -> str:
+    if fallback is None:
+        return "no fallback"
+    return f'the fallback "{fallback}"' if fallback else "an empty fallback"
+
+
+def _spelled_apart(
+    dialect: Dialect, html: dict[str, list[TagSite]], text: dict[str, list[TagSite]]
+) -> Iterator[Violation]:
+    only_html = [f for f in html if f not in text]
+    only_text = [f for f in text if f not in html]
+    for folded in only_text:
+        close = difflib.get_close_matches(folded, only_html, n=1, cutoff=0.75)
+        same = [f for f in only_html if meaning(f) is not None and meaning(f) == meaning(folded)]
+        match = close[0] if close else same[0] if same else None
+        if match is None:
+            continue
+        site, other = text[folded][0], html[match][0]
+        yield Violation(
+            '"{tag}" in the text part is "{theirs}" in the HTML part',
+            site.location,
+            {"tag": _shown(site.tag.raw), "theirs": _shown(other.tag.raw), "field": folded},
+            help="use the same field in both parts; one of them is probably misspelt",
+            related=(Related(other.location, "the HTML part's field"),),
+        )
+
+
+def _greeting_missing(
+    dialect: Dialect, html: dict[str, list[TagSite]], text: dict[str, list[TagSite]]
+) -> Iterator[Violation]:
+    def greeted(sites: dict[str, list[TagSite]]) -> dict[str, TagSite]:
+        return {
+            folded: site
+            for folded, group in sites.items()
+            for site in group
+            if greeting(site.before) is not None
+        }
+
+    html_greeted, text_greeted = greeted(html), greeted(text)
+    for folded, site in html_greeted.items():
+        if folded in text or text_greeted:
+            continue
+        yield Violation(
+            '"{tag}" greets by name in the HTML part, but the text part never uses it',
+            site.location,
+            {"tag": _shown(site.tag.raw), "field": folded},
+            help="personalise the text part's greeting the same way",
+        )
+
+
+# -- MERGE007 unencoded-tag-in-url and MERGE008 personal-data-in-url -----------------
+
+_URL_ATTRIBUTES = frozenset({"href", "src", "action", "background"})
+_HASHED = re.compile(r"sha\d*|md5|hash|base64|encrypt|hmac", re.IGNORECASE)
+
+
+def _url_sites(template: Template, dialect: Dialect) -> Iterator[tuple[TagSite, str, str]]:
+    """(site, audience field, where in the URL) for tags inside link and image URLs."""
+    for site in tag_sites(template, dialect):
+        if site.context != "attribute" or site.attribute not in _URL_ATTRIBUTES:
+            continue
+        if site.value is None or site.tag.kind != "variable" or not site.tag.field:
+            continue
+        if _is_special(dialect, site.tag.raw):
+            continue
+        where = _url_position(site.value, site.value_offset)
+        if where is None:
+            continue
+        name = dialect.audience_field(site.tag.field)
+        if name:
+            yield site, name, where
+
+
+def _url_position(url: str, offset: int) -> str | None:
+    """ "path" or "query" when ``offset`` is past a URL's host; None in the host or scheme."""
+    head = url[:offset]
+    lowered = head.lower().lstrip()
+    if lowered.startswith(("mailto:", "tel:", "sms:")):
+        return "query" if "?" in head else None
+    scheme = head.find("://")
+    if scheme == -1:
+        return None  # the tag is the URL, or part of its scheme or a relative path
+    rest = head[scheme + 3 :]
+    if not any(mark in rest for mark in "/?#"):
+        return None  # in the host
+    return "query" if "?" in rest or "#" in rest else "path"
+
+
+def unencoded_tag_in_url(template: Template, options: Options) -> Iterator[Violation]:
+    dialect = platform_of(template)
+    if dialect is None or dialect.url_encode is None:
+        return
+    encoded = re.compile(dialect.url_encode)
+    text_roles = vocabulary().text_roles
+    for site, name, where in _url_sites(template, dialect):
+        found = meaning(name)
+        if found is None or vocabulary().roles[found] not in text_roles:
+            continue
+        if encoded.search(site.tag.raw):
+            continue
+        fixed = (dialect.url_encode_write or "").replace("<field>", name)
+        yield Violation(
+            '"{tag}" goes into the {where} of a URL unencoded; a {meaning} with a space or "&"'
+            " breaks the link",
+            site.location,
+            {"tag": _shown(site.tag.raw), "where": where, "meaning": _said(found), "field": name},
+            help=f"encode it: {fixed}" if fixed else "URL-encode the value",
+        )
+
+
+def personal_data_in_url(template: Template, options: Options) -> Iterator[Violation]:
+    dialect = platform_of(template)
+    if dialect is None:
+        return
+    personal = vocabulary().personal_roles
+    for site, name, where in _url_sites(template, dialect):
+        found = meaning(name)
+        if found is None or vocabulary().roles[found] not in personal:
+            continue
+        if _HASHED.search(site.tag.raw):
+            continue
+        yield Violation(
+            'link URL carries "{tag}" ({meaning}) in its {where}; it leaks to analytics,'
+            " proxies and referrers",
+            site.location,
+            {"tag": _shown(site.tag.raw), "meaning": _said(found), "where": where, "field": name},
+            help="identify the recipient with an opaque id (or the platform's own tracking),"
+            " not personal data",
+        )
+
+
+# -- MERGE010 invalid-tag-for-platform ------------------------------------------------
+
+
+def invalid_tag_for_platform(template: Template, options: Options) -> Iterator[Violation]:
+    dialect = platform_of(template)
+    if dialect is None or not dialect.invalid:
+        return
+    texts = _texts(template)
+    applicable = tuple(
+        item
+        for item in dialect.invalid
+        if item.when is None or any(item.when.search(text.text) for text in texts)
+    )
+    for text in texts:
+        yield from _misused(text, applicable, dialect, "{message}")

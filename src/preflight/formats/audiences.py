@@ -1,0 +1,167 @@
+"""audiences.yaml (DESIGN.md, Contracts): who a send goes to, and the fields they have.
+
+Read once per run. Problems are findings on the audiences file (PF001 when it
+does not parse, PF003 when it does not fit the schema); what could be read is
+still used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from preflight.formats.decode import UnreadableInput, read_text
+from preflight.model import Location, Span, Violation
+from preflight.suggest import did_you_mean
+from preflight.yamlio import YamlDocument, YamlError, load_yaml
+
+KINDS = ("production", "test", "seed", "suppression")
+CONSENTS = ("marketing", "transactional")
+KEYS = ("kind", "locale", "timezone", "consent", "tags", "fields", "members")
+
+
+@dataclass(frozen=True)
+class Audience:
+    name: str
+    location: Location
+    kind: str = "production"
+    locale: str | None = None
+    timezone: str | None = None
+    consent: str | None = None
+    tags: tuple[str, ...] = ()
+    fields: tuple[str, ...] | None = None
+    """The platform field names its members have; None when the file does not say."""
+    fields_location: Location | None = None
+    members: Path | None = None
+
+
+@dataclass
+class Audiences:
+    path: Path
+    items: dict[str, Audience] = field(default_factory=dict)
+    problems: list[tuple[str, Violation]] = field(default_factory=list)
+    text: str | None = None
+
+
+def load_audiences(path: Path, max_bytes: int) -> Audiences:
+    result = Audiences(path)
+    try:
+        text = read_text(path, max_bytes)
+    except UnreadableInput as error:
+        result.problems.append(
+            ("PF001", Violation("{detail}", Location(path), {**error.data, "detail": error.reason}))
+        )
+        return result
+    result.text = text
+    try:
+        document = load_yaml(text)
+    except YamlError as error:
+        span = Span.point(error.line, error.column or 1) if error.line else None
+        result.problems.append(
+            (
+                "PF001",
+                Violation("invalid YAML: {error}", Location(path, span), {"error": error.message}),
+            )
+        )
+        return result
+    data = document.data
+    root = data.get("audiences") if isinstance(data, dict) else None
+    if not isinstance(root, dict):
+        result.problems.append(
+            (
+                "PF003",
+                Violation(
+                    'an audiences file is a mapping with an "audiences" key of named audiences',
+                    Location(path, _at(document, "audiences")),
+                    {"reason": "shape"},
+                ),
+            )
+        )
+        return result
+    for name, entry in root.items():
+        audience = _audience(path, document, str(name), entry, result.problems)
+        result.items[audience.name] = audience
+    return result
+
+
+def _help(word: str, choices: tuple[str, ...]) -> str:
+    match = did_you_mean(word, choices)
+    return f'did you mean "{match}"?' if match else "one of: " + ", ".join(choices)
+
+
+def _at(document: YamlDocument, *keys: str) -> Span | None:
+    position = document.position(*keys)
+    return Span.point(*position) if position else None
+
+
+def _audience(
+    path: Path,
+    document: YamlDocument,
+    name: str,
+    entry: Any,
+    problems: list[tuple[str, Violation]],
+) -> Audience:
+    here = Location(path, _at(document, "audiences", name))
+    if entry is None:
+        entry = {}
+    if not isinstance(entry, dict):
+        problems.append(
+            (
+                "PF003",
+                Violation('audience "{audience}" must be a mapping', here, {"audience": name}),
+            )
+        )
+        return Audience(name, here)
+
+    def problem(key: str, message: str, help_text: str | None = None, **data: Any) -> None:
+        where = Location(path, _at(document, "audiences", name, key))
+        problems.append(
+            (
+                "PF003",
+                Violation(message, where, {"audience": name, "key": key, **data}, help=help_text),
+            )
+        )
+
+    values: dict[str, Any] = {}
+    for key, value in entry.items():
+        key = str(key)
+        if key not in KEYS:
+            problem(key, 'unknown key "{key}" in audience "{audience}"', _help(key, KEYS))
+        elif key in ("kind", "consent"):
+            allowed = KINDS if key == "kind" else CONSENTS
+            if value not in allowed:
+                problem(
+                    key,
+                    '"{key}" of audience "{audience}" must be one of {allowed}, not "{value}"',
+                    _help(str(value), allowed),
+                    allowed=", ".join(allowed),
+                    value=str(value),
+                )
+            else:
+                values[key] = value
+        elif key in ("tags", "fields"):
+            if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+                problem(key, '"{key}" of audience "{audience}" must be a list of names')
+            else:
+                values[key] = tuple(str(v) for v in value)
+        elif key == "members":
+            if not isinstance(value, str) or not value.strip():
+                problem(key, '"{key}" of audience "{audience}" must be a path to a CSV file')
+            else:
+                values[key] = path.parent / value
+        elif value is not None:
+            values[key] = str(value)
+    fields_at = _at(document, "audiences", name, "fields") if "fields" in values else None
+    return Audience(
+        name,
+        here,
+        kind=values.get("kind", "production"),
+        locale=values.get("locale"),
+        timezone=values.get("timezone"),
+        consent=values.get("consent"),
+        tags=values.get("tags", ()),
+        fields=values.get("fields"),
+        fields_location=Location(path, fields_at) if fields_at else None,
+        members=values.get("members"),
+    )
