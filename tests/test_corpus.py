@@ -48,3 +48,28 @@ def test_named_workflow_exports_are_not_unreadable(corpus: Path) -> None:
     assert len(exports) == 53
     report = preflight.check(exports)
     assert [f for f in report.findings if f.rule == "PF001"] == []
+
+
+DECLARED = {
+    "postmark-templates": ("postmark", {"MERGE004": 72}),
+    "sendgrid-email-templates": ("sendgrid", {}),
+    "customerio-layouts": ("customerio", {}),
+    "mailchimp-caffeine-theme": ("mailchimp", {}),
+    "braze-message-archiving": ("braze", {}),
+}
+
+
+def test_corpus_with_its_platforms_declared_raises_no_false_merge_alarms(corpus: Path) -> None:
+    """Each template folder read as its own platform: every MERGE finding is recorded here.
+
+    The 72 MERGE004 are the Postmark templates' "Hi {{name}}," (48), "Hi, {{name}}" (12)
+    and "Welcome, {{name}}" (12) with no {{#name}}…{{^name}} guard: real, by the rule.
+    """
+    import preflight
+    from preflight.config import Config
+
+    for folder, (platform, expected) in DECLARED.items():
+        config = Config(root=corpus / folder).with_cli(select=["MERGE"], platform=platform)
+        report = preflight.check([corpus / folder], config=config)
+        counts = collections.Counter(f.rule for f in report.findings)
+        assert dict(counts) == expected, folder

@@ -553,7 +553,7 @@ def _standard_spelling(dialect: Dialect, name: str) -> str | None:
         return dialect.fields[found]
     choices = sorted({*dialect.fields.values(), *dialect.system_fields})
     by_fold: dict[str, str] = {dialect.fold(c): c for c in choices}
-    close = difflib.get_close_matches(dialect.fold(name), list(by_fold), n=1, cutoff=0.85)
+    close = difflib.get_close_matches(dialect.fold(name), list(by_fold), n=1, cutoff=0.8)
     return by_fold[close[0]] if close else None
 
 
