@@ -177,8 +177,10 @@ def test_audiences_file_problems_are_findings_and_the_rest_is_read(tmp_path: Pat
     audiences = load_audiences(path, 1_000_000)
     assert audiences.items["customers"].fields == ("email", "first_name")
     messages = [v.message for _, v in audiences.problems]
-    assert '"kind" of audience "testers" must be one of production, test, seed, suppression,'
-    ' not "tset"' in messages
+    assert (
+        '"kind" of audience "testers" must be one of production, test, seed, suppression,'
+        ' not "tset"'
+    ) in messages
     assert 'unknown key "feilds" in audience "testers"' in messages
     assert 'audience "broken" must be a mapping' in messages
     assert all(rule == "PF003" for rule, _ in audiences.problems)
