@@ -16,14 +16,7 @@ from dataclasses import dataclass
 from preflight.dialects import Dialect, dialects, tokenize
 from preflight.model import Location, MergeTag, Part, Sourced, Span, Template
 
-# comments (conditional ones are markup Outlook shows: read through), script and
-# style bodies, and start tags with their attributes
-_MARKUP = re.compile(
-    r"<!--(?!\[if)[\s\S]*?(?:-->|$)"
-    r"|<(?P<raw>script|style)\b(?:\"[^\"]*\"|'[^']*'|[^'\">])*>[\s\S]*?(?:</(?P=raw)\s*>|$)"
-    r"|<[a-zA-Z][^\s/>]*(?:\"[^\"]*\"|'[^']*'|[^'\">])*>",
-    re.IGNORECASE,
-)
+_OPEN_TAG = re.compile(r"""<[a-zA-Z][^\s/>]*(?:"[^"]*"|'[^']*'|[^'">])*>""")
 _ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
 _MARKUP_IN_TEXT = re.compile(r"<[^>]*>|<[^>]*$|^[^<]*>")
 _SPACES = re.compile(r"\s+")
@@ -46,9 +39,28 @@ class TagSite:
     """The whole attribute value (a URL, for href and src)."""
     value_offset: int = 0
     """Where the tag starts inside ``value``."""
-    before: str = ""
-    """Up to 60 characters of readable text just before the tag, markup removed."""
-    after: str = ""
+    source: str = ""
+    """The text of the part the tag is in (shared, not copied), for ``before`` and ``after``."""
+    html: bool = False
+
+    @property
+    def before(self) -> str:
+        """Up to 60 characters of readable text just before the tag, markup removed."""
+        if self.context not in ("text", "value"):
+            return ""
+        start = self.tag.start
+        if self.html:
+            return _readable(self.source[max(0, start - 4 * _CONTEXT_CHARS) : start], "end")
+        return _squash(self.source[max(0, start - _CONTEXT_CHARS) : start], "end")
+
+    @property
+    def after(self) -> str:
+        if self.context not in ("text", "value"):
+            return ""
+        end = self.tag.end
+        if self.html:
+            return _readable(self.source[end : end + 4 * _CONTEXT_CHARS], "start")
+        return _squash(self.source[end : end + _CONTEXT_CHARS], "start")
 
     @property
     def readable(self) -> bool:
@@ -91,8 +103,7 @@ def _scan(template: Template, dialect: Dialect) -> list[TagSite]:
                     Part.TEXT,
                     "text",
                     template.location(Part.TEXT, source.span(tag.start, tag.end)),
-                    before=_squash(text[max(0, tag.start - _CONTEXT_CHARS) : tag.start], "end"),
-                    after=_squash(text[tag.end : tag.end + _CONTEXT_CHARS], "start"),
+                    source=text,
                 )
             )
     return sites
@@ -133,22 +144,84 @@ def _value_sites(
                 part,
                 "value",
                 Location(where.path, span or where.span, part),
-                before=_squash(value[: tag.start], "end"),
-                after=_squash(value[tag.end :], "start"),
+                source=value,
             )
         )
     return sites
 
 
-def markup_regions(text: str) -> tuple[list[int], list[tuple[int, int, str]]]:
-    """(starts, regions) of comments, script/style bodies and start tags, in order."""
-    regions: list[tuple[int, int, str]] = []
-    if "<" in text:
-        for match in _MARKUP.finditer(text):
-            raw = match.group("raw")
-            kind = raw.lower() if raw else "comment" if match.group(0)[1] == "!" else "tag"
-            regions.append((match.start(), match.end(), kind))
-    return [r[0] for r in regions], regions
+class Markup:
+    """Where comments, scripts and styles are in an HTML source, and the start tag at an offset.
+
+    Their openers and closers are found once per file with ``str.find`` (a C scan);
+    each question about an offset is then a bisect, plus one bounded regex match for
+    a start tag. A regex over the whole document cost 3x the lxml parse.
+    """
+
+    def __init__(self, text: str, lower: str) -> None:
+        self.text = text
+        self.lower = lower
+        self.regions: list[tuple[int, int, str]] = []
+        for opener, closer, kind in (
+            ("<!--", "-->", "comment"),
+            ("<script", "</script", "script"),
+            ("<style", "</style", "style"),
+        ):
+            index = lower.find(opener)
+            while index != -1:
+                after = index + len(opener)
+                if kind == "comment" and text.startswith("[if", after):
+                    index = lower.find(opener, after)  # Outlook reads conditional comments
+                    continue
+                if (
+                    kind != "comment"
+                    and after < len(text)
+                    and not (text[after].isspace() or text[after] == ">")
+                ):
+                    index = lower.find(opener, after)  # <scripts>, <styled>: other names
+                    continue
+                close = lower.find(closer, after)
+                end = len(text) if close == -1 else close + len(closer)
+                if kind != "comment" and close != -1:
+                    gt = text.find(">", end)
+                    end = gt + 1 if gt != -1 else len(text)
+                self.regions.append((index, end, kind))
+                index = lower.find(opener, end)
+        # a "<!--" inside a script, or "<style" inside a comment, is that region's text
+        kept: list[tuple[int, int, str]] = []
+        for region in sorted(self.regions):
+            if not kept or region[0] >= kept[-1][1]:
+                kept.append(region)
+        self.regions = kept
+        self.starts = [region[0] for region in kept]
+
+    def region(self, offset: int) -> str | None:
+        """ "comment", "script" or "style" when ``offset`` is inside one, else None."""
+        index = bisect.bisect_right(self.starts, offset) - 1
+        if index >= 0 and offset < self.regions[index][1]:
+            return self.regions[index][2]
+        return None
+
+    def start_tag(self, offset: int) -> tuple[int, int] | None:
+        """(start, end) of the start tag ``offset`` is inside (in an attribute), if any."""
+        lt = self.text.rfind("<", max(0, offset - 20_000), offset)
+        if lt == -1:
+            return None
+        match = _OPEN_TAG.match(self.text, lt)
+        if match is None or match.end() <= offset:
+            return None
+        return lt, match.end()
+
+
+def markup(template: Template) -> Markup | None:
+    """The template's HTML markup index, built once."""
+    if template.html is None:
+        return None
+    found = template.cache.get("markup")
+    if found is None:
+        found = Markup(template.html.source.text, template.html.lower)
+        template.cache["markup"] = found
+    return found
 
 
 def _html_sites(template: Template, dialect: Dialect) -> list[TagSite]:
@@ -158,36 +231,36 @@ def _html_sites(template: Template, dialect: Dialect) -> list[TagSite]:
     tags = tokenize(text, dialect.name)
     if not tags:
         return []
-    starts, regions = markup_regions(text)
+    index = markup(template)
+    assert index is not None
     sites = []
     for tag in tags:
         context, attribute, element, value, value_offset = "text", None, None, None, 0
-        index = bisect.bisect_right(starts, tag.start) - 1
-        if index >= 0 and tag.start < regions[index][1]:
-            region_start, region_end, kind = regions[index]
-            if kind != "tag":
-                context = kind
-            else:
-                context = "tag"
-                chunk = text[region_start:region_end]
-                name_end = 1
-                while (
-                    name_end < len(chunk)
-                    and not chunk[name_end].isspace()
-                    and chunk[name_end] not in "/>"
-                ):
-                    name_end += 1
-                element = chunk[1:name_end].lower()
-                for match in _ATTRIBUTE.finditer(chunk, name_end):
-                    value_start = region_start + match.start(2)
-                    if value_start <= tag.start < region_start + match.end(2):
-                        raw_value = match.group(2)
-                        quoted = raw_value[:1] in "\"'"
-                        inner_start = value_start + (1 if quoted else 0)
-                        context, attribute = "attribute", match.group(1).lower()
-                        value = raw_value[1:-1] if quoted else raw_value
-                        value_offset = tag.start - inner_start
-                        break
+        kind = index.region(tag.start)
+        if kind is not None:
+            context = kind
+        elif (bounds := index.start_tag(tag.start)) is not None:
+            region_start, region_end = bounds
+            context = "tag"
+            chunk = text[region_start:region_end]
+            name_end = 1
+            while (
+                name_end < len(chunk)
+                and not chunk[name_end].isspace()
+                and chunk[name_end] not in "/>"
+            ):
+                name_end += 1
+            element = chunk[1:name_end].lower()
+            for match in _ATTRIBUTE.finditer(chunk, name_end):
+                value_start = region_start + match.start(2)
+                if value_start <= tag.start < region_start + match.end(2):
+                    raw_value = match.group(2)
+                    quoted = raw_value[:1] in "\"'"
+                    inner_start = value_start + (1 if quoted else 0)
+                    context, attribute = "attribute", match.group(1).lower()
+                    value = raw_value[1:-1] if quoted else raw_value
+                    value_offset = tag.start - inner_start
+                    break
         sites.append(
             TagSite(
                 tag,
@@ -198,12 +271,8 @@ def _html_sites(template: Template, dialect: Dialect) -> list[TagSite]:
                 element=element,
                 value=value,
                 value_offset=value_offset,
-                before=_readable(text[max(0, tag.start - 4 * _CONTEXT_CHARS) : tag.start], "end")
-                if context == "text"
-                else "",
-                after=_readable(text[tag.end : tag.end + 4 * _CONTEXT_CHARS], "start")
-                if context == "text"
-                else "",
+                source=text,
+                html=True,
             )
         )
     return sites

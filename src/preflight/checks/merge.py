@@ -25,7 +25,7 @@ from preflight.dialects import (
 )
 from preflight.fields import meaning, vocabulary
 from preflight.model import Location, MergeTag, Part, Related, Severity, Template, Violation
-from preflight.tagscan import TagSite, markup_regions, platform_of, tag_sites, value_span
+from preflight.tagscan import Markup, TagSite, markup, platform_of, tag_sites, value_span
 
 Options = Mapping[str, Any]
 
@@ -71,8 +71,8 @@ class _Text:
     part: Part
     text: str
     template: Template
-    skip: tuple[list[int], list[tuple[int, int, str]]] | None = None
-    """For HTML: regions (comments, scripts, styles) where nobody reads the text."""
+    skip: Markup | None = None
+    """For HTML: where comments, scripts and styles are (nobody reads the text there)."""
 
     def location(self, start: int, end: int) -> Location:
         template = self.template
@@ -88,11 +88,7 @@ class _Text:
 
     def hidden(self, offset: int) -> bool:
         """Whether ``offset`` is in a comment, script or style."""
-        if self.skip is None:
-            return False
-        starts, regions = self.skip
-        index = bisect.bisect_right(starts, offset) - 1
-        return index >= 0 and offset < regions[index][1] and regions[index][2] != "tag"
+        return self.skip is not None and self.skip.region(offset) is not None
 
 
 def _texts(template: Template) -> list[_Text]:
@@ -105,7 +101,7 @@ def _texts(template: Template) -> list[_Text]:
             texts.append(_Text(part, sourced.value, template))
     if template.html is not None:
         text = template.html.source.text
-        texts.append(_Text(Part.HTML, text, template, markup_regions(text)))
+        texts.append(_Text(Part.HTML, text, template, markup(template)))
     if template.text is not None:
         texts.append(_Text(Part.TEXT, template.text.text, template))
     template.cache["merge_texts"] = texts
