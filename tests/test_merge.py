@@ -154,12 +154,12 @@ def test_written_tags_are_read_back_by_the_tokenizer() -> None:
 
 
 def test_no_unbounded_negated_classes_in_dialect_patterns() -> None:
-    """`[^}]*` after an opener is quadratic on a file of unclosed openers; bound it."""
+    """`[^}]*` or `[^}]+` after an opener is quadratic on a file of unclosed openers."""
     from preflight.resources import rules_dir
 
     for path in sorted((rules_dir() / "dialects").glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
-        assert not re.search(r"\[\^(?:\}|%|\||\\\])\]\*", text), path.name
+        assert not re.search(r"\[\^[^\]]*\][*+]", text), path.name
 
 
 # -- audiences ----------------------------------------------------------------------

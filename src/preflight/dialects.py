@@ -383,44 +383,75 @@ def _tag_patterns(platform: str) -> tuple[tuple[str, str, re.Pattern[str]], ...]
     )
 
 
-def tokenize(text: str, platform: str) -> list[MergeTag]:
-    """Every merge tag of ``platform`` in ``text``, in order; earlier patterns win overlaps.
+_FILTER_DEFAULT = re.compile(
+    r"""\|\s*default\s*(?::\s*|\(\s*)(?:'(?P<single>[^']{0,500})'|"(?P<double>[^"]{0,500})")"""
+)
+"""A default filter anywhere in a tag's filter chain ({{ name | title | default: 'x' }})."""
 
-    A pattern whose leading literal ("{{", "*|") is not in the text is not run at all.
+
+def tokenize(text: str, platform: str) -> list[MergeTag]:
+    """Every merge tag of ``platform`` in ``text``, in order.
+
+    One pass from left to right: at each point the earliest match of any pattern
+    wins (the earlier pattern on a tie) and the scan goes on after it, so a match
+    that starts inside another tag never swallows the tag after it. A pattern whose
+    leading literal ("{{", "*|") is not in the text is not run at all. Comments and
+    raw blocks of the language (``comment`` kind) are single tokens: nothing inside
+    them is a tag.
     """
-    found: list[tuple[int, int, MergeTag]] = []
-    present: dict[str, bool] = {}
-    for priority, (kind, literal, pattern) in enumerate(_tag_patterns(platform)):
-        if literal:
-            if literal not in present:
-                present[literal] = literal in text
-            if not present[literal]:
-                continue
-        for match in pattern.finditer(text):
-            groups = match.groupdict()
-            fallback = groups.get("fallback")
-            if fallback is None:
-                fallback = groups.get("fallback2")
-            field = groups.get("field")
-            tag = MergeTag(
-                kind=kind,
-                platform=platform,
-                start=match.start(),
-                end=match.end(),
-                raw=match.group(0),
-                field=field.strip() if field else None,
-                fallback=fallback,
-                keyword=groups.get("keyword"),
-            )
-            found.append((match.start(), priority, tag))
-    found.sort(key=lambda item: (item[0], item[1]))
+    patterns = [
+        (priority, kind, pattern)
+        for priority, (kind, literal, pattern) in enumerate(_tag_patterns(platform))
+        if not literal or literal in text
+    ]
+    upcoming: list[tuple[int, int, re.Match[str] | None]] = []
+    for priority, _, pattern in patterns:
+        match = pattern.search(text)
+        upcoming.append((match.start() if match else -1, priority, match))
     tags: list[MergeTag] = []
-    covered = -1
-    for start, _, tag in found:
-        if start >= covered:
-            tags.append(tag)
-            covered = tag.end
-    return tags
+    while True:
+        index, best = -1, (len(text) + 1, 0)
+        for candidate, (start, priority, _) in enumerate(upcoming):
+            if start != -1 and (start, priority) < best:
+                index, best = candidate, (start, priority)
+        if index == -1:
+            return tags
+        match = upcoming[index][2]
+        assert match is not None
+        kind = patterns[index][1]
+        tags.append(_tag(match, kind, platform))
+        position = max(match.end(), match.start() + 1)
+        for other, (start, priority, _) in enumerate(upcoming):
+            if start != -1 and start < position:
+                again = patterns[other][2].search(text, position)
+                upcoming[other] = (again.start() if again else -1, priority, again)
+
+
+def _tag(match: re.Match[str], kind: str, platform: str) -> MergeTag:
+    groups = match.groupdict()
+    fallback = groups.get("fallback")
+    if fallback is None:
+        fallback = groups.get("fallback2")
+    raw = match.group(0)
+    if fallback is None and kind == "variable" and "default" in raw:
+        found = _FILTER_DEFAULT.search(raw)
+        if found:
+            fallback = (
+                found.group("single")
+                if found.group("single") is not None
+                else found.group("double")
+            )
+    field = groups.get("field")
+    return MergeTag(
+        kind=kind,
+        platform=platform,
+        start=match.start(),
+        end=match.end(),
+        raw=raw,
+        field=field.strip() if field else None,
+        fallback=fallback,
+        keyword=groups.get("keyword"),
+    )
 
 
 # -- rendering ----------------------------------------------------------------
