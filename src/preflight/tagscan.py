@@ -18,8 +18,15 @@ from preflight.model import Location, MergeTag, Part, Sourced, Span, Template
 
 _OPEN_TAG = re.compile(r"""<[a-zA-Z][^\s/>]*(?:"[^"]*"|'[^']*'|[^'">])*>""")
 _ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
-_MARKUP_IN_TEXT = re.compile(r"<[^>]*>|<[^>]*$|^[^<]*>")
-_SPACES = re.compile(r"\s+")
+_BLOCK_MARKUP = re.compile(
+    r"</?(?:p|div|br|tr|td|th|li|ul|ol|h[1-6]|table|tbody|thead|tfoot|section|article"
+    r"|header|footer|center|blockquote|hr)\b[^>]{0,2000}>",
+    re.IGNORECASE,
+)
+"""Tags that end a line of text as a reader sees it."""
+_MARKUP_IN_TEXT = re.compile(r"<[^>]{0,2000}>|<[^>]{0,2000}$|^[^<]{0,2000}>")
+_SPACES = re.compile(r"[^\S\n]+")
+_LINES = re.compile(r"\s*\n\s*")
 _CONTEXT_CHARS = 60
 
 
@@ -280,9 +287,12 @@ def _html_sites(template: Template, dialect: Dialect) -> list[TagSite]:
 
 def _readable(chunk: str, keep: str) -> str:
     """Markup-free text of a window of HTML source, squashed."""
+    chunk = _BLOCK_MARKUP.sub("\n", chunk)
     return _squash(html_lib.unescape(_MARKUP_IN_TEXT.sub(" ", chunk)), keep)
 
 
 def _squash(chunk: str, keep: str) -> str:
-    squashed = _SPACES.sub(" ", chunk)
+    """Runs of spaces become one space and runs of line breaks one "\\n" (kept: a greeting
+    ends at the end of its line)."""
+    squashed = _LINES.sub("\n", _SPACES.sub(" ", chunk))
     return squashed[-_CONTEXT_CHARS:] if keep == "end" else squashed[:_CONTEXT_CHARS]

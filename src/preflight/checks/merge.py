@@ -46,6 +46,11 @@ def _said(found: str) -> str:
     return _SAID.get(found, found.replace("_", " "))
 
 
+def _article(label: str) -> str:
+    """ "a" or "an" before a platform's name (an ActiveCampaign, a HubSpot)."""
+    return "an" if label[:1].lower() in "aeio" else "a"
+
+
 def _declared(template: Template) -> bool:
     platform = template.platform
     return platform is not None and platform.origin != "detected"
@@ -112,10 +117,13 @@ def _texts(template: Template) -> list[_Text]:
 
 _DEFAULT_DELIMITERS = (("{{", "}}"), ("{%", "%}"), ("*|", "|*"))
 """Pairs checked when the platform is unknown: none of them occurs in ordinary copy."""
-_MAX_TAG = {"{%": 600, "%%[": 100_000, "%%=": 2_000, "{{": 400}
+_MAX_TAG = {"{%": 2_000, "%%[": 100_000, "%%=": 2_000, "{{": 600, "*|": 600}
 _DEFAULT_MAX_TAG = 120
 _HTML_TAG = re.compile(r"<[A-Za-z/!]")
-"""Markup inside a tag means its closer belongs to a later tag: this one was never closed."""
+"""Markup inside a short tag means its closer belongs to a later tag: it was never closed."""
+_ONE_LINE = frozenset({"*|", "{contactfield=", "{leadfield=", "{ownerfield=", "%recipient."})
+"""Openers of tags that hold a field name and nothing else (Liquid, HubL and AMPscript tags
+may hold HTML in strings)."""
 _QUOTE_FALLBACK = re.compile(
     r"default|fallback|insert\s|defaultIfEmpty|personalization_token", re.IGNORECASE
 )
@@ -150,7 +158,10 @@ def _unpaired(
     text: _Text, delimiters: tuple[tuple[str, str], ...], dialect: Dialect | None
 ) -> Iterator[Violation]:
     body = text.text
-    consumed: list[tuple[int, int]] = []  # tags already paired by an earlier (longer) opener
+    # tags already paired by an earlier (longer) opener, and the language's own comments
+    consumed: list[tuple[int, int]] = []
+    if dialect is not None:
+        consumed = [(t.start, t.end) for t in _tokens(text, dialect) if t.kind == "comment"]
 
     def taken(offset: int) -> bool:
         index = bisect.bisect_right(consumed, (offset, 1 << 62)) - 1
@@ -176,7 +187,7 @@ def _unpaired(
                 close == -1
                 or (again != -1 and again < close)
                 or close - index > limit
-                or _HTML_TAG.search(body, after, close) is not None
+                or (opener in _ONE_LINE and _HTML_TAG.search(body, after, close) is not None)
             ):
                 shown = body[index : min(len(body), index + 30)].split("\n")[0]
                 yield _malformed(
@@ -187,6 +198,7 @@ def _unpaired(
                     {"tag": _shown(shown), "opener": opener, "closer": closer},
                     f"close the tag with {closer}",
                 )
+                bisect.insort(consumed, (index, index + len(opener)))  # reported once
                 index = again
                 continue
             end = close + len(closer)
@@ -230,7 +242,11 @@ def _unpaired_symmetric(text: _Text, delimiter: str, taken: Any) -> Iterator[Vio
     marks = [
         m.start()
         for m in re.finditer(re.escape(delimiter), body)
-        if not taken(m.start()) and not text.hidden(m.start())
+        if not taken(m.start())
+        and not text.hidden(m.start())
+        # the %% of %%[ … ]%% and %%= … =%% belong to those tags
+        and body[m.end() : m.end() + 1] not in ("[", "=")
+        and body[m.start() - 1 : m.start()] not in ("]", "=")
     ]
     name = re.compile(r"[A-Za-z_][\w ]{0,80}")
     i = 0
@@ -314,9 +330,21 @@ def _closes(opened: str, closing: str) -> bool:
     return closing in (opened, "end" + opened)
 
 
+def _tokens(text: _Text, dialect: Dialect) -> list[MergeTag]:
+    """The part's tags in ``dialect``, tokenized once per template."""
+    key = f"tokens:{dialect.name}:{text.part.value}"
+    found = text.template.cache.get(key)
+    if found is None:
+        found = tokenize(text.text, dialect.name)
+        text.template.cache[key] = found
+    return list(found)
+
+
 def _unbalanced(text: _Text, dialect: Dialect) -> Iterator[Violation]:
     stack: list[MergeTag] = []
-    for tag in tokenize(text.text, dialect.name):
+    for tag in _tokens(text, dialect):
+        if text.hidden(tag.start):
+            continue  # a block in an HTML comment is not the page's (and the pairing agrees)
         if tag.kind == "block-open":
             stack.append(tag)
         elif tag.kind == "block-else" and not stack:
@@ -417,12 +445,31 @@ def _foreign_tags(template: Template, exclude: str | None) -> list[_Foreign]:
             for match in pattern.finditer(text.text):
                 if text.hidden(match.start()):
                     continue
-                if own is not None and _own_tag(own, match.group(0)):
-                    continue
                 start, end, raw = _whole_tag(text.text, platform, match.start(), match.end())
+                if own is not None and (_own_tag(own, raw) or _own_data(own, text, start, end)):
+                    continue
                 found.append(_Foreign(platform, text, start, end, raw))
     found.sort(key=lambda f: (f.text.part.value, f.start))
-    return found
+    unique: list[_Foreign] = []
+    for foreign in found:  # two languages' evidence on one tag: report it once
+        if unique and unique[-1].text is foreign.text and foreign.start < unique[-1].end:
+            continue
+        unique.append(foreign)
+    return unique
+
+
+def _own_data(dialect: Dialect, text: _Text, start: int, end: int) -> bool:
+    """Whether a platform whose data is whatever the sender passes reads this as a variable.
+
+    In SendGrid, Postmark or Customer.io, {{ contact.name }} is a key of the data, not
+    HubSpot's tag.
+    """
+    if not dialect.open_fields:
+        return False
+    return any(
+        tag.kind == "variable" and tag.start <= start and end <= tag.end
+        for tag in _tokens(text, dialect)
+    )
 
 
 def _own_tag(dialect: Dialect, raw: str) -> bool:
@@ -465,14 +512,16 @@ def foreign_dialect(template: Template, options: Options) -> Iterator[Violation]
     target = platform_of(template)
     if target is None:
         return
-    for foreign in _foreign_tags(template, target.name):
+    foreigners = _foreign_tags(template, target.name)
+    for foreign in foreigners:
         source = dialects()[foreign.platform]
         equivalent = _equivalent(foreign, target)
         yield Violation(
-            '"{tag}" is a {foreign} merge tag; {platform} sends it out literally',
+            '"{tag}" is {article} {foreign} merge tag; {platform} sends it out literally',
             foreign.text.location(foreign.start, foreign.end),
             {
                 "tag": _shown(foreign.raw),
+                "article": _article(source.label),
                 "foreign": source.label,
                 "platform": target.label,
                 "equivalent": equivalent,
@@ -482,6 +531,54 @@ def foreign_dialect(template: Template, options: Options) -> Iterator[Violation]
             if equivalent
             else f"rewrite it in {target.label}'s merge language",
         )
+    yield from _foreign_braces(template, target, foreigners)
+
+
+_BRACES = re.compile(r"\{\{-?\s*(?P<field>[\w.${}]{1,100})[^{}]{0,300}\}\}|\{%[^{}%]{1,300}%\}")
+
+
+def _foreign_braces(
+    template: Template, target: Dialect, taken: list[_Foreign]
+) -> Iterator[Violation]:
+    """{{ … }} and {% … %} in a platform whose language has neither (Mailchimp, SFMC…)."""
+    if any(opener in ("{{", "{%") for opener, _ in target.delimiters) or any(
+        literal.startswith(("{{", "{%")) for _, literal, _ in _tag_literals(target.name)
+    ):
+        return
+    for text in _texts(template):
+        if "{{" not in text.text and "{%" not in text.text:
+            continue
+        for match in _BRACES.finditer(text.text):
+            if text.hidden(match.start()) or any(
+                f.text is text and f.start <= match.start() < f.end for f in taken
+            ):
+                continue
+            equivalent = None
+            name = (match.group("field") or "").replace("${", "").replace("}", "")
+            found = meaning(name.rsplit(".", 1)[-1]) if name else None
+            if found and found in target.fields:
+                equivalent = target.write(target.fields[found])
+            yield Violation(
+                '"{tag}" is Handlebars or Liquid syntax, which {platform} does not read;'
+                " it goes out literally",
+                text.location(match.start(), match.end()),
+                {
+                    "tag": _shown(match.group(0)),
+                    "foreign": None,
+                    "platform": target.label,
+                    "equivalent": equivalent,
+                    "part": text.part.value,
+                },
+                help=f"in {target.label} write {equivalent}"
+                if equivalent
+                else f"rewrite it in {target.label}'s merge language",
+            )
+
+
+def _tag_literals(platform: str) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    from preflight.dialects import _tag_patterns
+
+    return _tag_patterns(platform)
 
 
 def mixed_dialects(template: Template, options: Options) -> Iterator[Violation]:
@@ -502,10 +599,15 @@ def mixed_dialects(template: Template, options: Options) -> Iterator[Violation]:
         tag, main_tag = first[other], first[main]
         labels = dialects()[main].label, dialects()[other].label
         yield Violation(
-            '"{tag}" is a {other} merge tag in a file mostly written for {main}; only one'
-            " platform fills in its tags",
+            '"{tag}" is {article} {other} merge tag in a file mostly written for {main}; only'
+            " one platform fills in its tags",
             tag.text.location(tag.start, tag.end),
-            {"tag": _shown(tag.raw), "other": labels[1], "main": labels[0]},
+            {
+                "tag": _shown(tag.raw),
+                "article": _article(labels[1]),
+                "other": labels[1],
+                "main": labels[0],
+            },
             help="write every tag in the language of the platform that sends this email,"
             " and declare it (`platform:` in the sidecar or config)",
             related=(
@@ -544,13 +646,15 @@ def _standard_spelling(dialect: Dialect, name: str) -> str | None:
     """The platform's own spelling of a standard field that ``name`` misspells, if any."""
     if dialect.known(name):
         return None
-    found = meaning(name)
-    if found is not None and found in dialect.fields:
-        return dialect.fields[found]
     choices = sorted({*dialect.fields.values(), *dialect.system_fields})
     by_fold: dict[str, str] = {dialect.fold(c): c for c in choices}
     close = difflib.get_close_matches(dialect.fold(name), list(by_fold), n=1, cutoff=0.8)
-    return by_fold[close[0]] if close else None
+    if close:  # mobile_phone -> mobilephone, before "a phone number is phone"
+        return by_fold[close[0]]
+    found = meaning(name)
+    if found is not None and found in dialect.fields:
+        return dialect.fields[found]
+    return None
 
 
 def unknown_field(template: Template, options: Options) -> Iterator[Violation]:
@@ -598,12 +702,13 @@ def unknown_field(template: Template, options: Options) -> Iterator[Violation]:
             continue
         reported.add((site.part, folded))
         yield Violation(
-            '"{tag}" names "{field}", which is not a {platform} field',
+            '"{tag}" names "{field}", which is not {article} {platform} field',
             site.location,
             {
                 "tag": _shown(site.tag.raw),
                 "field": name,
                 "platform": dialect.label,
+                "article": _article(dialect.label),
                 "suggestion": suggestion,
             },
             help=f'did you mean "{suggestion}"? {dialect.label} writes it'
@@ -627,24 +732,31 @@ def _greeting_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     def build(greetings: tuple[str, ...]) -> re.Pattern[str]:
         alternatives = "|".join(re.escape(g) for g in greetings)
         return re.compile(
-            rf"(?:^|[\s>,.!?;:¡¿(\"'])(?P<greeting>{alternatives})"
-            rf"(?P<title>,?\s+{_TITLES}\.?)?[\s,]*$",
+            rf"(?:^|[^\w])(?P<greeting>{alternatives})"
+            rf"(?P<title>,?[ \t]+{_TITLES}\.?)?[ \t,]*$",
             re.IGNORECASE,
         )
 
     return build(words.informal_greetings), build(words.formal_greetings)
 
 
-def greeting(before: str) -> tuple[str, bool, bool] | None:
-    """(greeting word, formal, with a title) when ``before`` ends in a greeting, else None."""
+_ENDS_NAME = re.compile(r"[ \t]*(?:$|\n|[,!.:;?)—–-]|\{|\*\||%|\[)")
+"""What follows a name in a greeting: punctuation, the end of the line, or another tag
+("Hi {{ first }} {{ last }},"). "Hi, {{ company }} has a new invoice" is no greeting."""
+
+
+def greeting(before: str, after: str | None = None) -> tuple[str, bool, bool] | None:
+    """(greeting word, formal, with a title) when ``before`` ends in a greeting on the same
+    line (and ``after``, when given, ends the name), else None."""
+    if after is not None and not _ENDS_NAME.match(after):
+        return None
     informal, formal = _greeting_patterns()
     tail = before[-40:]
-    match = formal.search(tail)
-    if match:
-        return match.group("greeting"), True, bool(match.group("title"))
-    match = informal.search(tail)
-    if match:
-        return match.group("greeting"), False, bool(match.group("title"))
+    for pattern, formal_greeting in ((formal, True), (informal, False)):
+        match = pattern.search(tail)
+        if match:
+            said = match.group("greeting") + (match.group("title") or "").rstrip(",")
+            return " ".join(said.split()), formal_greeting, bool(match.group("title"))
     return None
 
 
@@ -655,23 +767,102 @@ _PERSONAL_ROLES = frozenset(
 )
 
 
+_LIQUID_CONDITION = re.compile(
+    r"\{%-?\s*(?:if|unless|elsif)\s+(?P<condition>.{1,300}?)\s*-?%\}", re.S
+)
+_EMPTY_WORDS = frozenset({"blank", "nil", "empty", "null", "''", '""', "none"})
+_AMPSCRIPT_IF = re.compile(
+    r"^\s*(?:IF|ELSEIF)\s+(?P<not>NOT\s+)?Empty\s*\(\s*@?\[?(?P<field>[\w ]{1,80}?)\]?\s*\)"
+    r"\s*THEN\s*$",
+    re.IGNORECASE,
+)
+_POSITIVE = frozenset({"if", "#if", "#", "IF", "elsif", "elif", "ELSEIF"})
+_NEGATIVE = frozenset({"unless", "#unless", "^", "IFNOT"})
+
+
+def _conditions(tag: MergeTag, dialect: Dialect) -> dict[str, bool] | None:
+    """Fields a block's branch depends on: folded name -> True when it shows only if set.
+
+    None when the block is not a condition preflight reads (a loop, an "or").
+    """
+    keyword = (tag.keyword or "").strip()
+    if tag.kind == "script":  # AMPscript: %%[ IF NOT Empty(FirstName) THEN ]%%
+        match = _AMPSCRIPT_IF.match(keyword)
+        if match is None:
+            return None
+        return {dialect.fold(match.group("field").strip()): bool(match.group("not"))}
+    if keyword not in _POSITIVE and keyword not in _NEGATIVE:
+        return None
+    sense = keyword in _POSITIVE
+    condition = tag.field or ""
+    match = _LIQUID_CONDITION.match(tag.raw)
+    if match is not None:
+        condition = match.group("condition")
+    if not condition or " or " in condition or "||" in condition:
+        return None
+    found: dict[str, bool] = {}
+    for part in re.split(r"\s+and\s+|&&", condition):
+        pieces = re.split(r"\s*(!=|==|<>|=|>=|<=|>|<)\s*", part.strip(), maxsplit=1)
+        name = pieces[0].strip()
+        if name.startswith("not "):
+            name, set_when = name[4:].strip(), not sense
+        else:
+            set_when = sense
+        if len(pieces) == 3 and pieces[2].strip().lower() in _EMPTY_WORDS:
+            set_when = (pieces[1] in ("!=", "<>")) == sense
+        field = dialect.audience_field(name) or name
+        found[dialect.fold(field)] = set_when
+    return found
+
+
 def _guards(template: Template, dialect: Dialect) -> set[int]:
-    """ids of tag sites inside a conditional on their own field ({% if x %}…{{ x }}…)."""
+    """ids of tag sites shown only when their own field is set ({% if x %}…{{ x }}…).
+
+    A variable in the else branch of {% if x %}, in {% unless x %}, in {{^x}} or
+    under {% if x == blank %} is not guarded: it shows exactly when x is empty.
+    """
     guarded: set[int] = set()
-    stacks: dict[Part, list[str]] = {}
+    stacks: dict[Part, list[dict[str, bool]]] = {}
     for site in tag_sites(template, dialect):
         stack = stacks.setdefault(site.part, [])
         tag = site.tag
-        if tag.kind == "block-open":
-            name = dialect.audience_field(tag.field or "") if tag.field else None
-            stack.append(dialect.fold(name) if name else "")
+        if tag.kind == "script":
+            keyword = (tag.keyword or "").strip().upper()
+            if keyword == "ENDIF" and stack:
+                stack.pop()
+            elif keyword == "ELSE" and stack:
+                stack[-1] = {name: not sense for name, sense in stack[-1].items()}
+            elif (conditions := _conditions(tag, dialect)) is not None:
+                if keyword.startswith("ELSEIF") and stack:
+                    stack.pop()
+                stack.append(conditions)
+        elif tag.kind == "block-open":
+            stack.append(_conditions(tag, dialect) or {})
+        elif tag.kind == "block-else" and stack:
+            conditions = _conditions(tag, dialect)
+            if conditions is not None and (tag.keyword or "").strip() not in ("else", "ELSE"):
+                stack[-1] = conditions  # elsif x: its own condition
+            else:
+                stack[-1] = {name: not sense for name, sense in stack[-1].items()}
         elif tag.kind == "block-close" and stack:
             stack.pop()
         elif tag.kind == "variable" and tag.field:
-            name = dialect.audience_field(tag.field)
-            if name and dialect.fold(name) in stack:
+            name = dialect.audience_field(tag.field) or tag.field
+            folded = dialect.fold(name)
+            if any(level.get(folded) for level in stack):
                 guarded.add(id(site))
     return guarded
+
+
+_NAME_ROLES = frozenset({"first", "full", "nick", "last"})
+_DEFAULTS = {
+    "first_name": "there",
+    "full_name": "there",
+    "nickname": "there",
+    "company": "your team",
+    "city": "your area",
+}
+"""Fallback text the help suggests, by meaning; none where no word reads right."""
 
 
 def missing_fallback(template: Template, options: Options) -> Iterator[Violation]:
@@ -690,7 +881,10 @@ def missing_fallback(template: Template, options: Options) -> Iterator[Violation
         found = meaning(name) if name else None
         if found is None or vocabulary().roles[found] not in _PERSONAL_ROLES:
             continue
-        greeted = greeting(site.before) if site.context in ("text", "value") else None
+        role = vocabulary().roles[found]
+        greeted = greeting(site.before, site.after) if site.context in ("text", "value") else None
+        if greeted is not None and role not in _NAME_ROLES:
+            greeted = None  # "Hi {{ company }}" is MERGE005's, whatever its fallback
         if site.part in (Part.SUBJECT, Part.PREHEADER):
             if site.part.value not in where:
                 continue
@@ -705,7 +899,8 @@ def missing_fallback(template: Template, options: Options) -> Iterator[Violation
         else:
             continue
         assert name is not None
-        fixed = dialect.write(name, "there" if found == "first_name" else "")
+        default = _DEFAULTS.get(found)
+        fixed = dialect.write(name, default) if default and dialect.write_fallback else None
         yield Violation(
             '"{tag}" has no fallback in {position}; a recipient without a {meaning} reads'
             ' "{example}"'
@@ -719,7 +914,10 @@ def missing_fallback(template: Template, options: Options) -> Iterator[Violation
                 "example": _shown(example),
                 "field": name,
             },
-            help=f"give it a fallback: {fixed}",
+            help=f"give it a fallback: {fixed}"
+            if fixed
+            else "give it a fallback, or show it only when the field is set"
+            + (" (an if block around it)" if dialect.fallback == "conditional" else ""),
         )
 
 
@@ -736,7 +934,7 @@ def wrong_name_field(template: Template, options: Options) -> Iterator[Violation
         tag = site.tag
         if tag.kind != "variable" or not tag.field or _is_special(dialect, tag.raw):
             continue
-        greeted = greeting(site.before)
+        greeted = greeting(site.before, site.after)
         if greeted is None:
             continue
         word, formal, titled = greeted
@@ -868,7 +1066,7 @@ def _greeting_missing(
             folded: site
             for folded, group in sites.items()
             for site in group
-            if greeting(site.before) is not None
+            if greeting(site.before, site.after) is not None
         }
 
     html_greeted, text_greeted = greeted(html), greeted(text)
