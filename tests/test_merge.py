@@ -262,3 +262,30 @@ def test_detection_shows_in_text_sarif_and_github(tmp_path: Path) -> None:
     sarif = render(report, "sarif")
     assert '"platformSource": "detected"' in sarif and '"platform": "mailchimp"' in sarif
     assert "::debug::" in render(report, "github")
+
+
+def test_a_match_inside_one_tag_never_swallows_the_next() -> None:
+    """SFMC: the variable pattern matches "%%Dear %%" from the script's "]%%"; one
+    left-to-right pass takes the script first and then finds %%Company%%."""
+    from preflight.dialects import tokenize
+
+    tags = tokenize("<p>%%[ SET @a = 1 ]%%Dear %%Company%%,</p>", "sfmc")
+    assert [(t.kind, t.field) for t in tags] == [("script", None), ("variable", "Company")]
+
+
+def test_a_default_filter_after_other_filters_is_the_fallback() -> None:
+    from preflight.dialects import tokenize
+
+    (tag,) = tokenize("{{ first_name|title|default:'there' }}", "klaviyo")
+    assert tag.fallback == "there"
+    (tag,) = tokenize("{{- customer.first_name | capitalize | default: 'you' -}}", "customerio")
+    assert (tag.field, tag.fallback) == ("customer.first_name", "you")
+
+
+def test_common_data_namespaces_are_not_another_platform() -> None:
+    """{{ company.name }} is HubSpot's and Marketo's, and every template's: weak evidence."""
+    from preflight.dialects import detect
+
+    hubspot = '{{ personalization_token("contact.firstname","there") }} {{ company.name }}'
+    assert detect(hubspot + " {{ unsubscribe_link }}").platform == "hubspot"
+    assert detect("<p>{{ company.name }} {{ campaign.name }}</p>").platform is None

@@ -364,6 +364,9 @@ def detect(*texts: str | None) -> Detection:
     if not strong and best_score >= DETECT_MIN_SCORE and best_score >= DETECT_MARGIN * runner_up:
         return Detection(best, confidence, (), scores)
     close = tuple(name for name, score in ranked if score * DETECT_MARGIN > best_score)
+    if len(close) == 1 and best_score >= DETECT_MIN_SCORE:
+        # two platforms' own tags, one far ahead: assume it (MERGE011 reports the mix)
+        return Detection(best, confidence, (), scores)
     if best_score < DETECT_MIN_SCORE and len(close) < 2:
         return Detection(None, None)  # one weak hint ("[email]" in copy) is no evidence
     return Detection(None, confidence, close, scores)

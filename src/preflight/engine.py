@@ -123,12 +123,27 @@ class Engine:
             findings.extend(self._stamp(rule_id, [violation], settings, sources))
         return findings
 
-    def _known_fields(self, template: Template) -> KnownFields | None:
+    def _known_fields(
+        self, template: Template, settings: FileSettings, findings: list[Finding]
+    ) -> KnownFields | None:
         audiences = self.audiences
         if audiences is None:
             return None
         if template.audience is not None:
             audience = audiences.items.get(template.audience.value)
+            if audience is None and audiences.text is not None:
+                from preflight.suggest import did_you_mean
+
+                match = did_you_mean(template.audience.value, list(audiences.items))
+                violation = Violation(
+                    'audience "{audience}" is not in {file}',
+                    template.audience.location or Location(template.path),
+                    {"audience": template.audience.value, "file": audiences.path.name},
+                    help=f'did you mean "{match}"?'
+                    if match
+                    else "audiences there: " + ", ".join(audiences.items),
+                )
+                findings.extend(self._stamp("PF003", [violation], settings, template.sources))
             if audience is None or audience.fields is None:
                 return None
             return KnownFields(
@@ -373,7 +388,7 @@ class Engine:
         """Sidecar, config defaults, then detection: the template as rules and render see it."""
         self._apply_sidecar(template, settings, findings, suppressions)
         self._apply_defaults(template, settings)
-        template.known_fields = self._known_fields(template)
+        template.known_fields = self._known_fields(template, settings, findings)
         return self._detect(template)
 
     # -- checking -----------------------------------------------------------

@@ -625,17 +625,59 @@ _CONDITION_KEYWORDS = frozenset({"if", "unless", "#if", "#unless", "IF", "IFNOT"
 _SIMPLE_FIELD = re.compile(r"[\w.${}:' |-]+")
 
 
+_LOOP = re.compile(r"\{%-?\s*(?:for|tablerow)\s+(\w+)(?:\s*,\s*(\w+))?\s+in\b")
+_LOCALS = re.compile(r"\{%-?\s*(?:assign|capture|set|with)\s+(\w+)")
+_LOOP_NAMES = frozenset({"forloop", "tablerowloop", "this", "loop", "item", "@index", "@key"})
+_SCOPES = frozenset({"#each", "#with", "#list", "FEEDITEMS", "RSSITEMS", "FEEDBLOCK", "RSSBLOCK"})
+"""Blocks whose variables are an item's or a scope's, not the recipient's."""
+
+
+def _locals(template: Template) -> frozenset[str]:
+    """Names a template binds itself ({% assign x = … %}, {% capture x %}, {% with x=… %})."""
+    found = set(_LOOP_NAMES)
+    for text in _texts(template):
+        if "{%" in text.text:
+            found.update(m.group(1) for m in _LOCALS.finditer(text.text))
+    return frozenset(found)
+
+
 def _checked_fields(template: Template, dialect: Dialect) -> Iterator[tuple[TagSite, str]]:
-    """(site, audience field name) for each readable tag that names an audience field."""
+    """(site, audience field name) for each readable tag that names an audience field.
+
+    Tags inside loops and scopes ({{#each items}}, {% for p in items %}, a mustache
+    section) and names the template binds itself are not the recipient's fields.
+    """
+    bound_here = _locals(template)
+    stacks: dict[Part, list[tuple[bool, str | None, frozenset[str]]]] = {}
     for site in tag_sites(template, dialect):
         tag = site.tag
+        stack = stacks.setdefault(site.part, [])
+        keyword = (tag.keyword or "").strip()
+        if tag.kind == "block-open":
+            loop = _LOOP.match(tag.raw)
+            if keyword in _SCOPES:
+                stack.append((True, None, frozenset()))
+            elif keyword == "#":  # a mustache section: its own field, then the scope's names
+                stack.append((True, tag.field, frozenset()))
+            elif loop is not None:
+                stack.append((False, None, frozenset(n for n in loop.groups() if n)))
+            else:
+                stack.append((False, None, frozenset()))
+        elif tag.kind == "block-close" and stack:
+            stack.pop()
         if not site.readable or not tag.field:
             continue
-        if tag.kind == "block-open" and (tag.keyword or "").strip() not in _CONDITION_KEYWORDS:
+        if tag.kind == "block-open" and keyword not in _CONDITION_KEYWORDS:
             continue
         if tag.kind not in ("variable", "block-open"):
             continue
         if not _SIMPLE_FIELD.fullmatch(tag.field) or _is_special(dialect, tag.raw):
+            continue
+        head = re.split(r"[.|\s]", tag.field.strip(), maxsplit=1)[0]
+        if head in bound_here or any(head in bound for _, _, bound in stack):
+            continue
+        scoped = [own for opaque, own, _ in stack if opaque]
+        if scoped and (tag.kind == "block-open" or tag.field not in scoped):
             continue
         name = dialect.audience_field(tag.field)
         if name:
@@ -967,13 +1009,17 @@ def wrong_name_field(template: Template, options: Options) -> Iterator[Violation
             '"{greeting} {tag}" greets recipients with their {meaning}',
             site.location,
             {"tag": _shown(tag.raw), "greeting": word, "meaning": _said(found), "field": name},
-            help="greet with the first name (or the full name), with a fallback"
-            + (
-                f": {dialect.write(dialect.fields['first_name'], 'there')}"
-                if "first_name" in dialect.fields
-                else ""
-            ),
+            help=_greet_instead(dialect),
         )
+
+
+def _greet_instead(dialect: Dialect) -> str:
+    if "first_name" not in dialect.fields:
+        return "greet with the first name (or the full name)"
+    first = dialect.fields["first_name"]
+    if dialect.write_fallback:
+        return f"greet with the first name, with a fallback: {dialect.write(first, 'there')}"
+    return f"greet with the first name (or the full name): {dialect.write(first)}"
 
 
 # -- MERGE006 parts-disagree -----------------------------------------------------------
@@ -993,14 +1039,10 @@ def parts_disagree(template: Template, options: Options) -> Iterator[Violation]:
         return
     yield from _spelled_apart(dialect, html, text)
     for folded in sorted(set(html) & set(text)):
-        html_fallbacks = {s.tag.fallback for s in html[folded]}
-        text_fallbacks = {s.tag.fallback for s in text[folded]}
-        if html_fallbacks == text_fallbacks:
-            continue
+        # the first use in each part (the greeting, usually): later uses may differ on purpose
         site, other = text[folded][0], html[folded][0]
-        for candidate in text[folded]:
-            if candidate.tag.fallback not in html_fallbacks:
-                site = candidate
+        if site.tag.fallback == other.tag.fallback:
+            continue
         yield Violation(
             '"{tag}" in the text part has {mine} but the HTML part has {theirs}',
             site.location,
@@ -1019,7 +1061,7 @@ def parts_disagree(template: Template, options: Options) -> Iterator[Violation]:
     for folded, sites in subject.items():
         if folded in body:
             continue
-        close = difflib.get_close_matches(folded, list(body), n=1, cutoff=0.8)
+        close = [c for c in _same_field(folded, list(body))]
         if close:
             other = body[close[0]][0]
             yield Violation(
@@ -1029,6 +1071,19 @@ def parts_disagree(template: Template, options: Options) -> Iterator[Violation]:
                 help="spell the field the same way everywhere",
                 related=(Related(other.location, "the body's spelling"),),
             )
+
+
+def _same_field(name: str, others: list[str]) -> list[str]:
+    """Names among ``others`` that are ``name`` spelled another way.
+
+    Two names with a meaning must mean the same (FNAME and LNAME are two fields, however
+    alike); a name with a meaning is never paired with one without (company, company_id).
+    """
+    mine = meaning(name)
+    if mine is not None:
+        return [other for other in others if meaning(other) == mine]
+    plain = [other for other in others if meaning(other) is None]
+    return difflib.get_close_matches(name, plain, n=1, cutoff=0.85)
 
 
 def _fallback_words(fallback: str | None) -> str:
@@ -1043,11 +1098,10 @@ def _spelled_apart(
     only_html = [f for f in html if f not in text]
     only_text = [f for f in text if f not in html]
     for folded in only_text:
-        close = difflib.get_close_matches(folded, only_html, n=1, cutoff=0.75)
-        same = [f for f in only_html if meaning(f) is not None and meaning(f) == meaning(folded)]
-        match = close[0] if close else same[0] if same else None
-        if match is None:
+        matches = _same_field(folded, only_html)
+        if not matches:
             continue
+        match = matches[0]
         site, other = text[folded][0], html[match][0]
         yield Violation(
             '"{tag}" in the text part is "{theirs}" in the HTML part',
@@ -1129,7 +1183,7 @@ def unencoded_tag_in_url(template: Template, options: Options) -> Iterator[Viola
         found = meaning(name)
         if found is None or vocabulary().roles[found] not in text_roles:
             continue
-        if encoded.search(site.tag.raw):
+        if encoded.search(site.tag.raw) or _inside_encoder(site, encoded):
             continue
         fixed = (dialect.url_encode_write or "").replace("<field>", name)
         yield Violation(
@@ -1139,6 +1193,13 @@ def unencoded_tag_in_url(template: Template, options: Options) -> Iterator[Viola
             {"tag": _shown(site.tag.raw), "where": where, "meaning": _said(found), "field": name},
             help=f"encode it: {fixed}" if fixed else "URL-encode the value",
         )
+
+
+def _inside_encoder(site: TagSite, encoded: re.Pattern[str]) -> bool:
+    """Whether the tag sits in an encoding block ({{#urlEncode}}{{city}}{{/urlEncode}})."""
+    before = (site.value or "")[: site.value_offset]
+    opened = list(encoded.finditer(before))
+    return bool(opened) and "{{/" not in before[opened[-1].end() :]
 
 
 def personal_data_in_url(template: Template, options: Options) -> Iterator[Violation]:
