@@ -1138,24 +1138,48 @@ def _greeting_missing(
 # -- MERGE007 unencoded-tag-in-url and MERGE008 personal-data-in-url -----------------
 
 _URL_ATTRIBUTES = frozenset({"href", "src", "action", "background"})
-_HASHED = re.compile(r"sha\d*|md5|hash|base64|encrypt|hmac", re.IGNORECASE)
+_HASHED = re.compile(r"sha\d*|md5|hash|encrypt|hmac", re.IGNORECASE)
+"""Filters that make a value unreadable (base64 is not one: anyone can decode it)."""
 
 
 def _url_sites(template: Template, dialect: Dialect) -> Iterator[tuple[TagSite, str, str]]:
     """(site, audience field, where in the URL) for tags inside link and image URLs."""
     for site in tag_sites(template, dialect):
-        if site.context != "attribute" or site.attribute not in _URL_ATTRIBUTES:
+        if site.tag.kind != "variable" or not site.tag.field:
             continue
-        if site.value is None or site.tag.kind != "variable" or not site.tag.field:
+        if site.context == "attribute" and site.attribute in _URL_ATTRIBUTES:
+            url, offset = site.value, site.value_offset
+        elif site.part is Part.TEXT:
+            url, offset = _text_url(site)  # a link written out in the text part
+        else:
             continue
-        if _is_special(dialect, site.tag.raw):
+        if url is None or _is_special(dialect, site.tag.raw):
             continue
-        where = _url_position(site.value, site.value_offset)
+        where = _url_position(url, offset)
         if where is None:
             continue
         name = dialect.audience_field(site.tag.field)
         if name:
             yield site, name, where
+
+
+_TAG_OPENERS = frozenset("{*%[")
+_TEXT_URL_START = re.compile(r"\S*$")
+
+
+def _text_url(site: TagSite) -> tuple[str | None, int]:
+    """The whitespace-delimited word a text-part tag is in, when that word is a URL."""
+    body = site.source
+    start = site.tag.start
+    head = _TEXT_URL_START.search(body, max(0, start - 2_000), start)
+    begin = head.start() if head else start
+    end = start
+    while end < len(body) and not body[end].isspace():
+        end += 1
+    word = body[begin:end]
+    if not word.lower().startswith(("http://", "https://", "//")):
+        return None, 0
+    return word, start - begin
 
 
 def _url_position(url: str, offset: int) -> str | None:
@@ -1166,7 +1190,13 @@ def _url_position(url: str, offset: int) -> str | None:
         return "query" if "?" in head else None
     scheme = head.find("://")
     if scheme == -1:
-        return None  # the tag is the URL, or part of its scheme or a relative path
+        if head.startswith("//"):  # protocol-relative
+            scheme = -1
+        elif head[:1] in _TAG_OPENERS and ("/" in head[1:] or "?" in head):
+            # the URL starts with a tag ({{ shop_url }}/offer?c=…): after it, path or query
+            return "query" if "?" in head or "#" in head else "path"
+        else:
+            return None  # the tag is the URL, or part of its scheme or a relative path
     rest = head[scheme + 3 :]
     if not any(mark in rest for mark in "/?#"):
         return None  # in the host
