@@ -389,6 +389,7 @@ class Engine:
         self._apply_sidecar(template, settings, findings, suppressions)
         self._apply_defaults(template, settings)
         template.known_fields = self._known_fields(template, settings, findings)
+        template.link_settings = self.config.links
         return self._detect(template)
 
     # -- checking -----------------------------------------------------------

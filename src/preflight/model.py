@@ -171,6 +171,8 @@ class Template:
     audience: Sourced | None = None
     """The audience the sidecar names."""
     known_fields: KnownFields | None = None
+    link_settings: Mapping[str, Any] = field(default_factory=dict)
+    """The config's `links:` block (own_domains, required_utm, allow_hosts…)."""
     headers: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Lower-cased header name -> (value, line) for .eml inputs."""
     subject_knowable: bool = False

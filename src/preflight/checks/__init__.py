@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from preflight.checks import content, merge
+from preflight.checks import content, links, merge
 from preflight.model import Template, Violation
 
 TemplateCheck = Callable[[Template, Mapping[str, Any]], Iterator[Violation]]
@@ -36,6 +36,12 @@ TEMPLATE_CHECKS: dict[str, TemplateCheck] = {
     "MERGE008": merge.personal_data_in_url,
     "MERGE010": merge.invalid_tag_for_platform,
     "MERGE011": merge.mixed_dialects,
+    "LINK003": links.non_production_host,
+    "LINK004": links.insecure_link,
+    "LINK007": links.placeholder_href,
+    "LINK008": links.malformed_url,
+    "LINK009": links.utm_problem,
+    "LINK010": links.text_url_mismatch,
 }
 
 ENGINE_RULES = frozenset({"PF001", "PF002", "PF003"})

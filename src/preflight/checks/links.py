@@ -1,0 +1,492 @@
+"""LINK, static: wrong, risky and broken-looking links, judged without the network.
+
+Every link and image of a template (``a``/``area`` href, ``img`` src, URLs written in
+the text part) is read once. Merge tags inside a URL are recognised with the
+platform's tokenizer (or a conservative pattern when no platform is known) and
+stand in as opaque text: a URL is never judged on a tag's raw spelling, and a
+rule that needs the part a tag fills in (the host, say) stays silent.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from lxml import etree
+
+from preflight.dialects import SPECIAL_KINDS, special_pattern, tokenize
+from preflight.model import Location, Part, Related, Template, Violation
+from preflight.tagscan import platform_of
+
+Options = Mapping[str, Any]
+
+_GENERIC_TAGS = re.compile(
+    r"\{\{.{0,300}?\}\}|\{%.{0,300}?%\}|\*\|.{0,200}?\|\*|%%.{0,200}?%%|\[\[.{0,200}?\]\]"
+    r"|\{(?:contactfield|leadfield|ownerfield)=[^}]{0,200}\}|%recipient\.\w+%|%[A-Z][A-Z0-9_-]{2,60}%"
+    r"|<%.{0,200}?%>|\{[a-z_]+\}|\[[A-Za-z][A-Za-z_]{2,40}\]",
+    re.S,
+)
+"""Tags of any platform, for files whose platform is unknown."""
+_TAG_MARK = "\ue000"
+"""What a merge tag becomes inside a URL before it is parsed (a private-use character)."""
+_TEXT_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"')\]]{1,2000}", re.IGNORECASE)
+_KNOWN_SCHEMES = frozenset({"http", "https", "mailto", "tel", "sms", "cid", "data", "ftp"})
+_PLACEHOLDER_HREFS = frozenset(
+    {"", "#", "http://", "https://", "todo", "tbd", "xxx", "url", "link"}
+)
+_EXAMPLE_HOSTS = re.compile(r"(?:^|\.)example\.(?:com|net|org)$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}$")
+_MAILTO_KEYS = frozenset({"subject", "body", "cc", "bcc", "to"})
+_TEL = re.compile(r"^\+?[0-9().\- ]{3,32}$")
+_DOMAIN_IN_TEXT = re.compile(
+    r"^(?:https?://)?(?P<host>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?:[/?#:]\S*)?$",
+    re.IGNORECASE,
+)
+_BUTTON_CLASS = re.compile(r"\b(?:btn|button|cta)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    """As written, merge tags included."""
+    opaque: str
+    """The URL with each merge tag replaced by one private-use character."""
+    kind: str  # "link" | "image"
+    part: Part
+    location: Location
+    element: etree._Element | None = None
+    text: str = ""
+    """The link's visible text (anchors only)."""
+
+    @property
+    def has_tags(self) -> bool:
+        return _TAG_MARK in self.opaque
+
+
+@dataclass(frozen=True)
+class Parsed:
+    scheme: str
+    host: str | None
+    """Lower-cased host, or None when a merge tag writes (part of) it."""
+    query: list[tuple[str, str]]
+    path: str
+
+
+def links(template: Template) -> list[Link]:
+    """Every link and image URL of the template, in document order, read once."""
+    cached = template.cache.get("links")
+    if cached is None:
+        cached = list(_collect(template))
+        template.cache["links"] = cached
+    return list(cached)
+
+
+def _opaque(url: str, platform: str | None) -> str:
+    """The URL with every merge tag as one mark: the platform's tags and its special tags,
+    and what any platform would read as a tag (a detected platform is only a guess)."""
+    spans: list[tuple[int, int]] = []
+    if platform is not None:
+        spans += [(t.start, t.end) for t in tokenize(url, platform) if t.kind != "comment"]
+        for kind in SPECIAL_KINDS:
+            pattern = special_pattern(kind, platform)
+            if pattern is not None:
+                spans += [m.span() for m in pattern.finditer(url)]
+    spans += [m.span() for m in _GENERIC_TAGS.finditer(url)]
+    if not spans:
+        return url
+    out, position = [], 0
+    for start, end in sorted(spans):
+        if start < position:
+            continue  # inside a tag already marked
+        out.append(url[position:start] + _TAG_MARK)
+        position = end
+    out.append(url[position:])
+    return "".join(out)
+
+
+def _collect(template: Template) -> Iterator[Link]:
+    dialect = platform_of(template)
+    platform = dialect.name if dialect else None
+    html = template.html
+    if html is not None:
+        for element in html.iter("a", "area", "img"):
+            attribute = "src" if element.tag == "img" else "href"
+            url = element.get(attribute)
+            if url is None:
+                if element.tag == "a":  # an anchor without href: a button with no link?
+                    yield Link(
+                        "",
+                        "",
+                        "missing",
+                        Part.HTML,
+                        Location(template.path, html.element_span(element), Part.HTML),
+                        element,
+                        html.text_content(element),
+                    )
+                continue
+            span = html.attribute_span(element, attribute)
+            text = html.text_content(element) if element.tag != "img" else ""
+            yield Link(
+                url,
+                _opaque(url.strip(), platform),
+                "image" if element.tag == "img" else "link",
+                Part.HTML,
+                Location(template.path, span, Part.HTML),
+                element,
+                text,
+            )
+    if template.text is not None:
+        source = template.text
+        for match in _TEXT_URL.finditer(source.text):
+            url = match.group(0).rstrip(".,;:!?")
+            yield Link(
+                url,
+                _opaque(url, platform),
+                "link",
+                Part.TEXT,
+                template.location(Part.TEXT, source.span(match.start(), match.start() + len(url))),
+            )
+
+
+def parse(link: Link) -> Parsed | None:
+    """The URL's parts; None when it does not parse."""
+    opaque = link.opaque.strip()
+    try:
+        parts = urlsplit(opaque)
+        port = parts.port  # raises on a bad port
+    except ValueError:
+        return None
+    del port
+    host = parts.hostname
+    if host is not None and _TAG_MARK in host:
+        host = None
+    try:
+        query = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError:
+        query = []
+    return Parsed(parts.scheme.lower(), host, query, parts.path)
+
+
+def _link_settings(template: Template) -> Mapping[str, Any]:
+    return template.link_settings
+
+
+def _allowed(host: str, allow: tuple[str, ...]) -> bool:
+    return any(host == a.lower() or host.endswith("." + a.lower()) for a in allow)
+
+
+def _shown(url: str) -> str:
+    return url if len(url) <= 80 else url[:79] + "…"
+
+
+# -- LINK003 non-production-host ----------------------------------------------------
+
+
+@functools.cache
+def _host_patterns(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    words = "|".join(patterns)
+    return re.compile(rf"^(?:{words})(?:[-_0-9]|$)|[-_](?:{words})$", re.IGNORECASE)
+
+
+def _local_reason(host: str) -> str | None:
+    bare = host.strip("[]")
+    try:
+        address = ipaddress.ip_address(bare)
+    except ValueError:
+        address = None
+    if address is not None:
+        if address.is_loopback:
+            return "a loopback address"
+        if address.is_link_local:
+            return "a link-local address"
+        if address.is_private:
+            return "a private address"
+        if address.is_unspecified or address.is_reserved or address.is_multicast:
+            return "an address no recipient can reach"
+        return None
+    if host == "localhost" or host.endswith(".localhost"):
+        return "this computer (localhost)"
+    for suffix in (".local", ".test", ".internal", ".lan", ".intranet", ".corp", ".home.arpa"):
+        if host.endswith(suffix):
+            return f"a {suffix} name, which only resolves inside a network"
+    if "." not in host:
+        return "a single-label name, which only resolves inside a network"
+    return None
+
+
+def non_production_host(template: Template, options: Options) -> Iterator[Violation]:
+    settings = _link_settings(template)
+    allow = tuple(settings.get("allow_hosts", ()))
+    blocked = [h.lower() for h in options["blocked_hosts"]]
+    named = _host_patterns(tuple(options["host_patterns"]))
+    for link in links(template):
+        parsed = parse(link)
+        if parsed is None or parsed.host is None or parsed.scheme not in ("http", "https", ""):
+            continue
+        host = parsed.host
+        if _allowed(host, allow):
+            continue
+        reason = _local_reason(host)
+        if reason is None and _allowed(host, tuple(blocked)):
+            reason = "on the blocklist (`blocked_hosts`)"
+        if reason is None:
+            label = next((label for label in host.split(".")[:-1] if named.search(label)), None)
+            if label is not None:
+                reason = f'named like a non-production host ("{label}")'
+        if reason is None:
+            continue
+        yield Violation(
+            'the {kind} "{url}" points at {host}, {reason}',
+            link.location,
+            {"kind": link.kind, "url": _shown(link.url), "host": host, "reason": reason},
+            help="point it at the production address; if this host is right, add it to"
+            " `links.allow_hosts`",
+        )
+
+
+# -- LINK004 insecure-link -----------------------------------------------------------
+
+
+def insecure_link(template: Template, options: Options) -> Iterator[Violation]:
+    allow = (*_link_settings(template).get("allow_hosts", ()), *options["allow_http"])
+    for link in links(template):
+        parsed = parse(link)
+        if parsed is None or parsed.scheme != "http" or parsed.host is None:
+            continue
+        if _allowed(parsed.host, tuple(allow)) or _local_reason(parsed.host):
+            continue  # a local address is LINK003's
+        yield Violation(
+            'the {kind} "{url}" uses http://; mail clients warn about it and images may not load',
+            link.location,
+            {"kind": link.kind, "url": _shown(link.url), "host": parsed.host},
+            help="use https://" + link.url.strip()[len("http://") :]
+            if link.url.strip().lower().startswith("http://")
+            else "use https://",
+        )
+
+
+# -- LINK007 placeholder-href ----------------------------------------------------------
+
+
+def _is_button(element: etree._Element | None) -> bool:
+    if element is None or element.tag != "a":
+        return False
+    style = (element.get("style") or "").lower()
+    styled = "background" in style and ("padding" in style or "display:inline-block" in style)
+    return styled or bool(_BUTTON_CLASS.search(element.get("class") or ""))
+
+
+def placeholder_href(template: Template, options: Options) -> Iterator[Violation]:
+    for link in links(template):
+        if link.kind == "missing":
+            if _is_button(link.element) and link.text:
+                yield Violation(
+                    'the button "{text}" has no href',
+                    link.location,
+                    {"text": link.text[:60], "url": None},
+                    help="give the button the address it should open",
+                )
+            continue
+        url = link.url.strip()
+        lowered = url.lower()
+        reason = None
+        if lowered in _PLACEHOLDER_HREFS:
+            reason = "an empty link" if lowered in ("", "#") else "a placeholder"
+        elif lowered.startswith("javascript:"):
+            reason = "JavaScript, which no mail client runs"
+        else:
+            parsed = parse(link)
+            if parsed is not None and parsed.host and _EXAMPLE_HOSTS.search(parsed.host):
+                reason = "an example domain"
+        if reason is None:
+            continue
+        if link.kind == "link" and lowered == "#" and not _is_button(link.element):
+            # "#" on a plain text link: still nowhere, but say so plainly
+            reason = "an empty link"
+        what = "button" if _is_button(link.element) else link.kind
+        yield Violation(
+            'the {what} "{text}" links to "{url}", {reason}'
+            if link.text
+            else 'a {what} links to "{url}", {reason}',
+            link.location,
+            {"what": what, "text": link.text[:60], "url": url, "reason": reason},
+            help="put the real address in before sending",
+        )
+    if template.html is not None:
+        for cell in template.html.iter("td", "th"):
+            if not _BUTTON_CLASS.search(cell.get("class") or ""):
+                continue
+            if cell.find(".//a") is not None:
+                continue
+            text = template.html.text_content(cell)
+            if text:
+                yield Violation(
+                    'the button "{text}" has no link in it',
+                    Location(template.path, template.html.element_span(cell), Part.HTML),
+                    {"text": text[:60], "url": None},
+                    help='wrap the button\'s text in <a href="…">',
+                )
+
+
+# -- LINK008 malformed-url -----------------------------------------------------------
+
+
+def malformed_url(template: Template, options: Options) -> Iterator[Violation]:
+    for link in links(template):
+        if link.kind == "missing":
+            continue
+        url = link.url.strip()
+        opaque = link.opaque.strip()
+        if opaque in ("", "#") or opaque == _TAG_MARK or opaque.lower().startswith("javascript:"):
+            continue  # LINK007's, or a tag that is the whole URL
+        reason = _malformed(link, opaque)
+        if reason is None:
+            continue
+        yield Violation(
+            'the {kind} "{url}" is malformed: {reason}',
+            link.location,
+            {"kind": link.kind, "url": _shown(url), "reason": reason},
+            help="fix the address; test it in a browser",
+        )
+
+
+def _malformed(link: Link, opaque: str) -> str | None:
+    if any(c.isspace() for c in opaque) and not opaque.lower().startswith(("tel:", "sms:")):
+        return "it contains a space (encode it as %20)"
+    parsed = parse(link)
+    if parsed is None:
+        return "it does not parse as a URL"
+    if opaque.startswith("#"):
+        return None  # an in-page anchor
+    if not parsed.scheme:
+        if opaque.startswith(_TAG_MARK):
+            return None  # a tag writes the start of the URL
+        if opaque.startswith("//"):
+            return None
+        if _DOMAIN_IN_TEXT.match(opaque):
+            return "it has no https:// in front, so clients open it as a relative address"
+        return "it is relative, and an email has no page to be relative to"
+    if parsed.scheme not in _KNOWN_SCHEMES and _TAG_MARK not in parsed.scheme:
+        return f'"{parsed.scheme}:" is not a scheme mail clients open'
+    if parsed.scheme in ("http", "https"):
+        if not urlsplit(opaque).netloc:
+            return "it has no host"
+        host = parsed.host
+        if host is not None and not re.fullmatch(r"[a-z0-9.\-\[\]:_\ue000]+", host):
+            return f'the host "{host}" has characters a host cannot have'
+        if host is not None and (".." in host or host.startswith(".")):
+            return f'the host "{host}" has an empty label'
+    if parsed.scheme == "mailto":
+        return _malformed_mailto(opaque)
+    if parsed.scheme in ("tel", "sms"):
+        number = opaque.split(":", 1)[1].split("?", 1)[0]
+        if _TAG_MARK not in number and not _TEL.match(number):
+            return f'"{number}" is not a phone number'
+    return None
+
+
+def _malformed_mailto(opaque: str) -> str | None:
+    rest = opaque.split(":", 1)[1]
+    address, _, query = rest.partition("?")
+    for one in filter(None, (a.strip() for a in address.split(","))):
+        if _TAG_MARK in one:
+            continue
+        from urllib.parse import unquote
+
+        if not _EMAIL.match(unquote(one)):
+            return f'"{unquote(one)}" is not an email address'
+    if query:
+        for pair in query.split("&"):
+            key = pair.split("=", 1)[0].lower()
+            if key and key not in _MAILTO_KEYS and _TAG_MARK not in key:
+                return f'"{key}" is not a mailto: field (subject, body, cc, bcc)'
+    if not address and not query:
+        return "it has no address"
+    return None
+
+
+# -- LINK009 utm-problem -------------------------------------------------------------
+
+
+def _own(host: str | None, own: tuple[str, ...]) -> bool:
+    return host is not None and _allowed(host, own)
+
+
+def utm_problem(template: Template, options: Options) -> Iterator[Violation]:
+    settings = _link_settings(template)
+    own = tuple(d.lower() for d in settings.get("own_domains", ()))
+    required = tuple(settings.get("required_utm", ("utm_source", "utm_medium", "utm_campaign")))
+    expected = template.campaign.value if template.campaign else None
+    first_campaign: tuple[str, Link] | None = None
+    for link in links(template):
+        if link.kind != "link":
+            continue
+        parsed = parse(link)
+        if parsed is None or parsed.scheme not in ("http", "https"):
+            continue
+        values = dict(parsed.query)
+        campaign = values.get("utm_campaign")
+        if own and _own(parsed.host, own):
+            missing = [name for name in required if name not in values]
+            if missing:
+                yield Violation(
+                    'the link "{url}" to your own domain has no {missing}',
+                    link.location,
+                    {"url": _shown(link.url), "missing": ", ".join(missing), "host": parsed.host},
+                    help="add " + "&".join(f"{name}=…" for name in missing),
+                )
+        if campaign is None or _TAG_MARK in campaign:
+            continue
+        if expected is not None and campaign != expected:
+            yield Violation(
+                'utm_campaign "{campaign}" in "{url}" is not the campaign "{expected}"',
+                link.location,
+                {"url": _shown(link.url), "campaign": campaign, "expected": expected},
+                help=f"set utm_campaign={expected}, or correct `campaign:` in the metadata",
+            )
+        elif first_campaign is None:
+            first_campaign = (campaign, link)
+        elif campaign != first_campaign[0] and expected is None:
+            yield Violation(
+                'utm_campaign "{campaign}" in "{url}" differs from "{first}" in the same email',
+                link.location,
+                {"url": _shown(link.url), "campaign": campaign, "first": first_campaign[0]},
+                help="use one utm_campaign for every link of one email",
+                related=(Related(first_campaign[1].location, "the first utm_campaign"),),
+            )
+
+
+# -- LINK010 text-url-mismatch -------------------------------------------------------
+
+
+def _site(host: str) -> str:
+    """The part of a host a reader recognises: the last two labels (three for co.uk)."""
+    labels = host.lower().removeprefix("www.").split(".")
+    keep = 3 if len(labels) >= 3 and len(labels[-2]) <= 3 and len(labels[-1]) == 2 else 2
+    return ".".join(labels[-keep:])
+
+
+def text_url_mismatch(template: Template, options: Options) -> Iterator[Violation]:
+    for link in links(template):
+        if link.kind != "link" or link.part is not Part.HTML or not link.text:
+            continue
+        shown = _DOMAIN_IN_TEXT.match(link.text.strip())
+        if shown is None:
+            continue
+        parsed = parse(link)
+        if parsed is None or parsed.host is None or parsed.scheme not in ("http", "https"):
+            continue
+        if _site(shown.group("host")) == _site(parsed.host):
+            continue
+        yield Violation(
+            'the link text shows "{text}" but the link goes to {host}',
+            link.location,
+            {"text": link.text.strip()[:80], "host": parsed.host, "url": _shown(link.url)},
+            help="show the address the link really opens, or use words instead of an address"
+            " (spam filters treat the mismatch as phishing)",
+        )
