@@ -136,6 +136,11 @@ def test_every_dialect_can_write_its_tags_and_its_fields_mean_something() -> Non
         }
         assert "unsubscribe" in dialect.write_special, dialect.name
         assert dialect.mixes_with <= set(dialects()), dialect.name
+        # a language with {{ or {% tags pairs them in MERGE001 (and MERGE002 reads braces
+        # as foreign only in languages without them)
+        braces = any(pattern.startswith(("\\{\\{", "\\{%")) for _, pattern in dialect.tags)
+        openers = {opener for opener, _ in dialect.delimiters}
+        assert not braces or openers & {"{{", "{%"}, dialect.name
 
 
 def test_written_tags_are_read_back_by_the_tokenizer() -> None:
