@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from preflight.formats.decode import UnreadableInput, read_text
+from preflight.formats import read_yaml_file
 from preflight.model import Location, Span, Violation
 from preflight.suggest import did_you_mean
-from preflight.yamlio import YamlDocument, YamlError, load_yaml
+from preflight.yamlio import YamlDocument
 
 KINDS = ("production", "test", "seed", "suppression")
 CONSENTS = ("marketing", "transactional")
@@ -46,25 +46,12 @@ class Audiences:
 
 def load_audiences(path: Path, max_bytes: int) -> Audiences:
     result = Audiences(path)
-    try:
-        text = read_text(path, max_bytes)
-    except UnreadableInput as error:
-        result.problems.append(
-            ("PF001", Violation("{detail}", Location(path), {**error.data, "detail": error.reason}))
-        )
+    read = read_yaml_file(path, max_bytes)
+    result.text = read.text
+    if read.problem is not None or read.document is None:
+        result.problems.extend([read.problem] if read.problem else [])
         return result
-    result.text = text
-    try:
-        document = load_yaml(text)
-    except YamlError as error:
-        span = Span.point(error.line, error.column or 1) if error.line else None
-        result.problems.append(
-            (
-                "PF001",
-                Violation("invalid YAML: {error}", Location(path, span), {"error": error.message}),
-            )
-        )
-        return result
+    document = read.document
     data = document.data
     root = data.get("audiences") if isinstance(data, dict) else None
     if not isinstance(root, dict):

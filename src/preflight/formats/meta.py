@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from preflight.formats.decode import UnreadableInput, read_text
+from preflight.formats import read_yaml_file
 from preflight.model import Location, Part, Span, Violation
 from preflight.suggest import did_you_mean
-from preflight.yamlio import YamlDocument, YamlError, load_yaml
+from preflight.yamlio import YamlDocument
 
 STRING_KEYS = (
     "subject",
@@ -58,26 +58,12 @@ def load_sidecar(path: Path, max_bytes: int) -> Sidecar:
         location = sidecar.location(at) if at else Location(path)
         sidecar.problems.append(("PF003", Violation(template, location, data, help=hint)))
 
-    try:
-        text = read_text(path, max_bytes)
-        sidecar.text = text
-    except UnreadableInput as error:
-        sidecar.problems.append(
-            ("PF001", Violation("{detail}", Location(path), {**error.data, "detail": error.reason}))
-        )
+    read = read_yaml_file(path, max_bytes)
+    sidecar.text = read.text
+    if read.problem is not None or read.document is None:
+        sidecar.problems.extend([read.problem] if read.problem else [])
         return sidecar
-    try:
-        document = load_yaml(text)
-    except YamlError as error:
-        span = Span.point(error.line, error.column or 1) if error.line else None
-        # it does not parse: unreadable (PF001), not a misfit of the schema (PF003)
-        sidecar.problems.append(
-            (
-                "PF001",
-                Violation("invalid YAML: {error}", Location(path, span), {"error": error.message}),
-            )
-        )
-        return sidecar
+    document = read.document
     data = document.data
     if data is None:
         sidecar.readable = True
