@@ -25,6 +25,7 @@ from preflight.dialects import (
 )
 from preflight.fields import meaning, vocabulary
 from preflight.model import Location, MergeTag, Part, Related, Severity, Template, Violation
+from preflight.suggest import did_you_mean
 from preflight.tagscan import Markup, TagSite, markup, platform_of, tag_sites, value_span
 
 Options = Mapping[str, Any]
@@ -681,10 +682,9 @@ def _standard_spelling(dialect: Dialect, name: str) -> str | None:
     if dialect.known(name):
         return None
     choices = sorted({*dialect.fields.values(), *dialect.system_fields})
-    by_fold: dict[str, str] = {dialect.fold(c): c for c in choices}
-    close = difflib.get_close_matches(dialect.fold(name), list(by_fold), n=1, cutoff=0.8)
+    close = did_you_mean(name, choices, cutoff=0.8)
     if close:  # mobile_phone -> mobilephone, before "a phone number is phone"
-        return by_fold[close[0]]
+        return close
     found = meaning(name)
     if found is not None and found in dialect.fields:
         return dialect.fields[found]
@@ -706,10 +706,7 @@ def unknown_field(template: Template, options: Options) -> Iterator[Violation]:
         if (site.part, folded) in reported:
             continue
         if known is not None:
-            choices = [*known.names, *dialect.fields.values()]
-            by_fold = {dialect.fold(c): c for c in choices}
-            close = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=0.6)
-            suggestion = by_fold[close[0]] if close else None
+            suggestion = did_you_mean(name, [*known.names, *dialect.fields.values()])
             found = meaning(name)
             if suggestion is None and found is not None:
                 suggestion = next((c for c in known.names if meaning(c) == found), None)
