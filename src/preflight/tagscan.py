@@ -103,7 +103,7 @@ def _scan(template: Template, dialect: Dialect) -> list[TagSite]:
     if template.text is not None:
         source = template.text
         text = source.text
-        for tag in tokenize(text, dialect.name):
+        for tag in part_tokens(template, Part.TEXT, text, dialect):
             sites.append(
                 TagSite(
                     tag,
@@ -114,6 +114,16 @@ def _scan(template: Template, dialect: Dialect) -> list[TagSite]:
                 )
             )
     return sites
+
+
+def part_tokens(template: Template, part: Part, text: str, dialect: Dialect) -> list[MergeTag]:
+    """The tags of one part of the template in ``dialect``, tokenized once per template."""
+    key = f"tokens:{dialect.name}:{part.value}"
+    found = template.cache.get(key)
+    if found is None:
+        found = tokenize(text, dialect.name)
+        template.cache[key] = found
+    return list(found)
 
 
 def value_span(template: Template, sourced: Sourced, start: int, end: int) -> Span | None:
@@ -142,7 +152,7 @@ def _value_sites(
 ) -> list[TagSite]:
     value = sourced.value
     sites = []
-    for tag in tokenize(value, dialect.name):
+    for tag in part_tokens(template, part, value, dialect):
         where = sourced.location or template.location(part)
         span = value_span(template, sourced, tag.start, tag.end) if sourced.location else None
         sites.append(
@@ -235,7 +245,7 @@ def _html_sites(template: Template, dialect: Dialect) -> list[TagSite]:
     assert template.html is not None
     source = template.html.source
     text = source.text
-    tags = tokenize(text, dialect.name)
+    tags = part_tokens(template, Part.HTML, text, dialect)
     if not tags:
         return []
     index = markup(template)

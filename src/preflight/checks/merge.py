@@ -26,7 +26,15 @@ from preflight.dialects import (
 from preflight.fields import meaning, vocabulary
 from preflight.model import Location, MergeTag, Part, Related, Severity, Template, Violation
 from preflight.suggest import did_you_mean
-from preflight.tagscan import Markup, TagSite, markup, platform_of, tag_sites, value_span
+from preflight.tagscan import (
+    Markup,
+    TagSite,
+    markup,
+    part_tokens,
+    platform_of,
+    tag_sites,
+    value_span,
+)
 
 Options = Mapping[str, Any]
 
@@ -332,13 +340,8 @@ def _closes(opened: str, closing: str) -> bool:
 
 
 def _tokens(text: _Text, dialect: Dialect) -> list[MergeTag]:
-    """The part's tags in ``dialect``, tokenized once per template."""
-    key = f"tokens:{dialect.name}:{text.part.value}"
-    found = text.template.cache.get(key)
-    if found is None:
-        found = tokenize(text.text, dialect.name)
-        text.template.cache[key] = found
-    return list(found)
+    """The part's tags in ``dialect`` (shared with tag_sites: tokenized once)."""
+    return part_tokens(text.template, text.part, text.text, dialect)
 
 
 def _unbalanced(text: _Text, dialect: Dialect) -> Iterator[Violation]:
