@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from lxml import etree
 
@@ -66,6 +66,11 @@ class Link:
     @property
     def has_tags(self) -> bool:
         return _TAG_MARK in self.opaque
+
+    @functools.cached_property
+    def parsed(self) -> Parsed | None:
+        """The URL's parts, parsed once for all the rules; None when it does not parse."""
+        return _parse(self.opaque.strip())
 
 
 @dataclass(frozen=True)
@@ -155,13 +160,15 @@ def _collect(template: Template) -> Iterator[Link]:
 
 def parse(link: Link) -> Parsed | None:
     """The URL's parts; None when it does not parse."""
-    opaque = link.opaque.strip()
+    return link.parsed
+
+
+def _parse(opaque: str) -> Parsed | None:
     try:
         parts = urlsplit(opaque)
-        port = parts.port  # raises on a bad port
+        _ = parts.port  # raises on a bad port
     except ValueError:
         return None
-    del port
     host = parts.hostname
     if host is not None and _TAG_MARK in host:
         host = None
@@ -170,10 +177,6 @@ def parse(link: Link) -> Parsed | None:
     except ValueError:
         query = []
     return Parsed(parts.scheme.lower(), host, query, parts.path)
-
-
-def _link_settings(template: Template) -> Mapping[str, Any]:
-    return template.link_settings
 
 
 def _allowed(host: str, allow: tuple[str, ...]) -> bool:
@@ -220,7 +223,7 @@ def _local_reason(host: str) -> str | None:
 
 
 def non_production_host(template: Template, options: Options) -> Iterator[Violation]:
-    settings = _link_settings(template)
+    settings = template.link_settings
     allow = tuple(settings.get("allow_hosts", ()))
     blocked = [h.lower() for h in options["blocked_hosts"]]
     named = _host_patterns(tuple(options["host_patterns"]))
@@ -253,7 +256,7 @@ def non_production_host(template: Template, options: Options) -> Iterator[Violat
 
 
 def insecure_link(template: Template, options: Options) -> Iterator[Violation]:
-    allow = (*_link_settings(template).get("allow_hosts", ()), *options["allow_http"])
+    allow = (*template.link_settings.get("allow_hosts", ()), *options["allow_http"])
     for link in links(template):
         parsed = parse(link)
         if parsed is None or parsed.scheme != "http" or parsed.host is None:
@@ -396,8 +399,6 @@ def _malformed_mailto(opaque: str) -> str | None:
     for one in filter(None, (a.strip() for a in address.split(","))):
         if _TAG_MARK in one:
             continue
-        from urllib.parse import unquote
-
         if not _EMAIL.match(unquote(one)):
             return f'"{unquote(one)}" is not an email address'
     if query:
@@ -418,7 +419,7 @@ def _own(host: str | None, own: tuple[str, ...]) -> bool:
 
 
 def utm_problem(template: Template, options: Options) -> Iterator[Violation]:
-    settings = _link_settings(template)
+    settings = template.link_settings
     own = tuple(d.lower() for d in settings.get("own_domains", ()))
     required = tuple(settings.get("required_utm", ("utm_source", "utm_medium", "utm_campaign")))
     expected = template.campaign.value if template.campaign else None
