@@ -489,11 +489,13 @@ def _condition(tag: MergeTag) -> bool | None:
     return _CONDITIONS.get(keyword)
 
 
-def _is_special(raw: str, platform: str) -> bool:
-    return any(
-        (pattern := special_pattern(kind, platform)) is not None and pattern.search(raw) is not None
-        for kind in SPECIAL_KINDS
-    )
+def special_kind(raw: str, platform: str) -> str | None:
+    """Which special tag ``raw`` is in ``platform`` (unsubscribe, view_online…), or None."""
+    for kind in SPECIAL_KINDS:
+        pattern = special_pattern(kind, platform)
+        if pattern is not None and pattern.search(raw):
+            return kind
+    return None
 
 
 def render(text: str, platform: str, values: Mapping[str, Any]) -> str:
@@ -556,7 +558,7 @@ def render(text: str, platform: str, values: Mapping[str, Any]) -> str:
                 out.append(str(value))
             elif tag.fallback is not None:
                 out.append(tag.fallback)
-            elif _is_special(tag.raw, platform):
+            elif special_kind(tag.raw, platform):
                 out.append(tag.raw)  # *|UNSUB|*: the platform fills it in, not the row
             else:
                 out.append("")

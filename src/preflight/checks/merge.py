@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from preflight.dialects import (
-    SPECIAL_KINDS,
     Dialect,
     _signature_index,
     dialects,
-    special_pattern,
+    special_kind,
     tokenize,
 )
 from preflight.fields import meaning, vocabulary
@@ -71,11 +70,7 @@ def _shown(raw: str) -> str:
 
 
 def _is_special(dialect: Dialect, raw: str) -> str | None:
-    for kind in SPECIAL_KINDS:
-        pattern = special_pattern(kind, dialect.name)
-        if pattern is not None and pattern.search(raw):
-            return kind
-    return None
+    return special_kind(raw, dialect.name)
 
 
 @dataclass(frozen=True)
