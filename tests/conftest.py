@@ -45,3 +45,25 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the shared corpus is not beside this checkout ({CORPUS})")
     return CORPUS
+
+
+FIXTURE_PORT = "55555"
+"""The port live-link fixtures write; the runner puts the test server's port in its place."""
+
+
+@pytest.fixture(scope="session")
+def link_servers():
+    """Two loopback web servers (127.0.0.1 and 127.0.0.2) with every fault the checker knows."""
+    from .linkserver import LinkServer
+
+    servers = []
+    for host in ("127.0.0.1", "127.0.0.2"):
+        for _ in range(20):  # fixtures need a port as long as FIXTURE_PORT: columns stay put
+            server = LinkServer(host)
+            if len(str(server.server_address[1])) == len(FIXTURE_PORT):
+                break
+            server.server_close()
+        servers.append(server.start())
+    yield servers
+    for server in servers:
+        server.stop()

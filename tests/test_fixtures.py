@@ -9,6 +9,7 @@ findings). Good cases must produce no finding at all.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from preflight.config import Config, load_config
 from preflight.engine import Engine
 from preflight.explain import sections
 
-from .conftest import FIXTURES
+from .conftest import FIXTURE_PORT, FIXTURES
 
 RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name != "campaigns")
 CASES = [case for rule_dir in RULE_DIRS for case in sorted(rule_dir.iterdir()) if case.is_dir()]
@@ -47,10 +48,26 @@ def _actual(finding: Any) -> dict[str, Any]:
     }
 
 
+def _online_copy(case: Path, into: Path, port: str) -> Path:
+    """A live-link case with the test server's port where it says FIXTURE_PORT."""
+    copy = into / case.name
+    shutil.copytree(case, copy)
+    for path in copy.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text.replace(f":{FIXTURE_PORT}", f":{port}"), encoding="utf-8")
+    return copy
+
+
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
-def test_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_case(case: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     rule = case.parent.name
     spec = _spec(case)
+    port = None
+    if spec.get("online"):  # a live-link case: it talks to the tests' loopback servers
+        servers = request.getfixturevalue("link_servers")
+        port = str(servers[0].server_address[1])
+        case = _online_copy(case, request.getfixturevalue("tmp_path"), port)
     monkeypatch.chdir(case)
     config = (
         load_config(case / "preflight.yaml")
@@ -61,6 +78,9 @@ def test_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     inputs = [Path(p) for p in spec.get("inputs", ["."])]
     report = Engine(config).run(inputs)
     actual = [_actual(f) for f in report.findings]
+    if port is not None:
+        for finding in actual:
+            finding["message"] = finding["message"].replace(f":{port}", f":{FIXTURE_PORT}")
     if case.name.startswith("good"):
         assert actual == [], f"good case {case.name} must stay silent"
         return
@@ -99,9 +119,9 @@ def test_every_rule_explains_every_section() -> None:
 
 
 def test_every_catalogue_rule_has_an_implementation() -> None:
-    from preflight.checks import ENGINE_RULES, TEMPLATE_CHECKS
+    from preflight.checks import ENGINE_RULES, LIVE_CHECKS, TEMPLATE_CHECKS
 
-    implemented = set(TEMPLATE_CHECKS) | ENGINE_RULES
+    implemented = set(TEMPLATE_CHECKS) | set(LIVE_CHECKS) | ENGINE_RULES
     assert set(load_catalogue().rules) == implemented
 
 

@@ -7,18 +7,18 @@ from pathlib import Path
 import pytest
 
 import preflight
-from preflight.checks.links import _TAG_MARK, _opaque
+from preflight.checks.links import TAG_MARK, _opaque
 
 
 @pytest.mark.parametrize(
     ("url", "platform", "expected"),
     [
-        ("https://x.example/?n=*|URL:FNAME|*", "mailchimp", f"https://x.example/?n={_TAG_MARK}"),
-        ("{{ event.shop_url }}/cart", "customerio", f"{_TAG_MARK}/cart"),
-        ("<%asm_group_unsubscribe_raw_url%>", "sendgrid", _TAG_MARK),
-        ("[Unsubscribe]", None, _TAG_MARK),
-        ("https://x.example/{contactfield=city}", None, f"https://x.example/{_TAG_MARK}"),
-        ("https://x.example/?e=%%emailaddr%%", "sfmc", f"https://x.example/?e={_TAG_MARK}"),
+        ("https://x.example/?n=*|URL:FNAME|*", "mailchimp", f"https://x.example/?n={TAG_MARK}"),
+        ("{{ event.shop_url }}/cart", "customerio", f"{TAG_MARK}/cart"),
+        ("<%asm_group_unsubscribe_raw_url%>", "sendgrid", TAG_MARK),
+        ("[Unsubscribe]", None, TAG_MARK),
+        ("https://x.example/{contactfield=city}", None, f"https://x.example/{TAG_MARK}"),
+        ("https://x.example/?e=%%emailaddr%%", "sfmc", f"https://x.example/?e={TAG_MARK}"),
     ],
 )
 def test_merge_tags_in_urls_become_one_mark(url: str, platform: str | None, expected: str) -> None:

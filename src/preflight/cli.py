@@ -81,6 +81,13 @@ def main() -> None:
     help="Skip named files that are not inputs (JSON of no known shape, other types) quietly,"
     " as pre-commit needs.",
 )
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also request every link and image (LINK001, 002, 005, 006, 011, 012, 013).",
+)
+@click.option("--no-cache", is_flag=True, help="With --online: neither read nor write the cache.")
+@click.option("--refresh", is_flag=True, help="With --online: check every URL again, then cache.")
 @click.option("--quiet", "-q", is_flag=True, help="Only errors and the summary.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
 def check(
@@ -95,6 +102,9 @@ def check(
     baseline: Path | None,
     write_baseline: Path | None,
     skip_unknown: bool,
+    online: bool,
+    no_cache: bool,
+    refresh: bool,
     quiet: bool,
     no_color: bool,
 ) -> None:
@@ -110,7 +120,10 @@ def check(
             _fail(f"path does not exist: {target}")
     try:
         config = load_config(config_path) if config_path else discover_config(targets)
-        config = config.with_cli(select=select, ignore=ignore, platform=platform)
+        cache = "off" if no_cache else "refresh" if refresh else None
+        config = config.with_cli(
+            select=select, ignore=ignore, platform=platform, online=online, link_cache=cache
+        )
     except ConfigError as error:
         _fail(str(error))
         return
@@ -153,6 +166,8 @@ def check(
     else:
         for piece in pieces:
             click.echo(piece, nl=False)
+    for warning in report.warnings:
+        click.echo(f"preflight: warning: {warning}", err=True)
     for problem in report.internal_errors:
         click.echo(f"preflight: internal error: {problem}", err=True)
     sys.exit(report.exit_code(fail_on or config.fail_on))

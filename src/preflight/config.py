@@ -51,6 +51,9 @@ LINK_KEYS = (
     "allow_hosts",
     "cache",
     "timeout",
+    "deadline",
+    "retries",
+    "max_redirects",
     "concurrency",
 )
 DEFAULT_KEYS = ("locale", "category", "from", "reply_to", "campaign")
@@ -115,16 +118,24 @@ class Config:
     cli_select: tuple[str, ...] | None = None
     cli_ignore: tuple[str, ...] | None = None
     """--select / --ignore: they replace every select / ignore list of the config, overrides too."""
+    link_cache: str = "use"
+    """use | off (--no-cache) | refresh (--refresh): how live link checks treat the cache."""
 
     def with_cli(
         self,
         select: Sequence[str] | None = None,
         ignore: Sequence[str] | None = None,
         platform: str | None = None,
+        online: bool = False,
+        link_cache: str | None = None,
     ) -> Config:
         """The config with command-line lists, which replace the config's own."""
         catalogue = load_catalogue()
         changes: dict[str, Any] = {}
+        if online:
+            changes["links"] = {**self.links, "online": True}
+        if link_cache is not None:
+            changes["link_cache"] = link_cache
         if select:
             changes["cli_select"] = tuple(_expand_all(catalogue, select, "--select"))
         if ignore:
@@ -534,11 +545,17 @@ def _links(reader: _Reader, value: Any) -> dict[str, Any]:
             result[key] = raw
         elif key in ("own_domains", "required_utm", "allow_hosts"):
             result[key] = tuple(reader.strings(raw, at))
-        elif key == "timeout":
+        elif key in ("retries", "max_redirects"):
+            if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
+                raise reader.fail(at, "expected a whole number, 0 or more")
+            result[key] = raw
+        elif key in ("timeout", "deadline"):
             try:
                 result[key] = parse_duration(raw)
             except ValueError as error:
                 raise reader.fail(at, str(error)) from None
+            if result[key] <= 0:
+                raise reader.fail(at, "expected a duration above zero")
         elif key == "cache":
             cache = reader.mapping(raw, at)
             reader.keys(cache, ("path", "max_age"), at)

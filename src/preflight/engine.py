@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preflight.catalogue import Catalogue, RuleSpec, load_catalogue
-from preflight.checks import TEMPLATE_CHECKS
+from preflight.checks import LIVE_CHECKS, TEMPLATE_CHECKS
 from preflight.config import Config, FileSettings, discover_config, load_config
 from preflight.dialects import Detection, detect, resolve_platform
 from preflight.discovery import InputFile, classify, discover
@@ -39,6 +39,7 @@ from preflight.suppressions import SuppressionSet, html_suppressions, yaml_suppr
 
 if TYPE_CHECKING:
     from preflight.formats.audiences import Audiences
+    from preflight.links.live import LiveRun, Occurrence
 
 MAX_PER_RULE = 200
 """Findings one rule may report in one file; a pathological file gets one note for the rest."""
@@ -69,6 +70,10 @@ class Report:
     baselined: int = 0
     internal_errors: list[str] = field(default_factory=list)
     """Bugs met while checking a file: the run went on, but the exit code is 2."""
+    warnings: list[str] = field(default_factory=list)
+    """Problems of the run itself that cost no file its check (an unreadable link cache)."""
+    links: dict[str, Any] | None = None
+    """With --online: what the link check did (URLs, requests, statuses, seconds)."""
 
     @property
     def summary(self) -> dict[str, int]:
@@ -94,11 +99,27 @@ class Report:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
 
+@dataclass
+class _Waiting:
+    """A file whose live link findings wait for the run's link check."""
+
+    settings: FileSettings
+    suppressions: SuppressionSet
+    template: Template
+    occurrences: list[Occurrence]
+
+
 class Engine:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.catalogue: Catalogue = load_catalogue()
         self._audiences: Audiences | None = None
+        self._live: LiveRun | None = None
+        self._waiting: list[_Waiting] = []
+        if config.links.get("online"):
+            from preflight.links.live import LiveRun
+
+            self._live = LiveRun(config.links, config.root, config.link_cache)
 
     @property
     def audiences(self) -> Audiences | None:
@@ -180,6 +201,8 @@ class Engine:
             if info is not None:
                 report.files.append(info)
             report.findings.extend(findings)
+        if self._live is not None:
+            report.findings.extend(self._live_findings(report))
         shown: dict[Path, str] = {}  # display paths, worked out once per file
 
         def order(finding: Finding) -> tuple[str, int, int, str]:
@@ -227,8 +250,57 @@ class Engine:
                 html_suppressions(template.path, template.html, self.catalogue).items
             )
         findings = suppressions.apply(findings)
-        findings.extend(self._unused(suppressions, settings, template))
+        if not self._wait_for_links(template, settings, suppressions):
+            findings.extend(self._unused(suppressions, settings, template))
         return _file_info(item.path, template, detection), findings
+
+    # -- live links (--online) -------------------------------------------------
+    def _wait_for_links(
+        self, template: Template, settings: FileSettings, suppressions: SuppressionSet
+    ) -> bool:
+        """Hand the template's links to the run's link check; True when it has some."""
+        if self._live is None or not any(settings.is_enabled(r) for r in LIVE_CHECKS):
+            return False
+        from preflight.links.live import occurrences
+
+        found = list(occurrences(template, self.config.links.get("allow_hosts", ())))
+        if not found:
+            return False
+        if not suppressions.items:
+            template = Template(template.path, template.format)  # keep nothing we do not need
+        self._waiting.append(_Waiting(settings, suppressions, template, found))
+        return True
+
+    def _live_findings(self, report: Report) -> list[Finding]:
+        assert self._live is not None
+        # a page is read once for every file that links to it: the config's top-level
+        # LINK006 phrases decide what reads as "not found" (per-file overrides cannot)
+        options = {**self.catalogue.rules["LINK006"].option_defaults()}
+        if "LINK006" in self.config.rules:
+            options.update(self.config.rules["LINK006"].options)
+        results = self._live.check(
+            (o for waiting in self._waiting for o in waiting.occurrences), options["phrases"]
+        )
+        report.links = self._live.summary
+        report.warnings.extend(self._live.warnings)
+        findings: list[Finding] = []
+        for waiting in self._waiting:
+            settings = waiting.settings
+            found: list[Finding] = []
+            for occurrence in waiting.occurrences:
+                result = results.get(occurrence.target)
+                if result is None:
+                    continue
+                for rule_id, live_check in LIVE_CHECKS.items():
+                    if not settings.is_enabled(rule_id):
+                        continue
+                    violations = live_check(occurrence, result, settings.options[rule_id])
+                    for stamped in self._stamp(rule_id, violations, settings, {}):
+                        found.append(replace(stamped, source_line=occurrence.source_line))
+            findings.extend(waiting.suppressions.apply(found))
+            findings.extend(self._unused(waiting.suppressions, settings, waiting.template))
+        self._waiting.clear()
+        return findings
 
     def _detect(self, template: Template) -> Detection | None:
         """With no platform declared, guess it from the merge tags (DESIGN.md precedence)."""

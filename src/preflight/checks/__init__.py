@@ -2,7 +2,8 @@
 
 A rule is a function that reads the model and yields Violations; it never
 decides severity, suppression or exit codes (the engine does). Template rules
-take the template and this rule's options. Rules implemented by the engine
+take the template and this rule's options; live rules (--online) take one link
+and the checker's result for its URL. Rules implemented by the engine
 itself (PF) have no entry here.
 """
 
@@ -11,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from preflight.checks import content, links, merge
+from preflight.checks import content, links, live, merge
+from preflight.links.live import Occurrence
+from preflight.links.results import Result
 from preflight.model import Template, Violation
 
 TemplateCheck = Callable[[Template, Mapping[str, Any]], Iterator[Violation]]
+LiveCheck = Callable[[Occurrence, Result, Mapping[str, Any]], Iterator[Violation]]
 
 TEMPLATE_CHECKS: dict[str, TemplateCheck] = {
     "CONTENT001": content.missing_unsubscribe,
@@ -43,6 +47,18 @@ TEMPLATE_CHECKS: dict[str, TemplateCheck] = {
     "LINK009": links.utm_problem,
     "LINK010": links.text_url_mismatch,
 }
+
+LIVE_CHECKS: dict[str, LiveCheck] = {
+    "LINK001": live.broken_link,
+    "LINK002": live.unreachable_link,
+    "LINK003": live.refused_address,
+    "LINK005": live.missing_fragment,
+    "LINK006": live.soft_404,
+    "LINK011": live.redirect_chain,
+    "LINK012": live.unverifiable_link,
+    "LINK013": live.broken_image,
+}
+"""Rules over the live link checker's results (--online): one link and its URL's result."""
 
 ENGINE_RULES = frozenset({"PF001", "PF002", "PF003"})
 """Rules the engine and loaders report themselves."""

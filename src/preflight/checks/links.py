@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -32,7 +32,7 @@ _GENERIC_TAGS = re.compile(
     re.S,
 )
 """Tags of any platform, for files whose platform is unknown."""
-_TAG_MARK = "\ue000"
+TAG_MARK = "\ue000"
 """What a merge tag becomes inside a URL before it is parsed (a private-use character)."""
 _TEXT_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"')\]]{1,2000}", re.IGNORECASE)
 _KNOWN_SCHEMES = frozenset({"http", "https", "mailto", "tel", "sms", "cid", "data", "ftp"})
@@ -65,7 +65,7 @@ class Link:
 
     @property
     def has_tags(self) -> bool:
-        return _TAG_MARK in self.opaque
+        return TAG_MARK in self.opaque
 
     @functools.cached_property
     def parsed(self) -> Parsed | None:
@@ -108,7 +108,7 @@ def _opaque(url: str, platform: str | None) -> str:
     for start, end in sorted(spans):
         if start < position:
             continue  # inside a tag already marked
-        out.append(url[position:start] + _TAG_MARK)
+        out.append(url[position:start] + TAG_MARK)
         position = end
     out.append(url[position:])
     return "".join(out)
@@ -170,7 +170,7 @@ def _parse(opaque: str) -> Parsed | None:
     except ValueError:
         return None
     host = parts.hostname
-    if host is not None and _TAG_MARK in host:
+    if host is not None and TAG_MARK in host:
         host = None
     try:
         query = parse_qsl(parts.query, keep_blank_values=True)
@@ -179,7 +179,9 @@ def _parse(opaque: str) -> Parsed | None:
     return Parsed(parts.scheme.lower(), host, query, parts.path)
 
 
-def _allowed(host: str, allow: tuple[str, ...]) -> bool:
+def host_allowed(host: str, allow: Iterable[str]) -> bool:
+    """True when the host is one of ``allow`` or a subdomain of one."""
+    host = host.lower()
     return any(host == a.lower() or host.endswith("." + a.lower()) for a in allow)
 
 
@@ -196,7 +198,7 @@ def _host_patterns(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"^(?:{words})(?:[-_0-9]|$)|[-_](?:{words})$", re.IGNORECASE)
 
 
-def _local_reason(host: str) -> str | None:
+def local_reason(host: str) -> str | None:
     bare = host.strip("[]")
     try:
         address = ipaddress.ip_address(bare)
@@ -232,10 +234,10 @@ def non_production_host(template: Template, options: Options) -> Iterator[Violat
         if parsed is None or parsed.host is None or parsed.scheme not in ("http", "https", ""):
             continue
         host = parsed.host
-        if _allowed(host, allow):
+        if host_allowed(host, allow):
             continue
-        reason = _local_reason(host)
-        if reason is None and _allowed(host, tuple(blocked)):
+        reason = local_reason(host)
+        if reason is None and host_allowed(host, tuple(blocked)):
             reason = "on the blocklist (`blocked_hosts`)"
         if reason is None:
             label = next((label for label in host.split(".")[:-1] if named.search(label)), None)
@@ -261,7 +263,7 @@ def insecure_link(template: Template, options: Options) -> Iterator[Violation]:
         parsed = parse(link)
         if parsed is None or parsed.scheme != "http" or parsed.host is None:
             continue
-        if _allowed(parsed.host, tuple(allow)) or _local_reason(parsed.host):
+        if host_allowed(parsed.host, tuple(allow)) or local_reason(parsed.host):
             continue  # a local address is LINK003's
         yield Violation(
             'the {kind} "{url}" uses http://; mail clients warn about it and images may not load',
@@ -345,7 +347,7 @@ def malformed_url(template: Template, options: Options) -> Iterator[Violation]:
             continue
         url = link.url.strip()
         opaque = link.opaque.strip()
-        if opaque in ("", "#") or opaque == _TAG_MARK or opaque.lower().startswith("javascript:"):
+        if opaque in ("", "#") or opaque == TAG_MARK or opaque.lower().startswith("javascript:"):
             continue  # LINK007's, or a tag that is the whole URL
         reason = _malformed(link, opaque)
         if reason is None:
@@ -367,14 +369,14 @@ def _malformed(link: Link, opaque: str) -> str | None:
     if opaque.startswith("#"):
         return None  # an in-page anchor
     if not parsed.scheme:
-        if opaque.startswith(_TAG_MARK):
+        if opaque.startswith(TAG_MARK):
             return None  # a tag writes the start of the URL
         if opaque.startswith("//"):
             return None
         if _DOMAIN_IN_TEXT.match(opaque):
             return "it has no https:// in front, so clients open it as a relative address"
         return "it is relative, and an email has no page to be relative to"
-    if parsed.scheme not in _KNOWN_SCHEMES and _TAG_MARK not in parsed.scheme:
+    if parsed.scheme not in _KNOWN_SCHEMES and TAG_MARK not in parsed.scheme:
         return f'"{parsed.scheme}:" is not a scheme mail clients open'
     if parsed.scheme in ("http", "https"):
         if not urlsplit(opaque).netloc:
@@ -388,7 +390,7 @@ def _malformed(link: Link, opaque: str) -> str | None:
         return _malformed_mailto(opaque)
     if parsed.scheme in ("tel", "sms"):
         number = opaque.split(":", 1)[1].split("?", 1)[0]
-        if _TAG_MARK not in number and not _TEL.match(number):
+        if TAG_MARK not in number and not _TEL.match(number):
             return f'"{number}" is not a phone number'
     return None
 
@@ -397,14 +399,14 @@ def _malformed_mailto(opaque: str) -> str | None:
     rest = opaque.split(":", 1)[1]
     address, _, query = rest.partition("?")
     for one in filter(None, (a.strip() for a in address.split(","))):
-        if _TAG_MARK in one:
+        if TAG_MARK in one:
             continue
         if not _EMAIL.match(unquote(one)):
             return f'"{unquote(one)}" is not an email address'
     if query:
         for pair in query.split("&"):
             key = pair.split("=", 1)[0].lower()
-            if key and key not in _MAILTO_KEYS and _TAG_MARK not in key:
+            if key and key not in _MAILTO_KEYS and TAG_MARK not in key:
                 return f'"{key}" is not a mailto: field (subject, body, cc, bcc)'
     if not address and not query:
         return "it has no address"
@@ -415,7 +417,7 @@ def _malformed_mailto(opaque: str) -> str | None:
 
 
 def _own(host: str | None, own: tuple[str, ...]) -> bool:
-    return host is not None and _allowed(host, own)
+    return host is not None and host_allowed(host, own)
 
 
 def utm_problem(template: Template, options: Options) -> Iterator[Violation]:
@@ -441,7 +443,7 @@ def utm_problem(template: Template, options: Options) -> Iterator[Violation]:
                     {"url": _shown(link.url), "missing": ", ".join(missing), "host": parsed.host},
                     help="add " + "&".join(f"{name}=…" for name in missing),
                 )
-        if campaign is None or _TAG_MARK in campaign:
+        if campaign is None or TAG_MARK in campaign:
             continue
         if expected is not None and campaign != expected:
             yield Violation(

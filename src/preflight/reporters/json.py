@@ -69,6 +69,7 @@ def report_dict(report: Report, with_findings: bool = True) -> dict[str, Any]:
         ],
         "findings": [finding_dict(f) for f in report.findings] if with_findings else [],
         "summary": report.summary,
+        **({"links": report.links} if report.links is not None else {}),
     }
 
 
@@ -85,4 +86,7 @@ def chunks(report: Report) -> Iterator[str]:
     yield '\n  ],\n  "findings": ['
     for index, finding in enumerate(report.findings):
         yield ("," if index else "") + "\n    " + _dumps(finding_dict(finding))
-    yield '\n  ],\n  "summary": ' + _dumps(document["summary"]) + "\n}\n"
+    yield '\n  ],\n  "summary": ' + _dumps(document["summary"])
+    if report.links is not None:
+        yield ',\n  "links": ' + _dumps(report.links)
+    yield "\n}\n"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from preflight.model import Finding, Severity, display_path
 
@@ -80,6 +80,8 @@ def chunks(report: Report, *, color: bool = False, quiet: bool = False) -> Itera
         if lines:
             heading = "Platforms detected from merge tags (declare `platform:` to be sure):"
             yield "\n".join([heading, *lines]) + "\n\n"
+        if report.links is not None:
+            yield _links_line(report.links)
     summary = report.summary
     total = summary["errors"] + summary["warnings"] + summary["infos"]
     files = _plural(summary["files"], "file")
@@ -94,3 +96,14 @@ def chunks(report: Report, *, color: bool = False, quiet: bool = False) -> Itera
     if report.baselined:
         line += f" {report.baselined} known in the baseline, not shown."
     yield line + "\n"
+
+
+def _links_line(links: dict[str, Any]) -> str:
+    """Checked 120 URLs in 3.4 s: 97 requests, 23 from the cache; 110 ok, 6 broken…"""
+    statuses = ", ".join(f"{count} {status}" for status, count in links["statuses"].items())
+    return (
+        f"Checked {_plural(links['urls'], 'URL')} in {links['seconds']:.1f} s:"
+        f" {_plural(links['requests'], 'request')}, {links['cached']} from the cache"
+        + (f"; {statuses}" if statuses else "")
+        + ".\n\n"
+    )

@@ -1,0 +1,181 @@
+"""LINK, live: what the link checker found, as findings (only with --online).
+
+The checker (``preflight.links``) gives one Result per unique URL; each rule here
+looks at one link of one file and the result for its URL, and reports. Rules do
+not request anything themselves.
+"""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from preflight.links.live import Occurrence
+from preflight.links.results import Result, Status
+from preflight.model import Severity, Violation
+
+Options = Mapping[str, Any]
+_FAILED = (Status.BROKEN, Status.UNREACHABLE, Status.TIMEOUT)
+
+
+def _shown(url: str) -> str:
+    return url if len(url) <= 80 else url[:79] + "…"
+
+
+def _what(result: Result) -> str:
+    """The failure in a few words: "404 Not Found", "the connection was refused"…"""
+    if result.status is Status.BROKEN and result.reason in ("redirect-loop", "too-many-redirects"):
+        return result.detail or result.reason
+    if result.code is not None and result.status is Status.BROKEN:
+        try:
+            return f"{result.code} {http.HTTPStatus(result.code).phrase}"
+        except ValueError:
+            return f"HTTP {result.code}"
+    return result.detail or result.reason or result.status.value
+
+
+def _data(occurrence: Occurrence, result: Result, **more: Any) -> dict[str, Any]:
+    return {
+        "url": occurrence.url,
+        "shown": _shown(occurrence.url),
+        "status": result.status.value,
+        "code": result.code,
+        "reason": result.reason,
+        "cached": result.cached,
+        **more,
+    }
+
+
+def broken_link(occurrence: Occurrence, result: Result, options: Options) -> Iterator[Violation]:
+    if occurrence.kind != "link" or result.status is not Status.BROKEN:
+        return
+    redirected = result.chain and result.reason not in ("redirect-loop", "too-many-redirects")
+    after = f" (after redirects, at {_shown(result.final_url)})" if redirected else ""
+    yield Violation(
+        'the link "{shown}" is broken: {what}{after}',
+        occurrence.location,
+        _data(occurrence, result, what=_what(result), after=after, final_url=result.final_url),
+        help="link to the page's current address, or remove the link",
+    )
+
+
+def unreachable_link(
+    occurrence: Occurrence, result: Result, options: Options
+) -> Iterator[Violation]:
+    if occurrence.kind != "link" or result.status not in (Status.UNREACHABLE, Status.TIMEOUT):
+        return
+    yield Violation(
+        'the link "{shown}" could not be reached: {what}',
+        occurrence.location,
+        _data(occurrence, result, what=_what(result)),
+        help="check the address for typos; if the site is down, check again before sending",
+    )
+
+
+def missing_fragment(
+    occurrence: Occurrence, result: Result, options: Options
+) -> Iterator[Violation]:
+    fragment = occurrence.fragment
+    if (
+        fragment is None
+        or result.anchors is None
+        or result.status
+        not in (
+            Status.OK,
+            Status.REDIRECTED,
+        )
+    ):
+        return
+    if fragment in result.anchors or _unquoted(fragment) in result.anchors:
+        return
+    if not result.complete:
+        return  # the anchor may be further down than what was read
+    yield Violation(
+        'the link "{shown}" wants the anchor #{fragment}, which the page does not have',
+        occurrence.location,
+        _data(occurrence, result, fragment=fragment, anchors=len(result.anchors)),
+        help="link to an id or name that is on the page, or drop the #fragment",
+    )
+
+
+def _unquoted(fragment: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(fragment)
+
+
+def soft_404(occurrence: Occurrence, result: Result, options: Options) -> Iterator[Violation]:
+    if occurrence.kind != "link" or result.status is not Status.SOFT_404:
+        return
+    yield Violation(
+        'the link "{shown}" looks like a missing page: {what}',
+        occurrence.location,
+        _data(occurrence, result, what=result.detail or "", final_url=result.final_url),
+        help="open it in a browser; link to the page that replaced it",
+    )
+
+
+def redirect_chain(occurrence: Occurrence, result: Result, options: Options) -> Iterator[Violation]:
+    if result.status is not Status.REDIRECTED or not result.chain:
+        return
+    hops = len(result.chain)
+    permanent = result.permanent and options["permanent"]
+    if hops <= options["max_hops"] and not permanent:
+        return
+    why = "is permanently redirected" if permanent else f"goes through {hops} redirects"
+    yield Violation(
+        'the {kind} "{shown}" {why} to {final}',
+        occurrence.location,
+        _data(
+            occurrence,
+            result,
+            kind=occurrence.kind,
+            why=why,
+            final=_shown(result.final_url),
+            final_url=result.final_url,
+            hops=hops,
+            chain=[[hop.code, hop.url] for hop in result.chain],
+        ),
+        help=f"link to {result.final_url} directly",
+    )
+
+
+def unverifiable_link(
+    occurrence: Occurrence, result: Result, options: Options
+) -> Iterator[Violation]:
+    if result.status is not Status.UNVERIFIABLE:
+        return
+    yield Violation(
+        'the {kind} "{shown}" could not be verified: {what}',
+        occurrence.location,
+        _data(occurrence, result, kind=occurrence.kind, what=result.detail or result.reason),
+        help="click it once by hand before sending",
+        severity=Severity.INFO,
+    )
+
+
+def broken_image(occurrence: Occurrence, result: Result, options: Options) -> Iterator[Violation]:
+    if occurrence.kind != "image" or result.status not in _FAILED:
+        return
+    yield Violation(
+        'the image "{shown}" does not load: {what}',
+        occurrence.location,
+        _data(occurrence, result, what=_what(result)),
+        help="upload the image again and use its new address",
+    )
+
+
+def refused_address(
+    occurrence: Occurrence, result: Result, options: Options
+) -> Iterator[Violation]:
+    """LINK003, live: a host whose name resolves into a private network."""
+    if result.reason != "refused-address":
+        return
+    yield Violation(
+        'the {kind} "{shown}" was not checked: {what}',
+        occurrence.location,
+        _data(occurrence, result, kind=occurrence.kind, what=result.detail or ""),
+        help="point it at the production address; if this host is right, add it to"
+        " `links.allow_hosts`",
+    )
