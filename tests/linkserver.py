@@ -154,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = split.path
         query = parse_qs(split.query)
         parts = [p for p in path.split("/") if p]
-        page = (lambda n: PAGE.format(n=n).encode())  # noqa: E731
+        page = lambda n: PAGE.format(n=n).encode()  # noqa: E731
         if path == "/":
             return self._send(200, HOME.encode(), method=method)
         head = parts[0] if parts else ""
