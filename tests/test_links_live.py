@@ -333,3 +333,37 @@ def test_suppressions_cover_live_findings(tmp_path: Path, servers: list[LinkServ
     assert [
         (f.rule, f.location.span.line if f.location.span else None) for f in report.findings
     ] == [("PF002", 3)]
+
+
+def test_progress_shows_on_a_terminal(tmp_path: Path, servers: list[LinkServer]) -> None:
+    import os
+    import pty
+    import subprocess
+
+    from .conftest import preflight_command
+
+    folder = _campaign(tmp_path, servers, copies=1)
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [*preflight_command(), "check", ".", "--no-cache", "-q"],
+            cwd=folder,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            timeout=120,
+            check=False,
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal's other end is closed: all is read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+    assert done.returncode == 1
+    assert b"checking links" in shown and b"5/5" in shown
