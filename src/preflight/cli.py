@@ -441,7 +441,6 @@ def _correct(
     from preflight.engine import Engine, FileInfo, Report
     from preflight.formats.decode import UnreadableInput
     from preflight.fsutil import atomic_write
-    from preflight.model import display_path
     from preflight.reporters import render as render_report
 
     notes: list[str] = []
@@ -489,20 +488,21 @@ def _correct(
             path.unlink(missing_ok=True)
         raise CorrectionError(f"cannot write {output}: {error}") from None
     platform = dialects()[correction.platform].label if correction.platform else "no platform"
-    shown_output = display_path(output)
+    shown_output = str(output)  # as the user wrote it: the next command is copied from here
+    article = "an" if correction.kind[0] in "aeiou" else "a"
     click.echo(
-        f"wrote a {correction.kind} correction of {display_path(original)}"
-        f" ({platform}, {correction.locale}) to {display_path(output)}:"
+        f"wrote {article} {correction.kind} correction of {original}"
+        f" ({platform}, {correction.locale}) to {shown_output}:"
     )
     click.echo("  " + ", ".join(OUTPUT_NAMES))
     click.echo(f"  subject: {correction.subject}")
     if blocking:
         click.echo(f"  written with {len(blocking)} new error(s) (--force)")
-    warned = len(added) - len(blocking)
-    if warned:
-        click.echo(
-            f"  {warned} new warning(s) or info(s): `preflight check {shown_output}` shows them"
-        )
+    for finding in added:
+        if finding not in blocking:  # warnings and infos: shown, never a reason to refuse
+            where = finding.location.path.name
+            label = finding.severity.label
+            click.echo(f"  new in {where}: {finding.rule} {label}: {finding.message}")
     send = _send_to(correction.kind, correction.audience)
     click.echo(f"next: preflight check {shown_output}, then {send}")
     for note in [*notes, *correction.notes]:
