@@ -269,19 +269,23 @@ def _address_text(template: Template) -> str | None:
     """The original's postal address as written out (not a tag), from its text or HTML part."""
     from preflight.checks.content import looks_like_address
 
-    if template.text is not None:
-        for line in template.text.text.splitlines():
-            line = " ".join(line.split())
-            if line and len(line) <= 200 and looks_like_address(line):
-                return line
-    if template.html is None or template.html.root is None:
-        return None
     found: list[str] = []
-    for element in template.html.iter(*_BLOCKS):
+    for element in () if template.html is None else template.html.iter(*_BLOCKS):
         text = _block_text(element)
         if text and len(text) <= 200 and looks_like_address(text):
             found.append(text)
-    return min(found, key=len) if found else None
+    if found:  # the HTML keeps an address's lines together (<br>); a text part may not
+        return min(found, key=len)
+    if template.text is not None:
+        for paragraph in re.split(r"\n\s*\n", template.text.text):
+            lines = [" ".join(line.split()) for line in paragraph.splitlines() if line.strip()]
+            for line in lines:
+                if len(line) > 200 or not looks_like_address(line):
+                    continue
+                whole = ", ".join(lines)  # an address is often one line per part of it
+                plain = "://" not in whole and "unsubscribe" not in whole.lower()
+                return whole if plain and len(whole) <= 200 else line
+    return None
 
 
 def _special_in(template: Template, kind: str, dialect: Dialect | None, html: bool) -> str | None:
