@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from preflight.checks.content import _looks_like_address, _placeholders
+from preflight.checks.content import _placeholders, looks_like_address
 
 
 @pytest.mark.parametrize(
@@ -20,7 +20,7 @@ from preflight.checks.content import _looks_like_address, _placeholders
     ],
 )
 def test_addresses(text: str) -> None:
-    assert _looks_like_address(text)
+    assert looks_like_address(text)
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def test_addresses(text: str) -> None:
     ],
 )
 def test_copy_that_is_not_an_address(text: str) -> None:
-    assert not _looks_like_address(text)
+    assert not looks_like_address(text)
 
 
 def test_placeholders_and_real_copy() -> None:

@@ -172,6 +172,15 @@ def test_wheel_installs_and_runs_from_site_packages(tmp_path: Path) -> None:
     assert checked.returncode in (0, 1), checked.stdout
     assert "Traceback" not in checked.stdout, checked.stdout
 
+    # the correction templates and phrases ship in the wheel too
+    hello = str(campaign / "hello.html")
+    command = [str(preflight), "correct", hello, "--kind", "duplicate-send"]
+    corrected = _run([*command, "--output", str(work / "correction")], cwd=work)
+    assert corrected.returncode == 0, corrected.stdout
+    assert "Please disregard the second copy." in (
+        work / "correction" / "correction.txt"
+    ).read_text(encoding="utf-8")
+
 
 # --- pre-commit ---------------------------------------------------------------
 

@@ -42,6 +42,7 @@ TOP_KEYS = (
     "defaults",
     "max_file_size",
     "fail_on",
+    "corrections",
 )
 OVERRIDE_KEYS = ("files", "select", "ignore", "platform", "rules")
 LINK_KEYS = (
@@ -56,6 +57,7 @@ LINK_KEYS = (
     "max_redirects",
     "concurrency",
 )
+CORRECTION_KEYS = ("templates", "links")
 DEFAULT_KEYS = ("locale", "category", "from", "reply_to", "campaign")
 FAIL_ON = ("error", "warning", "info", "never")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
@@ -113,6 +115,8 @@ class Config:
     defaults: Mapping[str, str] = field(default_factory=dict)
     max_file_size: int = DEFAULT_MAX_BYTES
     fail_on: str = "error"
+    corrections: Mapping[str, Any] = field(default_factory=dict)
+    """`preflight correct`: ``templates`` (a folder of jinja2 overrides), ``links`` (old -> new)."""
     forced_platform: str | None = None
     """--platform: beats every other source of the platform."""
     cli_select: tuple[str, ...] | None = None
@@ -530,7 +534,26 @@ def _build(
             if value not in FAIL_ON:
                 raise reader.fail([key], f'must be one of {", ".join(FAIL_ON)}, not "{value}"')
             changes["fail_on"] = value
+        elif key == "corrections":
+            changes["corrections"] = {**base.corrections, **_corrections(reader, value, root)}
     return replace(base, **changes)
+
+
+def _corrections(reader: _Reader, value: Any, root: Path) -> dict[str, Any]:
+    corrections = reader.mapping(value, ["corrections"])
+    reader.keys(corrections, CORRECTION_KEYS, ["corrections"])
+    result: dict[str, Any] = {}
+    if "templates" in corrections:
+        if not isinstance(corrections["templates"], str):
+            raise reader.fail(["corrections", "templates"], "expected a path")
+        result["templates"] = root / corrections["templates"]
+    if "links" in corrections:
+        links = reader.mapping(corrections["links"], ["corrections", "links"])
+        for old, new in links.items():
+            if not isinstance(new, str) or not new.strip():
+                raise reader.fail(["corrections", "links", str(old)], "expected the right URL")
+        result["links"] = {str(old): str(new) for old, new in links.items()}
+    return result
 
 
 def _links(reader: _Reader, value: Any) -> dict[str, Any]:

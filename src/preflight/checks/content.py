@@ -127,7 +127,8 @@ _ADDRESS_PATTERNS = [
 ]
 
 
-def _looks_like_address(text: str) -> bool:
+def looks_like_address(text: str) -> bool:
+    """Whether ``text`` holds something that reads as a postal address (CONTENT002, corrections)."""
     # separate patterns: each keeps its own fast prefix scan, which one alternation loses
     return any(pattern.search(text) for pattern in _ADDRESS_PATTERNS)
 
@@ -141,11 +142,11 @@ def missing_postal_address(template: Template, options: Options) -> Iterator[Vio
         if has_special("postal_address", platform, html.source.text, html.lower):
             return
         visible = " ".join(text for _, text, _ in template.html.visible_text())
-        if _looks_like_address(" ".join(visible.split())):
+        if looks_like_address(" ".join(visible.split())):
             return
     if template.text is not None and (
         has_special("postal_address", platform, template.text.text)
-        or _looks_like_address(template.text.text)
+        or looks_like_address(template.text.text)
     ):
         return
     yield Violation(

@@ -106,7 +106,10 @@ def _read_keys(
             if not isinstance(value, dict):
                 problem('"{key}" must be a mapping', name, key=name)
                 continue
-            sidecar.correction = value
+            misfits = _correction_problems(sidecar.path, document, value)
+            sidecar.problems.extend(("PF003", violation) for violation in misfits)
+            if not misfits:
+                sidecar.correction = value
         elif name == "category":
             if value not in CATEGORIES:
                 problem(
@@ -125,3 +128,75 @@ def _read_keys(
                 problem('"{key}" must be a string', name, key=name)
                 continue
             sidecar.values[name] = str(value)
+
+
+def _correction_problems(
+    path: Path, document: YamlDocument, block: dict[Any, Any]
+) -> list[Violation]:
+    """What in a `correction:` block does not fit its schema (kind, audience, fixes)."""
+    from preflight.corrections import CORRECTION_KEYS, FIX_KEYS, KINDS
+
+    found: list[Violation] = []
+
+    def misfit(
+        template: str, keys: tuple[str | int, ...], hint: str | None = None, **data: Any
+    ) -> None:
+        position = document.position("correction", *keys)
+        span = Span.point(*position) if position else None
+        found.append(Violation(template, Location(path, span), data, help=hint))
+
+    for key, value in block.items():
+        name = str(key)
+        if name not in CORRECTION_KEYS:
+            match = did_you_mean(name, CORRECTION_KEYS)
+            hint = (
+                f'did you mean "{match}"?' if match else "known keys: " + ", ".join(CORRECTION_KEYS)
+            )
+            misfit('unknown key "{key}" in "correction"', (name,), hint, key=name, suggestion=match)
+        elif name == "kind" and value not in KINDS:
+            misfit(
+                '"correction.kind" must be one of {allowed}, not "{value}"',
+                (name,),
+                key="correction.kind",
+                value=str(value),
+                allowed=", ".join(KINDS),
+            )
+        elif name == "audience" and value is not None and not isinstance(value, str):
+            misfit(
+                '"correction.audience" must be an audience name', (name,), key="correction.audience"
+            )
+        elif name == "fixes":
+            if not isinstance(value, list):
+                misfit('"correction.fixes" must be a list', (name,), key="correction.fixes")
+                continue
+            for index, fix in enumerate(value):
+                if not isinstance(fix, dict):
+                    misfit(
+                        '"correction.fixes" entries must be mappings of {allowed}',
+                        (name, index),
+                        key="correction.fixes",
+                        allowed=", ".join(FIX_KEYS),
+                    )
+                    continue
+                for fix_key, fix_value in fix.items():
+                    if str(fix_key) not in FIX_KEYS:
+                        misfit(
+                            'unknown key "{key}" in a "correction.fixes" entry',
+                            (name, index, str(fix_key)),
+                            "known keys: " + ", ".join(FIX_KEYS),
+                            key=str(fix_key),
+                        )
+                    elif fix_value is not None and not isinstance(fix_value, (str, int, float)):
+                        misfit(
+                            '"{key}" in a "correction.fixes" entry must be a string',
+                            (name, index, str(fix_key)),
+                            key=str(fix_key),
+                        )
+    if "kind" not in block:
+        misfit(
+            '"correction" needs a "kind"',
+            (),
+            "one of " + ", ".join(KINDS),
+            key="correction.kind",
+        )
+    return found
