@@ -119,9 +119,9 @@ def test_every_rule_explains_every_section() -> None:
 
 
 def test_every_catalogue_rule_has_an_implementation() -> None:
-    from preflight.checks import ENGINE_RULES, LIVE_CHECKS, TEMPLATE_CHECKS
+    from preflight.checks import ENGINE_RULES, LIVE_CHECKS, TEMPLATE_CHECKS, WORKFLOW_CHECKS
 
-    implemented = set(TEMPLATE_CHECKS) | set(LIVE_CHECKS) | ENGINE_RULES
+    implemented = set(TEMPLATE_CHECKS) | set(LIVE_CHECKS) | set(WORKFLOW_CHECKS) | ENGINE_RULES
     assert set(load_catalogue().rules) == implemented
 
 

@@ -29,6 +29,7 @@ OPTION_TYPES: dict[str, tuple[type[Any], ...]] = {
     "str": (str,),
     "list": (list,),
     "patterns": (list,),  # regular expressions, compiled when the config is read
+    "duration": (str, int, float),  # 10s, 5m, 2 days; the rule gets seconds
 }
 
 
@@ -48,6 +49,10 @@ class OptionSpec:
             raise ValueError(f"expected {self.type}, got {type(value).__name__}")
         if self.type in ("list", "patterns") and not all(isinstance(item, str) for item in value):
             raise ValueError("expected a list of strings")
+        if self.type == "duration":
+            from preflight.durations import parse_duration
+
+            return parse_duration(value)
         if self.type == "patterns":
             for item in value:
                 try:
@@ -72,7 +77,10 @@ class RuleSpec:
     always_on: bool = False
 
     def option_defaults(self) -> dict[str, Any]:
-        return {name: spec.default for name, spec in self.options.items()}
+        return {
+            name: spec.validate(spec.default) if spec.type == "duration" else spec.default
+            for name, spec in self.options.items()
+        }
 
 
 class Catalogue:

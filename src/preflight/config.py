@@ -61,7 +61,6 @@ CORRECTION_KEYS = ("templates", "links")
 DEFAULT_KEYS = ("locale", "category", "from", "reply_to", "campaign")
 FAIL_ON = ("error", "warning", "info", "never")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$", re.IGNORECASE)
 
 
 class ConfigError(Exception):
@@ -369,14 +368,9 @@ def parse_size(value: Any) -> int:
 
 def parse_duration(value: Any) -> float:
     """Seconds in a duration such as 10s, 5m, 1d (a bare number is seconds)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(f'"{value}" is not a duration such as 10s, 5m or 1d')
-    unit = (match.group(2) or "s").lower()
-    factor = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
-    return float(match.group(1)) * factor
+    from preflight.durations import parse_duration as parse
+
+    return parse(value)
 
 
 def _rule_settings(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preflight.catalogue import Catalogue, RuleSpec, load_catalogue
-from preflight.checks import LIVE_CHECKS, TEMPLATE_CHECKS
+from preflight.checks import LIVE_CHECKS, TEMPLATE_CHECKS, WORKFLOW_CHECKS
 from preflight.config import Config, FileSettings, discover_config, load_config
 from preflight.dialects import Detection, detect, resolve_platform
 from preflight.discovery import InputFile, classify, discover
@@ -115,6 +115,7 @@ class Engine:
         self.catalogue: Catalogue = load_catalogue()
         self._audiences: Audiences | None = None
         self._live: LiveRun | None = None
+        self._sent: dict[Path, Template | None] = {}
         self._waiting: list[_Waiting] = []
         if config.links.get("online"):
             from preflight.links.live import LiveRun
@@ -217,8 +218,10 @@ class Engine:
 
     def check_input(self, item: InputFile) -> tuple[FileInfo | None, list[Finding]]:
         settings = self.config.for_file(item.path)
-        if item.kind in ("workflow", "audiences"):
-            return None, []  # read by the workflow and audience checks, not yet built
+        if item.kind == "workflow":
+            return self._check_workflow(item, settings)
+        if item.kind == "audiences":
+            return None, []  # read through the config's `audiences:`
         if item.kind not in ("html", "eml", "json"):
             violation = Violation(
                 "not a file preflight knows how to check (templates are .html, .htm, .eml or"
@@ -253,6 +256,42 @@ class Engine:
         if not self._wait_for_links(template, settings, suppressions):
             findings.extend(self._unused(suppressions, settings, template))
         return _file_info(item.path, template, detection), findings
+
+    # -- workflows ------------------------------------------------------------
+    def _check_workflow(
+        self, item: InputFile, settings: FileSettings
+    ) -> tuple[FileInfo | None, list[Finding]]:
+        from preflight.formats.workflow import load_workflow
+
+        workflow, problems = load_workflow(item.path, self.config.max_file_size)
+        sources = workflow.sources if workflow is not None else {}
+        findings: list[Finding] = []
+        for rule_id, violation in problems:
+            findings.extend(self._stamp(rule_id, [violation], settings, sources))
+        if workflow is None:
+            return FileInfo(item.path, "workflow"), findings
+        for step in workflow.steps:
+            if step.kind == "send" and step.template is not None:
+                workflow.templates[step.id] = self._sent_template(item.path.parent / step.template)
+        findings.extend(self._run_checks(WORKFLOW_CHECKS, workflow, settings, sources))
+        text = sources[item.path].text
+        suppressions = yaml_suppressions(item.path, text, self.catalogue)
+        findings = suppressions.apply(findings)
+        findings.extend(self._unused_in(suppressions, settings, sources))
+        return FileInfo(item.path, "workflow"), findings
+
+    def _sent_template(self, path: Path) -> Template | None:
+        """A template a workflow sends, read once per run however many steps send it."""
+        cache = self._sent
+        if path not in cache:
+            template = None
+            if path.is_file():
+                try:
+                    template, _ = self.load_template(path)
+                except (UnreadableInput, OSError):
+                    template = None
+            cache[path] = template
+        return cache[path]
 
     # -- live links (--online) -------------------------------------------------
     def _wait_for_links(
@@ -466,28 +505,45 @@ class Engine:
 
     # -- checking -----------------------------------------------------------
     def _run_template_checks(self, template: Template, settings: FileSettings) -> list[Finding]:
+        return self._run_checks(
+            TEMPLATE_CHECKS,
+            template,
+            settings,
+            template.sources,
+            lambda v: _with_pointer(v, template),
+        )
+
+    def _run_checks(
+        self,
+        registry: Mapping[str, Any],
+        subject: Any,
+        settings: FileSettings,
+        sources: Mapping[Path, SourceText],
+        adjust: Any = None,
+    ) -> list[Finding]:
+        """Each enabled rule of a registry over one template or workflow, at most
+        MAX_PER_RULE findings a rule."""
         findings: list[Finding] = []
-        for rule_id, check in TEMPLATE_CHECKS.items():
+        for rule_id, check in registry.items():
             if not settings.is_enabled(rule_id):
                 continue
-            violations = [
-                _with_pointer(v, template)
-                for v in itertools.islice(
-                    check(template, settings.options[rule_id]), MAX_PER_RULE + 1
-                )
-            ]
+            violations = list(
+                itertools.islice(check(subject, settings.options[rule_id]), MAX_PER_RULE + 1)
+            )
+            if adjust is not None:
+                violations = [adjust(v) for v in violations]
             if len(violations) > MAX_PER_RULE:  # a pathological file: say so once, move on
                 del violations[MAX_PER_RULE:]
                 violations.append(
                     Violation(
                         "more than {count} findings of this rule in this file; the rest are"
                         " not shown",
-                        Location(template.path),
+                        Location(subject.path),
                         {"count": MAX_PER_RULE, "reason": "truncated"},
                         help="fix the first ones (they often cause the rest) and run again",
                     )
                 )
-            findings.extend(self._stamp(rule_id, violations, settings, template.sources))
+            findings.extend(self._stamp(rule_id, violations, settings, sources))
         return findings
 
     def _problems(self, loaded: Loaded, settings: FileSettings) -> list[Finding]:
@@ -534,6 +590,14 @@ class Engine:
     def _unused(
         self, suppressions: SuppressionSet, settings: FileSettings, template: Template
     ) -> list[Finding]:
+        return self._unused_in(suppressions, settings, template.sources)
+
+    def _unused_in(
+        self,
+        suppressions: SuppressionSet,
+        settings: FileSettings,
+        sources: Mapping[Path, SourceText],
+    ) -> list[Finding]:
         violations = []
         for suppression in suppressions.items:
             if suppression.unknown:
@@ -560,7 +624,7 @@ class Engine:
                     help="remove the comment",
                 )
             )
-        return self._stamp("PF002", violations, settings, template.sources)
+        return self._stamp("PF002", violations, settings, sources)
 
 
 _DEFAULTED = (

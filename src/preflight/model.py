@@ -212,3 +212,79 @@ def display_path(path: Path) -> str:
     if not shown.isascii():
         shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return shown
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A way out of a step: where it goes and on what ("next", "yes", "no", "40%")."""
+
+    target: str
+    label: str
+
+
+@dataclass
+class Step:
+    """One step of a workflow, whatever format it came from (native YAML or an importer)."""
+
+    id: str
+    kind: str  # send | wait | branch | split | update | notify | goal | exit | opaque
+    location: Location
+    spec: Any = None
+    """The step's own block as written (the value of its `send:`, `wait:`… key)."""
+    next: str | None = None
+    """An explicit `next`; None means the following step."""
+    wait_seconds: float | None = None
+    """For waits: the shortest time a contact can spend here (0 when it may end at once)."""
+    wait_text: str | None = None
+    engagement: tuple[str, str] | None = None
+    """For branches on an earlier send: (verb, send step id), e.g. ("downloaded", "offer")."""
+    yes: str | None = None
+    no: str | None = None
+    split: dict[str, float] = field(default_factory=dict)
+    template: str | None = None
+    """For sends: the template path as written."""
+    target_locations: dict[str, Location] = field(default_factory=dict)
+    """Where each reference (next, then, else, split targets, template) is written."""
+
+
+@dataclass
+class Workflow:
+    path: Path
+    name: str
+    steps: list[Step]
+    kind: str = "production"
+    timezone: str | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    location: Location | None = None
+    sources: dict[Path, SourceText] = field(default_factory=dict)
+    templates: dict[str, Template | None] = field(default_factory=dict, repr=False)
+    """Send step id -> the template it sends (None when it cannot be read); the engine fills it."""
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def by_id(self) -> dict[str, Step]:
+        found = self.cache.get("by_id")
+        if found is None:
+            found = self.cache["by_id"] = {}
+            for step in self.steps:
+                found.setdefault(step.id, step)
+        return found
+
+    def edges(self, step: Step) -> list[Edge]:
+        """Where a contact can go from a step (targets may not exist: FLOW002 says so)."""
+        if step.kind in ("exit", "goal"):
+            return []
+        if step.kind == "branch":
+            return [Edge(t, label) for t, label in ((step.yes, "yes"), (step.no, "no")) if t]
+        if step.kind == "split":
+            return [Edge(t, f"{share:g}%") for t, share in step.split.items()]
+        if step.next is not None:
+            return [Edge(step.next, "next")]
+        order = self.cache.get("order")
+        if order is None:
+            order = self.cache["order"] = {id(s): i for i, s in enumerate(self.steps)}
+        index = order[id(step)]
+        if index + 1 < len(self.steps):
+            return [Edge(self.steps[index + 1].id, "next")]
+        return []

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from preflight.checks import content, links, live, merge
+from preflight.checks import content, flow, links, live, merge, timing
 from preflight.links.live import Occurrence
 from preflight.links.results import Result
-from preflight.model import Template, Violation
+from preflight.model import Template, Violation, Workflow
 
 TemplateCheck = Callable[[Template, Mapping[str, Any]], Iterator[Violation]]
 LiveCheck = Callable[[Occurrence, Result, Mapping[str, Any]], Iterator[Violation]]
+WorkflowCheck = Callable[[Workflow, Mapping[str, Any]], Iterator[Violation]]
 
 TEMPLATE_CHECKS: dict[str, TemplateCheck] = {
     "CONTENT001": content.missing_unsubscribe,
@@ -59,6 +60,16 @@ LIVE_CHECKS: dict[str, LiveCheck] = {
     "LINK013": live.broken_image,
 }
 """Rules over the live link checker's results (--online): one link and its URL's result."""
+
+WORKFLOW_CHECKS: dict[str, WorkflowCheck] = {
+    "FLOW001": flow.unreachable_step,
+    "FLOW002": flow.dangling_reference,
+    "FLOW006": flow.split_not_100,
+    "FLOW007": flow.missing_branch,
+    "TIME001": timing.check_before_response,
+    "TIME002": timing.unguarded_reminder,
+}
+"""Rules over one workflow (native, or imported from a platform export)."""
 
 ENGINE_RULES = frozenset({"PF001", "PF002", "PF003"})
 """Rules the engine and loaders report themselves."""

@@ -1,0 +1,236 @@
+"""The native workflow format (*.workflow.yaml, *.workflow.yml, *.workflow.json).
+
+Validated on load against the JSON Schema shipped in the package
+(rules/schemas/workflow.schema.json, documented in docs/workflows.md); each
+schema problem is a PF003 finding at the key it is about. A document that fits
+becomes the Workflow model the TIME, FLOW and LIST rules read, as platform
+exports will through their importers.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from preflight.durations import describe, parse_duration
+from preflight.formats.source import SourceText
+from preflight.model import Location, Part, Span, Step, Violation, Workflow
+from preflight.resources import rules_dir
+from preflight.yamlio import YamlDocument
+
+KINDS = ("send", "wait", "branch", "split", "update", "notify", "goal", "exit")
+ENGAGEMENT = ("opened", "clicked", "replied", "submitted", "downloaded")
+
+
+@functools.cache
+def schema() -> dict[str, Any]:
+    path = rules_dir() / "schemas" / "workflow.schema.json"
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def load_workflow(
+    path: Path, max_bytes: int
+) -> tuple[Workflow | None, list[tuple[str, Violation]]]:
+    """The workflow, or None and the PF001/PF003 problems that stopped it."""
+    if path.suffix == ".json":
+        return _load_json(path, max_bytes)
+    from preflight.formats import read_yaml_file
+
+    read = read_yaml_file(path, max_bytes)
+    if read.problem is not None:
+        return None, [read.problem]
+    assert read.document is not None and read.text is not None
+    return build(path, read.document.data, read.text, read.document)
+
+
+def _load_json(path: Path, max_bytes: int) -> tuple[Workflow | None, list[tuple[str, Violation]]]:
+    from preflight.formats.decode import UnreadableInput, read_text
+
+    try:
+        text = read_text(path, max_bytes)
+        data = json.loads(text)
+    except UnreadableInput as error:
+        return None, [("PF001", Violation("{detail}", Location(path), {"detail": error.reason}))]
+    except (ValueError, RecursionError) as error:
+        line = getattr(error, "lineno", None)
+        span = Span.point(line, getattr(error, "colno", 1)) if line else None
+        violation = Violation(
+            "invalid JSON: {error}", Location(path, span), {"error": getattr(error, "msg", error)}
+        )
+        return None, [("PF001", violation)]
+    return build(path, data, text, None)
+
+
+def build(
+    path: Path, data: Any, text: str, document: YamlDocument | None
+) -> tuple[Workflow | None, list[tuple[str, Violation]]]:
+    """Validate a parsed document and build the model."""
+    from jsonschema import Draft202012Validator
+
+    def at(*keys: str | int) -> Location:
+        found = document.position(*keys) if document is not None else None
+        span = Span.point(found[0], found[1]) if found else None
+        pointer = "/" + "/".join(str(k) for k in keys) if keys else ""
+        return Location(path, span, Part.WORKFLOW, pointer or None)
+
+    validator = Draft202012Validator(schema())
+    problems: list[tuple[str, Violation]] = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        keys = list(error.absolute_path)
+        where = "/".join(str(k) for k in keys) or "the document"
+        problems.append(
+            (
+                "PF003",
+                Violation(
+                    "{where}: {problem}",
+                    at(*keys),
+                    {"where": where, "problem": _problem(error), "pointer": "/" + where},
+                    help="see docs/workflows.md for the format",
+                ),
+            )
+        )
+        if len(problems) >= 20:
+            break
+    if problems:
+        return None, problems
+    workflow = Workflow(
+        path,
+        data["name"],
+        [],
+        kind=data.get("kind", "production"),
+        timezone=data.get("timezone"),
+        location=at(),
+        sources={path: SourceText(text)},
+    )
+    workflow.include, workflow.exclude = audience_names(data.get("audience"))
+    for index, raw in enumerate(data["steps"]):
+        step, step_problems = _step(raw, index, at)
+        workflow.steps.append(step)
+        problems.extend(step_problems)
+    return workflow, problems
+
+
+def audience_names(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(include, exclude) from `audience: name` or `audience: {include: …, exclude: …}`."""
+    if value is None:
+        return (), ()
+    if isinstance(value, str):
+        return (value,), ()
+
+    def names(item: Any) -> tuple[str, ...]:
+        if item is None:
+            return ()
+        return (item,) if isinstance(item, str) else tuple(item)
+
+    return names(value.get("include")), names(value.get("exclude"))
+
+
+def _problem(error: Any) -> str:
+    """A schema error in a sentence a user can act on."""
+    validator = error.validator
+    if validator == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extra = (
+            sorted(set(error.instance) - set(allowed))
+            if isinstance(error.instance, Mapping)
+            else []
+        )
+        from preflight.suggest import did_you_mean
+
+        if extra:
+            match = did_you_mean(str(extra[0]), allowed)
+            hint = f' (did you mean "{match}"?)' if match else f"; allowed: {', '.join(allowed)}"
+            return f'unknown key "{extra[0]}"{hint}'
+    if validator == "oneOf" and isinstance(error.instance, Mapping) and "id" in error.instance:
+        kinds = [k for k in KINDS if k in error.instance]
+        if not kinds:
+            return "a step needs one of " + ", ".join(KINDS)
+        return "a step has one kind, not " + " and ".join(kinds)
+    if validator == "required":
+        return str(error.message).replace("is a required property", "is missing")
+    return str(error.message)
+
+
+def _step(raw: Mapping[str, Any], index: int, at: Any) -> tuple[Step, list[tuple[str, Violation]]]:
+    kind = next(k for k in KINDS if k in raw)
+    spec = raw[kind]
+    step = Step(str(raw["id"]), kind, at("steps", index), spec, raw.get("next"))
+    step.location = Location(
+        step.location.path, step.location.span, Part.WORKFLOW, f"/steps/{index}"
+    )
+    problems: list[tuple[str, Violation]] = []
+    if "next" in raw:
+        step.target_locations["next"] = at("steps", index, "next")
+    if kind == "send":
+        step.template = spec if isinstance(spec, str) else spec.get("template")
+        if step.template is not None:
+            keys: Iterable[str | int] = (
+                ("steps", index, "send")
+                if isinstance(spec, str)
+                else ("steps", index, "send", "template")
+            )
+            step.target_locations["template"] = at(*keys)
+    elif kind == "wait":
+        step.wait_seconds, step.wait_text, problem = _wait(spec)
+        if problem is not None:
+            problems.append(
+                (
+                    "PF003",
+                    Violation(
+                        "steps/{index}/wait: {problem}",
+                        at("steps", index, "wait"),
+                        {"index": index, "problem": problem},
+                    ),
+                )
+            )
+    elif kind == "branch":
+        condition = spec["if"]
+        step.yes, step.no = spec.get("then"), spec.get("else")
+        for side, key in (("then", "then"), ("else", "else")):
+            if key in spec:
+                step.target_locations[side] = at("steps", index, "branch", key)
+        verb = next((v for v in ENGAGEMENT if v in condition), None)
+        if verb is not None:
+            step.engagement = (verb, str(condition[verb]))
+            step.target_locations["engagement"] = at("steps", index, "branch", "if", verb)
+    elif kind == "split":
+        step.split = {str(k): float(v) for k, v in spec.items()}
+        for target in step.split:
+            step.target_locations[f"split:{target}"] = at("steps", index, "split", target)
+    return step, problems
+
+
+def _wait(spec: Any) -> tuple[float | None, str | None, str | None]:
+    """(shortest wait in seconds, how it reads, a problem) for a wait step's block."""
+    try:
+        if not isinstance(spec, Mapping) or set(spec) <= {"amount", "unit"}:
+            seconds = _duration(spec)
+            return seconds, describe(seconds), None
+        if "duration" in spec:
+            seconds = _duration(spec["duration"])
+            return seconds, describe(seconds), None
+        if "until_event" in spec:
+            timeout = _duration(spec["timeout"]) if "timeout" in spec else None
+            shown = f"until {spec['until_event']}" + (
+                f" (at most {describe(timeout)})" if timeout is not None else ""
+            )
+            return 0.0, shown, None
+        if "until_time" in spec:
+            return 0.0, f"until {spec['until_time']}", None
+        if "until_weekday" in spec:
+            return 0.0, f"until {spec['until_weekday']}", None
+        if "until_field" in spec:
+            return 0.0, f"until {spec['until_field']} {spec.get('offset', '')}".strip(), None
+    except ValueError as error:
+        return None, None, str(error)
+    return None, None, "nothing to wait for"
+
+
+def _duration(value: Any) -> float:
+    if isinstance(value, Mapping):
+        return parse_duration(f"{value['amount']} {value['unit']}")
+    return parse_duration(value)
