@@ -47,8 +47,11 @@ def path_to(parents: Mapping[str, str | None], end: str) -> list[str]:
     return path[::-1]
 
 
-def shortest_waits(workflow: Workflow, start: str) -> tuple[dict[str, float], dict[str, str]]:
-    """Dijkstra over the steps: the least total wait from ``start`` to every step it reaches.
+def shortest_waits(
+    workflow: Workflow, start: str, limit: float = float("inf")
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Dijkstra over the steps: the least total wait from ``start`` to every step it reaches
+    in less than ``limit``.
 
     A wait step adds its shortest wait to the steps after it; nothing is enumerated path by
     path, so a workflow with many branches stays linear-logarithmic.
@@ -66,6 +69,8 @@ def shortest_waits(workflow: Workflow, start: str) -> tuple[dict[str, float], di
             continue
         leaving = distance + (step.wait_seconds or 0.0 if step.kind == "wait" else 0.0)
         for edge in workflow.edges(step):
+            if leaving >= limit:
+                break
             if edge.target in steps and leaving < best.get(edge.target, float("inf")):
                 best[edge.target] = leaving
                 parents[edge.target] = current
@@ -106,6 +111,7 @@ def dangling_reference(workflow: Workflow, options: Options) -> Iterator[Violati
     steps = workflow.by_id
     ids = list(steps)
     sends = [s.id for s in workflow.steps if s.kind == "send"]
+    templates: list[str] | None = None
     for step in workflow.steps:
         for key, target in _references(step):
             if target in steps:
@@ -127,9 +133,10 @@ def dangling_reference(workflow: Workflow, options: Options) -> Iterator[Violati
                     help="name a send step: " + ", ".join(sends[:12]),
                 )
         if step.template is not None and _template_missing(workflow.path, step.template):
-            folder = workflow.path.parent
-            found = [p.name for p in folder.glob("*.htm*")] if folder.is_dir() else []
-            match = did_you_mean(Path(step.template).name, found)
+            if templates is None:  # the folder is listed once, for every missing template
+                folder = workflow.path.parent
+                templates = [p.name for p in folder.glob("*.htm*")] if folder.is_dir() else []
+            match = did_you_mean(Path(step.template).name, templates)
             yield Violation(
                 'step "{step}" sends "{template}", which does not exist',
                 step.target_locations.get("template", step.location),

@@ -27,7 +27,7 @@ def check_before_response(workflow: Workflow, options: Options) -> Iterator[Viol
         verb, send = branch.engagement
         if send not in steps or steps[send].kind != "send":
             continue  # FLOW002 says so
-        waits, parents = shortest_waits(workflow, send)
+        waits, parents = shortest_waits(workflow, send, window)
         if branch.id not in waits or waits[branch.id] >= window:
             continue
         path = _dijkstra_path(parents, send, branch.id)
@@ -82,11 +82,14 @@ def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
 def unguarded_reminder(workflow: Workflow, options: Options) -> Iterator[Violation]:
     pattern = _phrase_pattern(tuple(options["phrases"]))
     sends = [s for s in workflow.steps if s.kind == "send"]
-    reach = {s.id: reachable(workflow, s.id) for s in sends}
+    reach: dict[str, dict[str, str | None]] = {}
     for reminder in sends:
         match = pattern.search(_copy(workflow.templates.get(reminder.id)))
         if match is None:
             continue
+        for send in sends:  # what each send reaches, worked out only once a reminder needs it
+            if send.id not in reach:
+                reach[send.id] = reachable(workflow, send.id)
         earlier = [s for s in sends if s.id != reminder.id and reminder.id in reach[s.id]]
         if not earlier:
             continue
