@@ -198,9 +198,8 @@ def write_files(urls: list[Url], folder: Path, seed: int = 1) -> list[Path]:
         title = f"Campaign {i:03d}"
         rows = [_HEAD.format(title=title)]
         for j, img in enumerate(image_slots[i * IMAGES_PER_FILE : (i + 1) * IMAGES_PER_FILE]):
-            rows.append(
-                f'<tr><td><img src="{html.escape(img.url)}" width="600" alt="Banner {j}"></td></tr>\n'
-            )
+            src = html.escape(img.url)
+            rows.append(f'<tr><td><img src="{src}" width="600" alt="Banner {j}"></td></tr>\n')
         rows.append("<tr><td><p>Hi {{ first_name }},</p></td></tr>\n")
         for link in anchor_slots[i * per_file : (i + 1) * per_file]:
             text = f"{rng.choice(_WORDS)} {rng.choice(_NOUNS)}"

@@ -212,7 +212,8 @@ class LinkServer:
         self.active += 1
         self.stats.connections += 1
         sock = writer.get_extra_info("socket")
-        local = "%s:%s" % writer.get_extra_info("sockname")[:2]
+        host, port = writer.get_extra_info("sockname")[:2]
+        local = f"{host}:{port}"
         try:
             while True:
                 request = await self.read_request(reader)

@@ -73,7 +73,6 @@ class Preflight(Tool):
                 "timeout: `links.timeout: 2s`",
                 "retries: `links.retries: 2`",
                 "concurrency: `links.concurrency: {total: 32, per_host: 4}`",
-                "fragments: LINK005 (always on)",
                 "cache: `--no-cache`",
             ],
             fragments="yes (LINK005)",
@@ -133,11 +132,10 @@ class Lychee(Tool):
             exe,
             mapping=[
                 "timeout: `--timeout 2`",
-                "retries: `--max-retries 2` (waits `--retry-wait-time`, default 1 s, doubling)",
+                "retries: `--max-retries 2` (at least `--retry-wait-time`, 1 s, between tries)",
                 "concurrency: `--max-concurrency 32 --host-concurrency 4`",
                 "pacing: `--host-request-interval 0ms` (default 50 ms between requests"
                 " to one host; turned off, as no other tool paces)",
-                "fragments: `--include-fragments`",
                 "cache: off by default (`--cache` not given)",
             ],
             fragments="yes (`--include-fragments`)",
@@ -195,12 +193,11 @@ class LinkChecker(Tool):
                 "pacing: `maxrequestspersecond=10000` plus a `LinkChecker:` response header"
                 " from the server (without the header LinkChecker waits 0.1-0.6 s between"
                 " requests to one host whatever the setting)",
-                "fragments: `[AnchorCheck]` plugin; a missing anchor is a *warning*,"
-                " counted here as flagged",
                 "scope: `checkextern=1`, `recursionlevel=1` (check the files' links,"
                 " do not crawl the linked pages)",
             ],
-            fragments="yes (`[AnchorCheck]`, as a warning)",
+            fragments="yes (`[AnchorCheck]` plugin; a missing anchor is a *warning*,"
+            " counted here as flagged)",
         )
 
     def version(self) -> str:
@@ -250,7 +247,6 @@ class Linkinator(Tool):
                 "retries: `--retry` (429 with Retry-After) and"
                 " `--retry-errors --retry-errors-count 2` (5xx and network errors)",
                 "concurrency: `--concurrency 32`; no per-host limit",
-                "fragments: `--check-fragments`",
                 "inputs: a glob of the files; linkinator serves them itself on its own"
                 " local port (those requests are not counted)",
             ],
@@ -263,7 +259,7 @@ class Linkinator(Tool):
     def argv(self, folder: Path, files: list[Path], s: Settings) -> list[str]:
         return [
             self.exe,
-            f"{folder}/*.html",
+            f"{folder.name}/*.html",  # relative to the run's cwd: an absolute glob breaks it
             "--format",
             "json",
             "--timeout",
@@ -285,8 +281,11 @@ class Linkinator(Tool):
         out: dict[str, str] = {}
         for link in report.get("links", []):
             url = link.get("url", "")
-            if link.get("state") == "BROKEN" and url.startswith("http"):
-                out[url] = f"{link.get('status')}"
+            if link.get("state") != "BROKEN":
+                continue
+            if not url.startswith("http"):
+                raise ValueError(f"its own input {url} is broken ({link.get('status')})")
+            out[url] = f"{link.get('status')}"
         return out
 
 
@@ -297,4 +296,3 @@ def default_paths() -> dict[str, str]:
         "linkchecker": "/work/bench-venv/bin/linkchecker",
         "linkinator": "/work/bench-node/node_modules/.bin/linkinator",
     }
-
