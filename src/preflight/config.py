@@ -18,6 +18,7 @@ from typing import Any
 
 from preflight.catalogue import FAMILIES, Catalogue, load_catalogue
 from preflight.dialects import platform_names, resolve_platform
+from preflight.durations import parse_duration
 from preflight.formats.decode import DEFAULT_MAX_BYTES
 from preflight.model import Severity
 from preflight.resources import rules_dir
@@ -364,13 +365,6 @@ def parse_size(value: Any) -> int:
     number, unit = float(match.group(1)), (match.group(2) or "").lower().rstrip("b").rstrip("i")
     factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
     return int(number * factor)
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds in a duration such as 10s, 5m, 1d (a bare number is seconds)."""
-    from preflight.durations import parse_duration as parse
-
-    return parse(value)
 
 
 def _rule_settings(

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preflight.catalogue import Catalogue, RuleSpec, load_catalogue
-from preflight.checks import LIVE_CHECKS, TEMPLATE_CHECKS, WORKFLOW_CHECKS
+from preflight.checks import LIVE_RULES, TEMPLATE_CHECKS, WORKFLOW_CHECKS, live_checks
 from preflight.config import Config, FileSettings, discover_config, load_config
 from preflight.dialects import Detection, detect, resolve_platform
 from preflight.discovery import InputFile, classify, discover
-from preflight.formats import Loaded
+from preflight.formats import Loaded, invalid_json
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
 from preflight.formats.html import load_html
 from preflight.formats.meta import load_sidecar, sidecar_path
@@ -30,7 +30,6 @@ from preflight.model import (
     Part,
     Severity,
     Sourced,
-    Span,
     Template,
     Violation,
     display_path,
@@ -298,7 +297,7 @@ class Engine:
         self, template: Template, settings: FileSettings, suppressions: SuppressionSet
     ) -> bool:
         """Hand the template's links to the run's link check; True when it has some."""
-        if self._live is None or not any(settings.is_enabled(r) for r in LIVE_CHECKS):
+        if self._live is None or not any(settings.is_enabled(r) for r in LIVE_RULES):
             return False
         from preflight.links.live import occurrences
 
@@ -322,6 +321,7 @@ class Engine:
         )
         report.links = self._live.summary
         report.warnings.extend(self._live.warnings)
+        checks = live_checks()
         findings: list[Finding] = []
         for waiting in self._waiting:
             settings = waiting.settings
@@ -330,7 +330,7 @@ class Engine:
                 result = results.get(occurrence.target)
                 if result is None:
                     continue
-                for rule_id, live_check in LIVE_CHECKS.items():
+                for rule_id, live_check in checks.items():
                     if not settings.is_enabled(rule_id):
                         continue
                     violations = live_check(occurrence, result, settings.options[rule_id])
@@ -404,15 +404,7 @@ class Engine:
         except (ValueError, RecursionError) as error:  # JSONDecodeError, or a 5,000-digit number
             if not item.explicit:
                 return None
-            line = getattr(error, "lineno", None)
-            column = getattr(error, "colno", 1)
-            span = Span.point(line, column) if line else None
-            violation = Violation(
-                "invalid JSON: {error}",
-                Location(item.path, span),
-                {"error": getattr(error, "msg", str(error)), "reason": "undecodable"},
-            )
-            return Loaded(None, [("PF001", violation)])
+            return Loaded(None, [("PF001", invalid_json(item.path, error))])
         shape = detect_shape(data)
         if shape is None and detect_workflow_shape(data) is not None:
             return None  # a platform workflow export: the importers read those, not yet built

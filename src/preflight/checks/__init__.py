@@ -10,15 +10,17 @@ itself (PF) have no entry here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from preflight.checks import content, flow, links, live, merge, timing
-from preflight.links.live import Occurrence
-from preflight.links.results import Result
+from preflight.checks import content, flow, links, merge, timing
 from preflight.model import Template, Violation, Workflow
 
+if TYPE_CHECKING:
+    from preflight.links.live import Occurrence
+    from preflight.links.results import Result
+
 TemplateCheck = Callable[[Template, Mapping[str, Any]], Iterator[Violation]]
-LiveCheck = Callable[[Occurrence, Result, Mapping[str, Any]], Iterator[Violation]]
+LiveCheck = Callable[["Occurrence", "Result", Mapping[str, Any]], Iterator[Violation]]
 WorkflowCheck = Callable[[Workflow, Mapping[str, Any]], Iterator[Violation]]
 
 TEMPLATE_CHECKS: dict[str, TemplateCheck] = {
@@ -49,17 +51,34 @@ TEMPLATE_CHECKS: dict[str, TemplateCheck] = {
     "LINK010": links.text_url_mismatch,
 }
 
-LIVE_CHECKS: dict[str, LiveCheck] = {
-    "LINK001": live.broken_link,
-    "LINK002": live.unreachable_link,
-    "LINK003": live.refused_address,
-    "LINK005": live.missing_fragment,
-    "LINK006": live.soft_404,
-    "LINK011": live.redirect_chain,
-    "LINK012": live.unverifiable_link,
-    "LINK013": live.broken_image,
-}
+LIVE_RULES = (
+    "LINK001",
+    "LINK002",
+    "LINK003",
+    "LINK005",
+    "LINK006",
+    "LINK011",
+    "LINK012",
+    "LINK013",
+)
 """Rules over the live link checker's results (--online): one link and its URL's result."""
+
+
+def live_checks() -> dict[str, LiveCheck]:
+    """The live rules' implementations, imported only when a run is online (start-up)."""
+    from preflight.checks import live
+
+    return {
+        "LINK001": live.broken_link,
+        "LINK002": live.unreachable_link,
+        "LINK003": live.refused_address,
+        "LINK005": live.missing_fragment,
+        "LINK006": live.soft_404,
+        "LINK011": live.redirect_chain,
+        "LINK012": live.unverifiable_link,
+        "LINK013": live.broken_image,
+    }
+
 
 WORKFLOW_CHECKS: dict[str, WorkflowCheck] = {
     "FLOW001": flow.unreachable_step,

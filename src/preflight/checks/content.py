@@ -40,7 +40,9 @@ def _anchors(template: Template) -> Iterator[etree._Element]:
 # -- CONTENT001 -------------------------------------------------------------
 
 
-def _has_unsubscribe(template: Template, words: list[str], html_only: bool = False) -> bool:
+def has_unsubscribe(template: Template, words: list[str], html_only: bool = False) -> bool:
+    """True when the template has an unsubscribe tag of its platform or an unsubscribe link
+    (a link whose text or address has one of ``words``), as CONTENT001 judges it."""
     lowered = [w.lower() for w in words]
     if template.html is not None:
         html = template.html
@@ -77,7 +79,7 @@ def _text_has_unsubscribe(template: Template, text: str, words: list[str]) -> bo
 def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violation]:
     if template.is_transactional or (template.html is None and template.text is None):
         return
-    if _has_unsubscribe(template, options["link_words"]):
+    if has_unsubscribe(template, options["link_words"]):
         return
     label = _platform_label(template)
     yield Violation(
@@ -261,8 +263,8 @@ def missing_text_part(template: Template, options: Options) -> Iterator[Violatio
             {"href": href},
             help="add the link to the text part, so text-only readers can follow it",
         )
-    words = [w.lower() for w in _link_words()]
-    if _has_unsubscribe(template, words, html_only=True) and not _text_has_unsubscribe(
+    words = [w.lower() for w in link_words()]
+    if has_unsubscribe(template, words, html_only=True) and not _text_has_unsubscribe(
         template, text, words
     ):
         yield Violation(
@@ -272,7 +274,8 @@ def missing_text_part(template: Template, options: Options) -> Iterator[Violatio
         )
 
 
-def _link_words() -> list[str]:
+def link_words() -> list[str]:
+    """CONTENT001's default `link_words`: what makes a link an unsubscribe link."""
     from preflight.catalogue import load_catalogue
 
     rule = load_catalogue().rules["CONTENT001"]

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from preflight.model import Location, Related, Step, Violation, Workflow
+from preflight.model import Step, Violation, Workflow
 from preflight.suggest import did_you_mean
 
 Options = Mapping[str, Any]
@@ -41,6 +41,7 @@ def reachable(
 
 
 def path_to(parents: Mapping[str, str | None], end: str) -> list[str]:
+    """The path from the search's start to ``end``, read back through each step's parent."""
     path = [end]
     while parents.get(path[-1]) is not None:
         path.append(parents[path[-1]])  # type: ignore[arg-type]
@@ -207,9 +208,3 @@ def missing_branch(workflow: Workflow, options: Options) -> Iterator[Violation]:
             {"step": step.id, "sides": " and no ".join(missing)},
             help="give both sides a step (an `exit` step if leaving is intended)",
         )
-
-
-def _related_step(workflow: Workflow, step_id: str, message: str) -> tuple[Related, ...]:
-    step = workflow.by_id.get(step_id)
-    location = step.location if step else Location(workflow.path)
-    return (Related(location, message),)

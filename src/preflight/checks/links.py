@@ -185,7 +185,8 @@ def host_allowed(host: str, allow: Iterable[str]) -> bool:
     return any(host == a.lower() or host.endswith("." + a.lower()) for a in allow)
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
+    """A URL as messages show it: at most 80 characters."""
     return url if len(url) <= 80 else url[:79] + "…"
 
 
@@ -198,22 +199,47 @@ def _host_patterns(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"^(?:{words})(?:[-_0-9]|$)|[-_](?:{words})$", re.IGNORECASE)
 
 
+_METADATA = frozenset(
+    {
+        ipaddress.ip_address("169.254.169.254"),  # AWS, GCP, Azure, OpenStack
+        ipaddress.ip_address("fd00:ec2::254"),  # AWS over IPv6
+        ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
+    }
+)
+
+
+def address_reason(address: str) -> str | None:
+    """Why an IP address is no place for a link (and no place the link checker connects to);
+    None for a public address."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return "not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip in _METADATA:
+        return "a cloud metadata address"
+    if ip.is_loopback:
+        return "a loopback address"
+    if ip.is_link_local:
+        return "a link-local address"
+    if ip.is_multicast:
+        return "a multicast address"
+    if ip.is_private:
+        return "a private address"
+    if ip.is_unspecified or ip.is_reserved or not ip.is_global:
+        return "a reserved address"
+    return None
+
+
 def local_reason(host: str) -> str | None:
     bare = host.strip("[]")
     try:
-        address = ipaddress.ip_address(bare)
+        ipaddress.ip_address(bare)
     except ValueError:
-        address = None
-    if address is not None:
-        if address.is_loopback:
-            return "a loopback address"
-        if address.is_link_local:
-            return "a link-local address"
-        if address.is_private:
-            return "a private address"
-        if address.is_unspecified or address.is_reserved or address.is_multicast:
-            return "an address no recipient can reach"
-        return None
+        pass
+    else:
+        return address_reason(bare)
     if host == "localhost" or host.endswith(".localhost"):
         return "this computer (localhost)"
     for suffix in (".local", ".test", ".internal", ".lan", ".intranet", ".corp", ".home.arpa"):
@@ -248,7 +274,7 @@ def non_production_host(template: Template, options: Options) -> Iterator[Violat
         yield Violation(
             'the {kind} "{url}" points at {host}, {reason}',
             link.location,
-            {"kind": link.kind, "url": _shown(link.url), "host": host, "reason": reason},
+            {"kind": link.kind, "url": shown_url(link.url), "host": host, "reason": reason},
             help="point it at the production address; if this host is right, add it to"
             " `links.allow_hosts`",
         )
@@ -268,7 +294,7 @@ def insecure_link(template: Template, options: Options) -> Iterator[Violation]:
         yield Violation(
             'the {kind} "{url}" uses http://; mail clients warn about it and images may not load',
             link.location,
-            {"kind": link.kind, "url": _shown(link.url), "host": parsed.host},
+            {"kind": link.kind, "url": shown_url(link.url), "host": parsed.host},
             help="use https://" + link.url.strip()[len("http://") :]
             if link.url.strip().lower().startswith("http://")
             else "use https://",
@@ -355,7 +381,7 @@ def malformed_url(template: Template, options: Options) -> Iterator[Violation]:
         yield Violation(
             'the {kind} "{url}" is malformed: {reason}',
             link.location,
-            {"kind": link.kind, "url": _shown(url), "reason": reason},
+            {"kind": link.kind, "url": shown_url(url), "reason": reason},
             help="fix the address; test it in a browser",
         )
 
@@ -440,7 +466,11 @@ def utm_problem(template: Template, options: Options) -> Iterator[Violation]:
                 yield Violation(
                     'the link "{url}" to your own domain has no {missing}',
                     link.location,
-                    {"url": _shown(link.url), "missing": ", ".join(missing), "host": parsed.host},
+                    {
+                        "url": shown_url(link.url),
+                        "missing": ", ".join(missing),
+                        "host": parsed.host,
+                    },
                     help="add " + "&".join(f"{name}=…" for name in missing),
                 )
         if campaign is None or TAG_MARK in campaign:
@@ -449,7 +479,7 @@ def utm_problem(template: Template, options: Options) -> Iterator[Violation]:
             yield Violation(
                 'utm_campaign "{campaign}" in "{url}" is not the campaign "{expected}"',
                 link.location,
-                {"url": _shown(link.url), "campaign": campaign, "expected": expected},
+                {"url": shown_url(link.url), "campaign": campaign, "expected": expected},
                 help=f"set utm_campaign={expected}, or correct `campaign:` in the metadata",
             )
         elif first_campaign is None:
@@ -458,7 +488,7 @@ def utm_problem(template: Template, options: Options) -> Iterator[Violation]:
             yield Violation(
                 'utm_campaign "{campaign}" in "{url}" differs from "{first}" in the same email',
                 link.location,
-                {"url": _shown(link.url), "campaign": campaign, "first": first_campaign[0]},
+                {"url": shown_url(link.url), "campaign": campaign, "first": first_campaign[0]},
                 help="use one utm_campaign for every link of one email",
                 related=(Related(first_campaign[1].location, "the first utm_campaign"),),
             )
@@ -489,7 +519,7 @@ def text_url_mismatch(template: Template, options: Options) -> Iterator[Violatio
         yield Violation(
             'the link text shows "{text}" but the link goes to {host}',
             link.location,
-            {"text": link.text.strip()[:80], "host": parsed.host, "url": _shown(link.url)},
+            {"text": link.text.strip()[:80], "host": parsed.host, "url": shown_url(link.url)},
             help="show the address the link really opens, or use words instead of an address"
             " (spam filters treat the mismatch as phishing)",
         )

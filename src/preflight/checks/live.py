@@ -10,17 +10,15 @@ from __future__ import annotations
 import http
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import unquote
 
+from preflight.checks.links import shown_url
 from preflight.links.live import Occurrence
 from preflight.links.results import Result, Status
 from preflight.model import Severity, Violation
 
 Options = Mapping[str, Any]
 _FAILED = (Status.BROKEN, Status.UNREACHABLE, Status.TIMEOUT)
-
-
-def _shown(url: str) -> str:
-    return url if len(url) <= 80 else url[:79] + "…"
 
 
 def _what(result: Result) -> str:
@@ -38,7 +36,7 @@ def _what(result: Result) -> str:
 def _data(occurrence: Occurrence, result: Result, **more: Any) -> dict[str, Any]:
     return {
         "url": occurrence.url,
-        "shown": _shown(occurrence.url),
+        "shown": shown_url(occurrence.url),
         "status": result.status.value,
         "code": result.code,
         "reason": result.reason,
@@ -51,7 +49,7 @@ def broken_link(occurrence: Occurrence, result: Result, options: Options) -> Ite
     if occurrence.kind != "link" or result.status is not Status.BROKEN:
         return
     redirected = result.chain and result.reason not in ("redirect-loop", "too-many-redirects")
-    after = f" (after redirects, at {_shown(result.final_url)})" if redirected else ""
+    after = f" (after redirects, at {shown_url(result.final_url)})" if redirected else ""
     yield Violation(
         'the link "{shown}" is broken: {what}{after}',
         occurrence.location,
@@ -87,7 +85,7 @@ def missing_fragment(
         )
     ):
         return
-    if fragment in result.anchors or _unquoted(fragment) in result.anchors:
+    if fragment in result.anchors or unquote(fragment) in result.anchors:
         return
     if not result.complete:
         return  # the anchor may be further down than what was read
@@ -97,12 +95,6 @@ def missing_fragment(
         _data(occurrence, result, fragment=fragment, anchors=len(result.anchors)),
         help="link to an id or name that is on the page, or drop the #fragment",
     )
-
-
-def _unquoted(fragment: str) -> str:
-    from urllib.parse import unquote
-
-    return unquote(fragment)
 
 
 def soft_404(occurrence: Occurrence, result: Result, options: Options) -> Iterator[Violation]:
@@ -132,7 +124,7 @@ def redirect_chain(occurrence: Occurrence, result: Result, options: Options) -> 
             result,
             kind=occurrence.kind,
             why=why,
-            final=_shown(result.final_url),
+            final=shown_url(result.final_url),
             final_url=result.final_url,
             hops=hops,
             chain=[[hop.code, hop.url] for hop in result.chain],

@@ -30,7 +30,7 @@ def check_before_response(workflow: Workflow, options: Options) -> Iterator[Viol
         waits, parents = shortest_waits(workflow, send, window)
         if branch.id not in waits or waits[branch.id] >= window:
             continue
-        path = _dijkstra_path(parents, send, branch.id)
+        path = path_to(parents, branch.id)
         seconds = waits[branch.id]
         yield Violation(
             'step "{step}" checks whether contacts {verb} "{send}" {when} ({path});'
@@ -49,13 +49,6 @@ def check_before_response(workflow: Workflow, options: Options) -> Iterator[Viol
             " (or wait until the event, with a timeout)",
             related=(Related(steps[send].location, "the send it checks"),),
         )
-
-
-def _dijkstra_path(parents: Mapping[str, str], start: str, end: str) -> list[str]:
-    path = [end]
-    while path[-1] != start and path[-1] in parents:
-        path.append(parents[path[-1]])
-    return path[::-1]
 
 
 # -- TIME002 unguarded-reminder ------------------------------------------------------------

@@ -37,7 +37,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from preflight.corrections import KINDS
-from preflight.dialects import Dialect, dialects, has_special, special_pattern, tokenize
+from preflight.dialects import Dialect, dialects, special_pattern, tokenize
 from preflight.fields import meaning
 from preflight.model import Finding, Severity, Template, display_path
 
@@ -303,19 +303,6 @@ def _special_in(template: Template, kind: str, dialect: Dialect | None, html: bo
     return match.group(0) if match else None
 
 
-def _has_unsubscribe(template: Template, dialect: Dialect | None) -> bool:
-    platform = dialect.name if dialect else None
-    texts = [
-        template.html.source.text if template.html else "",
-        template.text.text if template.text else "",
-    ]
-    if any(text and has_special("unsubscribe", platform, text) for text in texts):
-        return True
-    from preflight.checks.links import links
-
-    return any("unsubscribe" in (link.url + " " + link.text).lower() for link in links(template))
-
-
 def _unsubscribe_link(template: Template) -> str | None:
     """An unsubscribe address written out in the original (when no platform tag is known)."""
     from preflight.checks.links import links
@@ -347,7 +334,9 @@ def _footer(
     # the original's own tag, else its address as written, else the platform's tag
     footer.postal_html = _first(html_tag, address, text_tag, _tag_or_none(written))
     footer.postal_text = _first(text_tag, address, html_tag, _tag_or_none(written))
-    if template.is_transactional and not _has_unsubscribe(template, dialect):
+    from preflight.checks.content import has_unsubscribe, link_words
+
+    if template.is_transactional and not has_unsubscribe(template, link_words()):
         return footer  # a transactional email without one: a correction of it has none either
     tag = dialect.write_special.get("unsubscribe") if dialect else None
     if tag is None:

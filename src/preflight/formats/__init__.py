@@ -31,6 +31,17 @@ class YamlFile:
     problem: tuple[str, Violation] | None = None
 
 
+def invalid_json(path: Path, error: Exception) -> Violation:
+    """The PF001 for a JSON file that does not parse, at the line and column json names."""
+    line = getattr(error, "lineno", None)
+    span = Span.point(line, getattr(error, "colno", 1)) if line else None
+    return Violation(
+        "invalid JSON: {error}",
+        Location(path, span),
+        {"error": getattr(error, "msg", str(error)), "reason": "undecodable"},
+    )
+
+
 def read_yaml_file(path: Path, max_bytes: int) -> YamlFile:
     """Read and parse a YAML file; an unreadable or unparsable one is a PF001, never a raise.
 

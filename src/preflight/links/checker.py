@@ -27,7 +27,7 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -105,7 +105,6 @@ class Settings:
 class Counters:
     requests: int = 0
     retries: int = 0
-    by_status: dict[str, int] = field(default_factory=dict)
 
 
 class _Answer:
@@ -195,9 +194,6 @@ class Checker:
                 if pending:
                     await asyncio.gather(*pending, return_exceptions=True)
         self._client = None
-        for result in results.values():
-            key = result.status.value
-            self.counters.by_status[key] = self.counters.by_status.get(key, 0) + 1
         return results
 
     async def _check(self, target: Target) -> Result:

@@ -22,15 +22,7 @@ from collections.abc import Iterable
 
 import httpcore
 
-from preflight.checks.links import host_allowed
-
-_METADATA = frozenset(
-    {
-        ipaddress.ip_address("169.254.169.254"),  # AWS, GCP, Azure, OpenStack
-        ipaddress.ip_address("fd00:ec2::254"),  # AWS over IPv6
-        ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
-    }
-)
+from preflight.checks.links import address_reason, host_allowed
 
 
 class AddressRefused(Exception):
@@ -56,29 +48,6 @@ class NameNotResolved(Exception):
         self.host = host
 
 
-def refused_reason(address: str) -> str | None:
-    """Why an address must not be connected to; None when it is a public address."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return "not an IP address"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip in _METADATA:
-        return "a cloud metadata address"
-    if ip.is_loopback:
-        return "a loopback address"
-    if ip.is_link_local:
-        return "a link-local address"
-    if ip.is_multicast:
-        return "a multicast address"
-    if ip.is_private:
-        return "a private address"
-    if ip.is_unspecified or ip.is_reserved or not ip.is_global:
-        return "a reserved address"
-    return None
-
-
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """httpcore's network backend with the guard in front of every TCP connection."""
 
@@ -98,7 +67,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             return await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
         addresses = await _resolve(host, port, timeout)
         for address in addresses:  # every answer: one bad one is enough to refuse
-            reason = refused_reason(address)
+            reason = address_reason(address)
             if reason is not None:
                 raise AddressRefused(host, address, reason)
         error: Exception | None = None
