@@ -56,12 +56,9 @@ def _load_json(path: Path, max_bytes: int) -> tuple[Workflow | None, list[tuple[
     except UnreadableInput as error:
         return None, [("PF001", Violation("{detail}", Location(path), {"detail": error.reason}))]
     except (ValueError, RecursionError) as error:
-        line = getattr(error, "lineno", None)
-        span = Span.point(line, getattr(error, "colno", 1)) if line else None
-        violation = Violation(
-            "invalid JSON: {error}", Location(path, span), {"error": getattr(error, "msg", error)}
-        )
-        return None, [("PF001", violation)]
+        from preflight.formats import invalid_json
+
+        return None, [("PF001", invalid_json(path, error))]
     return build(path, data, text, None)
 
 
@@ -79,7 +76,16 @@ def build(
 
     validator = Draft202012Validator(schema())
     problems: list[tuple[str, Violation]] = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+    # one problem per place: a misspelt key also fails "one kind per step", say only the typo
+    chosen: dict[tuple[str, ...], Any] = {}
+    for error in validator.iter_errors(data):
+        place = tuple(map(str, error.absolute_path))
+        if place not in chosen or error.validator == "additionalProperties":
+            chosen[place] = error
+    for place in sorted(
+        chosen, key=lambda keys: [(0, int(k), "") if k.isdigit() else (1, 0, k) for k in keys]
+    ):
+        error = chosen[place]
         keys = list(error.absolute_path)
         where = "/".join(str(k) for k in keys) or "the document"
         problems.append(
