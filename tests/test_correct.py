@@ -133,6 +133,9 @@ def test_every_kind_platform_and_language(
     assert message["From"] == "Brightleaf Gardens <news@brightleaf.example>"
     assert message["Reply-To"] == "help@brightleaf.example"
     assert message["Content-Language"] == locale
+    # an HTML original has no headers: one-click unsubscribe comes from the footer's tag
+    assert message["List-Unsubscribe"] == f"<{unsubscribe}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     if kind == "wrong-list":
         assert message["Subject"] == words["subject_disregard"]
     else:
@@ -592,7 +595,8 @@ def test_corpus_template_correction_adds_no_finding(
     for name in ("correction.html", "correction.txt", "correction.meta.yaml"):
         shutil.copy(out / name, html_only / name)
     assert _keys(preflight.check([html_only], config=config)) <= before
-    # the .eml too, but for the List-Unsubscribe header a platform adds when it sends
-    # (an HTML original has no headers to carry over, so no .eml rule judged it)
-    added = _keys(preflight.check([out], config=config)) - before
-    assert {rule for rule, _ in added} <= {"CONTENT007"}
+    # the .eml too: its List-Unsubscribe holds the platform's unsubscribe tag
+    assert _keys(preflight.check([out], config=config)) <= before
+    message = message_from_bytes((out / "correction.eml").read_bytes(), policy=policy.default)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Unsubscribe"].startswith("<{{")

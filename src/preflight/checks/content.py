@@ -418,6 +418,15 @@ def leftover_placeholder(template: Template, options: Options) -> Iterator[Viola
 # -- CONTENT007 -------------------------------------------------------------
 
 
+def _filled_at_send(template: Template, value: str) -> bool:
+    """True when a URI of the header is this platform's unsubscribe tag (``<*|UNSUB|*>``):
+    the platform writes its own https unsubscribe address there when it sends."""
+    platform = _platform(template)  # None (not declared): any platform's tag
+    return any(
+        has_special("unsubscribe", platform, uri) for uri in re.findall(r"<([^<>]*)>", value)
+    )
+
+
 def list_unsubscribe_header(template: Template, options: Options) -> Iterator[Violation]:
     if not template.is_eml or template.is_transactional:
         return
@@ -432,7 +441,9 @@ def list_unsubscribe_header(template: Template, options: Options) -> Iterator[Vi
         return
     value, line = header
     location = Location(template.path, Span.point(line, 1, len("List-Unsubscribe")), Part.HEADERS)
-    if not re.search(r"<\s*https://", value, re.IGNORECASE):
+    if not re.search(r"<\s*https://", value, re.IGNORECASE) and not _filled_at_send(
+        template, value
+    ):
         yield Violation(
             "the List-Unsubscribe header has no https URI, so one-click unsubscribe is impossible",
             location,

@@ -573,8 +573,17 @@ def _clean(message: str) -> str:
 
 
 def build_eml(
-    template: Template, subject: str, html: str, text: str, locale: str, notes: list[str]
+    template: Template,
+    subject: str,
+    html: str,
+    text: str,
+    locale: str,
+    notes: list[str],
+    unsubscribe: str | None = None,
 ) -> bytes:
+    """The correction as a message. ``unsubscribe`` is the footer's unsubscribe address (a
+    platform tag or an https URL); an original without List-Unsubscribe headers gets them
+    from it, so the message offers one-click unsubscribe (RFC 8058) as CONTENT007 asks."""
     message = EmailMessage(policy=policy.default)
     for header, sourced in (("From", template.sender), ("Reply-To", template.reply_to)):
         if sourced is None or not sourced.value.strip():
@@ -588,11 +597,17 @@ def build_eml(
     if template.sender is None:
         notes.append(f"the original has no From: {EML} has none (set it where you send)")
     message["Subject"] = subject
-    for header in ("list-unsubscribe", "list-unsubscribe-post"):
-        if header in template.headers:  # an .eml original: its one-click unsubscribe stays
-            message["-".join(w.capitalize() for w in header.split("-"))] = " ".join(
-                template.headers[header][0].split()
-            )
+    if "list-unsubscribe" in template.headers:  # an .eml original: its headers stay
+        for header in ("list-unsubscribe", "list-unsubscribe-post"):
+            if header in template.headers:
+                message["-".join(w.capitalize() for w in header.split("-"))] = " ".join(
+                    template.headers[header][0].split()
+                )
+    elif unsubscribe is not None and not template.is_transactional:
+        address = " ".join(unsubscribe.split())
+        if address.lower().startswith("https://") or not address.lower().startswith("http"):
+            message["List-Unsubscribe"] = f"<{address}>"
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text, subtype="plain", charset="utf-8", cte=_transfer_encoding(text))
     message.add_alternative(html, subtype="html", charset="utf-8", cte=_transfer_encoding(html))
     message["Content-Language"] = locale  # after the content: set_content drops Content-* headers
@@ -696,8 +711,15 @@ def generate(template: Template, request: Request) -> Correction:
     )
     correction.files[HTML] = pages[HTML].encode("utf-8")
     correction.files[TEXT] = pages[TEXT].encode("utf-8")
+    unsubscribe = the_plan.footer.unsubscribe_url
     correction.files[EML] = build_eml(
-        template, correction.subject, pages[HTML], pages[TEXT], correction.locale, notes
+        template,
+        correction.subject,
+        pages[HTML],
+        pages[TEXT],
+        correction.locale,
+        notes,
+        unsubscribe.text() if unsubscribe else None,
     )
     correction.files[META] = build_sidecar(
         template, correction, the_plan.preheader.text(), _fixes(request)
