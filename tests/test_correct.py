@@ -556,6 +556,9 @@ def test_readme_example_is_current(tmp_path: Path, run_cli) -> None:
     result = run_cli(*[a.strip("'") for a in args], cwd=REPO)
     assert result.returncode == 0, result.stderr
     assert (out / "correction.txt").read_text(encoding="utf-8") == shown
+    printed = section.split("```console\n", 1)[1].split("```", 1)[0]
+    printed = printed.replace(" to correction:", f" to {out}:")
+    assert result.stdout == printed.replace("check correction,", f"check {out},")
 
 
 # -- the real corpus -------------------------------------------------------------------------
