@@ -329,7 +329,7 @@ def test_library_import_does_not_load_click_or_network_modules() -> None:
 
     code = (
         "import sys, preflight; preflight.check(sys.argv[1]);"
-        "print(sorted(m for m in ('click', 'httpx', 'jinja2') if m in sys.modules))"
+        "print(sorted(m for m in ('click', 'aiohttp', 'jinja2') if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code, str(CLEAN)], capture_output=True, text=True, timeout=60

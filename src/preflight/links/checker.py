@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
-import httpx
+import aiohttp
+from multidict import CIMultiDictProxy
 
 from preflight import __version__
-from preflight.links.guard import AddressRefused, GuardedBackend, NameNotResolved
+from preflight.links.guard import AddressRefused, GuardedResolver, NameNotResolved, check_literal
 from preflight.links.results import Hop, Result, Status
 
 USER_AGENT = f"preflight/{__version__} (link check; +https://github.com/preflight-email)"
@@ -110,7 +110,9 @@ class Counters:
 class _Answer:
     """What one request brought back (the body only as far as it was read)."""
 
-    def __init__(self, code: int, headers: httpx.Headers, body: bytes, complete: bool) -> None:
+    def __init__(
+        self, code: int, headers: CIMultiDictProxy[str], body: bytes, complete: bool
+    ) -> None:
         self.code = code
         self.headers = headers
         self.body = body
@@ -125,22 +127,6 @@ class _Failure(Exception):
         self.detail = detail
 
 
-class _Transport(httpx.AsyncHTTPTransport):
-    """httpx's transport with the address guard in its connection pool's network backend."""
-
-    def __init__(self, allow_hosts: Iterable[str], limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, retries=0)
-        # httpx builds its httpcore pool without a network_backend argument; rebuild the pool
-        # with the same limits and the guard in front of every TCP connection.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(allow_hosts, httpcore.AnyIOBackend()),
-        )
-
-
 class Checker:
     def __init__(self, settings: Settings, progress: Callable[[int], None] | None = None) -> None:
         self.settings = settings
@@ -148,23 +134,31 @@ class Checker:
         self._progress = progress
         self._total = asyncio.Semaphore(settings.total)
         self._hosts: dict[str, asyncio.Semaphore] = {}
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
 
     async def run(self, targets: Iterable[Target]) -> dict[str, Result]:
         settings = self.settings
-        limits = httpx.Limits(
-            max_connections=settings.total, max_keepalive_connections=settings.total
-        )
-        timeout = httpx.Timeout(settings.timeout)
         results: dict[str, Result] = {}
-        async with httpx.AsyncClient(
-            transport=_Transport(settings.allow_hosts, limits),
-            timeout=timeout,
+        connector = aiohttp.TCPConnector(
+            limit=settings.total,
+            limit_per_host=settings.per_host,
+            resolver=GuardedResolver(settings.allow_hosts),
+            ttl_dns_cache=300,
+        )
+        async with aiohttp.ClientSession(
+            connector=connector,
             headers={"User-Agent": USER_AGENT, "Accept": "*/*"},
-            follow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=settings.timeout),
             trust_env=False,
+            auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
         ) as client:
             self._client = client
+            # aiohttp resends an idempotent request once when the connection drops; resets
+            # are retried here, with backoff and within `retries`, so a real reset costs
+            # exactly 1 + retries requests (no public switch: a private attribute, checked)
+            if hasattr(client, "_retry_connection"):
+                client._retry_connection = False
             tasks = {asyncio.ensure_future(self._check(t)): t for t in targets}
             if tasks:
                 done, pending = await asyncio.wait(tasks, timeout=settings.deadline)
@@ -335,7 +329,7 @@ class Checker:
                 return await asyncio.wait_for(
                     self._send(url, method, target), self.settings.timeout
                 )
-            except (asyncio.TimeoutError, TimeoutError, httpx.TimeoutException):
+            except (asyncio.TimeoutError, TimeoutError):
                 raise _Failure(
                     Status.TIMEOUT,
                     "timeout",
@@ -347,46 +341,56 @@ class Checker:
                 raise _Failure(
                     Status.UNREACHABLE, "dns", f"the name does not resolve ({error})"
                 ) from None
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
+            except aiohttp.ClientConnectorDNSError as error:
+                raise _Failure(
+                    Status.UNREACHABLE, "dns", f"the name does not resolve ({error.os_error})"
+                ) from None
+            except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as error:
+                raise _Failure(
+                    Status.UNREACHABLE, "tls", f"the TLS handshake failed ({error})"
+                ) from None
+            except aiohttp.ClientConnectorError as error:
+                raise _Failure(Status.UNREACHABLE, *_connect_reason(error)) from None
+            except (
+                aiohttp.ServerDisconnectedError,
+                aiohttp.ClientPayloadError,
+                aiohttp.ClientOSError,
+            ) as error:
                 raise _Failure(
                     Status.UNREACHABLE, "reset", f"the connection was reset ({error})"
                 ) from None
-            except httpx.ConnectError as error:
-                raise _Failure(Status.UNREACHABLE, *_connect_reason(error)) from None
-            except (httpx.HTTPError, httpx.InvalidURL, httpcore.UnsupportedProtocol) as error:
+            except (aiohttp.ClientError, ValueError) as error:
                 raise _Failure(
                     Status.UNREACHABLE, "error", f"{type(error).__name__}: {error}"
                 ) from None
 
     async def _send(self, url: str, method: str, target: Target) -> _Answer:
         assert self._client is not None
-        request = self._client.build_request(method, url)
-        response = await self._client.send(request, stream=True)
-        try:
-            if method == "HEAD" or response.status_code in REDIRECTS:
-                return _Answer(response.status_code, response.headers, b"", True)
-            if not _reads_body(response, target):
-                return _Answer(response.status_code, response.headers, b"", False)
+        check_literal(urlsplit(url).hostname or "", self.settings.allow_hosts)
+        async with self._client.request(method, url, allow_redirects=False) as response:
+            if method == "HEAD" or response.status in REDIRECTS:
+                return _Answer(response.status, response.headers, b"", True)
+            if not _reads_body(response.headers, target):
+                return _Answer(response.status, response.headers, b"", False)
             limit = FRAGMENT_BYTES if target.anchors else PAGE_BYTES
             chunks: list[bytes] = []
             size = 0
             complete = True
-            async for chunk in response.aiter_raw():
+            async for chunk in response.content.iter_any():
                 chunks.append(chunk)
                 size += len(chunk)
                 if size >= limit:
                     complete = False  # enough read: close early instead of downloading it all
+                    response.close()
                     break
-            return _Answer(response.status_code, response.headers, b"".join(chunks), complete)
-        finally:
-            await response.aclose()
+            return _Answer(response.status, response.headers, b"".join(chunks), complete)
 
 
-def _reads_body(response: httpx.Response, target: Target) -> bool:
+def _reads_body(headers: CIMultiDictProxy[str], target: Target) -> bool:
     if not target.page:
         return False
-    kind = response.headers.get("content-type", "").lower()
-    encoding = response.headers.get("content-encoding", "identity").lower()
+    kind = headers.get("content-type", "").lower()
+    encoding = headers.get("content-encoding", "identity").lower()
     return ("html" in kind or not kind) and encoding in ("identity", "")
 
 

@@ -6,8 +6,9 @@ resolves to loopback, a private range, link-local (cloud metadata lives at
 169.254.169.254), multicast or a reserved range would make preflight a probe
 of that network, so it is refused before any connection, and the refusal is a
 finding (LINK003), not a request. The check runs where the connection is made
-(the connection pool's network backend), on the addresses the connection will
-really use, so a redirect or a DNS answer cannot slip past it.
+(aiohttp's resolver, for names; before each request, for addresses written
+as such), on the addresses the connection will really use, so a redirect or a
+DNS answer cannot slip past it.
 
 Hosts in ``links.allow_hosts`` are exempt (the tests allow their own loopback
 servers that way).
@@ -20,7 +21,8 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 
-import httpcore
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
 
 from preflight.checks.links import address_reason, host_allowed
 
@@ -48,70 +50,44 @@ class NameNotResolved(Exception):
         self.host = host
 
 
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend with the guard in front of every TCP connection."""
-
-    def __init__(self, allow_hosts: Iterable[str], inner: httpcore.AsyncNetworkBackend) -> None:
-        self._allow = tuple(allow_hosts)
-        self._inner = inner
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        if host_allowed(host.lower().strip("[]"), self._allow):
-            return await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        addresses = await _resolve(host, port, timeout)
-        for address in addresses:  # every answer: one bad one is enough to refuse
-            reason = address_reason(address)
-            if reason is not None:
-                raise AddressRefused(host, address, reason)
-        error: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-            except httpcore.ConnectError as failed:
-                error = failed
-        assert error is not None
-        raise error
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise AddressRefused(path, path, "a local socket")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-async def _resolve(host: str, port: int, timeout: float | None) -> list[str]:
-    bare = host.strip("[]")
+def check_literal(host: str, allow_hosts: Iterable[str]) -> None:
+    """Refuse a host written as an address (aiohttp asks no resolver for those)."""
+    bare = host.lower().strip("[]")
     try:
         ipaddress.ip_address(bare.split("%", 1)[0])
-        return [bare]
     except ValueError:
-        pass
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await asyncio.wait_for(
-            loop.getaddrinfo(bare, port, type=socket.SOCK_STREAM), timeout
-        )
-    except socket.gaierror as error:
-        raise NameNotResolved(host, error.strerror or str(error)) from None
-    except (asyncio.TimeoutError, TimeoutError):
-        raise httpcore.ConnectTimeout(f"looking up {host} timed out") from None
-    seen: dict[str, None] = {}
-    for *_, sockaddr in infos:
-        seen[str(sockaddr[0])] = None
-    if not seen:
-        raise NameNotResolved(host, "no address")
-    return list(seen)
+        return  # a name: the resolver checks what it resolves to
+    if host_allowed(bare, tuple(allow_hosts)):
+        return
+    reason = address_reason(bare.split("%", 1)[0])
+    if reason is not None:
+        raise AddressRefused(host, bare, reason)
+
+
+class GuardedResolver(AbstractResolver):
+    """aiohttp's resolver with the guard on every answer: one bad address refuses the host."""
+
+    def __init__(self, allow_hosts: Iterable[str]) -> None:
+        self._allow = tuple(allow_hosts)
+        self._inner = ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        try:  # the request's own time limit covers a slow lookup
+            answers = await self._inner.resolve(host, port, family)
+        except (asyncio.TimeoutError, TimeoutError):
+            raise
+        except OSError as error:
+            raise NameNotResolved(host, getattr(error, "strerror", None) or str(error)) from None
+        if not answers:
+            raise NameNotResolved(host, "no address")
+        if not host_allowed(host.lower().strip("[]"), self._allow):
+            for answer in answers:
+                reason = address_reason(answer["host"])
+                if reason is not None:
+                    raise AddressRefused(host, answer["host"], reason)
+        return answers
+
+    async def close(self) -> None:
+        await self._inner.close()

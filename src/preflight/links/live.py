@@ -13,6 +13,7 @@ that are not http(s), and hosts the static LINK003 already reports as local
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -43,6 +44,9 @@ class Occurrence:
     source_line: str | None = None
 
 
+_SPACE = re.compile(r"\s")
+
+
 def occurrences(template: Template, allow_hosts: Iterable[str]) -> Iterator[Occurrence]:
     allow = tuple(allow_hosts)
     for link in links(template):
@@ -64,7 +68,7 @@ def request_url(link: Link, allow: tuple[str, ...] = ()) -> tuple[str, str | Non
     if parsed is None or parsed.scheme not in ("http", "https"):
         return None
     opaque = link.opaque.strip()
-    if any(c.isspace() for c in opaque):
+    if _SPACE.search(opaque):
         return None  # malformed (LINK008's)
     try:
         parts = urlsplit(opaque)
