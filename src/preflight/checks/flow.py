@@ -163,7 +163,12 @@ def show_path(workflow: Workflow, path: list[str]) -> str:
     shown = []
     for step_id in path:
         step = workflow.by_id[step_id]
-        shown.append(f"wait {step.wait_text}" if step.kind == "wait" else step_id)
+        if step.kind != "wait":
+            shown.append(step_id)
+        elif step.wait_text == "no wait" and step.wait_written:
+            shown.append(f"wait {step.wait_written}")  # "wait 0 days", not "wait no wait"
+        else:
+            shown.append(f"wait {step.wait_text}")
     return " → ".join(shown)
 
 
@@ -348,24 +353,27 @@ def _cycle_through(workflow: Workflow, start: str, members: set[str]) -> list[st
 
 
 def condition_on_unsent_email(workflow: Workflow, options: Options) -> Iterator[Violation]:
-    """An engagement branch on a send that does not dominate it: with the send taken out of
-    the graph, the branch is still reachable from the entry (or it was never after the send)."""
+    """An engagement branch on a send that does not dominate it: some path from the entry
+    reaches the branch without passing the send. The dominator tree is built once; only a
+    branch that fails costs a search more (for the path the message shows)."""
     if not workflow.steps:
         return
     steps = workflow.by_id
     entry = workflow.steps[0].id
-    from_entry = reachable(workflow, entry)
-    after: dict[str, dict[str, str | None]] = {}
+    idom = dominators(workflow, entry)
+    from_entry: dict[str, str | None] | None = None
     for branch in workflow.steps:
-        if branch.engagement is None or branch.id not in from_entry:
+        if branch.engagement is None or branch.id not in idom:
             continue  # FLOW001 reports a branch nobody reaches
         verb, send = branch.engagement
-        if send not in steps or steps[send].kind != "send" or send == entry:
+        if send not in steps or steps[send].kind != "send":
             continue  # FLOW002 reports a check on a missing send
-        if send not in after:
-            after[send] = reachable(workflow, send)
+        if _dominates(idom, send, branch.id):
+            continue
         data = {"step": branch.id, "verb": verb, "send": send}
-        if branch.id not in after[send]:
+        if branch.id not in reachable(workflow, send):
+            if from_entry is None:
+                from_entry = reachable(workflow, entry)
             yield Violation(
                 'step "{step}" checks whether contacts {verb} "{send}", which is never sent'
                 " before it ({path})",
@@ -376,16 +384,75 @@ def condition_on_unsent_email(workflow: Workflow, options: Options) -> Iterator[
             )
             continue
         around = reachable(workflow, entry, stop=_is_step(send))  # the send taken out
-        if branch.id in around:
-            yield Violation(
-                'step "{step}" checks whether contacts {verb} "{send}", but some reach it'
-                ' without being sent "{send}" ({path})',
-                branch.target_locations.get("engagement", branch.location),
-                {**data, "path": show_path(workflow, path_to(around, branch.id))},
-                help=f'put the check only on paths through "{send}": those who never got it'
-                " take the no side",
-                related=(Related(steps[send].location, "the send it checks"),),
-            )
+        yield Violation(
+            'step "{step}" checks whether contacts {verb} "{send}", but some reach it'
+            ' without being sent "{send}" ({path})',
+            branch.target_locations.get("engagement", branch.location),
+            {**data, "path": show_path(workflow, path_to(around, branch.id))},
+            help=f'put the check only on paths through "{send}": those who never got it'
+            " take the no side",
+            related=(Related(steps[send].location, "the send it checks"),),
+        )
+
+
+def dominators(workflow: Workflow, entry: str) -> dict[str, str]:
+    """Each step reachable from ``entry`` -> its immediate dominator (the entry -> itself):
+    the iterative algorithm of Cooper, Harvey and Kennedy over reverse postorder."""
+    steps = workflow.by_id
+    order: list[str] = []  # postorder
+    seen = {entry}
+    work = [(entry, iter(workflow.edges(steps[entry])))]
+    while work:
+        node, pending = work[-1]
+        for edge in pending:
+            if edge.target in steps and edge.target not in seen:
+                seen.add(edge.target)
+                work.append((edge.target, iter(workflow.edges(steps[edge.target]))))
+                break
+        else:
+            work.pop()
+            order.append(node)
+    number = {node: index for index, node in enumerate(order)}
+    predecessors: dict[str, list[str]] = {node: [] for node in order}
+    for node in order:
+        for edge in workflow.edges(steps[node]):
+            if edge.target in number:
+                predecessors[edge.target].append(node)
+    idom = {entry: entry}
+
+    def intersect(a: str, b: str) -> str:
+        while a != b:
+            while number[a] < number[b]:
+                a = idom[a]
+            while number[b] < number[a]:
+                b = idom[b]
+        return a
+
+    changed = True
+    while changed:
+        changed = False
+        for node in reversed(order):
+            if node == entry:
+                continue
+            done = [p for p in predecessors[node] if p in idom]
+            new = done[0]
+            for other in done[1:]:
+                new = intersect(other, new)
+            if idom.get(node) != new:
+                idom[node] = new
+                changed = True
+    return idom
+
+
+def _dominates(idom: Mapping[str, str], dominator: str, node: str) -> bool:
+    """True when every path from the entry to ``node`` passes ``dominator``."""
+    while True:
+        if node == dominator:
+            return True
+        parent = idom[node]
+        if parent == node:
+            return False
+        node = parent
 
 
 def _is_step(step_id: str) -> Callable[[Step], bool]:

@@ -153,6 +153,8 @@ def _wait_problem(
     """(message, data, help) for the first thing wrong with one wait, or None."""
     until = wait.until
     if wait.wait_seconds is None:
+        if wait.spec:
+            return None  # written but unreadable: the loader's PF003 says why
         return (
             'the wait "{step}" has no duration',
             {"reason": "missing"},
@@ -536,9 +538,12 @@ def frequency_cap(workflow: Workflow, options: Options) -> Iterator[Violation]:
             path = _state_path(parent, (send.id, sends + 1))
             if span == 0 and len(set(path)) < len(path):
                 break  # a loop with no wait: FLOW003 reports it
-            if any(step_id in over.get(sends, ()) for step_id in path[:-1]):
-                break  # an earlier send on the same path already broke this cap
+            if sum(1 for step_id in path if _clock_wait(steps[step_id])) >= 2:
+                break  # two waits until a time of day or weekday are about a day apart or more
+            already = any(step_id in over.get(sends, ()) for step_id in path[:-1])
             over.setdefault(sends, set()).add(send.id)
+            if already:
+                break  # one finding for a run of sends: an earlier one on the path said it
             yield Violation(
                 'step "{step}" can be the {nth} email within {span} ({path}): more than {sends}'
                 " per {within}",
@@ -557,6 +562,11 @@ def frequency_cap(workflow: Workflow, options: Options) -> Iterator[Violation]:
                 related=(Related(steps[path[0]].location, "the first of these sends"),),
             )
             break
+
+
+def _clock_wait(step: Step) -> bool:
+    until = step.until
+    return until is not None and (until.time is not None or until.weekday is not None)
 
 
 def _state_path(
