@@ -202,6 +202,13 @@ def test_quiet_hours_are_options(tmp_path: Path) -> None:
     assert _messages(path, "TIME004", rules={"TIME004": options}) == []
 
 
+def test_quiet_hours_must_be_times_of_day() -> None:
+    spec = load_catalogue().rules["TIME004"].options["quiet_start"]
+    assert spec.validate("22:30") == "22:30"
+    with pytest.raises(ValueError, match="not a time of day"):
+        spec.validate("9pm")
+
+
 def test_the_audience_time_zone_hook(tmp_path: Path) -> None:
     """Engine-filled `Workflow.timezones`: a London 09:00–17:00 window is 04:00 in New York."""
     path = _write(

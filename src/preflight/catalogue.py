@@ -31,7 +31,9 @@ OPTION_TYPES: dict[str, tuple[type[Any], ...]] = {
     "patterns": (list,),  # regular expressions, compiled when the config is read
     "duration": (str, int, float),  # 10s, 5m, 2 days; the rule gets seconds
     "caps": (list,),  # [{sends: 2, within: 24h}, …]; the rule gets (sends, seconds) pairs
+    "clock": (str,),  # a time of day, HH:MM
 }
+_CLOCK = re.compile(r"^(?:[01]?[0-9]|2[0-3]):[0-5][0-9]$")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class OptionSpec:
             return parse_duration(value)
         if self.type == "caps":
             return _caps(value)
+        if self.type == "clock" and not _CLOCK.match(value):
+            raise ValueError(f'"{value}" is not a time of day such as 08:00 or 21:30')
         if self.type == "patterns":
             for item in value:
                 try:
