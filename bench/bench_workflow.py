@@ -2,15 +2,20 @@
 
 Generates a workflow of N steps (default 1,000) with one branch in every B steps
 (default 10, so 100 branches), engagement branches and reminder sends among
-them, then times, in one process and the same run:
+them, a loop back 20 steps from every 100th branch's "no" side, and now and then
+a wait until a time of day or a date field; then times, in one process and the
+same run:
 
 - baseline: parsing the YAML file alone (yaml.safe_load);
 - load: parsing with positions and validating against the JSON Schema;
 - rules: every FLOW and TIME rule over the loaded workflow (no template files,
-  so TIME002 reads no copy: its graph searches still run for every send).
+  so TIME002 and TIME006 read no copy: their graph searches still run), and
+  each rule on its own.
 
-The paths through such a workflow number about 2^100; the rules use breadth-first
-search and Dijkstra, so they never enumerate them. Prints a markdown table.
+The paths through such a workflow number about 2^100 (more with the loops); the
+rules use breadth-first search, Dijkstra (TIME005 over (step, sends) states) and
+Tarjan's strongly connected components, so they never enumerate them. Prints
+markdown tables.
 
     .venv/bin/python bench/bench_workflow.py [--steps 1000] [--every 10] [--repeat 5]
 """
@@ -36,11 +41,17 @@ def generate(steps: int, every: int) -> str:
     for index in range(steps):
         step = f"s{index}"
         if index % every == every - 1 and last_send is not None:
-            sides = f"then: s{index + 1}, else: s{index + 2}"
+            back = index % 100 == 99 and index >= 20  # a loop: back 20 steps, through waits
+            no_side = f"s{index - 20}" if back else f"s{index + 2}"
+            sides = f"then: s{index + 1}, else: {no_side}"
             lines += [f"  - id: {step}", f"    branch: {{if: {{opened: {last_send}}}, {sides}}}"]
         elif index % 3 == 0:
             lines += [f"  - id: {step}", f"    send: email{index}.html"]
             last_send = step
+        elif index % 50 == 1:
+            lines += [f"  - id: {step}", '    wait: {until_time: "02:00"}']
+        elif index % 50 == 2:
+            lines += [f"  - id: {step}", "    wait: {until_field: renewal_date, offset: -7d}"]
         else:
             lines += [f"  - id: {step}", f"    wait: {index % 5} hours"]
     lines += [
@@ -64,6 +75,8 @@ def main() -> None:
         path = Path(folder) / "big.workflow.yaml"
         path.write_text(generate(args.steps, args.every), encoding="utf-8")
         parse, load, rules = [], [], []
+        each: dict[str, list[float]] = {rule: [] for rule in WORKFLOW_CHECKS}
+        counts: dict[str, int] = {}
         findings = 0
         for _ in range(args.repeat):
             started = time.perf_counter()
@@ -78,6 +91,11 @@ def main() -> None:
                 len(list(check(workflow, options[rule]))) for rule, check in WORKFLOW_CHECKS.items()
             )
             rules.append(time.perf_counter() - started)
+            for rule, check in WORKFLOW_CHECKS.items():
+                workflow.cache.clear()  # each rule from cold, as if it ran alone
+                started = time.perf_counter()
+                counts[rule] = len(list(check(workflow, options[rule])))
+                each[rule].append(time.perf_counter() - started)
         branches = sum(1 for s in workflow.steps if s.kind == "branch")
     parse_s, load_s, rules_s = (statistics.median(x) for x in (parse, load, rules))
     shape = f"{len(workflow.steps)} steps, {branches} branches, {findings} findings"
@@ -88,6 +106,10 @@ def main() -> None:
     print(f"| load (positions + JSON Schema) | {load_s:.3f} | {load_s / parse_s:.1f}x |")
     print(f"| FLOW and TIME rules | {rules_s:.3f} | {rules_s / parse_s:.1f}x |")
     print(f"| load + rules | {load_s + rules_s:.3f} | {(load_s + rules_s) / parse_s:.1f}x |")
+    print("\n| rule | seconds | findings |")
+    print("|---|---|---|")
+    for rule in sorted(each):
+        print(f"| {rule} | {statistics.median(each[rule]):.4f} | {counts[rule]} |")
 
 
 if __name__ == "__main__":

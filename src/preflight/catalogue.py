@@ -30,7 +30,10 @@ OPTION_TYPES: dict[str, tuple[type[Any], ...]] = {
     "list": (list,),
     "patterns": (list,),  # regular expressions, compiled when the config is read
     "duration": (str, int, float),  # 10s, 5m, 2 days; the rule gets seconds
+    "caps": (list,),  # [{sends: 2, within: 24h}, …]; the rule gets (sends, seconds) pairs
+    "clock": (str,),  # a time of day, HH:MM
 }
+_CLOCK = re.compile(r"^(?:[01]?[0-9]|2[0-3]):[0-5][0-9]$")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,10 @@ class OptionSpec:
             from preflight.durations import parse_duration
 
             return parse_duration(value)
+        if self.type == "caps":
+            return _caps(value)
+        if self.type == "clock" and not _CLOCK.match(value):
+            raise ValueError(f'"{value}" is not a time of day such as 08:00 or 21:30')
         if self.type == "patterns":
             for item in value:
                 try:
@@ -60,6 +67,21 @@ class OptionSpec:
                 except re.error as error:
                     raise ValueError(f'"{item}" is not a regular expression: {error}') from None
         return value
+
+
+def _caps(value: list[Any]) -> tuple[tuple[int, float], ...]:
+    """[{sends: 2, within: 24h}] -> ((2, 86400.0),); raises ValueError for a bad item."""
+    from preflight.durations import parse_duration
+
+    caps = []
+    for item in value:
+        if not isinstance(item, Mapping) or set(item) != {"sends", "within"}:
+            raise ValueError("expected a list of {sends: N, within: DURATION}")
+        sends = item["sends"]
+        if isinstance(sends, bool) or not isinstance(sends, int) or sends < 1:
+            raise ValueError(f"sends must be a whole number of at least 1, not {sends!r}")
+        caps.append((sends, parse_duration(item["within"])))
+    return tuple(caps)
 
 
 @dataclass(frozen=True)
@@ -78,7 +100,7 @@ class RuleSpec:
 
     def option_defaults(self) -> dict[str, Any]:
         return {
-            name: spec.validate(spec.default) if spec.type == "duration" else spec.default
+            name: spec.validate(spec.default) if spec.type in ("duration", "caps") else spec.default
             for name, spec in self.options.items()
         }
 

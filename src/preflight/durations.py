@@ -58,6 +58,16 @@ def parse_duration(value: Any) -> float:
     return total
 
 
+def parse_offset(value: Any) -> float:
+    """Seconds in a signed offset ("-1d", "+2 hours", "3h"); ValueError when it is not one."""
+    text = str(value).strip()
+    sign = -1.0 if text.startswith("-") else 1.0
+    try:
+        return sign * parse_duration(text.lstrip("+-").strip() or text)
+    except ValueError:
+        raise ValueError(f'"{value}" is not an offset such as -1d, +2 hours or 30m') from None
+
+
 def describe(seconds: float) -> str:
     """A duration for messages: "0 s", "7 minutes", "1 day 2 hours"."""
     if seconds <= 0:

@@ -15,7 +15,14 @@ def _options(rule: RuleSpec) -> str:
     lines = []
     for option in rule.options.values():
         default = option.default
-        shown = ", ".join(map(str, default)) if isinstance(default, list) else str(default)
+        shown = (
+            ", ".join(
+                f"{item['sends']} per {item['within']}" if isinstance(item, dict) else str(item)
+                for item in default
+            )
+            if isinstance(default, list)
+            else str(default)
+        )
         lines.append(f"- {option.name} ({option.type}, default: {shown or 'none'})")
         if option.help:
             lines.append(textwrap.indent(textwrap.fill(option.help, 72), "    "))

@@ -222,6 +222,30 @@ class Edge:
     label: str
 
 
+@dataclass(frozen=True, slots=True)
+class Until:
+    """What a wait waits for beside a fixed duration (the TIME rules read it)."""
+
+    time: str | None = None
+    """A time of day, "02:00", in the workflow's time zone (or the audience's, when it has none)."""
+    weekday: str | None = None
+    field: str | None = None
+    """A date field of the contact: the wait ends at that date plus ``offset``."""
+    offset: float = 0.0
+    """Seconds from the field's date; negative is before it."""
+    event: str | None = None
+    timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendWindow:
+    """When a send may go out: on these days (none named: every day), between start and end."""
+
+    days: tuple[str, ...] = ()
+    start: str | None = None
+    end: str | None = None
+
+
 @dataclass
 class Step:
     """One step of a workflow, whatever format it came from (native YAML or an importer)."""
@@ -243,6 +267,16 @@ class Step:
     split: dict[str, float] = field(default_factory=dict)
     template: str | None = None
     """For sends: the template path as written."""
+    wait_written: str | None = None
+    """For waits: the fixed duration as written ("7 minutes", "5m"), for TIME003's unit checks."""
+    until: Until | None = None
+    """For waits: a time of day, weekday, date field or event it waits for."""
+    engagement_url: str | None = None
+    """For `clicked` branches: the URL whose click is checked."""
+    send_at: str | None = None
+    """For sends: an absolute schedule, ISO 8601 as written."""
+    send_window: SendWindow | None = None
+    blocked_dates: tuple[str, ...] = ()
     target_locations: dict[str, Location] = field(default_factory=dict)
     """Where each reference (next, then, else, split targets, template) is written."""
 
@@ -260,6 +294,10 @@ class Workflow:
     sources: dict[Path, SourceText] = field(default_factory=dict)
     templates: dict[str, Template | None] = field(default_factory=dict, repr=False)
     """Send step id -> the template it sends (None when it cannot be read); the engine fills it."""
+    timezones: dict[str, str] = field(default_factory=dict, repr=False)
+    """Send step id -> the time zone of the audience it goes to, when audiences.yaml says
+    (the engine fills it); a send not in it is read in the workflow's ``timezone``."""
+    timezone_location: Location | None = None
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property

@@ -83,10 +83,17 @@ def live_checks() -> dict[str, LiveCheck]:
 WORKFLOW_CHECKS: dict[str, WorkflowCheck] = {
     "FLOW001": flow.unreachable_step,
     "FLOW002": flow.dangling_reference,
+    "FLOW003": flow.loop_without_wait,
+    "FLOW004": flow.condition_on_unsent_email,
+    "FLOW005": flow.link_not_in_email,
     "FLOW006": flow.split_not_100,
     "FLOW007": flow.missing_branch,
     "TIME001": timing.check_before_response,
     "TIME002": timing.unguarded_reminder,
+    "TIME003": timing.suspicious_wait,
+    "TIME004": timing.quiet_hours,
+    "TIME005": timing.frequency_cap,
+    "TIME006": timing.event_order,
 }
 """Rules over one workflow (native, or imported from a platform export)."""
 

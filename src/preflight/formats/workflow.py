@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from preflight.durations import describe, parse_duration
+from preflight.durations import describe, parse_duration, parse_offset
 from preflight.formats.source import SourceText
-from preflight.model import Location, Part, Span, Step, Violation, Workflow
+from preflight.model import Location, Part, SendWindow, Span, Step, Until, Violation, Workflow
 from preflight.resources import rules_dir
 from preflight.yamlio import YamlDocument
 
@@ -112,6 +112,8 @@ def build(
         location=at(),
         sources={path: SourceText(text)},
     )
+    if "timezone" in data:
+        workflow.timezone_location = at("timezone")
     workflow.include, workflow.exclude = audience_names(data.get("audience"))
     for index, raw in enumerate(data["steps"]):
         step, step_problems = _step(raw, index, at)
@@ -180,8 +182,18 @@ def _step(raw: Mapping[str, Any], index: int, at: Any) -> tuple[Step, list[tuple
                 else ("steps", index, "send", "template")
             )
             step.target_locations["template"] = at(*keys)
+        if isinstance(spec, Mapping):
+            problems.extend(_send_timing(step, spec, index, at))
     elif kind == "wait":
         step.wait_seconds, step.wait_text, problem = _wait(spec)
+        if problem is None:
+            try:
+                step.wait_written, step.until = _written(spec), _until(spec)
+            except ValueError as error:
+                problem = str(error)
+            for key in ("until_time", "until_weekday", "until_field", "until_event"):
+                if isinstance(spec, Mapping) and key in spec:
+                    step.target_locations[key] = at("steps", index, "wait", key)
         if problem is not None:
             problems.append(
                 (
@@ -203,11 +215,81 @@ def _step(raw: Mapping[str, Any], index: int, at: Any) -> tuple[Step, list[tuple
         if verb is not None:
             step.engagement = (verb, str(condition[verb]))
             step.target_locations["engagement"] = at("steps", index, "branch", "if", verb)
+            if verb == "clicked" and "url" in condition:
+                step.engagement_url = str(condition["url"])
+                step.target_locations["url"] = at("steps", index, "branch", "if", "url")
     elif kind == "split":
         step.split = {str(k): float(v) for k, v in spec.items()}
         for target in step.split:
             step.target_locations[f"split:{target}"] = at("steps", index, "split", target)
     return step, problems
+
+
+def _send_timing(
+    step: Step, spec: Mapping[str, Any], index: int, at: Any
+) -> list[tuple[str, Violation]]:
+    """A send's `at`, `window` and `blocked_dates` (TIME004 reads them)."""
+    from datetime import date, datetime
+
+    problems: list[tuple[str, Violation]] = []
+
+    def problem(key: str, text: str) -> None:
+        problems.append(
+            (
+                "PF003",
+                Violation(
+                    "steps/{index}/send/{key}: {problem}",
+                    at("steps", index, "send", key),
+                    {"index": index, "key": key, "problem": text},
+                    help="see docs/workflows.md for the format",
+                ),
+            )
+        )
+
+    if "at" in spec:
+        try:
+            datetime.fromisoformat(str(spec["at"]))
+            step.send_at = str(spec["at"])
+            step.target_locations["at"] = at("steps", index, "send", "at")
+        except ValueError:
+            problem("at", f'"{spec["at"]}" is not a date and time such as 2025-03-04T09:30')
+    if "window" in spec:
+        window = spec["window"]
+        step.send_window = SendWindow(
+            tuple(window.get("days", ())), window.get("start"), window.get("end")
+        )
+        step.target_locations["window"] = at("steps", index, "send", "window")
+    for position, value in enumerate(spec.get("blocked_dates", ())):
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            problem(f"blocked_dates/{position}", f'"{value}" is not a date such as 2025-12-25')
+    step.blocked_dates = tuple(str(v) for v in spec.get("blocked_dates", ()))
+    return problems
+
+
+def _written(spec: Any) -> str | None:
+    """A wait's fixed duration as written: "5m", "7 minutes", "420"."""
+    value = spec.get("duration") if isinstance(spec, Mapping) and "duration" in spec else spec
+    if isinstance(value, Mapping):
+        if set(value) != {"amount", "unit"}:
+            return None
+        return f"{value['amount']:g} {value['unit']}"
+    return None if value is None else str(value)
+
+
+def _until(spec: Any) -> Until | None:
+    """What a wait waits for, beside a duration; raises ValueError for a bad offset or timeout."""
+    if not isinstance(spec, Mapping) or not set(spec) - {"amount", "unit", "duration"}:
+        return None
+    return Until(
+        time=spec.get("until_time"),
+        weekday=spec.get("until_weekday"),
+        field=spec.get("until_field"),
+        offset=parse_offset(spec["offset"]) if "offset" in spec else 0.0,
+        event=spec.get("until_event"),
+        timeout=_duration(spec["timeout"]) if "timeout" in spec else None,
+    )
 
 
 def _wait(spec: Any) -> tuple[float | None, str | None, str | None]:
