@@ -119,9 +119,21 @@ def test_every_rule_explains_every_section() -> None:
 
 
 def test_every_catalogue_rule_has_an_implementation() -> None:
-    from preflight.checks import ENGINE_RULES, TEMPLATE_CHECKS, WORKFLOW_CHECKS, live_checks
+    from preflight.checks import (
+        AUDIENCE_CHECKS,
+        ENGINE_RULES,
+        TEMPLATE_CHECKS,
+        WORKFLOW_CHECKS,
+        live_checks,
+    )
 
-    implemented = set(TEMPLATE_CHECKS) | set(live_checks()) | set(WORKFLOW_CHECKS) | ENGINE_RULES
+    implemented = (
+        set(TEMPLATE_CHECKS)
+        | set(live_checks())
+        | set(WORKFLOW_CHECKS)
+        | set(AUDIENCE_CHECKS)
+        | ENGINE_RULES
+    )
     assert set(load_catalogue().rules) == implemented
 
 

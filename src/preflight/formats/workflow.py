@@ -113,6 +113,7 @@ def build(
         sources={path: SourceText(text)},
     )
     workflow.include, workflow.exclude = audience_names(data.get("audience"))
+    workflow.audience_locations = audience_locations(data.get("audience"), at, ("audience",))
     for index, raw in enumerate(data["steps"]):
         step, step_problems = _step(raw, index, at)
         workflow.steps.append(step)
@@ -133,6 +134,23 @@ def audience_names(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return (item,) if isinstance(item, str) else tuple(item)
 
     return names(value.get("include")), names(value.get("exclude"))
+
+
+def audience_locations(value: Any, at: Any, keys: tuple[str | int, ...]) -> dict[str, Location]:
+    """Where each name of an `audience:` block is written: "include:NAME" / "exclude:NAME"."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {f"include:{value}": at(*keys)}
+    found: dict[str, Location] = {}
+    for side in ("include", "exclude"):
+        item = value.get(side)
+        if isinstance(item, str):
+            found.setdefault(f"{side}:{item}", at(*keys, side))
+        elif isinstance(item, list):
+            for index, name in enumerate(item):
+                found.setdefault(f"{side}:{name}", at(*keys, side, index))
+    return found
 
 
 def _problem(error: Any) -> str:
@@ -180,6 +198,8 @@ def _step(raw: Mapping[str, Any], index: int, at: Any) -> tuple[Step, list[tuple
                 else ("steps", index, "send", "template")
             )
             step.target_locations["template"] = at(*keys)
+        if isinstance(spec, Mapping):
+            _send_audience(step, spec, at, ("steps", index, "send"))
     elif kind == "wait":
         step.wait_seconds, step.wait_text, problem = _wait(spec)
         if problem is not None:
@@ -208,6 +228,20 @@ def _step(raw: Mapping[str, Any], index: int, at: Any) -> tuple[Step, list[tuple
         for target in step.split:
             step.target_locations[f"split:{target}"] = at("steps", index, "split", target)
     return step, problems
+
+
+def _send_audience(
+    step: Step, spec: Mapping[str, Any], at: Any, keys: tuple[str | int, ...]
+) -> None:
+    """A send step's own audience and subject override (LIST rules, CONTENT003)."""
+    if "audience" in spec:
+        include, step.exclude = audience_names(spec["audience"])
+        own = isinstance(spec["audience"], str) or "include" in spec["audience"]
+        step.include = include if own else None  # only `exclude:`: the workflow's, less those
+        step.target_locations.update(audience_locations(spec["audience"], at, (*keys, "audience")))
+    if isinstance(spec.get("subject"), str):
+        step.subject = spec["subject"]
+        step.target_locations["subject"] = at(*keys, "subject")
 
 
 def _wait(spec: Any) -> tuple[float | None, str | None, str | None]:
