@@ -20,6 +20,7 @@ from preflight.catalogue import load_catalogue
 from preflight.config import Config, load_config
 from preflight.engine import Engine
 from preflight.explain import sections
+from preflight.model import display_path
 
 from .conftest import FIXTURE_PORT, FIXTURES
 
@@ -37,7 +38,7 @@ def _actual(finding: Any) -> dict[str, Any]:
     span = finding.location.span
     return {
         "rule": finding.rule,
-        "path": finding.location.path.as_posix(),
+        "path": display_path(finding.location.path),  # members CSVs: absolute, from the config
         "line": span.line if span else None,
         "column": span.column if span else None,
         "end_line": span.end_line if span else None,

@@ -262,8 +262,13 @@ def include_exclude_overlap(workflow: Workflow, options: Options) -> Iterator[Vi
     for send in _sends(workflow):
         if not send.own:
             continue
-        for name in send.include:
-            if name not in send.exclude or name in both:
+        if send.own_include:
+            overlap = [name for name in send.include if name in send.exclude]
+        else:  # a step may exclude part of the workflow's audience; all of it is a mistake
+            covered = bool(send.include) and set(send.include) <= set(send.exclude)
+            overlap = [n for n in send.include if n in send.step.exclude] if covered else []
+        for name in overlap:
+            if name in both:
                 continue
             side = "include" if send.own_include else "exclude"
             yield _overlap(
@@ -604,7 +609,7 @@ def suspicious_members(audience: Audience, options: Options) -> Iterator[Violati
         more = ", …" if count > len(lines) else ""
         yield Violation(
             '{count} {label} in the members of production audience "{audience}"{sampled}'
-            " (line {lines})",
+            " ({line_word} {lines})",
             Location(members.path, _line_span(lines[0])) if lines else where,
             {
                 "count": f"{count:,}",
@@ -612,6 +617,7 @@ def suspicious_members(audience: Audience, options: Options) -> Iterator[Violati
                 "audience": audience.name,
                 "sampled": sampled,
                 "lines": ", ".join(map(str, lines)) + more,
+                "line_word": "line" if count == 1 else "lines",
                 "kind": kind,
                 "rows": members.rows_read,
             },
@@ -670,6 +676,7 @@ def _judge_address(
     if (
         _TEST_LOCAL.search(local)
         or domain in test_domains
+        or any(domain.endswith("." + d) for d in test_domains)
         or domain.endswith(_RESERVED_TLDS)
         or any(p.search(address) for p in seed)
     ):

@@ -51,41 +51,56 @@ class Members:
         with raw:
             start = raw.read(4)
             raw.seek(0)
-            encoding = "utf-8-sig"  # a UTF-8 byte order mark is dropped, not a field name
+            read = [0]  # the physical line last read, for messages
+            lines: Iterator[str]
             if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                encoding = "utf-16"  # Excel's "Unicode text" export
-            text = io.TextIOWrapper(raw, encoding=encoding, newline="")
-            line = 1  # the header
+                encoding = "UTF-16"  # Excel's "Unicode text" export
+                lines = _counted(io.TextIOWrapper(raw, encoding="utf-16", newline=""), read)
+            else:
+                encoding = "UTF-8"
+                lines = _decoded(raw, read)
             try:
-                first = text.readline()
-                if not first.strip():
-                    self.problem = "is empty (no header row)"
-                    self.problem_line = 1
-                    return
-                delimiter = max(_DELIMITERS, key=first.count)
-                self.header = tuple(next(csv.reader([first], delimiter=delimiter)))
-                reader = csv.reader(text, delimiter=delimiter)
-                line = 2
-                for cells in reader:
-                    if not cells or (len(cells) == 1 and not cells[0].strip()):
-                        line = 1 + reader.line_num + 1
-                        continue
-                    if self.max_rows is not None and self.rows_read >= self.max_rows:
-                        self.sampled = True
-                        return
-                    self.rows_read += 1
-                    yield line, cells
-                    line = 1 + reader.line_num + 1
+                yield from self._parse(lines, read)
             except UnicodeDecodeError as error:
                 byte = error.object[error.start : error.start + 1].hex() if error.object else "?"
-                self.problem = (
-                    f"is not {'UTF-16' if encoding == 'utf-16' else 'UTF-8'} text"
-                    f" (byte 0x{byte} near line {line})"
-                )
-                self.problem_line = line
+                self.problem = f"is not {encoding} text (byte 0x{byte} on line {read[0]})"
+                self.problem_line = read[0]
             except csv.Error as error:
-                self.problem = f"has a row the CSV reader cannot read at line {line} ({error})"
-                self.problem_line = line
-            except UnicodeError as error:  # a BOM that lies, a truncated UTF-16 pair
-                self.problem = f"cannot be decoded near line {line} ({error})"
-                self.problem_line = line
+                self.problem = f"has a row the CSV reader cannot read on line {read[0]} ({error})"
+                self.problem_line = read[0]
+            except UnicodeError as error:  # a truncated UTF-16 pair
+                self.problem = f"cannot be decoded near line {read[0]} ({error})"
+                self.problem_line = read[0]
+
+    def _parse(self, lines: Iterator[str], read: list[int]) -> Iterator[tuple[int, list[str]]]:
+        first = next(lines, "")
+        if not first.strip():
+            self.problem = "is empty (no header row)"
+            self.problem_line = 1
+            return
+        delimiter = max(_DELIMITERS, key=first.count)
+        self.header = tuple(next(csv.reader([first], delimiter=delimiter)))
+        line = read[0] + 1
+        for cells in csv.reader(lines, delimiter=delimiter):
+            if cells and (len(cells) > 1 or cells[0].strip()):
+                if self.max_rows is not None and self.rows_read >= self.max_rows:
+                    self.sampled = True
+                    return
+                self.rows_read += 1
+                yield line, cells
+            line = read[0] + 1
+
+
+def _decoded(raw: Iterator[bytes], read: list[int]) -> Iterator[str]:
+    """UTF-8 lines of a binary file, one at a time, so a bad byte is placed on its line."""
+    for number, chunk in enumerate(raw, start=1):
+        read[0] = number
+        if number == 1 and chunk.startswith(codecs.BOM_UTF8):
+            chunk = chunk[len(codecs.BOM_UTF8) :]  # a byte order mark is not a field name
+        yield chunk.decode("utf-8")
+
+
+def _counted(text: Iterator[str], read: list[int]) -> Iterator[str]:
+    for number, line in enumerate(text, start=1):
+        read[0] = number
+        yield line

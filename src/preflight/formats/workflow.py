@@ -137,12 +137,13 @@ def audience_names(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def audience_locations(value: Any, at: Any, keys: tuple[str | int, ...]) -> dict[str, Location]:
-    """Where each name of an `audience:` block is written: "include:NAME" / "exclude:NAME"."""
+    """Where an `audience:` block is ("audience") and each of its names ("include:NAME",
+    "exclude:NAME")."""
     if value is None:
         return {}
     if isinstance(value, str):
-        return {f"include:{value}": at(*keys)}
-    found: dict[str, Location] = {}
+        return {"audience": at(*keys), f"include:{value}": at(*keys)}
+    found: dict[str, Location] = {"audience": at(*keys)}
     for side in ("include", "exclude"):
         item = value.get(side)
         if isinstance(item, str):
