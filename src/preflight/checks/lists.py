@@ -589,12 +589,12 @@ def suspicious_members(audience: Audience, options: Options) -> Iterator[Violati
         judge(*first)
         for line, cells in rows:
             judge(line, cells)
-    where = Location(members.path, None)
+    where = Location(members.path, None, Part.AUDIENCE)
     if members.problem is not None:
         stopped = members.problem_line
         yield Violation(
             'the members file of audience "{audience}" {problem}',
-            Location(members.path, _line_span(stopped) if stopped else None),
+            Location(members.path, _line_span(stopped) if stopped else None, Part.AUDIENCE),
             {"audience": audience.name, "problem": members.problem, "file": members.path.name},
             help="export it again as UTF-8 CSV with a header row of field names",
             related=_defined(audience),
@@ -609,7 +609,7 @@ def suspicious_members(audience: Audience, options: Options) -> Iterator[Violati
         yield Violation(
             '{count} {label} in the members of production audience "{audience}"{sampled}'
             " ({line_word} {lines})",
-            Location(members.path, _line_span(lines[0])) if lines else where,
+            Location(members.path, _line_span(lines[0]), Part.AUDIENCE) if lines else where,
             {
                 "count": f"{count:,}",
                 "label": label if count > 1 else _singular(label),
