@@ -20,6 +20,7 @@ from preflight.catalogue import load_catalogue
 from preflight.config import Config, load_config
 from preflight.engine import Engine
 from preflight.explain import sections
+from preflight.model import display_path
 
 from .conftest import FIXTURE_PORT, FIXTURES
 
@@ -37,7 +38,7 @@ def _actual(finding: Any) -> dict[str, Any]:
     span = finding.location.span
     return {
         "rule": finding.rule,
-        "path": finding.location.path.as_posix(),
+        "path": display_path(finding.location.path),  # members CSVs: absolute, from the config
         "line": span.line if span else None,
         "column": span.column if span else None,
         "end_line": span.end_line if span else None,
@@ -119,9 +120,21 @@ def test_every_rule_explains_every_section() -> None:
 
 
 def test_every_catalogue_rule_has_an_implementation() -> None:
-    from preflight.checks import ENGINE_RULES, TEMPLATE_CHECKS, WORKFLOW_CHECKS, live_checks
+    from preflight.checks import (
+        AUDIENCE_CHECKS,
+        ENGINE_RULES,
+        TEMPLATE_CHECKS,
+        WORKFLOW_CHECKS,
+        live_checks,
+    )
 
-    implemented = set(TEMPLATE_CHECKS) | set(live_checks()) | set(WORKFLOW_CHECKS) | ENGINE_RULES
+    implemented = (
+        set(TEMPLATE_CHECKS)
+        | set(live_checks())
+        | set(WORKFLOW_CHECKS)
+        | set(AUDIENCE_CHECKS)
+        | ENGINE_RULES
+    )
     assert set(load_catalogue().rules) == implemented
 
 

@@ -172,11 +172,11 @@ def test_absolute_sends_are_read_in_the_workflow_zone(tmp_path: Path) -> None:
         "  - id: day\n    send: {template: launch.html, at: '2025-03-08'}\n",
     )
     assert _messages(path, "TIME004") == [
-        'step "launch" is scheduled for tuesday 2025-03-04 23:30 in Europe/London,'
+        'step "launch" is scheduled for Tuesday 2025-03-04 23:30 in Europe/London,'
         " during quiet hours (21:00–08:00)",
-        'step "utc" is scheduled for tuesday 2025-07-01 07:30 in Europe/London,'
+        'step "utc" is scheduled for Tuesday 2025-07-01 07:30 in Europe/London,'
         " during quiet hours (21:00–08:00)",
-        'step "day" is scheduled for saturday 2025-03-08 in Europe/London, on a weekend',
+        'step "day" is scheduled for Saturday 2025-03-08 in Europe/London, on a weekend',
     ]
 
 

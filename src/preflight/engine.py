@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preflight.catalogue import Catalogue, RuleSpec, load_catalogue
-from preflight.checks import LIVE_RULES, TEMPLATE_CHECKS, WORKFLOW_CHECKS, live_checks
+from preflight.checks import (
+    AUDIENCE_CHECKS,
+    LIVE_RULES,
+    TEMPLATE_CHECKS,
+    WORKFLOW_CHECKS,
+    live_checks,
+)
 from preflight.config import Config, FileSettings, discover_config, load_config
 from preflight.dialects import Detection, detect, resolve_platform
 from preflight.discovery import InputFile, classify, discover
@@ -28,10 +35,14 @@ from preflight.model import (
     KnownFields,
     Location,
     Part,
+    SentTo,
     Severity,
     Sourced,
+    Step,
+    Targeting,
     Template,
     Violation,
+    Workflow,
     display_path,
 )
 from preflight.suppressions import SuppressionSet, html_suppressions, yaml_suppressions
@@ -98,6 +109,14 @@ class Report:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
 
+@dataclass(frozen=True)
+class _SendSite:
+    """A workflow send step that sends a template of the run (the pre-pass finds them)."""
+
+    workflow: Workflow
+    step: Step
+
+
 @dataclass
 class _Waiting:
     """A file whose live link findings wait for the run's link check."""
@@ -115,6 +134,11 @@ class Engine:
         self._audiences: Audiences | None = None
         self._live: LiveRun | None = None
         self._sent: dict[Path, Template | None] = {}
+        self._targeting: Targeting | None = None
+        self._workflows: dict[Path, tuple[Workflow | None, list[tuple[str, Violation]]]] = {}
+        """Workflows the pre-pass read, each handed to its own check once."""
+        self._sends: dict[str, list[_SendSite]] = {}
+        """A template's absolute path -> the send steps of the run's workflows that send it."""
         self._waiting: list[_Waiting] = []
         if config.links.get("online"):
             from preflight.links.live import LiveRun
@@ -144,33 +168,62 @@ class Engine:
             findings.extend(self._stamp(rule_id, [violation], settings, sources))
         return findings
 
-    def _known_fields(
-        self, template: Template, settings: FileSettings, findings: list[Finding]
-    ) -> KnownFields | None:
+    @property
+    def targeting(self) -> Targeting | None:
+        """The audiences as rules read them (with the config's suppression audiences)."""
+        audiences = self.audiences
+        if audiences is None or audiences.text is None:
+            return None  # no file, or one that could not be read: nothing to judge names by
+        if self._targeting is None:
+            self._targeting = Targeting(
+                audiences.items, audiences.path, self.config.suppression_audiences
+            )
+        return self._targeting
+
+    def _audience_checks(self) -> list[Finding]:
+        """LIST008 and its kind over each audience of the audiences file, once per run."""
+        audiences = self.audiences
+        if audiences is None:
+            return []
+        settings = self.config.for_file(audiences.path)
+        sources = {audiences.path: SourceText(audiences.text)} if audiences.text else {}
+        findings: list[Finding] = []
+        for audience in audiences.items.values():
+            for rule_id, check in AUDIENCE_CHECKS.items():
+                if settings.is_enabled(rule_id):
+                    violations = list(
+                        itertools.islice(check(audience, settings.options[rule_id]), MAX_PER_RULE)
+                    )
+                    findings.extend(self._stamp(rule_id, violations, settings, sources))
+        return findings
+
+    def _known_fields(self, template: Template) -> KnownFields | None:
+        """The fields MERGE003 judges by: those of the audiences the template goes to, else
+        those of every audience of the file."""
         audiences = self.audiences
         if audiences is None:
             return None
         if template.audience is not None:
-            audience = audiences.items.get(template.audience.value)
-            if audience is None and audiences.text is not None:
-                from preflight.suggest import did_you_mean
-
-                match = did_you_mean(template.audience.value, list(audiences.items))
-                violation = Violation(
-                    'audience "{audience}" is not in {file}',
-                    template.audience.location or Location(template.path),
-                    {"audience": template.audience.value, "file": audiences.path.name},
-                    help=f'did you mean "{match}"?'
-                    if match
-                    else "audiences there: " + ", ".join(audiences.items),
+            targets = [s.audience for s in template.sent_to]
+            if not targets or any(a.fields is None for a in targets):
+                return None  # an unknown audience (LIST001), or one that does not list fields
+            if len(targets) == 1:
+                audience = targets[0]
+                assert audience.fields is not None
+                return KnownFields(
+                    audience.fields,
+                    f'audience "{audience.name}"',
+                    audience.fields_location or audience.location,
                 )
-                findings.extend(self._stamp("PF003", [violation], settings, template.sources))
-            if audience is None or audience.fields is None:
-                return None
+            shared = [
+                name
+                for name in targets[0].fields or ()
+                if all(name in (a.fields or ()) for a in targets[1:])
+            ]
             return KnownFields(
-                audience.fields,
-                f'audience "{audience.name}"',
-                audience.fields_location or audience.location,
+                tuple(shared),
+                "every audience it is sent to (" + ", ".join(f'"{a.name}"' for a in targets) + ")",
+                targets[0].fields_location or targets[0].location,
             )
         names: dict[str, None] = {}
         for audience in audiences.items.values():
@@ -182,11 +235,71 @@ class Engine:
             tuple(names), f"any audience in {audiences.path.name}", Location(audiences.path)
         )
 
+    def _apply_send_steps(self, template: Template) -> None:
+        """What the run's workflows say about a template they send: the send step's subject
+        and audience beat the sidecar's (DESIGN.md, precedence)."""
+        sites = self._sends.get(_key(template.path))
+        if not sites:
+            return
+        targeting = self.targeting
+        sent: list[SentTo] = []
+        for site in sites:
+            step, workflow = site.step, site.workflow
+            if step.subject is not None and (
+                template.subject is None or template.subject.origin != "send-step"
+            ):
+                template.subject = Sourced(
+                    step.subject, "send-step", replace_part(step.target_locations["subject"])
+                )
+                template.subject_knowable = True
+                template.sources.update(workflow.sources)
+            include = step.include if step.include is not None else workflow.include
+            for name in include:
+                key = f"include:{name}"
+                where = step.target_locations.get(key) or workflow.audience_locations.get(key)
+                via = Sourced(name, "send-step", where)
+                if template.audience is None or template.audience.origin != "send-step":
+                    template.audience = via
+                audience = targeting.audiences.get(name) if targeting else None
+                if audience is not None and all(s.audience.name != name for s in sent):
+                    sent.append(SentTo(audience, via, step.id))
+        if template.audience is not None and template.audience.origin == "send-step":
+            template.sent_to = tuple(sent)
+
+    def _prepass(self, items: list[InputFile]) -> None:
+        """Read the run's workflows first, to know which templates they send and to whom.
+
+        Only runs with a workflow among their inputs pay for it; each workflow read here
+        is handed to its own check, not read twice.
+        """
+        from preflight.formats.workflow import load_workflow
+
+        for item in items:
+            if item.kind != "workflow" or self.config.is_excluded(item.path):
+                continue
+            try:
+                loaded = load_workflow(item.path, self.config.max_file_size)
+            except Exception:  # the workflow's own check reports it (PF001, internal error)
+                continue
+            self._workflows[item.path] = loaded
+            workflow = loaded[0]
+            if workflow is None:
+                continue
+            for step in workflow.steps:
+                if step.kind == "send" and step.template is not None:
+                    path = _key(item.path.parent / step.template)
+                    self._sends.setdefault(path, []).append(_SendSite(workflow, step))
+
     # -- the run ----------------------------------------------------------
     def run(self, paths: Sequence[Path], skip_unknown: bool = False) -> Report:
         report = Report()
         report.findings.extend(self._audience_findings())
-        for item in discover(paths, self.config, skip_unknown):
+        items = list(discover(paths, self.config, skip_unknown))
+        if any(item.kind == "workflow" for item in items):
+            self._prepass(items)
+        if self._judges_members(items):
+            report.findings.extend(self._audience_checks())
+        for item in items:
             try:
                 info, findings = self.check_input(item)
             except Exception as error:  # a bug must not cost the other files their check
@@ -214,6 +327,18 @@ class Engine:
 
         report.findings.sort(key=order)
         return report
+
+    def _judges_members(self, items: list[InputFile]) -> bool:
+        """LIST008 reads members files when the audiences file or a workflow is an input:
+        a template-only run (pre-commit on a few files) does not pay for it."""
+        audiences = self.config.audiences
+        if audiences is None or not self.config.for_file(audiences).enabled & set(AUDIENCE_CHECKS):
+            return False
+        target = _key(audiences)
+        return any(
+            item.kind == "workflow" or (item.kind == "audiences" and _key(item.path) == target)
+            for item in items
+        )
 
     def check_input(self, item: InputFile) -> tuple[FileInfo | None, list[Finding]]:
         settings = self.config.for_file(item.path)
@@ -262,14 +387,26 @@ class Engine:
     ) -> tuple[FileInfo | None, list[Finding]]:
         from preflight.formats.workflow import load_workflow
 
-        workflow, problems = load_workflow(item.path, self.config.max_file_size)
+        loaded = self._workflows.pop(item.path, None)
+        workflow, problems = loaded or load_workflow(item.path, self.config.max_file_size)
         sources = workflow.sources if workflow is not None else {}
         findings: list[Finding] = []
         for rule_id, violation in problems:
             findings.extend(self._stamp(rule_id, [violation], settings, sources))
         if workflow is None:
             return FileInfo(item.path, "workflow"), findings
+        workflow.targeting = targeting = self.targeting
         for step in workflow.steps:
+            if step.kind == "send" and targeting is not None:
+                # TIME004 judges the hour in the audience's time zone when audiences.yaml has one
+                names = step.include if step.include is not None else workflow.include
+                zones = [
+                    audience.timezone
+                    for name in names
+                    if (audience := targeting.audiences.get(name)) and audience.timezone
+                ]
+                if zones:
+                    workflow.timezones[step.id] = zones[0]
             if step.kind == "send" and step.template is not None:
                 workflow.templates[step.id] = self._sent_template(item.path.parent / step.template)
         findings.extend(self._run_checks(WORKFLOW_CHECKS, workflow, settings, sources))
@@ -470,6 +607,17 @@ class Engine:
             else:
                 template.platform = Sourced(name, "sidecar", platform.location)
 
+    def _apply_audiences(self, template: Template) -> None:
+        """The audiences a template goes to: its send steps' in this run, else its sidecar's."""
+        targeting = self.targeting
+        template.targeting = targeting
+        if self._sends:
+            self._apply_send_steps(template)
+        audience = template.audience
+        if audience is not None and audience.origin == "sidecar" and targeting is not None:
+            found = targeting.audiences.get(audience.value)
+            template.sent_to = (SentTo(found, audience),) if found is not None else ()
+
     def _apply_defaults(self, template: Template, settings: FileSettings) -> None:
         """Precedence: --platform > sidecar > the export format > override > config."""
         config = self.config
@@ -491,7 +639,8 @@ class Engine:
         """Sidecar, config defaults, then detection: the template as rules and render see it."""
         self._apply_sidecar(template, settings, findings, suppressions)
         self._apply_defaults(template, settings)
-        template.known_fields = self._known_fields(template, settings, findings)
+        self._apply_audiences(template)
+        template.known_fields = self._known_fields(template)
         template.link_settings = self.config.links
         return self._detect(template)
 
@@ -627,6 +776,16 @@ _DEFAULTED = (
     ("campaign", "campaign"),
 )
 """Template attributes that config `defaults` fill in, and their keys there."""
+
+
+def _key(path: Path) -> str:
+    """One spelling of a path for matching a workflow's template with a run's input."""
+    return os.path.normcase(os.path.abspath(path))
+
+
+def replace_part(location: Location) -> Location:
+    """A send step's subject is the subject part of the template it sends."""
+    return replace(location, part=Part.SUBJECT)
 
 
 def _file_info(path: Path, template: Template, detection: Detection | None) -> FileInfo:

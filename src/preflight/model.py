@@ -147,6 +147,50 @@ class KnownFields:
     location: Location | None = None
 
 
+@dataclass(frozen=True)
+class Audience:
+    """One audience of audiences.yaml (DESIGN.md, Contracts)."""
+
+    name: str
+    location: Location
+    kind: str = "production"
+    locale: str | None = None
+    timezone: str | None = None
+    consent: str | None = None
+    tags: tuple[str, ...] = ()
+    fields: tuple[str, ...] | None = None
+    """The platform field names its members have; None when the file does not say."""
+    fields_location: Location | None = None
+    members: Path | None = None
+
+
+@dataclass(frozen=True)
+class Targeting:
+    """What a run knows about audiences, for the LIST rules: the engine fills it in."""
+
+    audiences: Mapping[str, Audience]
+    path: Path
+    """The audiences file."""
+    suppression: tuple[str, ...] = ()
+    """The config's `suppression_audiences`; empty: every audience of kind suppression."""
+
+    def suppressions(self) -> tuple[str, ...]:
+        if self.suppression:
+            return self.suppression
+        return tuple(a.name for a in self.audiences.values() if a.kind == "suppression")
+
+
+@dataclass(frozen=True)
+class SentTo:
+    """An audience a template goes to, and who says so (a send step or the sidecar)."""
+
+    audience: Audience
+    via: Sourced
+    """The audience's name as written, with origin "send-step" or "sidecar" and its place."""
+    step: str | None = None
+    """The send step's id (origin "send-step")."""
+
+
 @dataclass
 class Template:
     """One email, whatever format it came from.
@@ -171,6 +215,10 @@ class Template:
     audience: Sourced | None = None
     """The audience the sidecar names."""
     known_fields: KnownFields | None = None
+    sent_to: tuple[SentTo, ...] = ()
+    """The audiences it goes to: the workflow send steps' in this run, else the sidecar's."""
+    targeting: Targeting | None = None
+    """The run's audiences (for LIST001 on the sidecar's `audience`); None without a file."""
     link_settings: Mapping[str, Any] = field(default_factory=dict)
     """The config's `links:` block (own_domains, required_utm, allow_hosts…)."""
     headers: dict[str, tuple[str, int]] = field(default_factory=dict)
@@ -277,6 +325,12 @@ class Step:
     """For sends: an absolute schedule, ISO 8601 as written."""
     send_window: SendWindow | None = None
     blocked_dates: tuple[str, ...] = ()
+    include: tuple[str, ...] | None = None
+    """For sends: the step's own audience; None: the workflow's."""
+    exclude: tuple[str, ...] = ()
+    """For sends: audiences the step excludes (on top of the workflow's)."""
+    subject: str | None = None
+    """For sends: the subject override."""
     target_locations: dict[str, Location] = field(default_factory=dict)
     """Where each reference (next, then, else, split targets, template) is written."""
 
@@ -291,6 +345,10 @@ class Workflow:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     location: Location | None = None
+    audience_locations: dict[str, Location] = field(default_factory=dict)
+    """Where each audience name of `audience:` is written: "include:NAME", "exclude:NAME"."""
+    targeting: Targeting | None = None
+    """The run's audiences; the engine fills it in (None without an audiences file)."""
     sources: dict[Path, SourceText] = field(default_factory=dict)
     templates: dict[str, Template | None] = field(default_factory=dict, repr=False)
     """Send step id -> the template it sends (None when it cannot be read); the engine fills it."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from preflight.checks import content, flow, links, merge, timing
-from preflight.model import Template, Violation, Workflow
+from preflight.checks import content, flow, links, lists, merge, timing
+from preflight.model import Audience, Template, Violation, Workflow
 
 if TYPE_CHECKING:
     from preflight.links.live import Occurrence
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 TemplateCheck = Callable[[Template, Mapping[str, Any]], Iterator[Violation]]
 LiveCheck = Callable[["Occurrence", "Result", Mapping[str, Any]], Iterator[Violation]]
 WorkflowCheck = Callable[[Workflow, Mapping[str, Any]], Iterator[Violation]]
+AudienceCheck = Callable[[Audience, Mapping[str, Any]], Iterator[Violation]]
 
 TEMPLATE_CHECKS: dict[str, TemplateCheck] = {
     "CONTENT001": content.missing_unsubscribe,
@@ -41,6 +42,7 @@ TEMPLATE_CHECKS: dict[str, TemplateCheck] = {
     "MERGE006": merge.parts_disagree,
     "MERGE007": merge.unencoded_tag_in_url,
     "MERGE008": merge.personal_data_in_url,
+    "MERGE009": merge.blank_for_recipients,
     "MERGE010": merge.invalid_tag_for_platform,
     "MERGE011": merge.mixed_dialects,
     "LINK003": links.non_production_host,
@@ -49,6 +51,12 @@ TEMPLATE_CHECKS: dict[str, TemplateCheck] = {
     "LINK008": links.malformed_url,
     "LINK009": links.utm_problem,
     "LINK010": links.text_url_mismatch,
+    # a sidecar's `audience`, for templates no workflow of the run sends (else the
+    # workflow rules below judge the send step, once)
+    "LIST001": lists.unknown_sidecar_audience,
+    "LIST005": lists.locale_mismatch_sidecar,
+    "LIST006": lists.intent_mismatch_sidecar,
+    "LIST007": lists.consent_mismatch_sidecar,
 }
 
 LIVE_RULES = (
@@ -94,8 +102,21 @@ WORKFLOW_CHECKS: dict[str, WorkflowCheck] = {
     "TIME004": timing.quiet_hours,
     "TIME005": timing.frequency_cap,
     "TIME006": timing.event_order,
+    "LIST001": lists.unknown_audience,
+    "LIST002": lists.test_audience_in_production,
+    "LIST003": lists.missing_suppression,
+    "LIST004": lists.include_exclude_overlap,
+    "LIST005": lists.locale_mismatch,
+    "LIST006": lists.intent_mismatch,
+    "LIST007": lists.consent_mismatch,
 }
 """Rules over one workflow (native, or imported from a platform export)."""
+
+AUDIENCE_CHECKS: dict[str, AudienceCheck] = {
+    "LIST008": lists.suspicious_members,
+}
+"""Rules over one audience of the audiences file (its members CSV), run once per run when
+the audiences file or a workflow is among the inputs."""
 
 ENGINE_RULES = frozenset({"PF001", "PF002", "PF003"})
 """Rules the engine and loaders report themselves."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import functools
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -1238,6 +1239,124 @@ def personal_data_in_url(template: Template, options: Options) -> Iterator[Viola
             help="identify the recipient with an opaque id (or the platform's own tracking),"
             " not personal data",
         )
+
+
+# -- MERGE009 blank-for-recipients ---------------------------------------------------
+
+
+def blank_for_recipients(template: Template, options: Options) -> Iterator[Violation]:
+    """Each fallback-less tag against the members CSV of every audience the template goes to.
+
+    A members file that cannot be read is LIST008's to report; a field the file has no
+    column for is MERGE003's (unknown to the audience) or says nothing about the members.
+    """
+    dialect = platform_of(template)
+    if dialect is None or dialect.fallback == "audience" or not template.sent_to:
+        return
+    guarded = _guards(template, dialect)
+    sites: list[tuple[TagSite, str]] = []
+    for site in tag_sites(template, dialect):
+        tag = site.tag
+        if tag.kind != "variable" or tag.fallback is not None or not site.readable:
+            continue
+        if not tag.field or id(site) in guarded or _is_special(dialect, tag.raw):
+            continue
+        name = dialect.audience_field(tag.field)
+        if name:
+            sites.append((site, name))
+    if not sites:
+        return
+    for sent in template.sent_to:
+        audience = sent.audience
+        if audience.members is None or audience.kind == "suppression":
+            continue
+        counted = _blank_counts(
+            audience.members, {dialect.fold(n) for _, n in sites}, dialect, options["max_rows"]
+        )
+        if counted is None:
+            continue
+        blanks, total, sampled = counted
+        reported: set[tuple[Part, str]] = set()
+        for site, name in sites:
+            folded = dialect.fold(name)
+            blank = blanks.get(folded)
+            if blank is None or not total or blank / total <= options["threshold"]:
+                continue
+            if (site.part, folded) in reported:
+                continue
+            reported.add((site.part, folded))
+            example = _blanked(site)
+            yield Violation(
+                '{blank} of {total} recipients ({share}) in audience "{audience}" would'
+                + (' read "{example}"' if example else ' get an empty "{tag}"')
+                + ': "{field}" is empty for them and the tag has no fallback',
+                site.location,
+                {
+                    "blank": f"{blank:,}",
+                    "total": f"the first {total:,}" if sampled else f"{total:,}",
+                    "share": f"{blank / total:.0%}",
+                    "audience": audience.name,
+                    "example": example,
+                    "tag": _shown(site.tag.raw),
+                    "field": name,
+                    "count": blank,
+                    "recipients": total,
+                    "sampled": sampled,
+                },
+                help=f"give it a fallback: {dialect.write(name, 'there')}"
+                if dialect.write_fallback and meaning(name) in ("first_name", "full_name")
+                else "give it a fallback, or show it only when the field is set",
+                related=(
+                    Related(audience.location, f'audience "{audience.name}" defined here'),
+                    *(
+                        (Related(sent.via.location, "sent to this audience here"),)
+                        if sent.via.location is not None
+                        else ()
+                    ),
+                ),
+            )
+
+
+def _blank_counts(
+    path: Any, wanted: set[str], dialect: Dialect, max_rows: int
+) -> tuple[dict[str, int], int, bool] | None:
+    """(folded field -> members with it empty, members read, sampled) from a members CSV."""
+    from preflight.formats.members import Members
+
+    members = Members(path, max_rows)
+    rows = members.rows()
+    first = next(rows, None)
+    columns = {
+        dialect.fold(cell.strip()): index
+        for index, cell in reversed(list(enumerate(members.header)))
+    }
+    needed = [(name, columns[name]) for name in wanted if name in columns]
+    if not needed:
+        return None  # no such column, or no header (a file LIST008 reports as unreadable)
+    blanks = dict.fromkeys((name for name, _ in needed), 0)
+    total = 0
+    if first is not None:
+        for _, cells in itertools.chain((first,), rows):
+            total += 1
+            width = len(cells)
+            for name, index in needed:
+                if index >= width or not cells[index].strip():
+                    blanks[name] += 1
+    if members.problem is not None:
+        return None
+    return blanks, total, members.sampled
+
+
+def _blanked(site: TagSite) -> str:
+    """The text around a tag as a recipient without the value reads it ("Hi ,")."""
+    if site.context in ("text", "value"):
+        before = site.before.rsplit("\n", 1)[-1][-40:]
+        after = site.after.split("\n", 1)[0][:30]
+        return " ".join((before + after).split())
+    if site.value is not None:
+        end = site.value_offset + len(site.tag.raw)
+        return _shown(site.value[: site.value_offset] + site.value[end:])
+    return ""
 
 
 # -- MERGE010 invalid-tag-for-platform ------------------------------------------------

@@ -371,7 +371,7 @@ def _at_problem(
     found = quiet.problem([(minute, 1)], night=has_time)
     if found is None:
         return None
-    shown = f"{_DAYS[moment.weekday()]} {moment:%Y-%m-%d}" + (
+    shown = f"{_DAYS[moment.weekday()].capitalize()} {moment:%Y-%m-%d}" + (
         f" {moment:%H:%M}" if has_time else ""
     )
     return Violation(

@@ -12,28 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from preflight.formats import read_yaml_file
-from preflight.model import Location, Span, Violation
+from preflight.model import Audience, Location, Span, Violation
 from preflight.suggest import did_you_mean
 from preflight.yamlio import YamlDocument
 
 KINDS = ("production", "test", "seed", "suppression")
 CONSENTS = ("marketing", "transactional")
 KEYS = ("kind", "locale", "timezone", "consent", "tags", "fields", "members")
-
-
-@dataclass(frozen=True)
-class Audience:
-    name: str
-    location: Location
-    kind: str = "production"
-    locale: str | None = None
-    timezone: str | None = None
-    consent: str | None = None
-    tags: tuple[str, ...] = ()
-    fields: tuple[str, ...] | None = None
-    """The platform field names its members have; None when the file does not say."""
-    fields_location: Location | None = None
-    members: Path | None = None
+__all__ = ["CONSENTS", "KEYS", "KINDS", "Audience", "Audiences", "load_audiences"]
 
 
 @dataclass

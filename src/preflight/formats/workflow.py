@@ -115,6 +115,7 @@ def build(
     if "timezone" in data:
         workflow.timezone_location = at("timezone")
     workflow.include, workflow.exclude = audience_names(data.get("audience"))
+    workflow.audience_locations = audience_locations(data.get("audience"), at, ("audience",))
     for index, raw in enumerate(data["steps"]):
         step, step_problems = _step(raw, index, at)
         workflow.steps.append(step)
@@ -135,6 +136,24 @@ def audience_names(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return (item,) if isinstance(item, str) else tuple(item)
 
     return names(value.get("include")), names(value.get("exclude"))
+
+
+def audience_locations(value: Any, at: Any, keys: tuple[str | int, ...]) -> dict[str, Location]:
+    """Where an `audience:` block is ("audience") and each of its names ("include:NAME",
+    "exclude:NAME")."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {"audience": at(*keys), f"include:{value}": at(*keys)}
+    found: dict[str, Location] = {"audience": at(*keys)}
+    for side in ("include", "exclude"):
+        item = value.get(side)
+        if isinstance(item, str):
+            found.setdefault(f"{side}:{item}", at(*keys, side))
+        elif isinstance(item, list):
+            for index, name in enumerate(item):
+                found.setdefault(f"{side}:{name}", at(*keys, side, index))
+    return found
 
 
 def _problem(error: Any) -> str:
@@ -184,6 +203,7 @@ def _step(raw: Mapping[str, Any], index: int, at: Any) -> tuple[Step, list[tuple
             step.target_locations["template"] = at(*keys)
         if isinstance(spec, Mapping):
             problems.extend(_send_timing(step, spec, index, at))
+            _send_audience(step, spec, at, ("steps", index, "send"))
     elif kind == "wait":
         step.wait_seconds, step.wait_text, problem = _wait(spec)
         if problem is None:
@@ -290,6 +310,20 @@ def _until(spec: Any) -> Until | None:
         event=spec.get("until_event"),
         timeout=_duration(spec["timeout"]) if "timeout" in spec else None,
     )
+
+
+def _send_audience(
+    step: Step, spec: Mapping[str, Any], at: Any, keys: tuple[str | int, ...]
+) -> None:
+    """A send step's own audience and subject override (LIST rules, CONTENT003)."""
+    if "audience" in spec:
+        include, step.exclude = audience_names(spec["audience"])
+        own = isinstance(spec["audience"], str) or "include" in spec["audience"]
+        step.include = include if own else None  # only `exclude:`: the workflow's, less those
+        step.target_locations.update(audience_locations(spec["audience"], at, (*keys, "audience")))
+    if isinstance(spec.get("subject"), str):
+        step.subject = spec["subject"]
+        step.target_locations["subject"] = at(*keys, "subject")
 
 
 def _wait(spec: Any) -> tuple[float | None, str | None, str | None]:
