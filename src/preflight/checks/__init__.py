@@ -90,5 +90,5 @@ WORKFLOW_CHECKS: dict[str, WorkflowCheck] = {
 }
 """Rules over one workflow (native, or imported from a platform export)."""
 
-ENGINE_RULES = frozenset({"PF001", "PF002", "PF003"})
-"""Rules the engine and loaders report themselves."""
+ENGINE_RULES = frozenset({"PF001", "PF002", "PF003", "PF004"})
+"""Rules the engine, the loaders and the importers report themselves."""
