@@ -159,6 +159,14 @@ def where(path: Path, positions: JsonPositions | None, pointer: str | None) -> L
     return Location(path, span, Part.WORKFLOW, pointer or None)
 
 
+def duration(seconds: float) -> dict[str, Any]:
+    """A native duration in the largest unit that holds it exactly (7200 s -> 2 hours)."""
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds and seconds % size == 0:
+            return {"amount": int(seconds // size), "unit": unit}
+    return {"amount": int(seconds) if float(seconds).is_integer() else seconds, "unit": "seconds"}
+
+
 def slug(text: str, fallback: str = "step") -> str:
     """A step id from a platform's name: lower case, no spaces."""
     cleaned = re.sub(r"[^0-9A-Za-z]+", "-", text).strip("-").lower()
@@ -347,8 +355,8 @@ class Builder:
         native_steps = [steps[s] for s in order]
         if needs_end or not native_steps:
             native_steps.append({"id": END, "exit": True})
-        document: dict[str, Any] = {"name": self.name or self.path.stem, **self.document}
-        document["platform"] = self.platform
+        document: dict[str, Any] = {"name": self.name or self.path.stem, "platform": self.platform}
+        document.update(self.document)
         document["steps"] = native_steps
         pointers: dict[tuple[str | int, ...], str] = {}
         for index, step in enumerate(native_steps):

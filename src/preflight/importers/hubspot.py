@@ -17,7 +17,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from preflight.importers.base import END, PENDING, Builder, pointer_of, stop, top_pointer
+from preflight.importers.base import (
+    END,
+    PENDING,
+    Builder,
+    duration,
+    pointer_of,
+    stop,
+    top_pointer,
+)
 
 DELAY, SEND_EMAIL = "0-1", "0-4"
 ADD_TO_LIST, REMOVE_FROM_LIST = "0-63809083", "0-63863438"
@@ -284,16 +292,7 @@ def _v3(
             if not isinstance(millis, (int, float)) or isinstance(millis, bool) or millis < 0:
                 builder.invalid(f"{at}/delayMillis", "delayMillis must be a number of milliseconds")
                 millis = 0
-            seconds = millis / 1000
-            builder.add(
-                step_id,
-                "wait",
-                {
-                    "amount": int(seconds) if float(seconds).is_integer() else seconds,
-                    "unit": "seconds",
-                },
-                at,
-            )
+            builder.add(step_id, "wait", duration(millis / 1000), at)
         elif kind == "EMAIL":
             content = action.get("emailContentId", action.get("emailCampaignId"))
             spec = builder.send(

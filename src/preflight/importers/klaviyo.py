@@ -64,7 +64,8 @@ def convert(data: Any, builder: Builder) -> None:
         if not isinstance(action.get("type"), str):
             builder.invalid(f"{where}/type", "an action needs a type")
             continue
-        ids[str(key)] = builder.new_id(f"{action['type']}-{key}")
+        wanted = f"{action['type']}-{key}" if str(key).isdigit() else str(key)
+        ids[str(key)] = builder.new_id(wanted)
         valid.append((index, action))
     for index, action in valid:
         _action(builder, f"{root}/actions/{index}", action, ids)

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from preflight.importers.base import END, PENDING, Builder, stop, top_pointer
+from preflight.importers.base import duration as seconds_duration
 
 UNITS = {
     "i": ("minutes", 1),
@@ -185,7 +186,7 @@ def _enter(
         return ids[key]
     wait_id = builder.new_id(f"{ids[key]}-wait")
     if already:
-        duration = {"amount": remaining, "unit": "seconds"}
+        duration = seconds_duration(remaining)
     builder.add(wait_id, "wait", duration, where)
     builder.follow(wait_id, [ids[key]])
     return wait_id
@@ -213,7 +214,7 @@ def _event(
         _action(builder, step_id, where, event, kind, name)
         builder.follow(step_id, [_enter(builder, c, parsed, ids, 0) for c in kids])
         return
-    condition = _condition(kind, event, sends)
+    condition = _condition(kind, event, {k: ids[k] for k in sends})
     yes_kids = paths["yes"] + paths[""]
     no_kids = paths["no"]
     if event_type == "decision" and not no_kids:
@@ -234,7 +235,7 @@ def _event(
     if window > 0:
         # the "no" path runs when the window passes without the action: wait, then check
         branch_id = builder.new_id(f"{step_id}-check")
-        builder.add(step_id, "wait", {"amount": window, "unit": "seconds"}, where, name)
+        builder.add(step_id, "wait", seconds_duration(window), where, name)
         builder.follow(step_id, [branch_id])
     builder.add(
         branch_id,
@@ -302,10 +303,11 @@ def _action(
         builder.unmapped(f"{where}/type", "action", kind or "(no type)", step_id)
 
 
-def _condition(kind: str, event: Mapping[str, Any], sends: set[str]) -> dict[str, Any]:
+def _condition(kind: str, event: Mapping[str, Any], sends: Mapping[str, str]) -> dict[str, Any]:
+    """``sends``: event key -> step id of the email.send events."""
     if kind in ENGAGEMENT:
         parent = _parent(event)
-        return {ENGAGEMENT[kind]: PENDING} if parent not in sends else {ENGAGEMENT[kind]: parent}
+        return {ENGAGEMENT[kind]: sends.get(parent, PENDING) if parent else PENDING}
     properties = event.get("properties") if isinstance(event.get("properties"), Mapping) else {}
     assert isinstance(properties, Mapping)
     if kind == "lead.segments":
