@@ -32,6 +32,14 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
+@functools.cache
+def _validator() -> Any:
+    """One validator per process: building it costs more than validating a workflow."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema())
+
+
 def load_workflow(
     path: Path, max_bytes: int
 ) -> tuple[Workflow | None, list[tuple[str, Violation]]]:
@@ -78,7 +86,6 @@ def build(
     ``locate`` places the native document's keys elsewhere: an importer passes one that
     answers with the platform export's file and JSON pointer.
     """
-    from jsonschema import Draft202012Validator
 
     def at(*keys: str | int) -> Location:
         if locate is not None:
@@ -88,7 +95,7 @@ def build(
         pointer = "/" + "/".join(str(k) for k in keys) if keys else ""
         return Location(path, span, Part.WORKFLOW, pointer or None)
 
-    validator = Draft202012Validator(schema())
+    validator = _validator()
     problems: list[tuple[str, Violation]] = []
     # one problem per place: a misspelt key also fails "one kind per step", say only the typo
     chosen: dict[tuple[str, ...], Any] = {}

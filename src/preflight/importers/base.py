@@ -19,6 +19,8 @@ from preflight.model import Location, Part, Severity, Span, Violation, Workflow
 END = "end"
 """The id of the exit step imported workflows end in (a node with no way out goes there)."""
 ENGAGEMENT = ("opened", "clicked", "replied", "submitted", "downloaded")
+INLINE_TYPES: dict[str, type] = {"window": dict, "blocked_dates": list}
+"""Send keys an export may give inline, and their types (the rest are strings)."""
 PENDING = "?"
 """The send of an engagement check not known yet: the nearest earlier send fills it."""
 
@@ -154,7 +156,13 @@ class Imported:
 
 
 def where(path: Path, positions: JsonPositions | None, pointer: str | None) -> Location:
-    found = positions.position(pointer) if positions is not None and pointer else None
+    """The place of a pointer; for a key that is missing, the place of what should hold it."""
+    found = None
+    if positions is not None and pointer:
+        probe = pointer
+        while found is None and probe:
+            found = positions.position(probe)
+            probe = probe.rsplit("/", 1)[0]
     span = Span.point(*found) if found else None
     return Location(path, span, Part.WORKFLOW, pointer or None)
 
@@ -261,7 +269,7 @@ class Builder:
     ) -> dict[str, Any]:
         """A native step (its `next` comes from `follow`); ``keys`` are pointers of its parts."""
         step: dict[str, Any] = {"id": step_id}
-        if name:
+        if isinstance(name, str) and name:
             step["name"] = name
         step[kind] = spec
         self.steps[step_id] = step
@@ -278,7 +286,7 @@ class Builder:
 
     def opaque(self, step_id: str, pointer: str, element_type: str, name: str | None) -> None:
         spec: dict[str, Any] = {"platform": self.platform, "type": element_type}
-        if name:
+        if isinstance(name, str) and name:
             spec["name"] = name
         self.add(step_id, "opaque", spec, pointer)
 
@@ -292,7 +300,11 @@ class Builder:
     ) -> dict[str, Any]:
         """A send block: the template an email reference resolves to, plus what the export
         says inline (subject, html…). An unresolved reference is a FLOW002 info."""
-        spec: dict[str, Any] = {k: v for k, v in inline.items() if v not in (None, "", [], {})}
+        spec: dict[str, Any] = {
+            key: value
+            for key, value in inline.items()
+            if value not in (None, "", [], {}) and isinstance(value, INLINE_TYPES.get(key, str))
+        }
         if reference:
             template = self.resolver.template(self.platform, reference)
             if template is not None:

@@ -117,6 +117,9 @@ def _action(
         message = data.get("message") if isinstance(data.get("message"), Mapping) else {}
         assert isinstance(message, Mapping)
         template = message.get("template_id")
+        for key in ("subject_line", "preview_text"):
+            if message.get(key) is not None and not isinstance(message[key], str):
+                builder.invalid(f"{where}/data/message/{key}", f"{key} must be a string")
         spec = builder.send(
             step_id,
             str(template) if template else None,

@@ -6,8 +6,10 @@ Mailchimp, Mautic…) change contacts or lists: `update`. Wait nodes become wait
 n8n's defaults when the export omits them (n8n drops default-valued parameters): version
 1 waits 1 hour, version 1.1 and later 5 seconds. IF and Filter nodes become branches
 (output 0 is "true"); an IF whose condition names an engagement (opened, clicked,
-downloaded, replied, submitted) checks the nearest email sent before it. Triggers and
-data plumbing pass contacts through; any other node is an opaque step and a PF004.
+downloaded, replied, submitted) checks the nearest email sent before it; a Form node
+waits for its form. n8n's other own nodes (triggers, data, other services) send no email:
+contacts pass through them at once. Nodes from outside n8n-nodes-base, AI tools that send
+email and operations of email nodes preflight cannot map are opaque steps and a PF004.
 """
 
 from __future__ import annotations
@@ -31,65 +33,6 @@ UNITS = {
     "hours": ("hours", 1.0),
     "days": ("days", 1.0),
 }
-PLUMBING = frozenset(
-    {
-        "set",
-        "code",
-        "function",
-        "functionItem",
-        "noOp",
-        "merge",
-        "httpRequest",
-        "itemLists",
-        "splitOut",
-        "aggregate",
-        "html",
-        "htmlExtract",
-        "markdown",
-        "dateTime",
-        "crypto",
-        "renameKeys",
-        "sort",
-        "limit",
-        "removeDuplicates",
-        "summarize",
-        "splitInBatches",
-        "respondToWebhook",
-        "executeWorkflow",
-        "executionData",
-        "stopAndError",
-        "compareDatasets",
-        "convertToFile",
-        "extractFromFile",
-        "xml",
-        "moveBinaryData",
-        "readBinaryFile",
-        "writeBinaryFile",
-        "spreadsheetFile",
-        "aiTransform",
-        "graphql",
-        "postgres",
-        "redis",
-        "mySql",
-        "googleSheets",
-        "airtable",
-        "baserow",
-        "notion",
-        "slack",
-        "telegram",
-        "discord",
-        "googleDrive",
-        "googleDocs",
-        "googleCalendar",
-        "dropbox",
-        "openAi",
-        "executeCommand",
-        "ftp",
-        "rssFeedRead",
-    }
-)
-"""Nodes that move or store data: contacts pass through at once (no PF004)."""
-ENTRY = frozenset({"start", "manualTrigger", "cron", "interval", "webhook", "scheduleTrigger"})
 SKIPPED = frozenset({"stickyNote"})
 ESP_NODES = frozenset(
     {
@@ -112,6 +55,8 @@ ESP_NODES = frozenset(
 """Email platforms: their operations that do not send change contacts or lists (`update`)."""
 ENGAGEMENT = re.compile(r"\b(opened|clicked|downloaded|replied|submitted)\b", re.IGNORECASE)
 EMAIL_TOOLS = frozenset({"emailSendTool", "gmailTool"})
+EMAIL_NODES = frozenset({"emailSend", "sendGrid", "mailjet", "mailgun", "awsSes", "postmark"})
+"""n8n nodes that send email; an operation of theirs preflight cannot map is a PF004."""
 
 
 def convert(data: Any, builder: Builder) -> None:
@@ -169,7 +114,7 @@ def convert(data: Any, builder: Builder) -> None:
         short = node_type[len(PREFIX) :] if node_type.startswith(PREFIX) else node_type
         if short in SKIPPED:
             continue
-        if name in sub_nodes and name not in incoming:
+        if short.endswith("Tool") or (name in sub_nodes and name not in incoming):
             # an AI sub-node (a tool, a model): it runs when its agent asks, not in the flow
             if short in EMAIL_TOOLS:
                 builder.unmapped(where, "AI tool", node_type)
@@ -241,6 +186,10 @@ def _node(
         builder.add(step_id, "wait", _wait(builder, params, version, where), where, name)
         builder.follow(step_id, everything())
         return
+    if short == "form":  # a form page: the run waits for the person to submit it
+        builder.add(step_id, "wait", {"until_event": "a form"}, where, name)
+        builder.follow(step_id, everything())
+        return
     if short in ("if", "filter"):
         condition = _condition(params)
         yes = _side(builder, step_id, "yes", targets[0] if targets else [], where)
@@ -256,9 +205,9 @@ def _node(
         operation = str(params.get("operation") or "create")
         resource = str(params.get("resource") or "contact")
         builder.add(step_id, "update", {f"{short}.{resource}": operation}, where, name)
-    elif (
-        short in PLUMBING or short in ENTRY or short == "switch" or short.endswith("Trigger")
-    ) and node_type.startswith(PREFIX):
+    elif node_type.startswith(PREFIX) and short not in EMAIL_NODES:
+        # n8n's own nodes that send no email (data, triggers, other services' records):
+        # contacts pass through them at once, as preflight assumes
         builder.opaque(step_id, where, node_type, name)
     else:
         builder.opaque(step_id, where, node_type, name)
@@ -361,9 +310,14 @@ def _send(params: Mapping[str, Any], short: str) -> dict[str, Any] | None:
     operation = params.get("operation")
     resource = params.get("resource")
     if short in ("emailSend",):
-        sends = operation in (None, "send")
+        sends = operation in (None, "send", "sendAndWait")
     elif short == "gmail":
-        sends = resource in (None, "message") and operation in (None, "send", "reply")
+        sends = resource in (None, "message") and operation in (
+            None,
+            "send",
+            "reply",
+            "sendAndWait",
+        )
     elif short == "sendGrid":
         sends = resource == "mail" and operation in (None, "send")
     elif short == "mailjet":
