@@ -4,6 +4,7 @@ Workflow through ``formats.workflow.build``."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -300,18 +301,16 @@ class Builder:
     ) -> dict[str, Any]:
         """A send block: the template an email reference resolves to, plus what the export
         says inline (subject, html…). An unresolved reference is a FLOW002 info."""
-        spec: dict[str, Any] = {
-            key: value
-            for key, value in inline.items()
-            if value not in (None, "", [], {}) and isinstance(value, INLINE_TYPES.get(key, str))
-        }
+        spec: dict[str, Any] = {}
         if reference:
             template = self.resolver.template(self.platform, reference)
             if template is not None:
                 spec["template"] = template
                 if reference_pointer:
                     self.key_pointers[(step_id, ("send", "template"))] = reference_pointer
-            elif "html" not in spec and "text" not in spec:
+            elif not isinstance(inline.get("html"), str) and not isinstance(
+                inline.get("text"), str
+            ):
                 self.problems.append(
                     (
                         "FLOW002",
@@ -331,6 +330,9 @@ class Builder:
                         ),
                     )
                 )
+        for key, value in inline.items():  # a copy each: one window shared by every send
+            if value not in (None, "", [], {}) and isinstance(value, INLINE_TYPES.get(key, str)):
+                spec[key] = copy.deepcopy(value)
         return spec
 
     # -- the document ---------------------------------------------------------------------
