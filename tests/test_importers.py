@@ -496,3 +496,42 @@ def test_every_corpus_n8n_file_imports_or_yields_a_clean_finding(corpus: Path) -
         summary["fully mapped"] += imported.mapped_fully
     assert summary["imported"] == 53
     assert summary["with sends"] == 20
+
+
+def test_n8n_webhook_waits_keep_their_timeout(tmp_path: Path) -> None:
+    nodes = [
+        {
+            "name": "Start",
+            "type": "n8n-nodes-base.manualTrigger",
+            "typeVersion": 1,
+            "parameters": {},
+        },
+        {
+            "name": "Wait for approval",
+            "type": "n8n-nodes-base.wait",
+            "typeVersion": 1,
+            "parameters": {"mode": "webhook", "timeout": "1h"},
+        },
+        {
+            "name": "Wait for reply",
+            "type": "n8n-nodes-base.wait",
+            "typeVersion": 1.1,
+            "parameters": {
+                "resume": "webhook",
+                "limitWaitTime": True,
+                "resumeAmount": 2,
+                "resumeUnit": "days",
+            },
+        },
+    ]
+    connections = {
+        "Start": {"main": [[{"node": "Wait for approval", "type": "main", "index": 0}]]},
+        "Wait for approval": {"main": [[{"node": "Wait for reply", "type": "main", "index": 0}]]},
+    }
+    data = {"name": "approvals", "nodes": nodes, "connections": connections}
+    imported = convert(tmp_path / "x.json", json.dumps(data), data, "n8n")
+    waits = [s["wait"] for s in imported.document["steps"] if "wait" in s]
+    assert waits == [
+        {"until_event": "a webhook call", "timeout": "1h"},
+        {"until_event": "a webhook call", "timeout": {"amount": 2, "unit": "days"}},
+    ]

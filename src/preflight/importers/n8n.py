@@ -6,10 +6,11 @@ Mailchimp, Mautic…) change contacts or lists: `update`. Wait nodes become wait
 n8n's defaults when the export omits them (n8n drops default-valued parameters): version
 1 waits 1 hour, version 1.1 and later 5 seconds. IF and Filter nodes become branches
 (output 0 is "true"); an IF whose condition names an engagement (opened, clicked,
-downloaded, replied, submitted) checks the nearest email sent before it; a Form node
-waits for its form. n8n's other own nodes (triggers, data, other services) send no email:
-contacts pass through them at once. Nodes from outside n8n-nodes-base, AI tools that send
-email and operations of email nodes preflight cannot map are opaque steps and a PF004.
+downloaded, replied, submitted) checks the nearest email sent before it. n8n's other
+own nodes (triggers, data, other services, Form pages shown in the session that started
+the run) send no email: contacts pass through them at once. Nodes from outside
+n8n-nodes-base, AI tools that send email and operations of email nodes preflight cannot
+map are opaque steps and a PF004.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from preflight.durations import parse_duration
 from preflight.importers.base import END, PENDING, Builder, pointer_of, stop
 
 PREFIX = "n8n-nodes-base."
@@ -186,10 +188,6 @@ def _node(
         builder.add(step_id, "wait", _wait(builder, params, version, where), where, name)
         builder.follow(step_id, everything())
         return
-    if short == "form":  # a form page: the run waits for the person to submit it
-        builder.add(step_id, "wait", {"until_event": "a form"}, where, name)
-        builder.follow(step_id, everything())
-        return
     if short in ("if", "filter"):
         condition = _condition(params)
         yes = _side(builder, step_id, "yes", targets[0] if targets else [], where)
@@ -270,6 +268,13 @@ def _wait(
             timeout = _interval(params.get("resumeAmount", 1), params.get("resumeUnit", "hours"))
             if timeout is not None:
                 spec["timeout"] = timeout
+        elif isinstance(params.get("timeout"), str) and params["timeout"].strip():
+            timeout_text = params["timeout"].strip()  # early version 1: "timeout": "1h"
+            try:
+                parse_duration(timeout_text)
+                spec["timeout"] = timeout_text
+            except ValueError as error:
+                builder.invalid(f"{where}/parameters/timeout", str(error))
         return spec
     if resume == "specificTime":
         return {"until_field": str(params.get("dateTime") or "a set date and time")}
