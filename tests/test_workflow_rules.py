@@ -158,7 +158,7 @@ def test_a_weekday_wait_on_saturday(tmp_path: Path) -> None:
         "  - id: sat\n    wait: {until_weekday: saturday}\n  - id: nudge\n    send: nudge.html\n",
     )
     assert _messages(path, "TIME004") == [
-        'step "nudge" goes out on saturday in Europe/London (wait until saturday → nudge),'
+        'step "nudge" goes out on Saturday in Europe/London (wait until Saturday → nudge),'
         " on a weekend"
     ]
     assert _messages(path, "TIME004", rules={"TIME004": {"weekend": False}}) == []
@@ -189,9 +189,9 @@ def test_windows_that_reach_into_the_night_or_the_weekend(tmp_path: Path) -> Non
         " end: '17:00'}}\n",
     )
     assert _messages(path, "TIME004") == [
-        'the send window of step "a" (every day 22:00–23:00) lets it go out at 22:00 on monday'
+        'the send window of step "a" (every day 22:00–23:00) lets it go out at 22:00 on Monday'
         " in Europe/London, during quiet hours (21:00–08:00)",
-        'the send window of step "b" (every day 09:00–17:00) lets it go out at 09:00 on saturday'
+        'the send window of step "b" (every day 09:00–17:00) lets it go out at 09:00 on Saturday'
         " in Europe/London, on a weekend",
     ]
 
@@ -221,8 +221,8 @@ def test_the_audience_time_zone_hook(tmp_path: Path) -> None:
     workflow.timezones["nudge"] = "America/New_York"
     found = [v.message for v in timing.quiet_hours(workflow, _defaults("TIME004"))]
     assert found == [
-        'the send window of step "nudge" (tuesday 09:00–17:00) lets it go out at 04:00 on'
-        " tuesday in America/New_York, during quiet hours (21:00–08:00)"
+        'the send window of step "nudge" (Tuesday 09:00–17:00) lets it go out at 04:00 on'
+        " Tuesday in America/New_York, during quiet hours (21:00–08:00)"
     ]
 
 

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from preflight.corrections.generator import Request
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+IMPORT_PLATFORMS = ("hubspot", "klaviyo", "mautic", "n8n")
+"""preflight.importers.PLATFORMS, spelt out so that `import preflight.cli` stays light."""
 
 
 class _Group(click.Group):
@@ -222,6 +224,73 @@ def explain(rule: str) -> None:
         _fail(f'unknown rule "{rule}"{hint}')
         return
     click.echo(explain_text(spec))
+
+
+@main.command(name="import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--from",
+    "platform",
+    type=click.Choice(IMPORT_PLATFORMS),
+    help="The export's platform (default: recognised by its shape).",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the native YAML to FILE (default: stdout).",
+)
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False))
+def import_command(
+    file: Path, platform: str | None, output: Path | None, config_path: Path | None
+) -> None:
+    """Map a HubSpot, Klaviyo, Mautic or n8n workflow export onto the native YAML format.
+
+    What could not be mapped is listed on stderr. Exit 0: all mapped; 1: imported with
+    PF003/PF004 findings; 2: unreadable or of no known format.
+    """
+    from preflight.config import ConfigError, discover_config, load_config
+    from preflight.engine import Engine
+    from preflight.fsutil import atomic_write
+    from preflight.importers.base import ImportFailed, convert, dump_yaml, read_export, to_workflow
+    from preflight.model import display_path
+
+    if not file.is_file():
+        _fail(f"not a file: {file}")
+    try:
+        config = load_config(config_path) if config_path else discover_config([file])
+    except ConfigError as error:
+        _fail(str(error))
+        return
+    try:
+        text, data, found = read_export(file, config.max_file_size, platform)
+    except ImportFailed as error:
+        _fail(f"cannot import {file}: {error}")
+        return
+    engine = Engine(config)
+    base = (output.parent if output is not None else file.parent) or Path(".")
+    imported = convert(file, text, data, found, engine.resolver(file, base))
+    _, problems = to_workflow(imported)
+    if imported.document is not None and problems == imported.problems:
+        try:
+            if output is not None:
+                atomic_write(output, dump_yaml(imported))
+            else:
+                click.echo(dump_yaml(imported), nl=False)
+        except OSError as error:
+            _fail(f"cannot write {output}: {error}")
+    shown = display_path(file)
+    for rule, violation in problems:
+        span = violation.location.span
+        place = f"{shown}:{span.line}:{span.column}" if span else shown
+        pointer = f" [{violation.location.pointer}]" if violation.location.pointer else ""
+        click.echo(f"{place}: {rule} {violation.message}{pointer}", err=True)
+    unmapped = [p for p in problems if p[0] in ("PF003", "PF004")]
+    steps = len(imported.document["steps"]) if imported.document else 0
+    click.echo(
+        f"preflight: imported {steps} steps from {shown} ({found}); {len(unmapped)} not mapped",
+        err=True,
+    )
+    sys.exit(EXIT_FINDINGS if unmapped else EXIT_OK)
 
 
 @main.command(name="render")

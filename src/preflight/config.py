@@ -59,6 +59,8 @@ LINK_KEYS = (
     "concurrency",
 )
 CORRECTION_KEYS = ("templates", "links")
+IMPORT_PLATFORMS = ("hubspot", "klaviyo", "mautic", "n8n")
+"""Platforms whose email references `templates.resolve` maps (preflight.importers.PLATFORMS)."""
 DEFAULT_KEYS = ("locale", "category", "from", "reply_to", "campaign")
 FAIL_ON = ("error", "warning", "info", "never")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
@@ -500,10 +502,22 @@ def _build(
             templates = reader.mapping(value, [key])
             reader.keys(templates, ("resolve",), [key])
             resolve = reader.mapping(templates.get("resolve", {}), [key, "resolve"])
-            for platform, pattern in resolve.items():
-                if not isinstance(pattern, str):
-                    raise reader.fail([key, "resolve", str(platform)], "expected a path pattern")
-            changes["templates"] = templates
+            reader.keys(resolve, IMPORT_PLATFORMS, [key, "resolve"])
+            for platform, rule in resolve.items():
+                at = [key, "resolve", str(platform)]
+                if isinstance(rule, Mapping):
+                    for reference, target in rule.items():
+                        if not isinstance(target, str) or not target:
+                            raise reader.fail([*at, str(reference)], "expected a template path")
+                    resolve[platform] = {str(k): v for k, v in rule.items()}
+                elif not isinstance(rule, str) or "{id}" not in rule:
+                    raise reader.fail(
+                        at,
+                        'expected a path pattern with "{id}" (emails/'
+                        + str(platform)
+                        + "/{id}.html) or a mapping of ids to template paths",
+                    )
+            changes["templates"] = {**templates, "resolve": resolve}
         elif key == "defaults":
             defaults = reader.mapping(value, [key])
             reader.keys(defaults, DEFAULT_KEYS, [key])

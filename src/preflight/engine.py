@@ -49,6 +49,7 @@ from preflight.suppressions import SuppressionSet, html_suppressions, yaml_suppr
 
 if TYPE_CHECKING:
     from preflight.formats.audiences import Audiences
+    from preflight.importers.base import Resolver
     from preflight.links.live import LiveRun, Occurrence
 
 MAX_PER_RULE = 200
@@ -115,6 +116,14 @@ class _SendSite:
 
     workflow: Workflow
     step: Step
+
+
+class _PlatformExport(Exception):
+    """Raised by the JSON loader for a platform workflow export: it is checked as a workflow."""
+
+    def __init__(self, platform: str, text: str, data: Any) -> None:
+        super().__init__(platform)
+        self.platform, self.text, self.data = platform, text, data
 
 
 @dataclass
@@ -356,6 +365,8 @@ class Engine:
             return FileInfo(item.path, "unknown"), self._stamp("PF001", [violation], settings, {})
         try:
             loaded = self._load(item)
+        except _PlatformExport as export:
+            return self._check_workflow(item, settings, export)
         except UnreadableInput as error:
             violation = Violation(
                 "{detail}", Location(item.path), {**error.data, "detail": error.reason}
@@ -383,18 +394,35 @@ class Engine:
 
     # -- workflows ------------------------------------------------------------
     def _check_workflow(
-        self, item: InputFile, settings: FileSettings
+        self, item: InputFile, settings: FileSettings, export: _PlatformExport | None = None
     ) -> tuple[FileInfo | None, list[Finding]]:
-        from preflight.formats.workflow import load_workflow
+        if export is None:
+            from preflight.formats.workflow import load_workflow
 
-        loaded = self._workflows.pop(item.path, None)
-        workflow, problems = loaded or load_workflow(item.path, self.config.max_file_size)
+            loaded = self._workflows.pop(item.path, None)
+            workflow, problems = loaded or load_workflow(item.path, self.config.max_file_size)
+        else:
+            from preflight.importers.base import convert, to_workflow
+
+            imported = convert(
+                item.path, export.text, export.data, export.platform, self.resolver(item.path)
+            )
+            workflow, problems = to_workflow(imported)
         sources = workflow.sources if workflow is not None else {}
+        if export is not None:
+            sources = {item.path: SourceText(export.text)}
+        info = FileInfo(
+            item.path,
+            "workflow",
+            export.platform if export else None,
+            "format" if export else None,
+            1.0 if export else None,
+        )
         findings: list[Finding] = []
         for rule_id, violation in problems:
             findings.extend(self._stamp(rule_id, [violation], settings, sources))
         if workflow is None:
-            return FileInfo(item.path, "workflow"), findings
+            return info, findings
         workflow.targeting = targeting = self.targeting
         for step in workflow.steps:
             if step.kind == "send" and targeting is not None:
@@ -407,14 +435,55 @@ class Engine:
                 ]
                 if zones:
                     workflow.timezones[step.id] = zones[0]
-            if step.kind == "send" and step.template is not None:
-                workflow.templates[step.id] = self._sent_template(item.path.parent / step.template)
+            if step.kind == "send":
+                workflow.templates[step.id] = self._step_template(workflow, step)
         findings.extend(self._run_checks(WORKFLOW_CHECKS, workflow, settings, sources))
+        if export is not None:  # JSON has no comments: per_file_ignores only (DESIGN.md)
+            return info, findings
         text = sources[item.path].text
         suppressions = yaml_suppressions(item.path, text, self.catalogue)
         findings = suppressions.apply(findings)
         findings.extend(self._unused_in(suppressions, settings, sources))
-        return FileInfo(item.path, "workflow"), findings
+        return info, findings
+
+    def resolver(self, path: Path, base: Path | None = None) -> Resolver:
+        """How an export's email references become template paths (config `templates.resolve`),
+        relative to ``base`` (default: the export's folder)."""
+        from preflight.importers.base import Resolver
+
+        rules = self.config.templates.get("resolve", {})
+        return Resolver(rules, self.config.root, base or path.parent)
+
+    def _step_template(self, workflow: Workflow, step: Step) -> Template | None:
+        """What a send step sends: its template file, with the step's own subject, preheader
+        or inline body on top (a step's values beat the template's: DESIGN.md precedence)."""
+        template = None
+        if step.template is not None:
+            template = self._sent_template(workflow.path.parent / step.template)
+        spec = step.spec if isinstance(step.spec, Mapping) else {}
+        inline = {
+            k: spec[k]
+            for k in ("subject", "preheader", "html", "text")
+            if isinstance(spec.get(k), str)
+        }
+        if not inline:
+            return template
+        if template is None:
+            template = Template(path=workflow.path, format="inline", subject_knowable=True)
+        else:
+            template = replace(template, cache={})
+        location = step.location
+        if "subject" in inline:
+            template.subject = Sourced(inline["subject"], "workflow", location)
+        if "preheader" in inline:
+            template.preheader = Sourced(inline["preheader"], "workflow", location)
+        if "html" in inline:
+            from preflight.formats.source import HtmlDocument
+
+            template.html = HtmlDocument(SourceText(inline["html"], exact=False))
+        if "text" in inline:
+            template.text = SourceText(inline["text"], exact=False)
+        return template
 
     def _sent_template(self, path: Path) -> Template | None:
         """A template a workflow sends, read once per run however many steps send it."""
@@ -500,7 +569,10 @@ class Engine:
         if kind not in ("html", "eml", "json"):
             return None, []
         settings = self.config.for_file(path)
-        loaded = self._load(InputFile(path, kind, True))
+        try:
+            loaded = self._load(InputFile(path, kind, True))
+        except _PlatformExport:
+            return None, []  # a workflow, not a template
         if loaded is None or loaded.template is None:
             return None, self._problems(loaded, settings) if loaded else []
         template = loaded.template
@@ -528,7 +600,7 @@ class Engine:
         return loaded
 
     def _load_json(self, item: InputFile, limit: int) -> Loaded | None:
-        from preflight.formats.esp_json import detect_shape, detect_workflow_shape, load_export
+        from preflight.formats.esp_json import detect_shape, load_export
 
         try:
             text, _ = decode(read_bytes(item.path, limit))
@@ -543,14 +615,18 @@ class Engine:
                 return None
             return Loaded(None, [("PF001", invalid_json(item.path, error))])
         shape = detect_shape(data)
-        if shape is None and detect_workflow_shape(data) is not None:
-            return None  # a platform workflow export: the importers read those, not yet built
+        if shape is None:
+            from preflight.importers import detect
+
+            platform = detect(data)
+            if platform is not None:
+                raise _PlatformExport(platform, text, data)
         if shape is None:
             if not item.explicit:
                 return None
             violation = Violation(
                 "not a platform export preflight recognises (SendGrid or Postmark template,"
-                " Braze message archive)",
+                " Braze message archive, HubSpot, Klaviyo, Mautic or n8n workflow)",
                 Location(item.path),
                 {"reason": "unknown-shape"},
             )

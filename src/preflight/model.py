@@ -305,6 +305,8 @@ class Step:
     """The step's own block as written (the value of its `send:`, `wait:`… key)."""
     next: str | None = None
     """An explicit `next`; None means the following step."""
+    also: tuple[str, ...] = ()
+    """Further `next` targets (`next: [a, b]`): contacts go on to each, as platforms fork."""
     wait_seconds: float | None = None
     """For waits: the shortest time a contact can spend here (0 when it may end at once)."""
     wait_text: str | None = None
@@ -376,7 +378,7 @@ class Workflow:
         if step.kind == "split":
             return [Edge(t, f"{share:g}%") for t, share in step.split.items()]
         if step.next is not None:
-            return [Edge(step.next, "next")]
+            return [Edge(target, "next") for target in (step.next, *step.also)]
         order = self.cache.get("order")
         if order is None:
             order = self.cache["order"] = {id(s): i for i, s in enumerate(self.steps)}

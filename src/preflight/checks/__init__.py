@@ -118,5 +118,5 @@ AUDIENCE_CHECKS: dict[str, AudienceCheck] = {
 """Rules over one audience of the audiences file (its members CSV), run once per run when
 the audiences file or a workflow is among the inputs."""
 
-ENGINE_RULES = frozenset({"PF001", "PF002", "PF003"})
-"""Rules the engine and loaders report themselves."""
+ENGINE_RULES = frozenset({"PF001", "PF002", "PF003", "PF004"})
+"""Rules the engine, the loaders and the importers report themselves."""

@@ -244,6 +244,8 @@ _WHAT = {
 def _references(step: Step) -> Iterator[tuple[str, str]]:
     if step.next is not None:
         yield "next", step.next
+    for target in step.also:  # the further targets of a `next` list (imported fan-outs)
+        yield "next", target
     if step.yes is not None:
         yield "then", step.yes
     if step.no is not None:

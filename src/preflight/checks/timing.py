@@ -371,7 +371,7 @@ def _at_problem(
     found = quiet.problem([(minute, 1)], night=has_time)
     if found is None:
         return None
-    shown = f"{_DAYS[moment.weekday()].capitalize()} {moment:%Y-%m-%d}" + (
+    shown = f"{_DAYS[moment.weekday()].title()} {moment:%Y-%m-%d}" + (
         f" {moment:%H:%M}" if has_time else ""
     )
     return Violation(
@@ -409,7 +409,7 @@ def _window_problem(
                 "step": send.id,
                 "window": f"{named} {_clock(start)}–{_clock(end)}",
                 "time": _clock(minute),
-                "day": _DAYS[minute // 1440 % 7],
+                "day": _DAYS[minute // 1440 % 7].title(),
                 "zone": zone_name or "local time",
                 "problem": problem,
             },
@@ -421,8 +421,8 @@ def _window_problem(
 def _day_list(days: tuple[str, ...]) -> str:
     indexes = sorted(_DAYS.index(day) for day in days)
     if indexes == list(range(indexes[0], indexes[-1] + 1)) and len(indexes) > 2:
-        return f"{_DAYS[indexes[0]]}–{_DAYS[indexes[-1]]}"
-    return ", ".join(_DAYS[i] for i in indexes)
+        return f"{_DAYS[indexes[0]].title()}–{_DAYS[indexes[-1]].title()}"
+    return ", ".join(_DAYS[i].title() for i in indexes)
 
 
 def _timed_waits(
@@ -446,7 +446,9 @@ def _timed_waits(
             if send.kind != "send" or step_id in reported or step_id not in zones:
                 continue
             zone, zone_name = zones[step_id]
-            delay = int((after + wait_of(wait)) // 60)
+            # `after` counts the wait's own duration, which runs before its clock time (a
+            # Klaviyo delay: 3 days, then until Monday 09:00): only what follows it counts
+            delay = int(max(0.0, after - wait_of(wait)) // 60)
             day = _DAYS.index(until.weekday) if until.weekday else None
             clock = _minutes(until.time) if until.time else None
             for shift in _shifts(written_in or zone, zone):
@@ -463,7 +465,7 @@ def _timed_waits(
                 minute, problem = found
                 reported.add(step_id)
                 when = (f"at {_clock(minute)}" if clock is not None else "") + (
-                    f" on {_DAYS[minute // 1440 % 7]}" if day is not None else ""
+                    f" on {_DAYS[minute // 1440 % 7].title()}" if day is not None else ""
                 )
                 yield Violation(
                     'step "{step}" goes out {when} in {zone} ({path}), {problem}',

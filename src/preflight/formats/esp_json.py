@@ -37,29 +37,6 @@ def detect_shape(data: Any) -> str | None:
     return None
 
 
-WORKFLOW_SHAPES = ("n8n", "hubspot", "klaviyo", "mautic")
-
-
-def detect_workflow_shape(data: Any) -> str | None:
-    """Which platform workflow export a parsed JSON document is, if any (read by the importers)."""
-    if not isinstance(data, dict):
-        return None
-    if isinstance(data.get("nodes"), list) and isinstance(data.get("connections"), dict):
-        return "n8n"
-    if isinstance(data.get("actions"), list) and (
-        "flowId" in data or "enrollmentCriteria" in data or "objectTypeId" in data
-    ):
-        return "hubspot"
-    inner = data.get("data")
-    if isinstance(inner, dict) and inner.get("type") == "flow":
-        return "klaviyo"
-    if isinstance(data.get("events"), (list, dict)) and (
-        "canvasSettings" in data or "lists" in data or "segments" in data
-    ):
-        return "mautic"
-    return None
-
-
 def _key_position(text: str, key: str, occurrence: int = 0) -> tuple[int, int] | None:
     """(line, column) of the ``occurrence``-th ``"key":`` in the file's text."""
     pattern = re.compile(r'"' + re.escape(key) + r'"\s*:')

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from preflight.model import Location, Part, SendWindow, Span, Step, Until, Viola
 from preflight.resources import rules_dir
 from preflight.yamlio import YamlDocument
 
-KINDS = ("send", "wait", "branch", "split", "update", "notify", "goal", "exit")
+KINDS = ("send", "wait", "branch", "split", "update", "notify", "goal", "exit", "opaque")
 ENGAGEMENT = ("opened", "clicked", "replied", "submitted", "downloaded")
 
 
@@ -30,6 +30,14 @@ def schema() -> dict[str, Any]:
     path = rules_dir() / "schemas" / "workflow.schema.json"
     loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return loaded
+
+
+@functools.cache
+def _validator() -> Any:
+    """One validator per process: building it costs more than validating a workflow."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema())
 
 
 def load_workflow(
@@ -62,19 +70,32 @@ def _load_json(path: Path, max_bytes: int) -> tuple[Workflow | None, list[tuple[
     return build(path, data, text, None)
 
 
+Locate = Callable[[tuple[str | int, ...]], Location]
+"""Where a key path of the native document is written (importers point into the export)."""
+
+
 def build(
-    path: Path, data: Any, text: str, document: YamlDocument | None
+    path: Path,
+    data: Any,
+    text: str,
+    document: YamlDocument | None,
+    locate: Locate | None = None,
 ) -> tuple[Workflow | None, list[tuple[str, Violation]]]:
-    """Validate a parsed document and build the model."""
-    from jsonschema import Draft202012Validator
+    """Validate a parsed document and build the model.
+
+    ``locate`` places the native document's keys elsewhere: an importer passes one that
+    answers with the platform export's file and JSON pointer.
+    """
 
     def at(*keys: str | int) -> Location:
+        if locate is not None:
+            return locate(keys)
         found = document.position(*keys) if document is not None else None
         span = Span.point(found[0], found[1]) if found else None
         pointer = "/" + "/".join(str(k) for k in keys) if keys else ""
         return Location(path, span, Part.WORKFLOW, pointer or None)
 
-    validator = Draft202012Validator(schema())
+    validator = _validator()
     problems: list[tuple[str, Violation]] = []
     # one problem per place: a misspelt key also fails "one kind per step", say only the typo
     chosen: dict[tuple[str, ...], Any] = {}
@@ -185,10 +206,12 @@ def _problem(error: Any) -> str:
 def _step(raw: Mapping[str, Any], index: int, at: Any) -> tuple[Step, list[tuple[str, Violation]]]:
     kind = next(k for k in KINDS if k in raw)
     spec = raw[kind]
-    step = Step(str(raw["id"]), kind, at("steps", index), spec, raw.get("next"))
-    step.location = Location(
-        step.location.path, step.location.span, Part.WORKFLOW, f"/steps/{index}"
-    )
+    follow = raw.get("next")
+    step = Step(str(raw["id"]), kind, at("steps", index), spec)
+    if isinstance(follow, list):
+        step.next, step.also = follow[0], tuple(follow[1:])
+    else:
+        step.next = follow
     problems: list[tuple[str, Violation]] = []
     if "next" in raw:
         step.target_locations["next"] = at("steps", index, "next")
@@ -344,7 +367,7 @@ def _wait(spec: Any) -> tuple[float | None, str | None, str | None]:
         if "until_time" in spec:
             return 0.0, f"until {spec['until_time']}", None
         if "until_weekday" in spec:
-            return 0.0, f"until {spec['until_weekday']}", None
+            return 0.0, f"until {str(spec['until_weekday']).title()}", None
         if "until_field" in spec:
             return 0.0, f"until {spec['until_field']} {spec.get('offset', '')}".strip(), None
     except ValueError as error:

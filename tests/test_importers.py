@@ -1,0 +1,537 @@
+"""Platform workflow exports (HubSpot, Klaviyo, Mautic, n8n): the seed story after import,
+delay units, unknown elements, bad input, `preflight import` and its exit codes, and the
+real n8n exports in ../shared/corpus."""
+
+from __future__ import annotations
+
+import collections
+import copy
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from preflight import check
+from preflight.config import ConfigError, config_from_mapping
+from preflight.importers import PLATFORMS, detect
+from preflight.importers.base import JsonPositions, Resolver, convert, to_workflow
+
+DATA = Path(__file__).parent / "data" / "imports"
+
+
+def _findings(path: Path, rules: tuple[str, ...] = ("TIME", "FLOW", "PF")) -> list[Any]:
+    report = check([path])
+    assert not report.internal_errors
+    return [f for f in report.findings if f.rule.startswith(rules)]
+
+
+def _workflow(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text)
+    platform = detect(data)
+    assert platform is not None
+    imported = convert(path, text, data, platform, Resolver(base=path.parent))
+    workflow, problems = to_workflow(imported)
+    assert workflow is not None, problems
+    return workflow
+
+
+# -- the seed story -------------------------------------------------------------------------
+
+SEED = [
+    ("hubspot/reminder-unguarded.json", "TIME002", "send-2", "/actions/1"),
+    ("hubspot/check-without-delay.json", "TIME001", "branch-2", "/actions/1/listBranches/0"),
+    ("hubspot/legacy-v3.json", "TIME002", "email-3", "/actions/2"),
+    ("klaviyo/reminder-unguarded.json", "TIME002", "send-email-1002", None),
+    ("klaviyo/check-without-delay.json", "TIME001", "opened-split", "/actions/1"),
+    ("mautic/reminder-unguarded.json", "TIME002", "send-the-reminder", "/events/1"),
+    ("mautic/export-7x.json", "TIME002", "send-the-reminder", "/0/campaign_event/1"),
+    ("mautic/check-without-delay.json", "TIME001", "downloads-the-guide", "/events/1"),
+    ("n8n/reminder-unguarded.json", "TIME002", "send-reminder", "/nodes/2"),
+    ("n8n/check-without-wait.json", "TIME001", "downloaded-the-guide", "/nodes/2"),
+]
+
+
+@pytest.mark.parametrize(("name", "rule", "step", "pointer"), SEED, ids=[s[0] for s in SEED])
+def test_seed_mistake_is_caught_after_import(
+    name: str, rule: str, step: str, pointer: str | None
+) -> None:
+    path = DATA / name
+    found = [f for f in _findings(path) if f.rule == rule]
+    assert len(found) == 1, [f.message for f in _findings(path)]
+    finding = found[0]
+    assert finding.data["step"] == step
+    assert finding.location.path == path  # the export, not a converted file
+    assert finding.location.span is not None  # a line in the JSON
+    if pointer is not None:
+        assert finding.location.pointer == pointer
+    # with a check, the reminder is guarded: only TIME001, never TIME002 as well
+    if rule == "TIME001":
+        assert not [f for f in _findings(path) if f.rule == "TIME002"]
+
+
+GOOD = [
+    "hubspot/delay-then-check.json",
+    "klaviyo/delay-then-check.json",
+    "mautic/month-then-check.json",
+    "n8n/wait-then-check.json",
+]
+
+
+@pytest.mark.parametrize("name", GOOD)
+def test_a_wait_before_the_check_is_silent(name: str) -> None:
+    assert not [f for f in _findings(DATA / name) if f.rule.startswith(("TIME", "FLOW"))]
+
+
+def test_every_platform_has_seed_cases() -> None:
+    platforms = {name.split("/")[0] for name, *_ in SEED}
+    assert platforms == set(PLATFORMS)
+
+
+# -- delays ---------------------------------------------------------------------------------
+
+
+def _waits(name: str) -> list[float | None]:
+    return [s.wait_seconds for s in _workflow(DATA / name).steps if s.kind == "wait"]
+
+
+def test_mautic_m_is_months_not_minutes() -> None:
+    assert _waits("mautic/month-then-check.json") == [30 * 86400]
+    assert _waits("mautic/export-7x.json") == [5 * 60]  # i is minutes
+
+
+def test_mautic_interval_units(tmp_path: Path) -> None:
+    data = json.loads((DATA / "mautic/reminder-unguarded.json").read_text(encoding="utf-8"))
+    for unit, seconds in (
+        ("i", 120),
+        ("h", 7200),
+        ("d", 172800),
+        ("m", 5184000),
+        ("y", 2 * 12 * 2592000),
+    ):
+        data["events"][1].update(triggerInterval=2, triggerIntervalUnit=unit)
+        path = tmp_path / f"campaign-{unit}.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        assert [s.wait_seconds for s in _workflow(path).steps if s.kind == "wait"] == [seconds]
+
+
+def test_hubspot_delays() -> None:
+    assert _waits("hubspot/legacy-v3.json") == [7200]  # delayMillis 7,200,000
+    assert _waits("hubspot/delay-then-check.json") == [3 * 86400]  # delta "4320" MINUTES
+
+
+def test_hubspot_object_type_0_1_is_contacts_action_type_0_1_is_a_delay() -> None:
+    workflow = _workflow(DATA / "hubspot/delay-then-check.json")
+    kinds = {s.id: s.kind for s in workflow.steps}
+    assert kinds["delay-5"] == "wait"
+    assert list(kinds.values()).count("wait") == 1
+
+
+def test_hubspot_schedule_and_audience() -> None:
+    imported = _imported("hubspot/reminder-unguarded.json")
+    assert imported.document is not None
+    assert imported.document["audience"] == {
+        "include": ["hubspot-list-412"],
+        "exclude": ["hubspot-list-97"],
+    }
+    send = imported.document["steps"][0]["send"]
+    assert send["window"] == {"days": ["monday", "tuesday"], "start": "09:00", "end": "17:00"}
+    assert send["blocked_dates"] == ["2026-12-25"]
+
+
+def test_n8n_wait_defaults_by_version() -> None:
+    assert _waits("n8n/wait-v1-defaults.json") == [3600]  # version 1: 1 hour
+    assert _waits("n8n/wait-v1.1-defaults.json") == [5]  # 1.1: 5 seconds
+    assert _waits("n8n/wait-then-check.json") == [3 * 86400]
+    messages = [f.message for f in _findings(DATA / "n8n/wait-v1-defaults.json")]
+    assert any("only 1 hour after it" in m for m in messages), messages
+
+
+def test_klaviyo_delay_defaults_to_days_and_keeps_the_time_of_day() -> None:
+    imported = _imported("klaviyo/delay-then-check.json")
+    assert imported.document is not None
+    wait = next(s for s in imported.document["steps"] if "wait" in s)["wait"]
+    assert wait == {
+        "duration": {"amount": 3, "unit": "days"},
+        "until_time": "09:00",
+        "until_weekday": "monday",
+    }
+
+
+def _imported(name: str, resolver: Resolver | None = None) -> Any:
+    path = DATA / name
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text)
+    platform = detect(data)
+    assert platform is not None
+    return convert(path, text, data, platform, resolver)
+
+
+# -- detection --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", sorted(DATA.glob("*/*.json")), ids=lambda p: p.parent.name + "/" + p.name
+)
+def test_detection_by_shape(path: Path) -> None:
+    assert detect(json.loads(path.read_text(encoding="utf-8"))) == path.parent.name
+
+
+def test_detection_leaves_other_json_alone() -> None:
+    for data in ({}, [], {"html_content": "<p>x</p>"}, {"actions": []}, {"nodes": []}, 3, None):
+        assert detect(data) is None
+
+
+# -- unknown elements, bad input ------------------------------------------------------------
+
+
+def test_unknown_elements_are_opaque_steps_and_pf004() -> None:
+    for name, pointer in (
+        ("hubspot/legacy-v3.json", "/actions/3/type"),
+        ("klaviyo/delay-then-check.json", "/actions/5/type"),
+        ("mautic/month-then-check.json", "/events/4/type"),
+    ):
+        found = [f for f in _findings(DATA / name) if f.rule == "PF004"]
+        assert [f.location.pointer for f in found] == [pointer], name
+        assert found[0].severity.label == "info"
+        workflow = _workflow(DATA / name)
+        assert any(s.kind == "opaque" for s in workflow.steps)
+
+
+def test_malformed_json_is_pf001(tmp_path: Path, run_cli) -> None:
+    path = tmp_path / "flow.json"
+    path.write_text('{"nodes": [}', encoding="utf-8")
+    found = _findings(path)
+    assert [f.rule for f in found] == ["PF001"]
+    assert found[0].location.span is not None
+    result = run_cli("import", str(path))
+    assert result.returncode == 2
+    assert "invalid JSON" in result.stderr and "Traceback" not in result.stderr
+
+
+BROKEN = [
+    ("n8n", {"name": "x", "nodes": "none", "connections": {}}, "/nodes"),
+    ("n8n", {"nodes": [{"type": "n8n-nodes-base.set"}], "connections": {}}, "/nodes/0/name"),
+    (
+        "n8n",
+        {
+            "nodes": [
+                {"name": "A", "type": "n8n-nodes-base.wait", "parameters": {"unit": "fortnights"}}
+            ],
+            "connections": {},
+        },
+        "/nodes/0/parameters",
+    ),
+    ("hubspot", {"flowId": 1, "actions": [{"actionTypeId": "0-1"}]}, "/actions/0"),
+    (
+        "hubspot",
+        {
+            "objectTypeId": "0-1",
+            "actions": [
+                {
+                    "actionId": "1",
+                    "actionTypeId": "0-1",
+                    "fields": {"delta": "soon", "time_unit": "DAYS"},
+                }
+            ],
+        },
+        "/actions/0/fields/delta",
+    ),
+    (
+        "hubspot",
+        {"startActionId": "9", "actions": [{"actionId": "1", "actionTypeId": "0-4", "fields": {}}]},
+        "/actions/0/fields",
+    ),
+    (
+        "klaviyo",
+        {
+            "entry_action_id": "1",
+            "actions": [
+                {"id": "1", "type": "time-delay", "links": {"next": "7"}, "data": {"value": 1}}
+            ],
+        },
+        "/actions/0/links/next",
+    ),
+    (
+        "klaviyo",
+        {"data": {"type": "flow", "attributes": {"name": "x"}}},
+        "/data/attributes/definition",
+    ),
+    (
+        "mautic",
+        {
+            "events": [
+                {
+                    "id": 1,
+                    "eventType": "action",
+                    "type": "email.send",
+                    "properties": {"email": 1},
+                    "triggerMode": "interval",
+                    "triggerInterval": 1,
+                    "triggerIntervalUnit": "w",
+                }
+            ],
+            "lists": [],
+        },
+        "/events/0/triggerMode",
+    ),
+    ("mautic", {"events": [{"id": 1, "eventType": "branchy"}], "lists": []}, "/events/0/eventType"),
+]
+
+
+@pytest.mark.parametrize(("platform", "data", "pointer"), BROKEN)
+def test_wrong_shapes_are_pf003_with_the_json_path(
+    tmp_path: Path, platform: str, data: Any, pointer: str
+) -> None:
+    path = tmp_path / "export.json"
+    text = json.dumps(data, indent=1)
+    path.write_text(text, encoding="utf-8")
+    # as `preflight import --from PLATFORM` reads it (shape detection may not know it)
+    imported = convert(path, text, data, platform, Resolver(base=tmp_path))
+    found = [v for rule, v in to_workflow(imported)[1] if rule == "PF003"]
+    assert pointer in [v.location.pointer for v in found], [v.message for v in found]
+    assert any(pointer in v.message for v in found)
+    assert all(v.location.span is not None for v in found if v.location.pointer)
+    if detect(data) == platform:  # and as `preflight check` reads it
+        assert pointer in [f.location.pointer for f in _findings(path) if f.rule == "PF003"]
+
+
+def _mutations(data: Any) -> list[Any]:
+    """The document with one value at a time replaced by something of the wrong type."""
+    found: list[Any] = []
+
+    def walk(node: Any, path: list[Any]) -> None:
+        if len(found) > 150:
+            return
+        items = (
+            node.items()
+            if isinstance(node, dict)
+            else enumerate(node)
+            if isinstance(node, list)
+            else []
+        )
+        for key, value in list(items):
+            for replacement in (None, "x", 7, [], {}, [None]):
+                if replacement == value:
+                    continue
+                copied = copy.deepcopy(data)
+                target = copied
+                for step in path:
+                    target = target[step]
+                target[key] = replacement
+                found.append(copied)
+            walk(value, [*path, key])
+
+    walk(data, [])
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", sorted(DATA.glob("*/*.json")), ids=lambda p: p.parent.name + "/" + p.name
+)
+def test_no_shape_makes_an_importer_raise(path: Path) -> None:
+    original = json.loads(path.read_text(encoding="utf-8"))
+    platform = detect(original)
+    assert platform is not None
+    for data in _mutations(original):
+        text = json.dumps(data)
+        imported = convert(path, text, data, platform, Resolver(base=path.parent))
+        _, problems = to_workflow(imported)
+        # whatever the importer made of it still fits the native schema
+        assert not [p for p in problems if p[1].data.get("pointer", "").startswith("/steps")], [
+            p[1].message for p in problems
+        ]
+
+
+def test_json_positions() -> None:
+    text = '{"a": [1, {"b": "x/y", "c~d": [true, {"e": 2}]}], "f": null}'
+    positions = JsonPositions(text)
+    assert positions.position("/a/1/c~0d/1/e") == (1, text.index("2") + 1)
+    assert positions.position("/f") == (1, text.index("null") + 1)
+    assert positions.position("/a/7") is None
+    assert positions.position("/zzz") is None
+
+
+# -- email references -------------------------------------------------------------------------
+
+
+def test_unresolved_reference_is_a_flow002_info_not_a_crash(tmp_path: Path) -> None:
+    shutil.copy(DATA / "hubspot/check-without-delay.json", tmp_path / "flow.json")
+    found = [f for f in _findings(tmp_path / "flow.json") if f.rule == "FLOW002"]
+    assert len(found) == 3
+    assert {f.severity.label for f in found} == {"info"}
+    assert found[0].location.pointer == "/actions/0/fields/content_id"
+    assert "templates: {resolve: {hubspot:" in (found[0].help or "")
+
+
+def test_a_resolved_path_that_does_not_exist_is_a_flow002_error() -> None:
+    found = [f for f in _findings(DATA / "klaviyo/reminder-unguarded.json") if f.rule == "FLOW002"]
+    assert [(f.severity.label, f.location.pointer) for f in found] == [
+        ("error", "/data/attributes/definition/actions/1/data/message/template_id")
+    ]
+
+
+def test_resolve_accepts_a_pattern_or_a_mapping() -> None:
+    imported = _imported("mautic/month-then-check.json")  # no config: nothing resolves
+    assert all("template" not in s.get("send", {}) for s in imported.document["steps"])
+    resolver = Resolver({"mautic": {"12": "emails/reminder.html"}}, DATA, DATA / "mautic")
+    imported = _imported("mautic/month-then-check.json", resolver)
+    templates = [s["send"].get("template") for s in imported.document["steps"] if "send" in s]
+    assert templates == [None, None, "../emails/reminder.html"]
+
+
+@pytest.mark.parametrize(
+    ("resolve", "message"),
+    [
+        ({"hubspt": "emails/{id}.html"}, 'did you mean "hubspot"'),
+        ({"hubspot": "emails/offer.html"}, "{id}"),
+        ({"klaviyo": {"abc": 3}}, "expected a template path"),
+    ],
+)
+def test_templates_resolve_config_is_strict(resolve: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("{", r"\{").replace("}", r"\}")):
+        config_from_mapping({"templates": {"resolve": resolve}})
+
+
+# -- preflight import -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["hubspot/check-without-delay.json", "n8n/wait-then-check.json", "mautic/export-7x.json"],
+)
+def test_import_prints_native_yaml_and_exits_0_when_all_mapped(run_cli, name: str) -> None:
+    result = run_cli("import", name, cwd=DATA)
+    assert result.returncode == 0, result.stderr
+    document = yaml.safe_load(result.stdout)
+    assert document["platform"] == name.split("/")[0]
+    assert document["steps"][-1] == {"id": "end", "exit": True}
+    assert "0 not mapped" in result.stderr
+
+
+def test_import_lists_what_it_could_not_map_and_exits_1(run_cli) -> None:
+    result = run_cli("import", "klaviyo/delay-then-check.json", "--from", "klaviyo", cwd=DATA)
+    assert result.returncode == 1
+    assert 'PF004 Klaviyo action "send-sms" is not mapped' in result.stderr
+    assert "[/actions/5/type]" in result.stderr
+    assert yaml.safe_load(result.stdout)["steps"]
+
+
+def test_import_exits_2_for_unknown_or_unreadable_input(run_cli, tmp_path: Path) -> None:
+    other = tmp_path / "other.json"
+    other.write_text('{"hello": "world"}', encoding="utf-8")
+    result = run_cli("import", str(other))
+    assert result.returncode == 2 and "not a workflow export" in result.stderr
+    assert run_cli("import", str(tmp_path / "missing.json")).returncode == 2
+    assert run_cli("import", str(other), "--from", "zapier").returncode == 2
+
+
+def test_import_output_round_trips_through_check(run_cli, tmp_path: Path) -> None:
+    """--output writes a native workflow that `check` reads with the same TIME finding;
+    template paths are relative to where the YAML is written."""
+    out = tmp_path / "flows" / "guide.workflow.yaml"
+    result = run_cli("import", str(DATA / "n8n/check-without-wait.json"), "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert [f.rule for f in _findings(out)] == ["TIME001"]
+    result = run_cli(
+        "import", str(DATA / "hubspot/reminder-unguarded.json"), "--output", str(out), cwd=DATA
+    )
+    assert result.returncode == 0, result.stderr
+    sends = [s["send"]["template"] for s in yaml.safe_load(out.read_text())["steps"] if "send" in s]
+    assert all((out.parent / t).is_file() for t in sends), sends
+    assert [f.rule for f in _findings(out)] == ["TIME002"]
+
+
+def test_check_reports_imported_workflows_in_json(run_cli) -> None:
+    result = run_cli("check", "n8n/reminder-unguarded.json", "--format", "json", cwd=DATA)
+    document = json.loads(result.stdout)
+    assert document["files"][0]["kind"] == "workflow"
+    assert document["files"][0]["platform"] == "n8n"
+    (finding,) = document["findings"]
+    assert (finding["rule"], finding["part"], finding["pointer"]) == (
+        "TIME002",
+        "workflow",
+        "/nodes/2",
+    )
+    assert finding["line"] == 36
+
+
+def test_cli_import_stays_light() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, preflight.cli; print([m for m in ('preflight.importers.base', 'jsonschema') if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_cli_choices_match_the_importers() -> None:
+    from preflight.cli import IMPORT_PLATFORMS
+    from preflight.config import IMPORT_PLATFORMS as CONFIG_PLATFORMS
+
+    assert IMPORT_PLATFORMS == PLATFORMS == CONFIG_PLATFORMS
+
+
+# -- the real n8n exports ------------------------------------------------------------------------
+
+
+def test_every_corpus_n8n_file_imports_or_yields_a_clean_finding(corpus: Path) -> None:
+    files = sorted((corpus / "n8n-workflows-zie619").rglob("*.json"))
+    assert len(files) == 53
+    summary: collections.Counter[str] = collections.Counter()
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+        assert detect(data) == "n8n", path
+        imported = convert(path, text, data, "n8n", Resolver(base=path.parent))
+        workflow, problems = to_workflow(imported)
+        assert workflow is not None, (path, [p[1].message for p in problems])
+        assert {rule for rule, _ in problems} <= {"PF003", "PF004", "FLOW002"}, path
+        summary["imported"] += 1
+        summary["with sends"] += any(s.kind == "send" for s in workflow.steps)
+        summary["fully mapped"] += imported.mapped_fully
+    assert summary["imported"] == 53
+    assert summary["with sends"] == 20
+
+
+def test_n8n_webhook_waits_keep_their_timeout(tmp_path: Path) -> None:
+    nodes = [
+        {
+            "name": "Start",
+            "type": "n8n-nodes-base.manualTrigger",
+            "typeVersion": 1,
+            "parameters": {},
+        },
+        {
+            "name": "Wait for approval",
+            "type": "n8n-nodes-base.wait",
+            "typeVersion": 1,
+            "parameters": {"mode": "webhook", "timeout": "1h"},
+        },
+        {
+            "name": "Wait for reply",
+            "type": "n8n-nodes-base.wait",
+            "typeVersion": 1.1,
+            "parameters": {
+                "resume": "webhook",
+                "limitWaitTime": True,
+                "resumeAmount": 2,
+                "resumeUnit": "days",
+            },
+        },
+    ]
+    connections = {
+        "Start": {"main": [[{"node": "Wait for approval", "type": "main", "index": 0}]]},
+        "Wait for approval": {"main": [[{"node": "Wait for reply", "type": "main", "index": 0}]]},
+    }
+    data = {"name": "approvals", "nodes": nodes, "connections": connections}
+    imported = convert(tmp_path / "x.json", json.dumps(data), data, "n8n")
+    waits = [s["wait"] for s in imported.document["steps"] if "wait" in s]
+    assert waits == [
+        {"until_event": "a webhook call", "timeout": "1h"},
+        {"until_event": "a webhook call", "timeout": {"amount": 2, "unit": "days"}},
+    ]
