@@ -121,19 +121,20 @@ def test_every_rule_explains_every_section() -> None:
 
 def test_every_catalogue_rule_has_an_implementation() -> None:
     from preflight.checks import (
-        AUDIENCE_CHECKS,
+        AUDIENCE_RULES,
         ENGINE_RULES,
         TEMPLATE_CHECKS,
-        WORKFLOW_CHECKS,
+        WORKFLOW_RULES,
+        audience_checks,
         live_checks,
+        workflow_checks,
     )
 
+    # the lazily imported registries name the rules their ids promise
+    assert set(workflow_checks()) == WORKFLOW_RULES
+    assert set(audience_checks()) == AUDIENCE_RULES
     implemented = (
-        set(TEMPLATE_CHECKS)
-        | set(live_checks())
-        | set(WORKFLOW_CHECKS)
-        | set(AUDIENCE_CHECKS)
-        | ENGINE_RULES
+        set(TEMPLATE_CHECKS) | set(live_checks()) | WORKFLOW_RULES | AUDIENCE_RULES | ENGINE_RULES
     )
     assert set(load_catalogue().rules) == implemented
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from preflight.catalogue import load_catalogue
-from preflight.checks import WORKFLOW_CHECKS, flow, timing
+from preflight.checks import flow, timing, workflow_checks
 from preflight.engine import check
 from preflight.formats.workflow import load_workflow
 from preflight.model import Workflow
@@ -573,7 +573,7 @@ def test_graph_rules_on_the_generated_workflow(tmp_path: Path) -> None:
     found: dict[str, list[str]] = {}
     for rule in ("TIME005", "FLOW003", "FLOW004"):
         started = time.perf_counter()
-        found[rule] = [v.message for v in WORKFLOW_CHECKS[rule](workflow, _defaults(rule))]
+        found[rule] = [v.message for v in workflow_checks()[rule](workflow, _defaults(rule))]
         print(f"{rule}: {time.perf_counter() - started:.4f} s, {len(found[rule])} findings")
     assert found["FLOW003"] == []  # every loop goes back through waits of hours
     assert found["FLOW004"] == []  # each branch checks the send just before it

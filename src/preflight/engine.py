@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from preflight.catalogue import Catalogue, RuleSpec, load_catalogue
 from preflight.checks import (
-    AUDIENCE_CHECKS,
+    AUDIENCE_RULES,
     LIVE_RULES,
     TEMPLATE_CHECKS,
-    WORKFLOW_CHECKS,
+    audience_checks,
     live_checks,
+    workflow_checks,
 )
 from preflight.config import Config, FileSettings, discover_config, load_config
 from preflight.dialects import Detection, detect, resolve_platform
@@ -198,7 +199,7 @@ class Engine:
         sources = {audiences.path: SourceText(audiences.text)} if audiences.text else {}
         findings: list[Finding] = []
         for audience in audiences.items.values():
-            for rule_id, check in AUDIENCE_CHECKS.items():
+            for rule_id, check in audience_checks().items():
                 if settings.is_enabled(rule_id):
                     violations = list(
                         itertools.islice(check(audience, settings.options[rule_id]), MAX_PER_RULE)
@@ -341,7 +342,7 @@ class Engine:
         """LIST008 reads members files when the audiences file or a workflow is an input:
         a template-only run (pre-commit on a few files) does not pay for it."""
         audiences = self.config.audiences
-        if audiences is None or not self.config.for_file(audiences).enabled & set(AUDIENCE_CHECKS):
+        if audiences is None or not self.config.for_file(audiences).enabled & AUDIENCE_RULES:
             return False
         target = _key(audiences)
         return any(
@@ -437,7 +438,7 @@ class Engine:
                     workflow.timezones[step.id] = zones[0]
             if step.kind == "send":
                 workflow.templates[step.id] = self._step_template(workflow, step)
-        findings.extend(self._run_checks(WORKFLOW_CHECKS, workflow, settings, sources))
+        findings.extend(self._run_checks(workflow_checks(), workflow, settings, sources))
         if export is not None:  # JSON has no comments: per_file_ignores only (DESIGN.md)
             return info, findings
         text = sources[item.path].text
@@ -474,9 +475,9 @@ class Engine:
             template = replace(template, cache={})
         location = step.location
         if "subject" in inline:
-            template.subject = Sourced(inline["subject"], "workflow", location)
+            template.subject = Sourced(inline["subject"], "send-step", location)
         if "preheader" in inline:
-            template.preheader = Sourced(inline["preheader"], "workflow", location)
+            template.preheader = Sourced(inline["preheader"], "send-step", location)
         if "html" in inline:
             from preflight.formats.source import HtmlDocument
 

@@ -9,10 +9,11 @@ itself (PF) have no entry here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from preflight.checks import content, flow, links, lists, merge, timing
+from preflight.checks import content, links, merge
 from preflight.model import Audience, Template, Violation, Workflow
 
 if TYPE_CHECKING:
@@ -23,6 +24,24 @@ TemplateCheck = Callable[[Template, Mapping[str, Any]], Iterator[Violation]]
 LiveCheck = Callable[["Occurrence", "Result", Mapping[str, Any]], Iterator[Violation]]
 WorkflowCheck = Callable[[Workflow, Mapping[str, Any]], Iterator[Violation]]
 AudienceCheck = Callable[[Audience, Mapping[str, Any]], Iterator[Violation]]
+
+
+def _with_audiences(name: str) -> TemplateCheck:
+    """A LIST rule over a template. Without audiences it has nothing to judge, so its module
+    is imported only by runs that have some (start-up: a pre-commit run on templates skips it).
+    """
+
+    def check(template: Template, options: Mapping[str, Any]) -> Iterator[Violation]:
+        if template.targeting is None:
+            return iter(())
+        from preflight.checks import lists
+
+        rule: TemplateCheck = getattr(lists, name)
+        return rule(template, options)
+
+    check.__name__ = name
+    return check
+
 
 TEMPLATE_CHECKS: dict[str, TemplateCheck] = {
     "CONTENT001": content.missing_unsubscribe,
@@ -53,10 +72,10 @@ TEMPLATE_CHECKS: dict[str, TemplateCheck] = {
     "LINK010": links.text_url_mismatch,
     # a sidecar's `audience`, for templates no workflow of the run sends (else the
     # workflow rules below judge the send step, once)
-    "LIST001": lists.unknown_sidecar_audience,
-    "LIST005": lists.locale_mismatch_sidecar,
-    "LIST006": lists.intent_mismatch_sidecar,
-    "LIST007": lists.consent_mismatch_sidecar,
+    "LIST001": _with_audiences("unknown_sidecar_audience"),
+    "LIST005": _with_audiences("locale_mismatch_sidecar"),
+    "LIST006": _with_audiences("intent_mismatch_sidecar"),
+    "LIST007": _with_audiences("consent_mismatch_sidecar"),
 }
 
 LIVE_RULES = (
@@ -88,35 +107,76 @@ def live_checks() -> dict[str, LiveCheck]:
     }
 
 
-WORKFLOW_CHECKS: dict[str, WorkflowCheck] = {
-    "FLOW001": flow.unreachable_step,
-    "FLOW002": flow.dangling_reference,
-    "FLOW003": flow.loop_without_wait,
-    "FLOW004": flow.condition_on_unsent_email,
-    "FLOW005": flow.link_not_in_email,
-    "FLOW006": flow.split_not_100,
-    "FLOW007": flow.missing_branch,
-    "TIME001": timing.check_before_response,
-    "TIME002": timing.unguarded_reminder,
-    "TIME003": timing.suspicious_wait,
-    "TIME004": timing.quiet_hours,
-    "TIME005": timing.frequency_cap,
-    "TIME006": timing.event_order,
-    "LIST001": lists.unknown_audience,
-    "LIST002": lists.test_audience_in_production,
-    "LIST003": lists.missing_suppression,
-    "LIST004": lists.include_exclude_overlap,
-    "LIST005": lists.locale_mismatch,
-    "LIST006": lists.intent_mismatch,
-    "LIST007": lists.consent_mismatch,
-}
-"""Rules over one workflow (native, or imported from a platform export)."""
+@functools.cache
+def workflow_checks() -> dict[str, WorkflowCheck]:
+    """Rules over one workflow (native, or imported from a platform export); imported on the
+    first workflow of a run (start-up)."""
+    from preflight.checks import flow, lists, timing
 
-AUDIENCE_CHECKS: dict[str, AudienceCheck] = {
-    "LIST008": lists.suspicious_members,
-}
-"""Rules over one audience of the audiences file (its members CSV), run once per run when
-the audiences file or a workflow is among the inputs."""
+    return {
+        "FLOW001": flow.unreachable_step,
+        "FLOW002": flow.dangling_reference,
+        "FLOW003": flow.loop_without_wait,
+        "FLOW004": flow.condition_on_unsent_email,
+        "FLOW005": flow.link_not_in_email,
+        "FLOW006": flow.split_not_100,
+        "FLOW007": flow.missing_branch,
+        "TIME001": timing.check_before_response,
+        "TIME002": timing.unguarded_reminder,
+        "TIME003": timing.suspicious_wait,
+        "TIME004": timing.quiet_hours,
+        "TIME005": timing.frequency_cap,
+        "TIME006": timing.event_order,
+        "LIST001": lists.unknown_audience,
+        "LIST002": lists.test_audience_in_production,
+        "LIST003": lists.missing_suppression,
+        "LIST004": lists.include_exclude_overlap,
+        "LIST005": lists.locale_mismatch,
+        "LIST006": lists.intent_mismatch,
+        "LIST007": lists.consent_mismatch,
+    }
+
+
+WORKFLOW_RULES = frozenset(
+    {
+        "FLOW001",
+        "FLOW002",
+        "FLOW003",
+        "FLOW004",
+        "FLOW005",
+        "FLOW006",
+        "FLOW007",
+        "TIME001",
+        "TIME002",
+        "TIME003",
+        "TIME004",
+        "TIME005",
+        "TIME006",
+        "LIST001",
+        "LIST002",
+        "LIST003",
+        "LIST004",
+        "LIST005",
+        "LIST006",
+        "LIST007",
+    }
+)
+"""The ids of workflow_checks(), known without importing the rules."""
+
+
+@functools.cache
+def audience_checks() -> dict[str, AudienceCheck]:
+    """Rules over one audience of the audiences file (its members CSV), run once per run when
+    the audiences file or a workflow is among the inputs."""
+    from preflight.checks import lists
+
+    return {
+        "LIST008": lists.suspicious_members,
+    }
+
+
+AUDIENCE_RULES = frozenset({"LIST008"})
+"""The ids of audience_checks()."""
 
 ENGINE_RULES = frozenset({"PF001", "PF002", "PF003", "PF004"})
 """Rules the engine, the loaders and the importers report themselves."""
