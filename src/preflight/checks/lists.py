@@ -460,18 +460,8 @@ def _consent_mismatch(
 
 
 def consent_mismatch(workflow: Workflow, options: Options) -> Iterator[Violation]:
-    targeting = workflow.targeting
-    if targeting is None:
-        return
-    for send in _sends(workflow):
-        for name in send.include:
-            audience = targeting.audiences.get(name)
-            if audience is None:
-                continue
-            who = f'step "{send.step.id}" sends "{send.shown}", which'
-            found = _consent_mismatch(send.template, audience, send.at(workflow), who, options)
-            if found is not None:
-                yield found
+    # judged without the template too: a send of unknown content is marketing by default
+    yield from _per_send(workflow, options, _consent_mismatch, needs_template=False)
 
 
 def consent_mismatch_sidecar(template: Template, options: Options) -> Iterator[Violation]:
@@ -481,12 +471,14 @@ def consent_mismatch_sidecar(template: Template, options: Options) -> Iterator[V
 # -- shared by LIST005-007 ----------------------------------------------------------------
 
 
-def _per_send(workflow: Workflow, options: Options, judge: Any) -> Iterator[Violation]:
+def _per_send(
+    workflow: Workflow, options: Options, judge: Any, needs_template: bool = True
+) -> Iterator[Violation]:
     targeting = workflow.targeting
     if targeting is None:
         return
     for send in _sends(workflow):
-        if send.template is None:
+        if send.template is None and needs_template:
             continue
         for name in send.include:
             audience = targeting.audiences.get(name)
