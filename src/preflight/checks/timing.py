@@ -368,12 +368,19 @@ def _at_problem(
         moment = moment.astimezone(zone)
     has_time = "T" in send.send_at.upper() or " " in send.send_at.strip()
     minute = moment.weekday() * 1440 + moment.hour * 60 + moment.minute
-    found = quiet.problem([(minute, 1)], night=has_time)
-    if found is None:
-        return None
     shown = f"{_DAYS[moment.weekday()].title()} {moment:%Y-%m-%d}" + (
         f" {moment:%H:%M}" if has_time else ""
     )
+    if f"{moment:%Y-%m-%d}" in send.blocked_dates:  # the platform holds it: it will not go out
+        return Violation(
+            'step "{step}" is scheduled for {when} in {zone}, one of its own blocked dates',
+            send.target_locations.get("at", send.location),
+            {"step": send.id, "when": shown, "zone": zone_name or "local time"},
+            help="move `at` off the blocked date, or unblock the date",
+        )
+    found = quiet.problem([(minute, 1)], night=has_time)
+    if found is None:
+        return None
     return Violation(
         'step "{step}" is scheduled for {when} in {zone}, {problem}',
         send.target_locations.get("at", send.location),
