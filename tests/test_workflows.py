@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from preflight.engine import check
 from preflight.formats.workflow import load_workflow
 
@@ -123,3 +125,73 @@ def test_the_shortest_wait_path_is_reported(tmp_path: Path) -> None:
     )
     report = check([path], config={"select": ["TIME001"]})
     assert [f.data["path"] for f in report.findings] == ["offer → ab → check"]
+
+
+def _messages(tmp_path: Path, steps: str) -> list[str]:
+    _, problems = load_workflow(_write(tmp_path, HEADER + steps), 1_000_000)
+    return [v.message for _, v in problems]
+
+
+def test_an_unquoted_time_says_write_it_in_quotes(tmp_path: Path) -> None:
+    steps = "  - id: a\n    send:\n      template: a.html\n      window: {start: 9:00}\n"
+    assert _messages(tmp_path, steps) == [
+        'steps/0/send/window/start: 540 is not a time of day; write it in quotes: "09:00"'
+    ]
+    assert _messages(tmp_path, "  - id: a\n    wait: {until_time: 17:30}\n") == [
+        'steps/0/wait/until_time: 1050 is not a time of day; write it in quotes: "17:30"'
+    ]
+
+
+def test_a_misspelt_key_in_a_send_block_says_did_you_mean(tmp_path: Path) -> None:
+    steps = "  - id: a\n    send: {template: a.html, subjct: hi}\n"
+    assert _messages(tmp_path, steps) == [
+        'steps/0/send: unknown key "subjct" (did you mean "subject"?)'
+    ]
+
+
+@pytest.mark.parametrize("clock", ["25:00", "29:59", "24:00", "9:60", "900"])
+def test_a_clock_is_00_00_to_23_59(tmp_path: Path, clock: str) -> None:
+    steps = f'  - id: a\n    wait: {{until_time: "{clock}"}}\n'
+    assert _messages(tmp_path, steps) == [
+        f'steps/0/wait/until_time: "{clock}" is not a time of day such as "09:00"'
+    ]
+
+
+@pytest.mark.parametrize("clock", ["00:00", "9:30", "09:30", "19:59", "23:59"])
+def test_a_clock_of_the_day_is_accepted(tmp_path: Path, clock: str) -> None:
+    assert _messages(tmp_path, f'  - id: a\n    wait: {{until_time: "{clock}"}}\n') == []
+
+
+def test_weekdays_in_any_case_are_read_in_lower_case(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        HEADER + "  - id: a\n    wait: {until_weekday: Monday}\n    next: b\n"
+        "  - id: b\n    send: {template: b.html, window: {days: [TUESDAY, friday]}}\n",
+    )
+    workflow, problems = load_workflow(path, 1_000_000)
+    assert problems == [] and workflow is not None
+    assert workflow.steps[0].until is not None and workflow.steps[0].until.weekday == "monday"
+    window = workflow.steps[1].send_window
+    assert window is not None and window.days == ("tuesday", "friday")
+    assert _messages(tmp_path, "  - id: a\n    wait: {until_weekday: Mon}\n") == [
+        'steps/0/wait/until_weekday: "Mon" is not a day of the week such as "monday"'
+    ]
+
+
+def test_schema_messages_quote_values_as_json(tmp_path: Path) -> None:
+    steps = "  - id: a\n    wait: {amount: '1e308', unit: days}\n"
+    assert _messages(tmp_path, steps) == ['steps/0/wait/amount: "1e308" is not a number']
+
+
+def test_a_duplicate_step_id_is_pf003_at_the_second(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        HEADER + "  - id: s\n    send: a.html\n    next: s\n  - id: s\n    exit: true\n",
+    )
+    report = check([path], config={"select": ["PF003", "FLOW"]})
+    assert [f.rule for f in report.findings] == ["PF003"]  # no confusing FLOW001/FLOW003
+    finding = report.findings[0]
+    assert finding.message == 'steps/1/id: two steps have the id "s" (the first is steps/0)'
+    assert finding.location.span is not None and finding.location.span.line == 6
+    (related,) = finding.related
+    assert related.location.span is not None and related.location.span.line == 3

@@ -15,9 +15,20 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from preflight.constants import CLOCK, WEEKDAYS
 from preflight.durations import describe, parse_duration, parse_offset
 from preflight.formats.source import SourceText
-from preflight.model import Location, Part, SendWindow, Span, Step, Until, Violation, Workflow
+from preflight.model import (
+    Location,
+    Part,
+    Related,
+    SendWindow,
+    Span,
+    Step,
+    Until,
+    Violation,
+    Workflow,
+)
 from preflight.resources import rules_dir
 from preflight.yamlio import YamlDocument
 
@@ -99,10 +110,11 @@ def build(
     problems: list[tuple[str, Violation]] = []
     # one problem per place: a misspelt key also fails "one kind per step", say only the typo
     chosen: dict[tuple[str, ...], Any] = {}
-    for error in validator.iter_errors(data):
-        place = tuple(map(str, error.absolute_path))
-        if place not in chosen or error.validator == "additionalProperties":
-            chosen[place] = error
+    for found in validator.iter_errors(data):
+        for error in _leaves(found):
+            place = tuple(map(str, error.absolute_path))
+            if place not in chosen or error.validator == "additionalProperties":
+                chosen[place] = error
     for place in sorted(
         chosen, key=lambda keys: [(0, int(k), "") if k.isdigit() else (1, 0, k) for k in keys]
     ):
@@ -122,6 +134,8 @@ def build(
         )
         if len(problems) >= 20:
             break
+    if not problems:
+        problems = _duplicate_ids(data["steps"], at)
     if problems:
         return None, problems
     workflow = Workflow(
@@ -177,30 +191,140 @@ def audience_locations(value: Any, at: Any, keys: tuple[str | int, ...]) -> dict
     return found
 
 
+def _duplicate_ids(steps: list[Mapping[str, Any]], at: Any) -> list[tuple[str, Violation]]:
+    """PF003 at each step whose id an earlier step already has (`next` could not tell them
+    apart), with the first one as the related place."""
+    first: dict[str, int] = {}
+    problems: list[tuple[str, Violation]] = []
+    for index, raw in enumerate(steps):
+        step_id = str(raw["id"])
+        if step_id not in first:
+            first[step_id] = index
+            continue
+        where = f"steps/{index}/id"
+        problems.append(
+            (
+                "PF003",
+                Violation(
+                    "{where}: {problem}",
+                    at("steps", index, "id"),
+                    {
+                        "where": where,
+                        "problem": f'two steps have the id "{step_id}"'
+                        f" (the first is steps/{first[step_id]})",
+                        "pointer": "/" + where,
+                        "id": step_id,
+                    },
+                    help="give each step its own id: next, then and else name steps by id",
+                    related=(Related(at("steps", first[step_id], "id"), "the first step with it"),),
+                ),
+            )
+        )
+    return problems
+
+
+def _is_step_kind(error: Any) -> bool:
+    """The step's "exactly one of send, wait, …" rule (its alternatives only require a key)."""
+    return (
+        error.validator == "oneOf"
+        and isinstance(error.instance, Mapping)
+        and isinstance(error.validator_value, list)
+        and all(list(option) == ["required"] for option in error.validator_value)
+    )
+
+
+def _leaves(error: Any) -> list[Any]:
+    """The errors to tell the user for one schema error. A oneOf (a send is a path or a
+    mapping; a wait a duration or a mapping) says only "not valid under any of the given
+    schemas": look inside the alternative the user wrote (jsonschema's best_match picks it,
+    the one of the value's own type) and give each of its errors at its own key."""
+    if error.validator not in ("oneOf", "anyOf") or not error.context or _is_step_kind(error):
+        return [error]
+    from jsonschema.exceptions import best_match
+
+    best = best_match([error])
+    while best is not None and best.parent is not None and best.parent is not error:
+        best = best.parent
+    if best is None or not best.relative_schema_path:
+        return [error]
+    branch = best.relative_schema_path[0]
+    found: list[Any] = []
+    for sub in error.context:
+        if sub.relative_schema_path and sub.relative_schema_path[0] == branch:
+            found.extend(_leaves(sub))
+    return found or [error]
+
+
+_TYPES = {
+    "string": "a string",
+    "number": "a number",
+    "integer": "a whole number",
+    "object": "a mapping",
+    "array": "a list",
+    "boolean": "true or false",
+    "null": "empty",
+}
+
+
+def _show(value: Any) -> str:
+    """A value as the user wrote it, in JSON's double quotes (never Python's repr)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _problem(error: Any) -> str:
     """A schema error in a sentence a user can act on."""
-    validator = error.validator
+    validator, instance, value = error.validator, error.instance, error.validator_value
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
     if validator == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        extra = (
-            sorted(set(error.instance) - set(allowed))
-            if isinstance(error.instance, Mapping)
-            else []
-        )
+        allowed = list(schema.get("properties", {}))
+        extra = sorted(set(instance) - set(allowed)) if isinstance(instance, Mapping) else []
         from preflight.suggest import did_you_mean
 
         if extra:
             match = did_you_mean(str(extra[0]), allowed)
             hint = f' (did you mean "{match}"?)' if match else f"; allowed: {', '.join(allowed)}"
             return f'unknown key "{extra[0]}"{hint}'
-    if validator == "oneOf" and isinstance(error.instance, Mapping) and "id" in error.instance:
-        kinds = [k for k in KINDS if k in error.instance]
+    if _is_step_kind(error):
+        kinds = [k for k in KINDS if k in instance]
         if not kinds:
             return "a step needs one of " + ", ".join(KINDS)
         return "a step has one kind, not " + " and ".join(kinds)
-    if validator == "required":
-        return str(error.message).replace("is a required property", "is missing")
+    if validator == "required" and isinstance(instance, Mapping):
+        missing = [key for key in value if key not in instance]
+        return f'"{missing[0] if missing else value[0]}" is missing'
+    if schema.get("pattern") == CLOCK:
+        if isinstance(instance, int) and not isinstance(instance, bool) and 0 <= instance < 1440:
+            # YAML 1.1 reads an unquoted 9:00 as a base-60 number: 540
+            hour, minute = divmod(instance, 60)
+            return f'{instance} is not a time of day; write it in quotes: "{hour:02d}:{minute:02d}"'
+        return f'{_show(instance)} is not a time of day such as "09:00"'
+    if validator == "enum" and WEEKDAYS[0] in value:
+        return f'{_show(instance)} is not a day of the week such as "monday"'
+    if validator == "enum":
+        return f"{_show(instance)} is not one of " + ", ".join(_show(v) for v in value)
+    if validator == "const":
+        return f"{_show(instance)} is not {_show(value)}"
+    if validator == "type":
+        wanted = value if isinstance(value, list) else [value]
+        return f"{_show(instance)} is not " + " or ".join(
+            _TYPES.get(str(t), str(t)) for t in wanted
+        )
+    if validator == "pattern" and value == "^[^\\s]+$":
+        return f"{_show(instance)} is not an id: an id has no spaces"
+    if validator == "pattern":
+        return f"{_show(instance)} does not match {value}"
+    if validator in ("minLength", "minItems", "minProperties") and value == 1:
+        return f"{_show(instance)} is empty"
+    if validator == "minimum":
+        return f"{_show(instance)} is less than {value}"
+    if validator == "maxProperties" and _is_step(schema):
+        return "a step has an id, one kind and at most a name and next"
     return str(error.message)
+
+
+def _is_step(schema: Mapping[str, Any]) -> bool:
+    return "id" in schema.get("properties", {}) and "send" in schema.get("properties", {})
 
 
 def _step(raw: Mapping[str, Any], index: int, at: Any) -> tuple[Step, list[tuple[str, Violation]]]:
@@ -299,7 +423,9 @@ def _send_timing(
     if "window" in spec:
         window = spec["window"]
         step.send_window = SendWindow(
-            tuple(window.get("days", ())), window.get("start"), window.get("end")
+            tuple(str(day).lower() for day in window.get("days", ())),
+            window.get("start"),
+            window.get("end"),
         )
         step.target_locations["window"] = at("steps", index, "send", "window")
     for position, value in enumerate(spec.get("blocked_dates", ())):
@@ -325,9 +451,10 @@ def _until(spec: Any) -> Until | None:
     """What a wait waits for, beside a duration; raises ValueError for a bad offset or timeout."""
     if not isinstance(spec, Mapping) or not set(spec) - {"amount", "unit", "duration"}:
         return None
+    weekday = spec.get("until_weekday")
     return Until(
         time=spec.get("until_time"),
-        weekday=spec.get("until_weekday"),
+        weekday=weekday.lower() if isinstance(weekday, str) else None,
         field=spec.get("until_field"),
         offset=parse_offset(spec["offset"]) if "offset" in spec else 0.0,
         event=spec.get("until_event"),

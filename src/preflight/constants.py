@@ -1,0 +1,16 @@
+"""Small shared tables: cheap to import (the CLI reads them before any command runs), so
+this module imports nothing."""
+
+from __future__ import annotations
+
+IMPORT_PLATFORMS = ("hubspot", "klaviyo", "mautic", "n8n")
+"""Platforms whose workflow exports `preflight import` reads (one module each in
+preflight.importers), and whose email references `templates.resolve` maps."""
+PLATFORM_LABELS = {"hubspot": "HubSpot", "klaviyo": "Klaviyo", "mautic": "Mautic", "n8n": "n8n"}
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+"""In ISO order: ``WEEKDAYS[date.weekday()]``. The native format writes them in lower case."""
+
+CLOCK = r"^(?:[01]?[0-9]|2[0-3]):[0-5][0-9]$"
+"""A time of day, 00:00 to 23:59 (the hour may have one digit). The workflow schema's
+`clock` pattern and catalogue options of type clock hold the same text (a test says so)."""
