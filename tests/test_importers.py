@@ -276,7 +276,7 @@ BROKEN = [
             ],
             "lists": [],
         },
-        "/events/0/triggerMode",
+        "/events/0/triggerIntervalUnit",
     ),
     ("mautic", {"events": [{"id": 1, "eventType": "branchy"}], "lists": []}, "/events/0/eventType"),
 ]
@@ -535,3 +535,247 @@ def test_n8n_webhook_waits_keep_their_timeout(tmp_path: Path) -> None:
         {"until_event": "a webhook call", "timeout": "1h"},
         {"until_event": "a webhook call", "timeout": {"amount": 2, "unit": "days"}},
     ]
+
+
+# -- numbers from exports, unexpected shapes, `import` and its contract -------------------------
+
+HUBSPOT_SEND = '{"actionId": "1", "actionTypeId": "0-4", "fields": {"content_id": "5"}}'
+OUT_OF_RANGE = [
+    (  # json reads 1e400 as inf: int(inf) raised OverflowError
+        f'{{"flowId": 1, "actions": [{HUBSPOT_SEND}], "timeWindows": [{{"day": "MONDAY",'
+        ' "startTime": {"hour": 9}, "endTime": {"hour": 1e400}}]}',
+        "/timeWindows/0/endTime/hour",
+        "not a finite number",
+    ),
+    (  # an hour of 25 imported as "25:00"
+        f'{{"flowId": 1, "actions": [{HUBSPOT_SEND}], "timeWindows": [{{"day": "MONDAY",'
+        ' "startTime": {"hour": 25}}]}',
+        "/timeWindows/0/startTime/hour",
+        "hour 25 is more than 23",
+    ),
+    (
+        '{"flowId": 1, "actions": [{"actionId": "1", "actionTypeId": "0-1", "fields":'
+        ' {"delta": "1e400", "time_unit": "DAYS"}}]}',
+        "/actions/0/fields/delta",
+        "not a finite number",
+    ),
+    (
+        '{"flowId": 1, "actions": [{"actionId": "1", "actionTypeId": "0-1", "fields":'
+        ' {"delta": "60", "time_of_day": {"hour": 24, "minute": 0}}}]}',
+        "/actions/0/fields/time_of_day/hour",
+        "hour 24 is more than 23",
+    ),
+    (
+        '{"onlyEnrollsManually": true, "actions": [{"type": "DELAY", "delayMillis": 1e400}]}',
+        "/actions/0/delayMillis",
+        "delayMillis 1e400 is not a finite number",
+    ),
+    (
+        '{"flowId": 1, "actions": [], "blockedDates": [{"year": 1e400, "month": 1, "day": 1},'
+        ' "2026-02-30"]}',
+        "/blockedDates/0/year",
+        "not a finite number",
+    ),
+    (
+        '{"lists": [], "events": [{"id": 1, "eventType": "action", "type": "email.send",'
+        ' "properties": {"email": 3}, "triggerRestrictedDaysOfWeek": [1e400, 1]}]}',
+        "/events/0/triggerRestrictedDaysOfWeek/0",
+        "day 1e400 is not a finite number",
+    ),
+    (
+        '{"lists": [], "events": [{"id": 1, "eventType": "action", "type": "email.send",'
+        ' "properties": {"email": 3}, "triggerMode": "interval", "triggerInterval": "1e400",'
+        ' "triggerIntervalUnit": "d"}]}',
+        "/events/0/triggerInterval",
+        'triggerInterval "1e400" is not a finite number',
+    ),
+    (
+        '{"lists": [], "events": [{"id": 1, "eventType": "action", "type": "email.send",'
+        ' "properties": {"email": 3}, "triggerRestrictedStartHour": "99:99"}]}',
+        "/events/0/triggerRestrictedStartHour",
+        '"99:99" is not a time of day',
+    ),
+    (
+        '{"entry_action_id": "1", "actions": [{"id": "1", "type": "time-delay",'
+        ' "data": {"value": 1e400, "unit": "days"}}]}',
+        "/actions/0/data/value",
+        "not a finite number",
+    ),
+    (
+        '{"nodes": [{"name": "W", "type": "n8n-nodes-base.wait", "typeVersion": 1.1,'
+        ' "parameters": {"amount": 1e400, "unit": "days"}}], "connections": {}}',
+        "/nodes/0/parameters",
+        "cannot read the Wait amount",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "pointer", "message"), OUT_OF_RANGE, ids=[case[1] for case in OUT_OF_RANGE]
+)
+def test_numbers_out_of_range_are_pf003_at_their_json_path(
+    tmp_path: Path, run_cli, text: str, pointer: str, message: str
+) -> None:
+    path = tmp_path / "export.json"
+    path.write_text(text, encoding="utf-8")
+    data = json.loads(text)
+    platform = detect(data)
+    assert platform is not None
+    workflow, problems = to_workflow(convert(path, text, data, platform))
+    assert workflow is not None, [v.message for _, v in problems]  # still a usable workflow
+    found = {v.location.pointer: v.message for rule, v in problems if rule == "PF003"}
+    assert pointer in found, found
+    assert message in found[pointer]
+    # `check` reads it as well: a PF003, never an internal error
+    report = check([path])
+    assert not report.internal_errors
+    assert "PF001" not in [f.rule for f in report.findings]
+    out = tmp_path / "out.workflow.yaml"
+    result = run_cli("import", str(path), "--output", str(out))
+    assert (result.returncode, "Traceback" in result.stderr) == (1, False), result.stderr
+    assert out.is_file()
+    assert [f.rule for f in check([out]).findings if f.rule == "PF003"] == []
+
+
+def test_an_unexpected_error_in_an_importer_is_a_pf003_at_the_element(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from preflight.importers import hubspot
+
+    original = hubspot._action
+
+    def fragile(builder: Any, index: int, *args: Any) -> None:
+        if index == 1:
+            raise RecursionError("maximum recursion depth exceeded")
+        original(builder, index, *args)
+
+    monkeypatch.setattr(hubspot, "_action", fragile)
+    imported = _imported("hubspot/reminder-unguarded.json")
+    found = [(v.location.pointer, v.message) for rule, v in imported.problems if rule == "PF003"]
+    assert found == [
+        (
+            "/actions/1",
+            "/actions/1: could not read this export element"
+            " (RecursionError: maximum recursion depth exceeded)",
+        )
+    ]
+    workflow, _ = to_workflow(imported)
+    assert workflow is not None and workflow.steps[0].kind == "send"  # the rest is read
+
+
+def test_an_error_escaping_an_importer_is_a_pf003_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from preflight.importers import mautic
+
+    def broken(data: Any, builder: Any) -> None:
+        raise OverflowError("cannot convert float infinity to integer")
+
+    monkeypatch.setattr(mautic, "convert", broken)
+    imported = _imported("mautic/reminder-unguarded.json")
+    assert [rule for rule, _ in imported.problems] == ["PF003"]
+    assert "could not read this Mautic export element" in imported.problems[0][1].message
+
+
+def test_mautic_negative_interval_says_negative(tmp_path: Path) -> None:
+    data = json.loads((DATA / "mautic/reminder-unguarded.json").read_text(encoding="utf-8"))
+    data["events"][1].update(triggerInterval=-3, triggerIntervalUnit="d")
+    imported = convert(tmp_path / "c.json", json.dumps(data), data, "mautic")
+    messages = [v.message for rule, v in imported.problems if rule == "PF003"]
+    assert messages == ["/events/1/triggerInterval: triggerInterval -3 is negative"]
+
+
+def test_import_writes_a_usable_document_with_pf003_and_exits_1(run_cli, tmp_path: Path) -> None:
+    data = json.loads((DATA / "mautic/reminder-unguarded.json").read_text(encoding="utf-8"))
+    data["events"][0]["triggerRestrictedStartHour"] = "99:99"
+    data["events"][1].update(triggerInterval="1e400", triggerIntervalUnit="d")
+    path = tmp_path / "campaign.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "x.workflow.yaml"
+    result = run_cli("import", str(path), "--output", str(out))
+    assert result.returncode == 1, result.stderr
+    assert out.is_file()
+    assert "/events/0/triggerRestrictedStartHour" in result.stderr
+    assert "/events/1/triggerInterval" in result.stderr
+    assert "preflight: imported 3 steps" in result.stderr
+
+
+def test_import_says_nothing_written_when_the_native_document_does_not_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from preflight import cli
+    from preflight.importers import base
+    from preflight.model import Location, Violation
+
+    def unfit(imported: Any) -> tuple[None, list[tuple[str, Violation]]]:
+        problem = Violation("steps/0: does not fit", Location(imported.path), {})
+        return None, [*imported.problems, ("PF003", problem)]
+
+    monkeypatch.setattr(base, "to_workflow", unfit)
+    out = tmp_path / "x.workflow.yaml"
+    source = str(DATA / "n8n/wait-then-check.json")
+    result = CliRunner().invoke(cli.main, ["import", source, "--output", str(out)])
+    assert result.exit_code == 2
+    assert "nothing written" in result.output and "imported" not in result.output
+    assert not out.exists()
+
+
+def test_import_says_1_step_not_1_steps(run_cli, tmp_path: Path) -> None:
+    path = tmp_path / "flow.json"
+    path.write_text('{"name": "x", "nodes": [], "connections": {}}', encoding="utf-8")
+    result = run_cli("import", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "imported 1 step from" in result.stderr
+
+
+def test_import_from_another_platform_says_what_it_looks_like(run_cli) -> None:
+    result = run_cli("import", "klaviyo/delay-then-check.json", "--from", "hubspot", cwd=DATA)
+    assert result.returncode == 2
+    assert "looks like a Klaviyo export" in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_import_from_with_none_of_the_top_level_keys_is_unknown_format(
+    run_cli, tmp_path: Path, platform: str
+) -> None:
+    path = tmp_path / "empty.json"
+    path.write_text("{}", encoding="utf-8")
+    result = run_cli("import", str(path), "--from", platform)
+    assert result.returncode == 2, result.stderr
+    assert "export: it has no" in result.stderr and result.stdout == ""
+
+
+def test_cli_internal_errors_are_a_message_and_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from preflight import cli
+    from preflight.importers import base
+
+    def bug(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(base, "convert", bug)
+    result = CliRunner().invoke(cli.main, ["import", str(DATA / "n8n/wait-then-check.json")])
+    assert result.exit_code == 2
+    assert "internal error: RuntimeError: a bug" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_one_platform_list_and_one_weekday_tuple() -> None:
+    from preflight import cli, config, constants
+    from preflight.importers import LABELS, hubspot, klaviyo, mautic
+
+    assert cli.IMPORT_PLATFORMS is config.IMPORT_PLATFORMS is PLATFORMS
+    assert PLATFORMS is constants.IMPORT_PLATFORMS and LABELS is constants.PLATFORM_LABELS
+    assert list(hubspot.DAYS.values()) == list(constants.WEEKDAYS)
+    assert klaviyo.WEEKDAYS is mautic.WEEKDAYS is constants.WEEKDAYS
+
+
+def test_clock_is_one_pattern() -> None:
+    from preflight import catalogue, constants
+    from preflight.formats.workflow import schema
+
+    assert catalogue._CLOCK.pattern == constants.CLOCK
+    assert schema()["$defs"]["clock"]["pattern"] == constants.CLOCK

@@ -11,16 +11,17 @@ from typing import TYPE_CHECKING
 import click
 
 from preflight import __version__
+from preflight.constants import IMPORT_PLATFORMS
 from preflight.corrections import KINDS
 from preflight.reporters import FORMATS
 
 if TYPE_CHECKING:
     from preflight.config import Config
     from preflight.corrections.generator import Request
+    from preflight.engine import Engine
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-IMPORT_PLATFORMS = ("hubspot", "klaviyo", "mautic", "n8n")
-"""preflight.importers.PLATFORMS, spelt out so that `import preflight.cli` stays light."""
+__all__ = ["IMPORT_PLATFORMS", "main"]
 
 
 class _Group(click.Group):
@@ -30,6 +31,12 @@ class _Group(click.Group):
         except KeyboardInterrupt:  # pragma: no cover - interactive only
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except Exception as error:  # a bug: a message and exit 2, never a traceback
+            click.echo(
+                f"preflight: internal error: {type(error).__name__}: {error}; please report it",
+                err=True,
+            )
+            sys.exit(EXIT_ERROR)
 
 
 def _fail(message: str) -> None:
@@ -250,9 +257,7 @@ def import_command(
     """
     from preflight.config import ConfigError, discover_config, load_config
     from preflight.engine import Engine
-    from preflight.fsutil import atomic_write
-    from preflight.importers.base import ImportFailed, convert, dump_yaml, read_export, to_workflow
-    from preflight.model import display_path
+    from preflight.importers.base import ImportFailed, read_export
 
     if not file.is_file():
         _fail(f"not a file: {file}")
@@ -266,28 +271,45 @@ def import_command(
     except ImportFailed as error:
         _fail(f"cannot import {file}: {error}")
         return
-    engine = Engine(config)
+    _import(file, text, data, found, output, Engine(config))
+
+
+def _import(
+    file: Path, text: str, data: object, found: str, output: Path | None, engine: Engine
+) -> None:
+    """`import` after the export is read: map, validate, write, list what was not mapped."""
+    from preflight.fsutil import atomic_write
+    from preflight.importers.base import convert, dump_yaml, to_workflow
+    from preflight.model import display_path
+
     base = (output.parent if output is not None else file.parent) or Path(".")
     imported = convert(file, text, data, found, engine.resolver(file, base))
-    _, problems = to_workflow(imported)
-    if imported.document is not None and problems == imported.problems:
-        try:
-            if output is not None:
-                atomic_write(output, dump_yaml(imported))
-            else:
-                click.echo(dump_yaml(imported), nl=False)
-        except OSError as error:
-            _fail(f"cannot write {output}: {error}")
+    workflow, problems = to_workflow(imported)
     shown = display_path(file)
     for rule, violation in problems:
         span = violation.location.span
         place = f"{shown}:{span.line}:{span.column}" if span else shown
         pointer = f" [{violation.location.pointer}]" if violation.location.pointer else ""
         click.echo(f"{place}: {rule} {violation.message}{pointer}", err=True)
+    if imported.document is None or workflow is None:
+        # the mapped document does not fit the native format: no file would pass `check`
+        _fail(
+            f"cannot import {file}: the mapped workflow does not fit the native format;"
+            " nothing written (please report it)"
+        )
+        return
+    try:
+        if output is not None:
+            atomic_write(output, dump_yaml(imported))
+        else:
+            click.echo(dump_yaml(imported), nl=False)
+    except OSError as error:
+        _fail(f"cannot write {output}: {error}")
     unmapped = [p for p in problems if p[0] in ("PF003", "PF004")]
-    steps = len(imported.document["steps"]) if imported.document else 0
+    steps = len(imported.document["steps"])
+    noun = "step" if steps == 1 else "steps"
     click.echo(
-        f"preflight: imported {steps} steps from {shown} ({found}); {len(unmapped)} not mapped",
+        f"preflight: imported {steps} {noun} from {shown} ({found}); {len(unmapped)} not mapped",
         err=True,
     )
     sys.exit(EXIT_FINDINGS if unmapped else EXIT_OK)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from preflight.catalogue import FAMILIES, Catalogue, load_catalogue
+from preflight.constants import IMPORT_PLATFORMS
 from preflight.dialects import platform_names, resolve_platform
 from preflight.durations import parse_duration
 from preflight.formats.decode import DEFAULT_MAX_BYTES
@@ -59,8 +60,6 @@ LINK_KEYS = (
     "concurrency",
 )
 CORRECTION_KEYS = ("templates", "links")
-IMPORT_PLATFORMS = ("hubspot", "klaviyo", "mautic", "n8n")
-"""Platforms whose email references `templates.resolve` maps (preflight.importers.PLATFORMS)."""
 DEFAULT_KEYS = ("locale", "category", "from", "reply_to", "campaign")
 FAIL_ON = ("error", "warning", "info", "never")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)

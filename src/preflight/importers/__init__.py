@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-PLATFORMS = ("hubspot", "klaviyo", "mautic", "n8n")
-LABELS = {"hubspot": "HubSpot", "klaviyo": "Klaviyo", "mautic": "Mautic", "n8n": "n8n"}
+from preflight.constants import IMPORT_PLATFORMS as PLATFORMS
+from preflight.constants import PLATFORM_LABELS as LABELS
+
+__all__ = ["LABELS", "PLATFORMS", "detect", "fits"]
 
 
 def detect(data: Any) -> str | None:
@@ -50,3 +52,20 @@ def detect(data: Any) -> str | None:
     ):
         return "mautic"
     return None
+
+
+TOP_LEVEL = {
+    "hubspot": ("actions",),
+    "klaviyo": ("data", "actions"),
+    "mautic": ("events", "campaign_event"),
+    "n8n": ("nodes", "connections"),
+}
+"""The keys an export of each platform has at its top (one at least), for ``--from``."""
+
+
+def fits(data: Any, platform: str) -> bool:
+    """Whether an export named as ``platform`` has at least one of its top-level keys: one
+    with none of them is of no known format, not a workflow of that platform with problems."""
+    if platform == "mautic" and isinstance(data, list) and data:
+        data = data[0]  # the 7.x entity export wraps its object in a list
+    return isinstance(data, dict) and any(key in data for key in TOP_LEVEL[platform])

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import re
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from preflight.durations import UNITS
 from preflight.importers import LABELS
 from preflight.model import Location, Part, Severity, Span, Violation, Workflow
 
@@ -24,6 +27,9 @@ INLINE_TYPES: dict[str, type] = {"window": dict, "blocked_dates": list}
 """Send keys an export may give inline, and their types (the rest are strings)."""
 PENDING = "?"
 """The send of an engagement check not known yet: the nearest earlier send fills it."""
+MAX_WAIT = 100 * 365 * UNITS["day"]
+"""The longest wait an import keeps, in seconds (a hundred years): more is a typo or an
+overflow (JSON reads 1e400 as infinity), a PF003."""
 
 
 class JsonPositions:
@@ -40,11 +46,21 @@ class JsonPositions:
         self.found: dict[str, tuple[int, int] | None] = {}
         self._decoder = json.JSONDecoder()
 
+    def raw(self, pointer: str) -> str | None:
+        """The value a pointer names as the export writes it ("1e400", not inf)."""
+        try:
+            at = self._offset(pointer)
+            if at is None:
+                return None
+            return self.text[at : self._decoder.raw_decode(self.text, at)[1]]
+        except (ValueError, IndexError, RecursionError):
+            return None
+
     def position(self, pointer: str) -> tuple[int, int] | None:
         if pointer not in self.found:
             try:
                 offset = self._offset(pointer)
-            except (ValueError, IndexError):
+            except (ValueError, IndexError, RecursionError):
                 offset = None
             if offset is None:
                 self.found[pointer] = None
@@ -169,10 +185,16 @@ def where(path: Path, positions: JsonPositions | None, pointer: str | None) -> L
 
 
 def duration(seconds: float) -> dict[str, Any]:
-    """A native duration in the largest unit that holds it exactly (7200 s -> 2 hours)."""
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+    """A native duration in the largest unit that holds it exactly (7200 s -> 2 hours).
+
+    Not ``durations.describe``: that is for messages; it keeps two parts ("1 day 2 hours"
+    for 1 day 2 hours 30 minutes), rounds seconds down and says "no wait" for 0, where an
+    import must keep the export's wait exactly, in a form the native schema takes.
+    """
+    for unit in ("day", "hour", "minute"):
+        size = UNITS[unit]
         if seconds and seconds % size == 0:
-            return {"amount": int(seconds // size), "unit": unit}
+            return {"amount": int(seconds // size), "unit": f"{unit}s"}
     return {"amount": int(seconds) if float(seconds).is_integer() else seconds, "unit": "seconds"}
 
 
@@ -249,6 +271,58 @@ class Builder:
                 ),
             )
         )
+
+    def number(
+        self,
+        value: Any,
+        pointer: str,
+        what: str,
+        *,
+        maximum: float | None = None,
+        whole: bool = False,
+        unit: str = "",
+    ) -> float | None:
+        """A number the export gives (a JSON number or a string of one), or None with a PF003
+        when it is not one, is not finite (JSON reads 1e400 as infinity), is negative or is
+        above ``maximum`` (in ``unit``)."""
+        found: float | None = None
+        problem = "is not a number"
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            try:
+                found = float(value)
+            except ValueError:
+                found = None
+            except OverflowError:  # an int of hundreds of digits
+                found, problem = None, "is not a finite number"
+        if found is None:
+            pass
+        elif not math.isfinite(found):
+            problem = "is not a finite number"
+        elif found < 0:
+            problem = "is negative"
+        elif maximum is not None and found > maximum:
+            problem = f"is more than {maximum:g}{unit}"
+        elif whole and not found.is_integer():
+            problem = "is not a whole number"
+        else:
+            return found
+        shown = self.positions.raw(pointer) or json.dumps(value, default=str)
+        self.invalid(pointer, f"{what} {shown} {problem}")
+        return None
+
+    @contextmanager
+    def element(self, pointer: str) -> Iterator[None]:
+        """Read one element of the export: a shape no importer branch foresaw becomes a PF003
+        at the element, never a traceback, and the rest of the export is still read."""
+        try:
+            yield
+        except _Stop:
+            raise
+        except Exception as error:  # any bug on odd input must stay a finding
+            self.invalid(
+                pointer,
+                f"could not read this export element ({type(error).__name__}: {error})",
+            )
 
     # -- steps --------------------------------------------------------------------------
     def new_id(self, wanted: str) -> str:
@@ -478,10 +552,10 @@ def convert(
         module.convert(data, builder)
     except _Stop:
         pass
-    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
-        # a shape no importer branch foresaw: a finding, never a traceback
+    except Exception as error:  # a shape no importer branch foresaw: a finding, never a traceback
         builder.invalid(
-            "", f"cannot read this {builder.label} export ({type(error).__name__}: {error})"
+            "",
+            f"could not read this {builder.label} export element ({type(error).__name__}: {error})",
         )
     return builder.finish()
 
@@ -506,7 +580,7 @@ class ImportFailed(Exception):
 def read_export(path: Path, max_bytes: int, platform: str | None) -> tuple[str, Any, str]:
     """(text, parsed JSON, platform) of an export; ImportFailed says why not."""
     from preflight.formats.decode import UnreadableInput, read_text
-    from preflight.importers import PLATFORMS, detect
+    from preflight.importers import PLATFORMS, TOP_LEVEL, detect, fits
 
     try:
         text = read_text(path, max_bytes)
@@ -520,7 +594,18 @@ def read_export(path: Path, max_bytes: int, platform: str | None) -> tuple[str, 
         line = getattr(error, "lineno", None)
         at = f" (line {line}, column {getattr(error, 'colno', 1)})" if line else ""
         raise ImportFailed(f"invalid JSON{at}: {getattr(error, 'msg', error)}") from None
-    found = platform or detect(data)
+    detected = detect(data)
+    if platform is not None and detected is not None and detected != platform:
+        raise ImportFailed(
+            f"this looks like a {LABELS[detected]} export, not {LABELS[platform]}"
+            f" (use --from {detected}, or leave --from out)"
+        )
+    if platform is not None and detected is None and not fits(data, platform):
+        keys = " or ".join(f'"{key}"' for key in TOP_LEVEL[platform])
+        label = LABELS[platform]
+        article = "an" if label[0] in "aeiouAEIOn" else "a"  # "an n8n"
+        raise ImportFailed(f"not {article} {label} export: it has no {keys} at the top")
+    found = platform or detected
     if found is None:
         raise ImportFailed(
             "not a workflow export preflight recognises (" + ", ".join(PLATFORMS) + ")"

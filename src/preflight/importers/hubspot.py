@@ -15,10 +15,14 @@ Lists are named ``hubspot-list-<id>`` (name your audiences so in audiences.yaml)
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
+from preflight.constants import WEEKDAYS
+from preflight.durations import UNITS as SECONDS
 from preflight.importers.base import (
     END,
+    MAX_WAIT,
     PENDING,
     Builder,
     duration,
@@ -33,15 +37,7 @@ NOTIFY = frozenset({"0-8", "0-9"})
 """Internal email and in-app notifications (unverified ids: seen in public examples)."""
 UNITS = {"MINUTES": "minutes", "HOURS": "hours", "DAYS": "days"}
 LEVELS = {"OPENED": "opened", "CLICKED": "clicked", "REPLIED": "replied"}
-DAYS = {
-    "MONDAY": "monday",
-    "TUESDAY": "tuesday",
-    "WEDNESDAY": "wednesday",
-    "THURSDAY": "thursday",
-    "FRIDAY": "friday",
-    "SATURDAY": "saturday",
-    "SUNDAY": "sunday",
-}
+DAYS = {day.upper(): day for day in WEEKDAYS}
 
 
 def list_name(list_id: Any) -> str:
@@ -99,7 +95,8 @@ def _v4(
             if isinstance(fields, Mapping) and "content_id" in fields:
                 sends_by_content[str(fields["content_id"])] = ids[str(action["actionId"])]
     for index, action in valid:
-        _action(builder, index, action, ids, sends_by_content, window, blocked)
+        with builder.element(pointer_of("actions", index)):
+            _action(builder, index, action, ids, sends_by_content, window, blocked)
     if start is not None:
         if str(start) in ids:
             builder.entries = [ids[str(start)]]
@@ -167,20 +164,34 @@ def _action(
 
 def _delay(builder: Builder, fields: Mapping[str, Any], where: str) -> Any:
     delta, unit = fields.get("delta"), fields.get("time_unit", "MINUTES")
-    try:
-        amount = float(str(delta))
-    except ValueError:
-        builder.invalid(f"{where}/delta", f'delta "{delta}" is not a number (a string of digits)')
-        return {"until_event": "an unreadable delay"}
-    if unit not in UNITS or amount < 0:
+    if unit not in UNITS:
         builder.invalid(f"{where}/time_unit", f'time_unit "{unit}" is not MINUTES, HOURS or DAYS')
         return {"until_event": "an unreadable delay"}
-    duration = {"amount": int(amount) if amount.is_integer() else amount, "unit": UNITS[unit]}
+    native = UNITS[unit]
+    amount = builder.number(
+        delta, f"{where}/delta", "delta", maximum=MAX_WAIT / SECONDS[native[:-1]], unit=f" {native}"
+    )
+    if amount is None:
+        return {"until_event": "an unreadable delay"}
+    duration = {"amount": int(amount) if amount.is_integer() else amount, "unit": native}
     time_of_day = fields.get("time_of_day")
     if isinstance(time_of_day, Mapping) and "hour" in time_of_day:
-        hour, minute = time_of_day.get("hour", 0), time_of_day.get("minute", 0)
-        return {"duration": duration, "until_time": f"{int(hour):02d}:{int(minute):02d}"}
+        clock = _clock(builder, time_of_day, f"{where}/time_of_day")
+        if clock is not None:
+            return {"duration": duration, "until_time": clock}
     return duration
+
+
+def _clock(builder: Builder, value: Mapping[str, Any], where: str) -> str | None:
+    """ "HH:MM" from ``{hour, minute}``; None, with a PF003, for an hour or minute out of range
+    (an hour of 24 or more is no time of day)."""
+    hour = builder.number(value.get("hour"), f"{where}/hour", "hour", maximum=23, whole=True)
+    minute = builder.number(
+        value.get("minute", 0), f"{where}/minute", "minute", maximum=59, whole=True
+    )
+    if hour is None or minute is None:
+        return None
+    return f"{int(hour):02d}:{int(minute):02d}"
 
 
 def _branches(
@@ -287,50 +298,8 @@ def _v3(
         step_id = builder.new_id(
             f"{kind.lower()}-{index + 1}" if where == "/actions" else kind.lower()
         )
-        if kind == "DELAY":
-            millis = action.get("delayMillis")
-            if not isinstance(millis, (int, float)) or isinstance(millis, bool) or millis < 0:
-                builder.invalid(f"{at}/delayMillis", "delayMillis must be a number of milliseconds")
-                millis = 0
-            builder.add(step_id, "wait", duration(millis / 1000), at)
-        elif kind == "EMAIL":
-            content = action.get("emailContentId", action.get("emailCampaignId"))
-            spec = builder.send(
-                step_id,
-                str(content) if content is not None else None,
-                f"{at}/emailContentId",
-                "marketing email",
-                window=window,
-                blocked_dates=blocked,
-            )
-            builder.add(step_id, "send", spec, at)
-        elif kind == "BRANCH":
-            yes = _v3(
-                action.get("acceptActions") or [],
-                f"{at}/acceptActions",
-                builder,
-                END,
-                window,
-                blocked,
-            )
-            no = _v3(
-                action.get("rejectActions") or [],
-                f"{at}/rejectActions",
-                builder,
-                END,
-                window,
-                blocked,
-            )
-            builder.add(
-                step_id, "branch", {"if": {"field": "filters"}, "then": yes, "else": no}, at
-            )
-        elif kind in ("SET_CONTACT_PROPERTY", "ADD_SUBTRACT_PROPERTY", "COPY_PROPERTY"):
-            builder.add(step_id, "update", {str(action.get("propertyName", "property")): kind}, at)
-        elif kind in ("NOTIFICATION", "NOTIFICATION_STATION", "TASK"):
-            builder.add(step_id, "notify", {}, at)
-        else:
-            builder.opaque(step_id, at, kind, None)
-            builder.unmapped(f"{at}/type", "action", kind, step_id)
+        with builder.element(at):
+            _v3_action(builder, action, kind, step_id, at, window, blocked)
         if previous is None:
             first = step_id
         else:
@@ -341,6 +310,61 @@ def _v3(
     if previous is not None and after != END:
         builder.follow(previous, [after])
     return first
+
+
+def _v3_action(
+    builder: Builder,
+    action: Mapping[str, Any],
+    kind: str,
+    step_id: str,
+    at: str,
+    window: dict[str, Any] | None,
+    blocked: list[str],
+) -> None:
+    if kind == "DELAY":
+        millis = action.get("delayMillis")
+        if isinstance(millis, str):  # v3 writes a number; a string is not one
+            millis = None
+        seconds = builder.number(
+            millis, f"{at}/delayMillis", "delayMillis", maximum=MAX_WAIT * 1000, unit=" ms"
+        )
+        builder.add(step_id, "wait", duration((seconds or 0) / 1000), at)
+    elif kind == "EMAIL":
+        content = action.get("emailContentId", action.get("emailCampaignId"))
+        spec = builder.send(
+            step_id,
+            str(content) if content is not None else None,
+            f"{at}/emailContentId",
+            "marketing email",
+            window=window,
+            blocked_dates=blocked,
+        )
+        builder.add(step_id, "send", spec, at)
+    elif kind == "BRANCH":
+        yes = _v3(
+            action.get("acceptActions") or [],
+            f"{at}/acceptActions",
+            builder,
+            END,
+            window,
+            blocked,
+        )
+        no = _v3(
+            action.get("rejectActions") or [],
+            f"{at}/rejectActions",
+            builder,
+            END,
+            window,
+            blocked,
+        )
+        builder.add(step_id, "branch", {"if": {"field": "filters"}, "then": yes, "else": no}, at)
+    elif kind in ("SET_CONTACT_PROPERTY", "ADD_SUBTRACT_PROPERTY", "COPY_PROPERTY"):
+        builder.add(step_id, "update", {str(action.get("propertyName", "property")): kind}, at)
+    elif kind in ("NOTIFICATION", "NOTIFICATION_STATION", "TASK"):
+        builder.add(step_id, "notify", {}, at)
+    else:
+        builder.opaque(step_id, at, kind, None)
+        builder.unmapped(f"{at}/type", "action", kind, step_id)
 
 
 # -- enrollment, suppression, schedule ---------------------------------------------------------
@@ -387,7 +411,9 @@ def _schedule(data: Mapping[str, Any], builder: Builder) -> tuple[dict[str, Any]
             for key, into in (("startTime", starts), ("endTime", ends)):
                 value = item.get(key)
                 if isinstance(value, Mapping) and "hour" in value:
-                    into.append(f"{int(value['hour']):02d}:{int(value.get('minute', 0)):02d}")
+                    clock = _clock(builder, value, f"/timeWindows/{number}/{key}")
+                    if clock is not None:
+                        into.append(clock)
         if days:
             window = {"days": list(dict.fromkeys(days))}
             if starts:
@@ -399,16 +425,30 @@ def _schedule(data: Mapping[str, Any], builder: Builder) -> tuple[dict[str, Any]
     blocked: list[str] = []
     dates = data.get("blockedDates")
     if isinstance(dates, list):
-        for item in dates:
-            if isinstance(item, str):
-                blocked.append(item)
-            elif isinstance(item, Mapping):
-                if "date" in item:
-                    blocked.append(str(item["date"]))
-                elif {"year", "month", "day"} <= set(item):
-                    blocked.append(
-                        f"{int(item['year']):04d}-{int(item['month']):02d}-{int(item['day']):02d}"
-                    )
+        for number, item in enumerate(dates):
+            found = _date(builder, item, f"/blockedDates/{number}")
+            if found is not None:
+                blocked.append(found)
     elif dates is not None:
         builder.invalid("/blockedDates", "blockedDates is a list")
     return window, blocked
+
+
+def _date(builder: Builder, item: Any, where: str) -> str | None:
+    """A blocked date as YYYY-MM-DD from "2026-12-25", ``{date}`` or ``{year, month, day}``."""
+    if isinstance(item, Mapping) and "date" in item:
+        item, where = item["date"], f"{where}/date"
+    if isinstance(item, Mapping) and {"year", "month", "day"} <= set(item):
+        parts = [
+            builder.number(item[key], f"{where}/{key}", key, maximum=9999, whole=True)
+            for key in ("year", "month", "day")
+        ]
+        if None in parts:
+            return None
+        year, month, day = (int(part or 0) for part in parts)
+        item = f"{year:04d}-{month:02d}-{day:02d}"
+    try:
+        return date.fromisoformat(str(item)).isoformat()
+    except ValueError:
+        builder.invalid(where, f'"{item}" is not a date such as 2026-12-25')
+        return None

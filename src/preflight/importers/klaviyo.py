@@ -16,13 +16,16 @@ segment triggers are the audience, named ``klaviyo-list-<id>`` / ``klaviyo-segme
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from preflight.importers.base import END, PENDING, Builder, stop, top_pointer
+from preflight.constants import CLOCK, WEEKDAYS
+from preflight.durations import UNITS as SECONDS
+from preflight.importers.base import END, MAX_WAIT, PENDING, Builder, stop, top_pointer
 
 UNITS = {"days": "days", "hours": "hours", "minutes": "minutes"}
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_CLOCK = re.compile(CLOCK)
 UPDATES = frozenset({"list-update", "update-profile"})
 NOTIFIES = frozenset({"send-internal-alert", "send-webhook"})
 
@@ -68,7 +71,8 @@ def convert(data: Any, builder: Builder) -> None:
         ids[str(key)] = builder.new_id(wanted)
         valid.append((index, action))
     for index, action in valid:
-        _action(builder, f"{root}/actions/{index}", action, ids)
+        with builder.element(f"{root}/actions/{index}"):
+            _action(builder, f"{root}/actions/{index}", action, ids)
     entry = definition.get("entry_action_id")
     if entry is None:
         builder.invalid(f"{root}/entry_action_id", "entry_action_id is missing")
@@ -156,17 +160,24 @@ def _delay(builder: Builder, data: Mapping[str, Any], where: str) -> Any:
     if unit not in UNITS:
         builder.invalid(f"{where}/unit", f'unit "{unit}" is not days, hours or minutes')
         return {"until_event": "an unreadable delay"}
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
         builder.invalid(f"{where}/value", "a time delay needs a value (a whole number)")
+        return {"until_event": "an unreadable delay"}
+    limit = MAX_WAIT / SECONDS[UNITS[unit][:-1]]
+    if builder.number(value, f"{where}/value", "value", maximum=limit, unit=f" {unit}") is None:
         return {"until_event": "an unreadable delay"}
     duration = {"amount": value, "unit": UNITS[unit]}
     spec: dict[str, Any] = {"duration": duration}
     until = data.get("delay_until_time")
-    if isinstance(until, str) and until[:5].replace(":", "").isdigit():
+    if isinstance(until, str) and until[5:6] in ("", ":") and _CLOCK.match(until[:5]):
         spec["until_time"] = until[:5]
+    elif until is not None:
+        builder.invalid(
+            f"{where}/delay_until_time", f'"{until}" is not a time of day such as 09:00'
+        )
     weekdays = data.get("delay_until_weekdays")
     if isinstance(weekdays, list):
-        days = [d for d in weekdays if d in WEEKDAYS]
+        days = [str(d).lower() for d in weekdays if str(d).lower() in WEEKDAYS]
         if days and len(days) < 7:
             spec["until_weekday"] = days[0]
     return spec if len(spec) > 1 else duration

@@ -16,20 +16,25 @@ Restricted hours and days become the send's window. Segments are the audience, n
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from preflight.importers.base import END, PENDING, Builder, stop, top_pointer
+from preflight.constants import CLOCK, WEEKDAYS
+from preflight.durations import UNITS as SECONDS
+from preflight.importers.base import END, MAX_WAIT, PENDING, Builder, stop, top_pointer
 from preflight.importers.base import duration as seconds_duration
 
 UNITS = {
-    "i": ("minutes", 1),
-    "h": ("hours", 1),
-    "d": ("days", 1),
-    "m": ("months", 1),
-    "y": ("months", 12),
+    "i": ("minute", 1),
+    "h": ("hour", 1),
+    "d": ("day", 1),
+    "m": ("month", 1),
+    "y": ("month", 12),
 }
-SECONDS = {"minutes": 60, "hours": 3600, "days": 86400, "months": 2592000}
+"""triggerIntervalUnit -> (durations.UNITS name, how many); the native unit is its plural."""
 ENGAGEMENT = {
     "email.open": "opened",
     "email.click": "clicked",
@@ -37,8 +42,7 @@ ENGAGEMENT = {
     "form.submit": "submitted",
     "asset.download": "downloaded",
 }
-WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
-"""Restricted days are PHP's date('w') numbers, 0 = Sunday (7 is read as Sunday too)."""
+_CLOCK = re.compile(CLOCK)
 
 
 def segment_name(segment: Any) -> str:
@@ -98,7 +102,8 @@ def convert(data: Any, builder: Builder) -> None:
     for key in children.get(None, []):
         entries.append(_enter(builder, key, parsed, ids, 0))
     for key, (where, event) in parsed.items():
-        _event(builder, key, where, event, parsed, ids, children.get(key, []), sends)
+        with builder.element(where):
+            _event(builder, key, where, event, parsed, ids, children.get(key, []), sends)
     builder.entries = entries
 
 
@@ -149,23 +154,44 @@ def _parent(event: Mapping[str, Any]) -> str | None:
     return None if parent in (None, "", 0) else str(parent)
 
 
-def _interval(event: Mapping[str, Any]) -> tuple[float, dict[str, Any] | None, str | None]:
-    """(seconds, the native duration, a problem) of an event's own trigger."""
+def _interval(event: Mapping[str, Any]) -> tuple[float, dict[str, Any] | None, str, str | None]:
+    """(seconds, the native duration, the key a problem is about, the problem) of an event's
+    own trigger."""
+
+    def key(camel: str, snake: str) -> str:
+        return snake if snake in event and camel not in event else camel
+
     mode = _get(event, "triggerMode", "trigger_mode") or "immediate"
+    mode_key = key("triggerMode", "trigger_mode")
     if mode != "interval":
-        return 0.0, None, None if mode in ("immediate", "date") else f'unknown triggerMode "{mode}"'
+        problem = None if mode in ("immediate", "date") else f'unknown triggerMode "{mode}"'
+        return 0.0, None, mode_key, problem
     amount = _get(event, "triggerInterval", "trigger_interval")
+    amount_key = key("triggerInterval", "trigger_interval")
     unit = _get(event, "triggerIntervalUnit", "trigger_interval_unit") or "d"
+    if unit not in UNITS:
+        problem = f'triggerIntervalUnit "{unit}" is not i, h, d, m or y'
+        return 0.0, None, key("triggerIntervalUnit", "trigger_interval_unit"), problem
     try:
         value = float(amount if amount is not None else 0)
-    except (TypeError, ValueError):
-        return 0.0, None, f'triggerInterval "{amount}" is not a number'
-    if unit not in UNITS or value < 0:
-        return 0.0, None, f'triggerIntervalUnit "{unit}" is not i, h, d, m or y'
-    native, factor = UNITS[unit]
+    except (TypeError, ValueError, OverflowError):
+        return 0.0, None, amount_key, f"triggerInterval {json.dumps(amount)} is not a number"
+    name, factor = UNITS[unit]
+    seconds = value * factor * SECONDS[name]
+    if not math.isfinite(seconds):
+        return 0.0, None, amount_key, f"triggerInterval {json.dumps(amount)} is not a finite number"
+    if value < 0:
+        return 0.0, None, amount_key, f"triggerInterval {json.dumps(amount)} is negative"
+    if seconds > MAX_WAIT:
+        return (
+            0.0,
+            None,
+            amount_key,
+            (f"triggerInterval {json.dumps(amount)} is more than a hundred years"),
+        )
     value *= factor
-    duration = {"amount": int(value) if value.is_integer() else value, "unit": native}
-    return value * SECONDS[native], duration, None
+    duration = {"amount": int(value) if value.is_integer() else value, "unit": f"{name}s"}
+    return seconds, duration, amount_key, None
 
 
 def _enter(
@@ -178,9 +204,9 @@ def _enter(
     """The step contacts reach an event through: a wait for its interval (less what a
     decision's window already waited), or the event itself."""
     where, event = parsed[key]
-    seconds, duration, problem = _interval(event)
+    seconds, duration, about, problem = _interval(event)
     if problem is not None:
-        builder.invalid(f"{where}/triggerMode", problem)
+        builder.invalid(f"{where}/{about}", problem)
     remaining = seconds - already
     if duration is None or remaining <= 0:
         return ids[key]
@@ -272,7 +298,7 @@ def _action(
         if isinstance(email, list):
             email = email[0] if email else None
         extra: dict[str, Any] = {}
-        window = _window(event)
+        window = _window(builder, where, event)
         if window:
             extra["window"] = window
         if (_get(event, "triggerMode", "trigger_mode") or "") == "date":
@@ -319,22 +345,33 @@ def _condition(kind: str, event: Mapping[str, Any], sends: Mapping[str, str]) ->
     return {"field": kind or "condition"}
 
 
-def _window(event: Mapping[str, Any]) -> dict[str, Any] | None:
-    start = _get(event, "triggerRestrictedStartHour", "trigger_restricted_start_hour")
-    stop_hour = _get(event, "triggerRestrictedStopHour", "trigger_restricted_stop_hour")
-    days = _get(event, "triggerRestrictedDaysOfWeek", "trigger_restricted_days_of_week")
+def _window(builder: Builder, where: str, event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Restricted hours ("09:00" or "09:00:00") and days: PHP's date('w') numbers, 0 = Sunday
+    (7 is read as Sunday too)."""
     window: dict[str, Any] = {}
-    if isinstance(start, str) and start[:5].replace(":", "").isdigit():
-        window["start"] = start[:5]
-    if isinstance(stop_hour, str) and stop_hour[:5].replace(":", "").isdigit():
-        window["end"] = stop_hour[:5]
+    for side, keys in (
+        ("start", ("triggerRestrictedStartHour", "trigger_restricted_start_hour")),
+        ("end", ("triggerRestrictedStopHour", "trigger_restricted_stop_hour")),
+    ):
+        value = _get(event, *keys)
+        if value is None:
+            continue
+        key = keys[0] if keys[0] in event else keys[1]
+        clock = value[:5] if isinstance(value, str) and value[5:6] in ("", ":") else None
+        if clock is None or not _CLOCK.match(clock):
+            builder.invalid(f"{where}/{key}", f'{key} "{value}" is not a time of day such as 09:00')
+            continue
+        window[side] = clock
+    days = _get(event, "triggerRestrictedDaysOfWeek", "trigger_restricted_days_of_week")
     if isinstance(days, list) and days:
+        key = "triggerRestrictedDaysOfWeek"
+        if key not in event:
+            key = "trigger_restricted_days_of_week"
         names = []
-        for day in days:
-            try:
-                names.append(WEEKDAYS[int(day) % 7])
-            except (TypeError, ValueError):
-                continue
+        for number, day in enumerate(days):
+            found = builder.number(day, f"{where}/{key}/{number}", "day", maximum=7, whole=True)
+            if found is not None:
+                names.append(WEEKDAYS[(int(found) - 1) % 7])  # 0 and 7: Sunday
         if names:
             window["days"] = list(dict.fromkeys(names))
     return window or None

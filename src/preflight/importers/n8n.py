@@ -16,12 +16,14 @@ map are opaque steps and a PF004.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from preflight.durations import UNITS as SECONDS
 from preflight.durations import parse_duration
-from preflight.importers.base import END, PENDING, Builder, pointer_of, stop
+from preflight.importers.base import END, MAX_WAIT, PENDING, Builder, pointer_of, stop
 
 PREFIX = "n8n-nodes-base."
 FIRST_WAIT_DEFAULT = (1.0, "hours")
@@ -128,7 +130,8 @@ def convert(data: Any, builder: Builder) -> None:
         kept.append((index, node, short))
     _check_names(builder, nodes, connections, main_out)
     for index, node, short in kept:
-        _node(builder, index, node, short, ids, main_out.get(node["name"], []))
+        with builder.element(pointer_of("nodes", index)):
+            _node(builder, index, node, short, ids, main_out.get(node["name"], []))
     builder.entries = [ids[node["name"]] for _, node, _ in kept if node["name"] not in incoming]
 
 
@@ -296,17 +299,24 @@ def _wait(
 
 
 def _interval(amount: Any, unit: Any) -> dict[str, Any] | None:
+    """A native duration, or None when the amount is not a number of at most a hundred
+    years (JSON reads 1e400 as infinity) or the unit is not n8n's."""
     if isinstance(amount, str):
         try:
             amount = float(amount)
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
     if not isinstance(amount, (int, float)) or isinstance(amount, bool) or amount < 0:
         return None
     if unit not in UNITS:
         return None
     native, factor = UNITS[str(unit)]
-    value = amount * factor
+    try:
+        value = float(amount) * factor
+    except OverflowError:  # an int of hundreds of digits
+        return None
+    if not math.isfinite(value) or value * SECONDS[native[:-1]] > MAX_WAIT:
+        return None
     return {"amount": int(value) if float(value).is_integer() else value, "unit": native}
 
 
