@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from preflight.constants import CLOCK
 from preflight.model import Severity
 from preflight.resources import rules_dir
 from preflight.suggest import did_you_mean
@@ -33,7 +34,7 @@ OPTION_TYPES: dict[str, tuple[type[Any], ...]] = {
     "caps": (list,),  # [{sends: 2, within: 24h}, …]; the rule gets (sends, seconds) pairs
     "clock": (str,),  # a time of day, HH:MM
 }
-_CLOCK = re.compile(r"^(?:[01]?[0-9]|2[0-3]):[0-5][0-9]$")
+_CLOCK = re.compile(CLOCK)
 
 
 @dataclass(frozen=True)
