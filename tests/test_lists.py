@@ -258,6 +258,52 @@ def test_members_are_streamed_up_to_the_row_limit(tmp_path: Path) -> None:
     assert peak < size / 20, (peak, size)
 
 
+# -- an audiences file that does not fit its schema -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "document", ["audiences: []\n", "prod: {}\n", "audiences:\n", "audiences: [1\n"]
+)
+def test_an_invalid_audiences_file_gives_no_list001_per_audience(
+    tmp_path: Path, document: str
+) -> None:
+    (tmp_path / "audiences.yaml").write_text(document, encoding="utf-8")
+    _invite(tmp_path, "subject: Your seat\naudience: prod\n")
+    (tmp_path / "guide.workflow.yaml").write_text(
+        "name: Guide\naudience: prod\nsteps:\n  - id: invite\n    send: invite.html\n",
+        encoding="utf-8",
+    )
+    report = check([tmp_path], config={"audiences": str(tmp_path / "audiences.yaml")})
+    rules = [f.rule for f in report.findings if f.location.path.name == "audiences.yaml"]
+    assert rules in (["PF003"], ["PF001"])
+    assert [f.rule for f in report.findings if f.rule.startswith("LIST")] == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "key", "example"),
+    [
+        ("timezone: [1, 2]", "timezone", "Europe/London"),
+        ("timezone: 2025", "timezone", "Europe/London"),
+        ("locale: {en: GB}", "locale", "en-GB"),
+        ("locale: ''", "locale", "en-GB"),
+    ],
+)
+def test_a_timezone_or_locale_must_be_a_name(
+    tmp_path: Path, entry: str, key: str, example: str
+) -> None:
+    (tmp_path / "audiences.yaml").write_text(
+        f"audiences:\n  prod:\n    kind: production\n    {entry}\n", encoding="utf-8"
+    )
+    report = check(
+        [tmp_path / "audiences.yaml"], config={"audiences": str(tmp_path / "audiences.yaml")}
+    )
+    assert [(f.rule, f.message) for f in report.findings] == [
+        ("PF003", f'"{key}" of audience "prod" must be a name such as {example}')
+    ]
+    assert report.findings[0].location.span is not None
+    assert report.findings[0].location.span.line == 4
+
+
 # -- LIST005's guess ----------------------------------------------------------------------
 
 
