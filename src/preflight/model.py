@@ -186,6 +186,9 @@ class Targeting:
     """The audiences file."""
     suppression: tuple[str, ...] = ()
     """The config's `suppression_audiences`; empty: every audience of kind suppression."""
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Work rules share across the run's templates (MERGE009's counts of a members file):
+    the engine makes one Targeting per run, so this lives as long as the run."""
 
     def suppressions(self) -> tuple[str, ...]:
         if self.suppression:
