@@ -732,6 +732,26 @@ def test_normal_url() -> None:
     assert flow.normal_url("example.com/a/") == "example.com/a"
 
 
+def test_normal_url_keeps_the_port() -> None:
+    """x.com:8080/a is another server than x.com/a; a default port is no port."""
+    assert flow.normal_url("x.com:8080/a") == "x.com:8080/a"
+    assert flow.normal_url("x.com:8080/a") != flow.normal_url("x.com/a")
+    assert flow.normal_url("https://X.com:443/a/") == flow.normal_url("http://x.com/a")
+    assert flow.normal_url("http://user:pw@x.com:80/a") == "x.com/a"
+    assert flow.normal_url("x.com:port/a") == "x.com:port/a"  # does not parse: as written
+
+
+def test_a_click_on_another_port_is_not_the_link(tmp_path: Path) -> None:
+    _email(tmp_path, "offer.html", '<a href="https://brightleaf.example:8443/guide">Get</a>')
+    path = _write(tmp_path, CLICKED.format(url="https://brightleaf.example/guide"))
+    report = check([path], config={"select": ["FLOW005"]})
+    assert [f.help for f in report.findings] == [
+        'did you mean "https://brightleaf.example:8443/guide"?'
+    ]
+    path = _write(tmp_path, CLICKED.format(url="https://brightleaf.example:8443/guide/"))
+    assert _messages(path, "FLOW005") == []
+
+
 # -- the generated 1,000-step workflow -----------------------------------------------------------
 
 
