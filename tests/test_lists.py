@@ -4,14 +4,17 @@ templates it sends (their audience's fields for MERGE003, a send step's subject)
 
 from __future__ import annotations
 
+import os
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from preflight.checks.lists import guess_language
 from preflight.engine import check
-from preflight.formats.members import Members
+from preflight.fields import meaning
+from preflight.formats.members import Members, field_columns
 from preflight.formats.workflow import load_workflow
 
 CONFIG = "platform: hubspot\naudiences: audiences.yaml\nsuppression_audiences: [unsubscribed]\n"
@@ -99,6 +102,36 @@ def test_merge009_says_when_it_sampled(tmp_path: Path) -> None:
         '50 of the first 100 recipients (50%) in audience "registrants" would read "Hi ,"'
     )
     assert finding.data["sampled"] is True
+
+
+def test_merge009_reads_a_members_file_once_per_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three templates to one audience: the counts are the run's, not each template's; a
+    template that needs other fields counts again."""
+    _project(tmp_path, _members(1200, blanks=312), fields="[email, firstname, lastname]")
+    paths = []
+    for stem in ("a", "b", "c", "d"):
+        (tmp_path / f"{stem}.html").write_text(
+            GREETING.replace("firstname", "lastname") if stem == "d" else GREETING,
+            encoding="utf-8",
+        )
+        (tmp_path / f"{stem}.meta.yaml").write_text("audience: registrants\n", encoding="utf-8")
+        paths.append(tmp_path / f"{stem}.html")
+    opened: list[Path] = []
+    rows = Members.rows
+
+    def counting(self: Members) -> Iterator[tuple[int, list[str]]]:
+        opened.append(self.path)
+        return rows(self)
+
+    monkeypatch.setattr(Members, "rows", counting)
+    report = check(paths, config={**_config(tmp_path), "select": ["MERGE009"]})
+    assert [f.location.path.stem for f in report.findings] == ["a", "b", "c"]
+    assert len(opened) == 2  # firstname once, lastname once
+    opened.clear()
+    check(paths[:1], config={**_config(tmp_path), "select": ["MERGE009"]})
+    assert len(opened) == 1  # a new run counts afresh
 
 
 # -- a workflow's send step tells the template its audience and subject ------------------
@@ -225,6 +258,72 @@ def test_a_missing_members_file_is_a_finding(tmp_path: Path) -> None:
     assert message.startswith('the members file of audience "registrants" cannot be read (')
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_or_a_device_is_a_finding_not_a_hang(tmp_path: Path) -> None:
+    _project(tmp_path, None)
+    os.mkfifo(tmp_path / "members.csv")
+    text = (tmp_path / "audiences.yaml").read_text(encoding="utf-8")
+    (tmp_path / "audiences.yaml").write_text(
+        text.replace("    fields:", "    members: members.csv\n    fields:", 1)
+        + "  zeros: {kind: production, members: /dev/zero}\n"
+        + "  folder: {kind: production, members: .}\n",
+        encoding="utf-8",
+    )
+    assert sorted(_list008(tmp_path)) == [
+        'the members file of audience "folder" is a folder, not a CSV file',
+        'the members file of audience "registrants" is a pipe or device, not a CSV file',
+        'the members file of audience "zeros" is a pipe or device, not a CSV file',
+    ]
+
+
+def test_old_mac_line_ends_are_line_ends(tmp_path: Path) -> None:
+    """Excel's "CSV for Macintosh" ends lines with a bare CR: rows, not one giant line."""
+    rows = ["email,firstname", "ann@mailbox.org,Ann", 'bo@mailbox.org,"Bo\rB"', "ann@mailbox.org,A"]
+    _project(tmp_path, "\r".join(rows) + "\r")
+    assert _list008(tmp_path) == [
+        '1 duplicate email address in the members of production audience "registrants" (line 5)'
+    ]
+    members = Members(tmp_path / "members.csv")
+    assert [cells for _, cells in members.rows()] == [
+        ["ann@mailbox.org", "Ann"],
+        ["bo@mailbox.org", "Bo\rB"],
+        ["ann@mailbox.org", "A"],
+    ]
+    # CRLF with the CR the last byte of a 64 KiB block and its LF the first of the next
+    header = b"email,firstname\r\n"
+    long = b"a" * (65535 - len(header) - len(b"@m.org,A")) + b"@m.org,A"
+    assert len(header + long) == 65535
+    (tmp_path / "members.csv").write_bytes(header + long + b"\r\nbo@mailbox.org,Bo\r\n")
+    lines = [line for line, _ in Members(tmp_path / "members.csv").rows()]
+    assert lines == [2, 3]
+
+
+def test_a_line_without_an_end_is_a_finding_that_names_it(tmp_path: Path) -> None:
+    _project(tmp_path, b"email,firstname\nann@mailbox.org,Ann\n" + b"x" * 3_000_000)
+    assert _list008(tmp_path) == [
+        'the members file of audience "registrants" has a line longer than 1,048,576 bytes'
+        " on line 3 (is it a CSV file?)"
+    ]
+    _project(tmp_path, ("email,firstname\n" + "y" * 2_000_000 + "\n").encode("utf-16"))
+    assert _list008(tmp_path) == [
+        'the members file of audience "registrants" has a line longer than 1,048,576 bytes'
+        " on line 2 (is it a CSV file?)"
+    ]
+
+
+def test_header_columns_are_mapped_one_way() -> None:
+    header = ("Email ", "First Name", "firstname", "plan", "")
+    assert field_columns(header) == {
+        "Email": (0,),
+        "First Name": (1,),
+        "firstname": (2,),
+        "plan": (3,),
+        "": (4,),
+    }
+    assert field_columns(header, meaning) == {"email": (0,), "first_name": (1, 2)}
+    assert field_columns(header, str.lower)["email"] == (0,)
+
+
 def test_utf16_and_utf8_bom_and_semicolons_are_read(tmp_path: Path) -> None:
     text = "email;firstname\nann@mailbox.org;Ann\nann@mailbox.org;Ann\n"
     for encoded in (text.encode("utf-16"), b"\xef\xbb\xbf" + text.encode()):
@@ -256,6 +355,52 @@ def test_members_are_streamed_up_to_the_row_limit(tmp_path: Path) -> None:
     )
     assert members.header == ("email", "first_name", "last_name")
     assert peak < size / 20, (peak, size)
+
+
+# -- an audiences file that does not fit its schema -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "document", ["audiences: []\n", "prod: {}\n", "audiences:\n", "audiences: [1\n"]
+)
+def test_an_invalid_audiences_file_gives_no_list001_per_audience(
+    tmp_path: Path, document: str
+) -> None:
+    (tmp_path / "audiences.yaml").write_text(document, encoding="utf-8")
+    _invite(tmp_path, "subject: Your seat\naudience: prod\n")
+    (tmp_path / "guide.workflow.yaml").write_text(
+        "name: Guide\naudience: prod\nsteps:\n  - id: invite\n    send: invite.html\n",
+        encoding="utf-8",
+    )
+    report = check([tmp_path], config={"audiences": str(tmp_path / "audiences.yaml")})
+    rules = [f.rule for f in report.findings if f.location.path.name == "audiences.yaml"]
+    assert rules in (["PF003"], ["PF001"])
+    assert [f.rule for f in report.findings if f.rule.startswith("LIST")] == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "key", "example"),
+    [
+        ("timezone: [1, 2]", "timezone", "Europe/London"),
+        ("timezone: 2025", "timezone", "Europe/London"),
+        ("locale: {en: GB}", "locale", "en-GB"),
+        ("locale: ''", "locale", "en-GB"),
+    ],
+)
+def test_a_timezone_or_locale_must_be_a_name(
+    tmp_path: Path, entry: str, key: str, example: str
+) -> None:
+    (tmp_path / "audiences.yaml").write_text(
+        f"audiences:\n  prod:\n    kind: production\n    {entry}\n", encoding="utf-8"
+    )
+    report = check(
+        [tmp_path / "audiences.yaml"], config={"audiences": str(tmp_path / "audiences.yaml")}
+    )
+    assert [(f.rule, f.message) for f in report.findings] == [
+        ("PF003", f'"{key}" of audience "prod" must be a name such as {example}')
+    ]
+    assert report.findings[0].location.span is not None
+    assert report.findings[0].location.span.line == 4
 
 
 # -- LIST005's guess ----------------------------------------------------------------------

@@ -118,6 +118,94 @@ def test_max_wait_is_an_option(tmp_path: Path) -> None:
     assert _messages(path, "TIME003", rules={"TIME003": {"max_wait": "200d"}}) == []
 
 
+def test_the_short_wait_help_has_single_spaces(tmp_path: Path) -> None:
+    """With no unit to suggest (1h30m has no "did you mean"), the help reads cleanly."""
+    path = _write(tmp_path, CHECK_AFTER.format(wait="20m30s"))
+    report = check([path], config={"select": ["TIME003"]})
+    assert [f.help for f in report.findings] == [
+        "nobody responds in 20 minutes 30 seconds (a wait before a check is usually days)"
+    ]
+    path = _write(tmp_path, CHECK_AFTER.format(wait="7 minutes"))
+    report = check([path], config={"select": ["TIME003"]})
+    assert [f.help for f in report.findings] == [
+        'nobody responds in 7 minutes; did you mean "7 days"? (a wait before a check is'
+        " usually days)"
+    ]
+
+
+NINES = "9" * 400
+
+
+@pytest.mark.parametrize(
+    ("wait", "problem"),
+    [
+        (".inf", "inf is not a duration (YAML's .inf and .nan are not)"),
+        (".nan", "nan is not a duration (YAML's .inf and .nan are not)"),
+        (f"{NINES}", f'"{NINES[:39]}…" is longer than 100 years'),
+        (f'"{NINES} days"', f'"{NINES[:39]}…" is longer than 100 years'),
+        ("{amount: 1300, unit: months}", '"1300 months" is longer than 100 years'),
+        (
+            "{until_event: x, timeout: .inf}",
+            "inf is not a duration (YAML's .inf and .nan are not)",
+        ),
+        (
+            f"{{until_field: webinar_date, offset: '{NINES} days'}}",
+            f'the offset "{NINES[:39]}…" is longer than 100 years',
+        ),
+        (
+            "{until_field: webinar_date, offset: '--1d'}",
+            '"--1d" is not an offset such as -1d, +2 hours or 30m',
+        ),
+        (
+            "{until_field: webinar_date, offset: '+-1d'}",
+            '"+-1d" is not an offset such as -1d, +2 hours or 30m',
+        ),
+    ],
+)
+def test_unbounded_durations_are_pf003_not_internal_errors(
+    tmp_path: Path, wait: str, problem: str
+) -> None:
+    _email(tmp_path, "mail.html", "<p>The webinar starts soon</p>")
+    path = _write(tmp_path, f"  - id: w\n    wait: {wait}\n  - id: mail\n    send: mail.html\n")
+    report = check([path])
+    assert report.exit_code() == 1
+    assert [(f.rule, f.message) for f in report.findings if f.rule in ("PF001", "PF003")] == [
+        ("PF003", f"steps/0/wait: {problem}")
+    ]
+    assert all(f.rule != "TIME003" for f in report.findings)  # not also "zero"
+
+
+def test_a_huge_json_wait_is_pf003(tmp_path: Path) -> None:
+    path = tmp_path / "guide.workflow.json"
+    path.write_text(
+        '{"name": "Guide", "steps": [{"id": "w", "wait": 1e308}, {"id": "x", "exit": true}]}',
+        encoding="utf-8",
+    )
+    report = check([path])
+    assert [(f.rule, f.message) for f in report.findings] == [
+        ("PF003", 'steps/0/wait: "1e+308" is longer than 100 years')
+    ]
+
+
+def test_durations_are_bounded_and_describe_is_total() -> None:
+    from preflight.durations import MAX_SECONDS, describe, parse_duration, parse_offset
+
+    assert parse_duration("36500 days") == MAX_SECONDS
+    assert parse_offset("- 1d") == -86400.0
+    assert parse_offset("+2 hours") == 7200.0
+    for value in (float("inf"), float("nan"), 10**400, "36501 days", "9" * 400):
+        with pytest.raises(ValueError):
+            parse_duration(value)
+    for text in ("--1d", "+-1d", "-+1d", "-", "", "-inf"):
+        with pytest.raises(ValueError):
+            parse_offset(text)
+    assert describe(float("inf")) == "more than 100 years"
+    assert describe(1e308) == "more than 100 years"
+    assert describe(float("nan")) == "an unknown time"
+    assert describe(-float("inf")) == "no wait"
+    assert describe(90061) == "1 day 1 hour"
+
+
 # -- TIME004 quiet-hours -----------------------------------------------------------------------
 
 UNTIL_2AM = (
@@ -254,6 +342,100 @@ def test_a_bad_at_is_pf003(tmp_path: Path) -> None:
             'steps/0/send/at: "next tuesday" is not a date and time such as 2025-03-04T09:30',
         )
     ]
+
+
+def test_at_the_edges_of_the_calendar(tmp_path: Path) -> None:
+    header = "name: Guide\ntimezone: UTC\nsteps:\n"
+    path = _write(
+        tmp_path,
+        "  - id: late\n    send: {template: a.html, at: '9999-12-31T23:59-12:00'}\n"
+        "  - id: early\n    send: {template: a.html, at: '0001-01-01T03:00'}\n",
+        header,
+    )
+    report = check([path], config={"select": ["TIME004"]})
+    assert [(f.severity.label, f.message) for f in report.findings] == [
+        (
+            "info",
+            'step "late" is scheduled for "9999-12-31T23:59-12:00", which is outside the years'
+            " 1–9999 in UTC, so quiet hours cannot be checked",
+        ),
+        (
+            "warning",
+            'step "early" is scheduled for Monday 0001-01-01 03:00 in UTC, during quiet hours'
+            " (21:00–08:00)",
+        ),
+    ]
+    assert not report.internal_errors
+
+
+AUDIENCES = (
+    "audiences:\n"
+    "  prod: {kind: production, timezone: Europe/London}\n"
+    "  weird: {kind: production, timezone: %s}\n"
+    "  plain: {kind: production}\n"
+)
+
+
+def _zoned(tmp_path: Path, zone: str, include: str, at: str = "2025-03-04T07:30") -> Path:
+    (tmp_path / "audiences.yaml").write_text(AUDIENCES % zone, encoding="utf-8")
+    return _write(
+        tmp_path,
+        f"  - id: launch\n    send: {{template: a.html, at: '{at}', audience: {include}}}\n",
+        "name: Guide\ntimezone: Europe/London\nsteps:\n",
+    )
+
+
+def test_each_audience_time_zone_is_judged(tmp_path: Path) -> None:
+    """07:30 in London is quiet there but 08:30 in Paris is not; 14:00 in London is 23:00 in
+    Tokyo. Each finding names the zone and the audience it comes from."""
+    path = _zoned(tmp_path, "Europe/Paris", "{include: [prod, weird]}", "2025-03-04T07:30")
+    config = {"select": ["TIME004"], "audiences": str(tmp_path / "audiences.yaml")}
+    assert [f.message for f in check([path], config=config).findings] == [
+        'step "launch" is scheduled for Tuesday 2025-03-04 07:30 in Europe/London (audience'
+        ' "prod"), during quiet hours (21:00–08:00)'
+    ]
+    path = _zoned(tmp_path, "Asia/Tokyo", "{include: [prod, weird]}", "2025-03-04T14:00")
+    found = check([path], config=config).findings
+    assert [f.message for f in found] == [
+        'step "launch" is scheduled for Tuesday 2025-03-04 23:00 in Asia/Tokyo (audience'
+        ' "weird"), during quiet hours (21:00–08:00)'
+    ]
+    assert found[0].data["audience"] == "weird" and found[0].data["zone"] == "Asia/Tokyo"
+    # an audience with no zone is read in the workflow's, and named as such
+    path = _zoned(tmp_path, "Asia/Tokyo", "{include: [plain, weird]}", "2025-03-04T07:00")
+    assert [f.message for f in check([path], config=config).findings] == [
+        'step "launch" is scheduled for Tuesday 2025-03-04 07:00 in Europe/London, during quiet'
+        " hours (21:00–08:00)"
+    ]
+
+
+def test_each_audience_zone_after_a_clock_wait(tmp_path: Path) -> None:
+    (tmp_path / "audiences.yaml").write_text(AUDIENCES % "America/New_York", encoding="utf-8")
+    path = _write(
+        tmp_path,
+        "  - id: w\n    wait: {until_time: '09:00'}\n"
+        "  - id: nudge\n    send: {template: a.html, audience: {include: [prod, weird]}}\n",
+    )
+    config = {"select": ["TIME004"], "audiences": str(tmp_path / "audiences.yaml")}
+    assert [f.message for f in check([path], config=config).findings] == [
+        'step "nudge" goes out at 04:00 in America/New_York (audience "weird") (wait until 09:00'
+        " → nudge), during quiet hours (21:00–08:00)"
+    ]
+
+
+def test_an_unknown_audience_zone_names_the_audience_and_its_file(tmp_path: Path) -> None:
+    path = _zoned(tmp_path, "Europe/Pariss", "{include: [prod, weird]}", "2025-03-04T10:00")
+    config = {"select": ["TIME004"], "audiences": str(tmp_path / "audiences.yaml")}
+    found = check([path], config=config).findings
+    assert [f.message for f in found] == [
+        'the time zone "Europe/Pariss" of audience "weird" (sent by "launch") is not known, so'
+        " quiet hours cannot be checked"
+    ]
+    assert found[0].help == 'did you mean "Europe/Paris"? (in audiences.yaml)'
+    assert found[0].location.path == path
+    (related,) = found[0].related
+    assert related.location.path == tmp_path / "audiences.yaml"
+    assert related.location.span is not None and related.location.span.line == 3
 
 
 # -- TIME005 frequency-cap ---------------------------------------------------------------------
@@ -548,6 +730,26 @@ def test_links_in_the_text_part_count(tmp_path: Path) -> None:
 def test_normal_url() -> None:
     assert flow.normal_url("HTTPS://Example.COM/a/?utm_medium=x&b=1#frag") == "example.com/a?b=1"
     assert flow.normal_url("example.com/a/") == "example.com/a"
+
+
+def test_normal_url_keeps_the_port() -> None:
+    """x.com:8080/a is another server than x.com/a; a default port is no port."""
+    assert flow.normal_url("x.com:8080/a") == "x.com:8080/a"
+    assert flow.normal_url("x.com:8080/a") != flow.normal_url("x.com/a")
+    assert flow.normal_url("https://X.com:443/a/") == flow.normal_url("http://x.com/a")
+    assert flow.normal_url("http://user:pw@x.com:80/a") == "x.com/a"
+    assert flow.normal_url("x.com:port/a") == "x.com:port/a"  # does not parse: as written
+
+
+def test_a_click_on_another_port_is_not_the_link(tmp_path: Path) -> None:
+    _email(tmp_path, "offer.html", '<a href="https://brightleaf.example:8443/guide">Get</a>')
+    path = _write(tmp_path, CLICKED.format(url="https://brightleaf.example/guide"))
+    report = check([path], config={"select": ["FLOW005"]})
+    assert [f.help for f in report.findings] == [
+        'did you mean "https://brightleaf.example:8443/guide"?'
+    ]
+    path = _write(tmp_path, CLICKED.format(url="https://brightleaf.example:8443/guide/"))
+    assert _messages(path, "FLOW005") == []
 
 
 # -- the generated 1,000-step workflow -----------------------------------------------------------

@@ -32,6 +32,7 @@ from preflight.formats.html import load_html
 from preflight.formats.meta import load_sidecar, sidecar_path
 from preflight.formats.source import SourceText
 from preflight.model import (
+    AudienceZone,
     Finding,
     KnownFields,
     Location,
@@ -182,8 +183,10 @@ class Engine:
     def targeting(self) -> Targeting | None:
         """The audiences as rules read them (with the config's suppression audiences)."""
         audiences = self.audiences
-        if audiences is None or audiences.text is None:
-            return None  # no file, or one that could not be read: nothing to judge names by
+        if audiences is None or audiences.text is None or audiences.invalid:
+            # no file, one that could not be read, or one whose shape is wrong (`audiences: []`):
+            # nothing to judge names by, so no LIST001 for every audience a send names
+            return None
         if self._targeting is None:
             self._targeting = Targeting(
                 audiences.items, audiences.path, self.config.suppression_audiences
@@ -427,15 +430,19 @@ class Engine:
         workflow.targeting = targeting = self.targeting
         for step in workflow.steps:
             if step.kind == "send" and targeting is not None:
-                # TIME004 judges the hour in the audience's time zone when audiences.yaml has one
+                # TIME004 judges the hour in the time zone of each audience the send goes to
                 names = step.include if step.include is not None else workflow.include
-                zones = [
-                    audience.timezone
+                zones = tuple(
+                    AudienceZone(
+                        name,
+                        audience.timezone,
+                        audience.timezone_location or audience.location,
+                    )
                     for name in names
-                    if (audience := targeting.audiences.get(name)) and audience.timezone
-                ]
-                if zones:
-                    workflow.timezones[step.id] = zones[0]
+                    if (audience := targeting.audiences.get(name)) is not None
+                )
+                if any(zone.zone for zone in zones):
+                    workflow.audience_zones[step.id] = zones
             if step.kind == "send":
                 workflow.templates[step.id] = self._step_template(workflow, step)
         findings.extend(self._run_checks(workflow_checks(), workflow, settings, sources))

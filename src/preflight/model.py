@@ -162,6 +162,19 @@ class Audience:
     """The platform field names its members have; None when the file does not say."""
     fields_location: Location | None = None
     members: Path | None = None
+    timezone_location: Location | None = None
+    """Where the file writes ``timezone`` (for findings about the zone)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceZone:
+    """An audience a send goes to and its time zone, for TIME004 (the engine fills them in)."""
+
+    audience: str
+    zone: str | None
+    """None: audiences.yaml gives the audience no zone (the workflow's stands in)."""
+    location: Location | None = None
+    """Where audiences.yaml writes the zone (else the audience)."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +186,9 @@ class Targeting:
     """The audiences file."""
     suppression: tuple[str, ...] = ()
     """The config's `suppression_audiences`; empty: every audience of kind suppression."""
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Work rules share across the run's templates (MERGE009's counts of a members file):
+    the engine makes one Targeting per run, so this lives as long as the run."""
 
     def suppressions(self) -> tuple[str, ...]:
         if self.suppression:
@@ -355,8 +371,12 @@ class Workflow:
     templates: dict[str, Template | None] = field(default_factory=dict, repr=False)
     """Send step id -> the template it sends (None when it cannot be read); the engine fills it."""
     timezones: dict[str, str] = field(default_factory=dict, repr=False)
-    """Send step id -> the time zone of the audience it goes to, when audiences.yaml says
-    (the engine fills it); a send not in it is read in the workflow's ``timezone``."""
+    """Send step id -> one time zone to read it in, set by hand (API users, tests); the
+    engine fills ``audience_zones`` instead."""
+    audience_zones: dict[str, tuple[AudienceZone, ...]] = field(default_factory=dict, repr=False)
+    """Send step id -> every audience it goes to that audiences.yaml knows, with its zone (the
+    engine fills it); TIME004 judges the send in each zone. A send in neither map, or whose
+    audiences have no zone, is read in the workflow's ``timezone``."""
     timezone_location: Location | None = None
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
 

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote
 
 from preflight.model import Edge, Location, Related, Step, Violation, Workflow
 from preflight.suggest import did_you_mean
@@ -503,22 +503,24 @@ def link_not_in_email(workflow: Workflow, options: Options) -> Iterator[Violatio
 
 
 def normal_url(url: str) -> str:
-    """A URL for comparing clicks: no scheme, lower-case host, no trailing slash, no fragment,
-    no utm_* parameters, the other parameters sorted."""
+    """A URL for comparing clicks: no scheme, lower-case host with its port (a default one
+    left out), no trailing slash, no fragment, no utm_* parameters, the others sorted. Read
+    with checks/links.py's parser, as the LINK rules read it."""
+    from preflight.checks.links import parse_url
+
     text = url.strip()
     if "://" not in text and not text.startswith("//"):
         text = "//" + text
-    try:
-        parts = urlsplit(text)
-        host = (parts.hostname or "").lower()
-    except ValueError:
+    parsed = parse_url(text)
+    if parsed is None:
         return url.strip()
+    authority = parsed.authority
+    if (parsed.scheme, parsed.port) in (("http", 80), ("https", 443)):
+        authority = authority.rpartition(":")[0]
     query = sorted(
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not key.lower().startswith("utm_")
+        (key, value) for key, value in parsed.query if not key.lower().startswith("utm_")
     )
-    shown = host + unquote(parts.path).rstrip("/")
+    shown = authority + unquote(parsed.path).rstrip("/")
     if query:
         shown += "?" + "&".join(f"{key}={value}" for key, value in query)
     return shown

@@ -80,6 +80,10 @@ class Parsed:
     """Lower-cased host, or None when a merge tag writes (part of) it."""
     query: list[tuple[str, str]]
     path: str
+    port: int | None = None
+    authority: str = ""
+    """The lower-cased host and port as written (``host:8080``; no user info), merge-tag
+    marks included, for comparing URLs (FLOW005)."""
 
 
 def links(template: Template) -> list[Link]:
@@ -163,10 +167,15 @@ def parse(link: Link) -> Parsed | None:
     return link.parsed
 
 
+def parse_url(opaque: str) -> Parsed | None:
+    """The parts of a URL string (merge tags as TAG_MARK); None when it does not parse."""
+    return _parse(opaque)
+
+
 def _parse(opaque: str) -> Parsed | None:
     try:
         parts = urlsplit(opaque)
-        _ = parts.port  # raises on a bad port
+        port = parts.port  # raises on a bad port
     except ValueError:
         return None
     host = parts.hostname
@@ -176,7 +185,8 @@ def _parse(opaque: str) -> Parsed | None:
         query = parse_qsl(parts.query, keep_blank_values=True)
     except ValueError:
         query = []
-    return Parsed(parts.scheme.lower(), host, query, parts.path)
+    authority = parts.netloc.rpartition("@")[2].lower()
+    return Parsed(parts.scheme.lower(), host, query, parts.path, port, authority)
 
 
 def host_allowed(host: str, allow: Iterable[str]) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from preflight.fields import meaning
-from preflight.formats.members import Members
+from preflight.formats.members import Members, field_columns
 from preflight.model import (
     Audience,
     Location,
@@ -532,10 +532,6 @@ class _Tally:
             shown.append(line)
 
 
-def _columns(members: Members, kind: str) -> list[int]:
-    return [i for i, cell in enumerate(members.header) if meaning(cell) == kind]
-
-
 def suspicious_members(audience: Audience, options: Options) -> Iterator[Violation]:
     if audience.kind != "production" or audience.members is None:
         return
@@ -543,9 +539,10 @@ def suspicious_members(audience: Audience, options: Options) -> Iterator[Violati
     tally = _Tally(max(1, options["examples"]))
     rows = members.rows()
     first = next(rows, None)  # reads the header
-    email = _columns(members, "email")
-    firsts, lasts = _columns(members, "first_name"), _columns(members, "last_name")
-    names = [*firsts, *lasts, *_columns(members, "full_name")]
+    columns = field_columns(members.header, meaning)
+    email = columns.get("email", ())
+    firsts, lasts = columns.get("first_name", ()), columns.get("last_name", ())
+    names = [*firsts, *lasts, *columns.get("full_name", ())]
     seed = [re.compile(p, re.IGNORECASE) for p in options["seed_patterns"]]
     test_domains = tuple(
         "." + d.lower().lstrip(".") for d in (*options["test_domains"], *_RESERVED_TLDS)

@@ -1271,7 +1271,11 @@ def blank_for_recipients(template: Template, options: Options) -> Iterator[Viola
         if audience.members is None or audience.kind == "suppression":
             continue
         counted = _blank_counts(
-            audience.members, {dialect.fold(n) for _, n in sites}, dialect, options["max_rows"]
+            audience.members,
+            frozenset(dialect.fold(n) for _, n in sites),
+            dialect,
+            options["max_rows"],
+            template.targeting.cache if template.targeting is not None else {},
         )
         if counted is None:
             continue
@@ -1318,19 +1322,30 @@ def blank_for_recipients(template: Template, options: Options) -> Iterator[Viola
 
 
 def _blank_counts(
-    path: Any, wanted: set[str], dialect: Dialect, max_rows: int
+    path: Any, wanted: frozenset[str], dialect: Dialect, max_rows: int, cache: dict[Any, Any]
 ) -> tuple[dict[str, int], int, bool] | None:
-    """(folded field -> members with it empty, members read, sampled) from a members CSV."""
-    from preflight.formats.members import Members
+    """(folded field -> members with it empty, members read, sampled) from a members CSV.
+
+    Counted once per run for each file and set of fields (``cache`` is the run's): a
+    campaign's templates mostly use the same few fields of the same audience.
+    """
+    key = ("MERGE009", str(path), max_rows, dialect.case_sensitive, wanted)
+    if key not in cache:
+        cache[key] = _count_blanks(path, wanted, dialect, max_rows)
+    found: tuple[dict[str, int], int, bool] | None = cache[key]
+    return found
+
+
+def _count_blanks(
+    path: Any, wanted: frozenset[str], dialect: Dialect, max_rows: int
+) -> tuple[dict[str, int], int, bool] | None:
+    from preflight.formats.members import Members, field_columns
 
     members = Members(path, max_rows)
     rows = members.rows()
     first = next(rows, None)
-    columns = {
-        dialect.fold(cell.strip()): index
-        for index, cell in reversed(list(enumerate(members.header)))
-    }
-    needed = [(name, columns[name]) for name in wanted if name in columns]
+    columns = field_columns(members.header, dialect.fold)
+    needed = [(name, columns[name][0]) for name in wanted if name in columns]
     if not needed:
         return None  # no such column, or no header (a file LIST008 reports as unreadable)
     blanks = dict.fromkeys((name for name, _ in needed), 0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -18,7 +19,16 @@ from preflight.checks.flow import (
     wait_of,
 )
 from preflight.durations import describe
-from preflight.model import Related, SendWindow, Step, Template, Violation, Workflow
+from preflight.model import (
+    AudienceZone,
+    Related,
+    SendWindow,
+    Severity,
+    Step,
+    Template,
+    Violation,
+    Workflow,
+)
 
 Options = Mapping[str, Any]
 
@@ -161,6 +171,8 @@ def _wait_problem(
             "give it a duration with a unit, such as 3 days",
         )
     if until is None and wait.wait_seconds == 0:
+        if wait.wait_written is None and wait.spec:
+            return None  # an until-wait whose offset or timeout is unreadable: PF003 says why
         return (
             'the wait "{step}" is zero ("{written}"): contacts pass straight through',
             {"reason": "zero", "written": wait.wait_written},
@@ -189,8 +201,10 @@ def _wait_problem(
                 'the wait "{step}" is only {wait}, right before the check "{check}": is the'
                 " unit wrong?",
                 {"reason": "short-before-check", "check": check, "written": written},
-                f"nobody responds in {wait.wait_text}; "
-                + (f'did you mean "{_longer(written)}"?' if written and _longer(written) else "")
+                "; ".join(
+                    [f"nobody responds in {wait.wait_text}"]
+                    + ([f'did you mean "{_longer(written)}"?'] if _longer(written) else [])
+                )
                 + " (a wait before a check is usually days)",
             )
     seconds = max(wait.wait_seconds, until.timeout or 0.0) if until else wait.wait_seconds
@@ -245,17 +259,28 @@ def _zone(name: str | None) -> tzinfo | None:
         raise ValueError(name) from None
 
 
-def _unknown_zone(name: str, location: Any, what: str) -> Violation:
+def _unknown_zone(
+    name: str,
+    location: Any,
+    what: str,
+    data: Mapping[str, Any] | None = None,
+    where: str = "",
+    related: tuple[Related, ...] = (),
+) -> Violation:
+    """The finding for a zone zoneinfo does not know; ``what`` ("of the workflow") is part of
+    the message template, ``where`` ("audiences.yaml") where to fix it."""
     import zoneinfo
 
     from preflight.suggest import did_you_mean
 
     match = did_you_mean(name, zoneinfo.available_timezones())
+    fix = f'did you mean "{match}"?' if match else "use an IANA name such as Europe/London"
     return Violation(
-        'the time zone "{zone}" {what} is not known, so quiet hours cannot be checked',
+        'the time zone "{zone}" ' + what + " is not known, so quiet hours cannot be checked",
         location,
-        {"zone": name, "what": what},
-        help=f'did you mean "{match}"?' if match else "use an IANA name such as Europe/London",
+        {"zone": name, **(data or {})},
+        help=f"{fix} (in {where})" if where else fix,
+        related=related,
     )
 
 
@@ -323,6 +348,69 @@ def _shifts(source: tzinfo | None, target: tzinfo | None) -> list[int]:
     return shifts
 
 
+@dataclass(frozen=True)
+class _Judged:
+    """A zone a send is judged in: the tzinfo, its name, and the audience it belongs to."""
+
+    zone: tzinfo | None
+    name: str | None
+    audience: str | None = None
+
+    def where(self) -> tuple[str, dict[str, Any]]:
+        """The message's "in …" part (a template) and its data."""
+        data: dict[str, Any] = {"zone": self.name or "local time"}
+        if self.audience is None:
+            return "{zone}", data
+        return '{zone} (audience "{audience}")', {**data, "audience": self.audience}
+
+
+def _send_zones(
+    workflow: Workflow, send: Step, reported: set[str]
+) -> tuple[list[_Judged], list[Violation]]:
+    """The zones one send is judged in (one per distinct zone of its audiences; else the
+    workflow's) and the findings for zones nobody knows (one per audience and workflow)."""
+    judged: list[_Judged] = []
+    unknown: list[Violation] = []
+    names: set[str | None] = set()
+    audiences = workflow.audience_zones.get(send.id)
+    if audiences:
+        for entry in audiences:
+            name = entry.zone or workflow.timezone
+            if name in names:
+                continue
+            names.add(name)
+            try:
+                judged.append(_Judged(_zone(name), name, entry.audience if entry.zone else None))
+            except ValueError:
+                if entry.audience not in reported:
+                    reported.add(entry.audience)
+                    unknown.append(_unknown_audience_zone(str(name), send, entry))
+        return judged, unknown
+    name = workflow.timezones.get(send.id) or workflow.timezone
+    try:
+        judged.append(_Judged(_zone(name), name))
+    except ValueError:
+        unknown.append(
+            _unknown_zone(
+                str(name), send.location, 'of the audience of "{step}"', {"step": send.id}
+            )
+        )
+    return judged, unknown
+
+
+def _unknown_audience_zone(name: str, send: Step, entry: AudienceZone) -> Violation:
+    """An audience's zone nobody knows: reported at the send, fixed in audiences.yaml."""
+    location = entry.location
+    return _unknown_zone(
+        name,
+        send.location,
+        'of audience "{audience}" (sent by "{step}")',
+        {"audience": entry.audience, "step": send.id},
+        where=location.path.name if location else "",
+        related=(Related(location, "the audience's time zone"),) if location else (),
+    )
+
+
 def quiet_hours(workflow: Workflow, options: Options) -> Iterator[Violation]:
     quiet = _Quiet(options)
     try:
@@ -335,56 +423,65 @@ def quiet_hours(workflow: Workflow, options: Options) -> Iterator[Violation]:
         )
         return
     sends = [s for s in workflow.steps if s.kind == "send"]
-    zones: dict[str, tuple[tzinfo | None, str | None]] = {}
+    zones: dict[str, list[_Judged]] = {}
+    unknown_reported: set[str] = set()
     for send in sends:
-        name = workflow.timezones.get(send.id) or workflow.timezone
-        try:
-            zones[send.id] = (_zone(name), name)
-        except ValueError:
-            yield _unknown_zone(str(name), send.location, f'of the audience of "{send.id}"')
+        zones[send.id], unknown = _send_zones(workflow, send, unknown_reported)
+        yield from unknown
     for send in sends:
-        if send.id not in zones:
-            continue
-        zone, zone_name = zones[send.id]
-        source = written_in or zone  # clock times are the workflow's, else the audience's
-        found = None
-        if send.send_at is not None:
-            found = _at_problem(send, zone, zone_name, source, quiet)
-        if found is None and send.send_window is not None:
-            found = _window_problem(send, send.send_window, zone, zone_name, source, quiet)
-        if found is not None:
-            yield found
+        for judged in zones[send.id]:
+            source = written_in or judged.zone  # clock times are the workflow's, else the zone's
+            found = None
+            if send.send_at is not None:
+                found = _at_problem(send, judged, source, quiet)
+            if found is None and send.send_window is not None:
+                found = _window_problem(send, send.send_window, judged, source, quiet)
+            if found is not None:
+                yield found
     yield from _timed_waits(workflow, zones, written_in, quiet)
 
 
 def _at_problem(
-    send: Step, zone: tzinfo | None, zone_name: str | None, source: tzinfo | None, quiet: _Quiet
+    send: Step, judged: _Judged, source: tzinfo | None, quiet: _Quiet
 ) -> Violation | None:
     assert send.send_at is not None
+    where, data = judged.where()
+    zone = judged.zone
+    location = send.target_locations.get("at", send.location)
     moment = datetime.fromisoformat(send.send_at)
     if moment.tzinfo is None and source is not None:
         moment = moment.replace(tzinfo=source)
     if moment.tzinfo is not None and zone is not None:
-        moment = moment.astimezone(zone)
+        try:
+            moment = moment.astimezone(zone)
+        except OverflowError:  # 9999-12-31T23:59-12:00 is in the year 10000 in UTC
+            return Violation(
+                'step "{step}" is scheduled for "{at}", which is outside the years 1–9999 in '
+                + where
+                + ", so quiet hours cannot be checked",
+                location,
+                {"step": send.id, "at": send.send_at, **data},
+                help="check the year of `at`",
+                severity=Severity.INFO,
+            )
     has_time = "T" in send.send_at.upper() or " " in send.send_at.strip()
     minute = moment.weekday() * 1440 + moment.hour * 60 + moment.minute
-    shown = f"{_DAYS[moment.weekday()].title()} {moment:%Y-%m-%d}" + (
-        f" {moment:%H:%M}" if has_time else ""
-    )
-    if f"{moment:%Y-%m-%d}" in send.blocked_dates:  # the platform holds it: it will not go out
+    day = moment.date().isoformat()  # not %Y: Linux does not pad years before 1000
+    shown = f"{_DAYS[moment.weekday()].title()} {day}" + (f" {moment:%H:%M}" if has_time else "")
+    if day in send.blocked_dates:  # the platform holds it: it will not go out
         return Violation(
-            'step "{step}" is scheduled for {when} in {zone}, one of its own blocked dates',
-            send.target_locations.get("at", send.location),
-            {"step": send.id, "when": shown, "zone": zone_name or "local time"},
+            'step "{step}" is scheduled for {when} in ' + where + ", one of its own blocked dates",
+            location,
+            {"step": send.id, "when": shown, **data},
             help="move `at` off the blocked date, or unblock the date",
         )
     found = quiet.problem([(minute, 1)], night=has_time)
     if found is None:
         return None
     return Violation(
-        'step "{step}" is scheduled for {when} in {zone}, {problem}',
-        send.target_locations.get("at", send.location),
-        {"step": send.id, "when": shown, "zone": zone_name or "local time", "problem": found[1]},
+        'step "{step}" is scheduled for {when} in ' + where + ", {problem}",
+        location,
+        {"step": send.id, "when": shown, **data, "problem": found[1]},
         help=_quiet_help(quiet),
     )
 
@@ -392,16 +489,16 @@ def _at_problem(
 def _window_problem(
     send: Step,
     window: SendWindow,
-    zone: tzinfo | None,
-    zone_name: str | None,
+    judged: _Judged,
     source: tzinfo | None,
     quiet: _Quiet,
 ) -> Violation | None:
+    where, data = judged.where()
     start = _minutes(window.start) if window.start else 0
     end = _minutes(window.end) if window.end else 1440
     length = (end - start) % 1440 or 1440
     days = [_DAYS.index(day) for day in window.days] or list(range(7))
-    for shift in _shifts(source, zone):
+    for shift in _shifts(source, judged.zone):
         arcs = [(day * 1440 + start + shift, length) for day in days]
         found = quiet.problem(arcs)
         if found is None:
@@ -409,15 +506,16 @@ def _window_problem(
         minute, problem = found
         named = "every day" if not window.days else _day_list(window.days)
         return Violation(
-            'the send window of step "{step}" ({window}) lets it go out at {time} on {day} in'
-            " {zone}, {problem}",
+            'the send window of step "{step}" ({window}) lets it go out at {time} on {day} in '
+            + where
+            + ", {problem}",
             send.target_locations.get("window", send.location),
             {
                 "step": send.id,
                 "window": f"{named} {_clock(start)}–{_clock(end)}",
                 "time": _clock(minute),
                 "day": _DAYS[minute // 1440 % 7].title(),
-                "zone": zone_name or "local time",
+                **data,
                 "problem": problem,
             },
             help=_quiet_help(quiet),
@@ -434,13 +532,13 @@ def _day_list(days: tuple[str, ...]) -> str:
 
 def _timed_waits(
     workflow: Workflow,
-    zones: Mapping[str, tuple[tzinfo | None, str | None]],
+    zones: Mapping[str, list[_Judged]],
     written_in: tzinfo | None,
     quiet: _Quiet,
 ) -> Iterator[Violation]:
     """Sends after a wait until a time of day or a weekday: the clock time it ends at plus
     the least wait after it, read in the audience's time zone."""
-    reported: set[str] = set()
+    reported: set[tuple[str, str | None]] = set()  # (send, zone): one finding for each
     for wait in workflow.steps:
         until = wait.until
         if wait.kind != "wait" or until is None or (until.time is None and until.weekday is None):
@@ -450,44 +548,67 @@ def _timed_waits(
         )
         for step_id, after in later.items():
             send = workflow.by_id[step_id]
-            if send.kind != "send" or step_id in reported or step_id not in zones:
+            if send.kind != "send":
                 continue
-            zone, zone_name = zones[step_id]
-            # `after` counts the wait's own duration, which runs before its clock time (a
-            # Klaviyo delay: 3 days, then until Monday 09:00): only what follows it counts
-            delay = int(max(0.0, after - wait_of(wait)) // 60)
-            day = _DAYS.index(until.weekday) if until.weekday else None
-            clock = _minutes(until.time) if until.time else None
-            for shift in _shifts(written_in or zone, zone):
-                if clock is not None:
-                    # a time of day on no given weekday can be any day: only its hour is judged
-                    moment = [((day or 0) * 1440 + clock + delay + shift, 1)]
-                    found = quiet.problem(moment, weekend=day is not None)
-                else:
-                    assert day is not None
-                    moment = [(day * 1440 + delay // 1440 * 1440, 1)]
-                    found = quiet.problem(moment, night=False)
-                if found is None:
-                    continue
-                minute, problem = found
-                reported.add(step_id)
-                when = (f"at {_clock(minute)}" if clock is not None else "") + (
-                    f" on {_DAYS[minute // 1440 % 7].title()}" if day is not None else ""
-                )
-                yield Violation(
-                    'step "{step}" goes out {when} in {zone} ({path}), {problem}',
-                    send.location,
-                    {
-                        "step": send.id,
-                        "when": when.strip(),
-                        "zone": zone_name or "local time",
-                        "path": show_path(workflow, path_to(parents, step_id)),
-                        "problem": problem,
-                    },
-                    help=_quiet_help(quiet),
-                    related=(Related(wait.location, "the wait it follows"),),
-                )
-                break
+            for judged in zones.get(step_id, ()):
+                if (step_id, judged.name) not in reported:
+                    found = _after_wait(
+                        workflow, wait, send, after, parents, judged, written_in, quiet
+                    )
+                    if found is not None:
+                        reported.add((step_id, judged.name))
+                        yield found
+
+
+def _after_wait(
+    workflow: Workflow,
+    wait: Step,
+    send: Step,
+    after: float,
+    parents: Mapping[str, str | None],
+    judged: _Judged,
+    written_in: tzinfo | None,
+    quiet: _Quiet,
+) -> Violation | None:
+    """A send after a wait until a clock time, read in one zone: the finding, or None."""
+    until = wait.until
+    assert until is not None
+    zone = judged.zone
+    where, data = judged.where()
+    # `after` counts the wait's own duration, which runs before its clock time (a
+    # Klaviyo delay: 3 days, then until Monday 09:00): only what follows it counts
+    delay = int(max(0.0, after - wait_of(wait)) // 60)
+    day = _DAYS.index(until.weekday) if until.weekday else None
+    clock = _minutes(until.time) if until.time else None
+    for shift in _shifts(written_in or zone, zone):
+        if clock is not None:
+            # a time of day on no given weekday can be any day: only its hour is judged
+            moment = [((day or 0) * 1440 + clock + delay + shift, 1)]
+            found = quiet.problem(moment, weekend=day is not None)
+        else:
+            assert day is not None
+            moment = [(day * 1440 + delay // 1440 * 1440, 1)]
+            found = quiet.problem(moment, night=False)
+        if found is None:
+            continue
+        minute, problem = found
+        when = (f"at {_clock(minute)}" if clock is not None else "") + (
+            f" on {_DAYS[minute // 1440 % 7].title()}" if day is not None else ""
+        )
+        return Violation(
+            'step "{step}" goes out {when} in ' + where + " ({path}), {problem}",
+            send.location,
+            {
+                "step": send.id,
+                "when": when.strip(),
+                **data,
+                "path": show_path(workflow, path_to(parents, send.id)),
+                "problem": problem,
+            },
+            help=_quiet_help(quiet),
+            related=(Related(wait.location, "the wait it follows"),),
+        )
+    return None
 
 
 def _quiet_help(quiet: _Quiet) -> str:

@@ -28,6 +28,9 @@ class Audiences:
     items: dict[str, Audience] = field(default_factory=dict)
     problems: list[tuple[str, Violation]] = field(default_factory=list)
     text: str | None = None
+    invalid: bool = False
+    """True when the document as a whole does not fit the schema (PF003): its names mean
+    nothing, so no send is judged by them."""
 
 
 def load_audiences(path: Path, max_bytes: int) -> Audiences:
@@ -36,6 +39,7 @@ def load_audiences(path: Path, max_bytes: int) -> Audiences:
     result.text = read.text
     if read.problem is not None or read.document is None:
         result.problems.extend([read.problem] if read.problem else [])
+        result.invalid = True
         return result
     document = read.document
     data = document.data
@@ -51,6 +55,7 @@ def load_audiences(path: Path, max_bytes: int) -> Audiences:
                 ),
             )
         )
+        result.invalid = True
         return result
     for name, entry in root.items():
         audience = _audience(path, document, str(name), entry, result.problems)
@@ -123,9 +128,21 @@ def _audience(
                 problem(key, '"{key}" of audience "{audience}" must be a path to a CSV file')
             else:
                 values[key] = path.parent / value
-        elif value is not None:
-            values[key] = str(value)
+        elif key in ("timezone", "locale"):
+            if value is None:
+                continue
+            if not isinstance(value, str) or not value.strip():
+                example = "Europe/London" if key == "timezone" else "en-GB"
+                problem(
+                    key,
+                    '"{key}" of audience "{audience}" must be a name such as {example}',
+                    None,
+                    example=example,
+                )
+            else:
+                values[key] = value.strip()
     fields_at = _at(document, "audiences", name, "fields") if "fields" in values else None
+    zone_at = _at(document, "audiences", name, "timezone") if "timezone" in values else None
     return Audience(
         name,
         here,
@@ -137,4 +154,5 @@ def _audience(
         fields=values.get("fields"),
         fields_location=Location(path, fields_at) if fields_at else None,
         members=values.get("members"),
+        timezone_location=Location(path, zone_at) if zone_at else None,
     )
