@@ -18,6 +18,7 @@ from preflight.checks.flow import (
     show_path,
     wait_of,
 )
+from preflight.constants import WEEKDAYS
 from preflight.durations import describe
 from preflight.model import (
     AudienceZone,
@@ -238,7 +239,7 @@ def _longer(written: str | None) -> str | None:
 
 # -- TIME004 quiet-hours ----------------------------------------------------------------------
 
-_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAYS = WEEKDAYS
 _WEEK = 7 * 1440
 _SEASONS = (
     datetime(2025, 1, 15, 12, tzinfo=timezone.utc),
