@@ -779,3 +779,18 @@ def test_clock_is_one_pattern() -> None:
 
     assert catalogue._CLOCK.pattern == constants.CLOCK
     assert schema()["$defs"]["clock"]["pattern"] == constants.CLOCK
+
+
+def test_the_import_output_in_the_docs_is_current(run_cli) -> None:
+    """docs/importing.md shows real `preflight import` output, one file per platform."""
+    import re
+
+    docs = (DATA.parents[2] / "docs" / "importing.md").read_text(encoding="utf-8")
+    blocks = re.findall(
+        r"```console\n\$ preflight import (\S+)\n(.*?)\[exit (\d)\]\n```", docs, re.S
+    )
+    assert len(blocks) >= 4
+    for name, shown, code in blocks:
+        result = run_cli("import", name, cwd=DATA)
+        assert result.returncode == int(code), result.stderr
+        assert result.stdout + result.stderr == shown, name
