@@ -38,6 +38,10 @@ TEMPLATE = (
 )
 
 
+def _findings(count: int) -> str:
+    return f"{count} finding" + ("" if count == 1 else "s")
+
+
 def generate(path: Path, rows: int) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("email,firstname,lastname,company\n")
@@ -108,13 +112,13 @@ def main() -> None:
             seconds, peak, found = measure(
                 lambda o=options: list(lists.suspicious_members(audience, o)), arguments.repeat
             )
-            rows.append((f"LIST008, {shown}", seconds, peak, f"{len(found)} findings"))
+            rows.append((f"LIST008, {shown}", seconds, peak, _findings(len(found))))
             options = {**catalogue.rules["MERGE009"].option_defaults(), "max_rows": limit}
             seconds, peak, found = measure(
                 lambda o=options: list(merge.blank_for_recipients(template(), o)),
                 arguments.repeat,
             )
-            rows.append((f"MERGE009, {shown}", seconds, peak, f"{len(found)} findings"))
+            rows.append((f"MERGE009, {shown}", seconds, peak, _findings(len(found))))
         base = rows[0][1]
         print(f"members CSV: {arguments.rows:,} rows, {size:.1f} MiB\n")
         print("| step | median s | ratio to baseline | peak MiB (tracemalloc) | result |")

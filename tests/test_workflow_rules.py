@@ -14,7 +14,7 @@ from preflight.catalogue import load_catalogue
 from preflight.checks import flow, timing, workflow_checks
 from preflight.engine import check
 from preflight.formats.workflow import load_workflow
-from preflight.model import Workflow
+from preflight.model import AudienceZone, Workflow
 
 from .conftest import REPO
 
@@ -298,7 +298,8 @@ def test_quiet_hours_must_be_times_of_day() -> None:
 
 
 def test_the_audience_time_zone_hook(tmp_path: Path) -> None:
-    """Engine-filled `Workflow.timezones`: a London 09:00–17:00 window is 04:00 in New York."""
+    """Engine-filled `Workflow.audience_zones`: a London 09:00–17:00 window is 04:00 in New
+    York."""
     path = _write(
         tmp_path,
         "  - id: nudge\n    send: {template: nudge.html, window: {days: [tuesday],"
@@ -306,11 +307,11 @@ def test_the_audience_time_zone_hook(tmp_path: Path) -> None:
     )
     workflow = _loaded(path)
     assert list(timing.quiet_hours(workflow, _defaults("TIME004"))) == []
-    workflow.timezones["nudge"] = "America/New_York"
+    workflow.audience_zones["nudge"] = (AudienceZone("us", "America/New_York"),)
     found = [v.message for v in timing.quiet_hours(workflow, _defaults("TIME004"))]
     assert found == [
         'the send window of step "nudge" (Tuesday 09:00–17:00) lets it go out at 04:00 on'
-        " Tuesday in America/New_York, during quiet hours (21:00–08:00)"
+        ' Tuesday in America/New_York (audience "us"), during quiet hours (21:00–08:00)'
     ]
 
 
@@ -326,10 +327,10 @@ def test_unknown_time_zones_are_findings_not_tracebacks(tmp_path: Path) -> None:
     assert report.findings[0].location.span is not None
     assert report.findings[0].location.span.line == 2
     workflow = _loaded(_write(tmp_path, UNTIL_2AM))
-    workflow.timezones["nudge"] = "Mars/Olympus"
+    workflow.audience_zones["nudge"] = (AudienceZone("mars", "Mars/Olympus"),)
     assert [v.message for v in timing.quiet_hours(workflow, _defaults("TIME004"))] == [
-        'the time zone "Mars/Olympus" of the audience of "nudge" is not known, so quiet hours'
-        " cannot be checked",
+        'the time zone "Mars/Olympus" of audience "mars" (sent by "nudge") is not known, so'
+        " quiet hours cannot be checked",
     ]
 
 

@@ -89,47 +89,40 @@ FAULTS = {
 REDIRECT_CHAINS = ["301", "302", "307", "308", "301-302", "302-307-308", "308-301-302-307"]
 
 
+PATHS = {
+    "anchor": "/a/{id}#sec-{section}",
+    "image": "/i/{id}.png",
+    "image404": "/s/404/{id}.png",
+    "nohead": "/nohead/{id}",
+    "rate-ra": "/rl/{id}",
+    "rate": "/rl0/{id}",
+    "huge": "/huge/{id}.pdf",
+    "404": "/s/404/{id}",
+    "410": "/s/410/{id}",
+    "500": "/s/500/{id}",
+    "loop": "/loop/{id}/a",
+    "soft404": "/deep/{id}/spring-sale/terms",
+    "slow": "/slow/{id}",
+    "reset": "/rst/{id}",
+    "fragment": "/f/{id}#no-such-section-{id}",
+    "bot999": "/bot/{id}",
+    "cf403": "/cf/{id}",
+}
+"""The server route of each kind (`links/server.py`); pages and redirects are built below."""
+
+
 def make_url(kind: str, ident: int, base: str, rng: random.Random) -> Url:
     truth = KINDS[kind][0]
-    path: str
     if kind == "page":
         query = "?utm_source=newsletter&utm_medium=email" if ident % 10 == 0 else ""
         path = f"/p/{ident}{query}"
-    elif kind == "anchor":
-        path = f"/a/{ident}#sec-{1 + ident % 5}"
-    elif kind == "image":
-        return Url(f"{base}/i/{ident}.png", kind, truth, image=True)
-    elif kind == "image404":
-        return Url(f"{base}/s/404/{ident}.png", kind, truth, image=True)
     elif kind == "redirect":
         path = f"/r/{rng.choice(REDIRECT_CHAINS)}/{ident}"
-    elif kind == "nohead":
-        path = f"/nohead/{ident}"
-    elif kind == "rate-ra":
-        path = f"/rl/{ident}"
-    elif kind == "rate":
-        path = f"/rl0/{ident}"
-    elif kind == "huge":
-        path = f"/huge/{ident}.pdf"
-    elif kind in ("404", "410", "500"):
-        path = f"/s/{kind}/{ident}"
-    elif kind == "loop":
-        path = f"/loop/{ident}/a"
-    elif kind == "soft404":
-        path = f"/deep/{ident}/spring-sale/terms"
-    elif kind == "slow":
-        path = f"/slow/{ident}"
-    elif kind == "reset":
-        path = f"/rst/{ident}"
-    elif kind == "fragment":
-        path = f"/f/{ident}#no-such-section-{ident}"
-    elif kind == "bot999":
-        path = f"/bot/{ident}"
-    elif kind == "cf403":
-        path = f"/cf/{ident}"
+    elif kind in PATHS:
+        path = PATHS[kind].format(id=ident, section=1 + ident % 5)
     else:
         raise ValueError(kind)
-    return Url(base + path, kind, truth)
+    return Url(base + path, kind, truth, image=kind in ("image", "image404"))
 
 
 def url_set(name: str, bases: list[str], seed: int = 1) -> list[Url]:

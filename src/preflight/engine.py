@@ -469,20 +469,17 @@ class Engine:
         if step.template is not None:
             template = self._sent_template(workflow.path.parent / step.template)
         spec = step.spec if isinstance(step.spec, Mapping) else {}
-        inline = {
-            k: spec[k]
-            for k in ("subject", "preheader", "html", "text")
-            if isinstance(spec.get(k), str)
-        }
-        if not inline:
+        inline = {k: spec[k] for k in ("preheader", "html", "text") if isinstance(spec.get(k), str)}
+        if not inline and step.subject is None:
             return template
         if template is None:
             template = Template(path=workflow.path, format="inline", subject_knowable=True)
         else:
             template = replace(template, cache={})
         location = step.location
-        if "subject" in inline:
-            template.subject = Sourced(inline["subject"], "send-step", location)
+        if step.subject is not None:  # read by the loader, as for the templates the step sends
+            where = step.target_locations.get("subject", location)
+            template.subject = Sourced(step.subject, "send-step", where)
         if "preheader" in inline:
             template.preheader = Sourced(inline["preheader"], "send-step", location)
         if "html" in inline:

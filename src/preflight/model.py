@@ -370,12 +370,9 @@ class Workflow:
     sources: dict[Path, SourceText] = field(default_factory=dict)
     templates: dict[str, Template | None] = field(default_factory=dict, repr=False)
     """Send step id -> the template it sends (None when it cannot be read); the engine fills it."""
-    timezones: dict[str, str] = field(default_factory=dict, repr=False)
-    """Send step id -> one time zone to read it in, set by hand (API users, tests); the
-    engine fills ``audience_zones`` instead."""
     audience_zones: dict[str, tuple[AudienceZone, ...]] = field(default_factory=dict, repr=False)
     """Send step id -> every audience it goes to that audiences.yaml knows, with its zone (the
-    engine fills it); TIME004 judges the send in each zone. A send in neither map, or whose
+    engine fills it); TIME004 judges the send in each zone. A send not in the map, or whose
     audiences have no zone, is read in the workflow's ``timezone``."""
     timezone_location: Location | None = None
     cache: dict[str, Any] = field(default_factory=dict, repr=False)

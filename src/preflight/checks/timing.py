@@ -387,15 +387,8 @@ def _send_zones(
                     reported.add(entry.audience)
                     unknown.append(_unknown_audience_zone(str(name), send, entry))
         return judged, unknown
-    name = workflow.timezones.get(send.id) or workflow.timezone
-    try:
-        judged.append(_Judged(_zone(name), name))
-    except ValueError:
-        unknown.append(
-            _unknown_zone(
-                str(name), send.location, 'of the audience of "{step}"', {"step": send.id}
-            )
-        )
+    # the workflow's own zone: quiet_hours has already reported it if nobody knows it
+    judged.append(_Judged(_zone(workflow.timezone), workflow.timezone))
     return judged, unknown
 
 

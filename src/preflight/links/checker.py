@@ -324,8 +324,9 @@ class Checker:
         if limit is None:
             limit = self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
         async with limit, self._total:
-            self.counters.requests += 1
             try:
+                check_literal(host, self.settings.allow_hosts)  # aiohttp resolves no addresses
+                self.counters.requests += 1
                 return await asyncio.wait_for(
                     self._send(url, method, target), self.settings.timeout
                 )
@@ -366,7 +367,6 @@ class Checker:
 
     async def _send(self, url: str, method: str, target: Target) -> _Answer:
         assert self._client is not None
-        check_literal(urlsplit(url).hostname or "", self.settings.allow_hosts)
         async with self._client.request(method, url, allow_redirects=False) as response:
             if method == "HEAD" or response.status in REDIRECTS:
                 return _Answer(response.status, response.headers, b"", True)
