@@ -37,6 +37,8 @@ def test_corpus_runs_clean_and_counts_hold(run_cli, corpus: Path, tmp_path: Path
         for name in sorted(set(files) | set(findings))
     }
     expected = yaml.safe_load(COUNTS.read_text(encoding="utf-8"))
+    for counts in expected.values():  # a marker for folders not judged yet, not a count
+        counts.pop("pending_judgement", None)
     assert actual == expected
 
 
