@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from preflight.dialects import detect, dialects, tokenize
-from preflight.formats.source import HtmlDocument, SourceText
+from preflight.model.source import HtmlDocument, SourceText
 from preflight.model import Sourced, Template
 from preflight.tagscan import tag_sites
 

@@ -11,7 +11,7 @@ import pytest
 import preflight
 from preflight.config import ConfigError, config_from_mapping, load_config
 from preflight.formats.decode import UnreadableInput, decode
-from preflight.formats.source import HtmlDocument, SourceText
+from preflight.model.source import HtmlDocument, SourceText
 from preflight.yamlio import MAX_ALIASES, YamlError, load_yaml
 
 from .conftest import FIXTURES

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from preflight.engine import check
+from preflight.api import check
 from preflight.links.checker import Settings, Target, check_urls
 from preflight.links.results import Status
 

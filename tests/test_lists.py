@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from preflight.api import check
 from preflight.checks.lists import guess_language
-from preflight.engine import check
 from preflight.fields import meaning
 from preflight.formats.members import Members, field_columns
 from preflight.formats.workflow import load_workflow

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from preflight.api import check
 from preflight.catalogue import load_catalogue
 from preflight.checks import flow, timing, workflow_checks
-from preflight.engine import check
 from preflight.formats.workflow import load_workflow
 from preflight.model import AudienceZone, Workflow
 

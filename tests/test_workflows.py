@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from preflight.engine import check
+from preflight.api import check
 from preflight.formats.workflow import load_workflow
 
 HEADER = "name: Guide\nsteps:\n"

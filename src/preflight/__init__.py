@@ -9,16 +9,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from preflight.constants import VERSION as __version__
+
 __all__ = ["Report", "__version__", "check"]
 
 if TYPE_CHECKING:
-    from preflight.engine import Report, check
+    from preflight.api import check
+    from preflight.model.report import Report
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("check", "Report"):
-        from preflight import engine
+    if name == "check":
+        from preflight.api import check
 
-        return getattr(engine, name)
+        return check
+    if name == "Report":
+        from preflight.model.report import Report
+
+        return Report
     raise AttributeError(f"module 'preflight' has no attribute {name!r}")

@@ -19,7 +19,7 @@ from preflight.fsutil import atomic_write
 from preflight.model import Finding, display_path
 
 if TYPE_CHECKING:
-    from preflight.engine import Report
+    from preflight.model.report import Report
 
 VERSION = 1
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from preflight import __version__
 from preflight.constants import IMPORT_PLATFORMS
+from preflight.constants import VERSION as __version__
 from preflight.corrections import KINDS
 from preflight.reporters import FORMATS
 
@@ -544,9 +544,10 @@ def _correct(
         request_from_report,
     )
     from preflight.dialects import dialects
-    from preflight.engine import Engine, FileInfo, Report
+    from preflight.engine import Engine
     from preflight.formats.decode import UnreadableInput
     from preflight.fsutil import atomic_write
+    from preflight.model.report import FileInfo, Report
     from preflight.reporters import render as render_report
 
     notes: list[str] = []

@@ -3,6 +3,9 @@ this module imports nothing."""
 
 from __future__ import annotations
 
+VERSION = "0.1.0"
+"""preflight's version (the package's `__version__`; pyproject.toml holds the same text)."""
+
 IMPORT_PLATFORMS = ("hubspot", "klaviyo", "mautic", "n8n")
 """Platforms whose workflow exports `preflight import` reads (one module each in
 preflight.importers), and whose email references `templates.resolve` maps."""

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from preflight.model import MergeTag
+from preflight.model import Detection, MergeTag
 from preflight.resources import rules_dir
 
 SPECIAL_KINDS = ("unsubscribe", "postal_address", "view_online", "preferences")
@@ -246,21 +246,6 @@ DETECT_MARGIN = 2.0
 """The best platform must score this many times the runner-up, or the file is ambiguous."""
 _COUNT_CAP = 5
 """A pattern counts at most this often, so one repeated tag does not outvote the rest."""
-
-
-@dataclass(frozen=True)
-class Detection:
-    platform: str | None
-    """The platform assumed, or None (no merge tags, or ambiguous)."""
-    confidence: float | None
-    """The best platform's share of all evidence, 0..1; None when there was none."""
-    candidates: tuple[str, ...] = ()
-    """When ambiguous: the platforms whose evidence came close to the best."""
-    scores: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def ambiguous(self) -> bool:
-        return self.platform is None and bool(self.candidates)
 
 
 _META = frozenset(".^$*+?{}[]()|")

@@ -10,7 +10,7 @@ import itertools
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,22 +23,22 @@ from preflight.checks import (
     live_checks,
     workflow_checks,
 )
-from preflight.config import Config, FileSettings, discover_config, load_config
-from preflight.dialects import Detection, detect, resolve_platform
+from preflight.config import Config, FileSettings
+from preflight.constants import VERSION as __version__
+from preflight.dialects import detect, resolve_platform
 from preflight.discovery import InputFile, classify, discover
 from preflight.formats import Loaded, invalid_json
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
 from preflight.formats.html import load_html
 from preflight.formats.meta import load_sidecar, sidecar_path
-from preflight.formats.source import SourceText
 from preflight.model import (
     AudienceZone,
+    Detection,
     Finding,
     KnownFields,
     Location,
     Part,
     SentTo,
-    Severity,
     Sourced,
     Step,
     Targeting,
@@ -47,6 +47,8 @@ from preflight.model import (
     Workflow,
     display_path,
 )
+from preflight.model.report import FileInfo, Report
+from preflight.model.source import SourceText
 from preflight.suppressions import SuppressionSet, html_suppressions, yaml_suppressions
 
 if TYPE_CHECKING:
@@ -56,60 +58,6 @@ if TYPE_CHECKING:
 
 MAX_PER_RULE = 200
 """Findings one rule may report in one file; a pathological file gets one note for the rest."""
-
-FAIL_LEVELS: dict[str, Severity | None] = {
-    "error": Severity.ERROR,
-    "warning": Severity.WARNING,
-    "info": Severity.INFO,
-    "never": None,
-}
-
-
-@dataclass(frozen=True)
-class FileInfo:
-    path: Path
-    kind: str
-    platform: str | None = None
-    platform_source: str | None = None
-    confidence: float | None = None
-    candidates: tuple[str, ...] = ()
-    """When detection was ambiguous: the platforms whose merge languages fit."""
-
-
-@dataclass
-class Report:
-    findings: list[Finding] = field(default_factory=list)
-    files: list[FileInfo] = field(default_factory=list)
-    baselined: int = 0
-    internal_errors: list[str] = field(default_factory=list)
-    """Bugs met while checking a file: the run went on, but the exit code is 2."""
-    warnings: list[str] = field(default_factory=list)
-    """Problems of the run itself that cost no file its check (an unreadable link cache)."""
-    links: dict[str, Any] | None = None
-    """With --online: what the link check did (URLs, requests, statuses, seconds)."""
-
-    @property
-    def summary(self) -> dict[str, int]:
-        counts = {"files": len(self.files), "errors": 0, "warnings": 0, "infos": 0}
-        for finding in self.findings:
-            counts[finding.severity.label + "s"] += 1
-        return counts
-
-    def exit_code(self, fail_on: str = "error") -> int:
-        if self.internal_errors:
-            return 2
-        threshold = FAIL_LEVELS[fail_on]
-        if threshold is None:
-            return 0
-        return 1 if any(f.severity >= threshold for f in self.findings) else 0
-
-    def to_dict(self) -> dict[str, Any]:
-        from preflight.reporters.json import report_dict
-
-        return report_dict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -305,7 +253,7 @@ class Engine:
 
     # -- the run ----------------------------------------------------------
     def run(self, paths: Sequence[Path], skip_unknown: bool = False) -> Report:
-        report = Report()
+        report = Report(tool_version=__version__)
         report.findings.extend(self._audience_findings())
         items = list(discover(paths, self.config, skip_unknown))
         if any(item.kind == "workflow" for item in items):
@@ -483,7 +431,7 @@ class Engine:
         if "preheader" in inline:
             template.preheader = Sourced(inline["preheader"], "send-step", location)
         if "html" in inline:
-            from preflight.formats.source import HtmlDocument
+            from preflight.model.source import HtmlDocument
 
             template.html = HtmlDocument(SourceText(inline["html"], exact=False))
         if "text" in inline:
@@ -906,35 +854,3 @@ def _platform_source(platform: Sourced | None) -> str | None:
     return {"cli": "declared", "sidecar": "declared", "config": "config", "format": "format"}.get(
         platform.origin, platform.origin
     )
-
-
-def resolve_config(
-    config: Config | Mapping[str, Any] | str | Path | None, paths: Sequence[Path]
-) -> Config:
-    if config is None:
-        return discover_config(paths)
-    if isinstance(config, Config):
-        return config
-    if isinstance(config, (str, Path)):
-        return load_config(Path(config))
-    from preflight.config import config_from_mapping
-
-    return config_from_mapping(config)
-
-
-def check(
-    paths: Iterable[str | Path] | str | Path,
-    config: Config | Mapping[str, Any] | str | Path | None = None,
-    baseline: str | Path | None = None,
-) -> Report:
-    """Check paths (files or directories) and return the Report; the library API."""
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
-    resolved = [Path(p) for p in paths] or [Path(".")]
-    engine = Engine(resolve_config(config, resolved))
-    report = engine.run(resolved)
-    if baseline is not None:
-        from preflight.baseline import apply_baseline
-
-        apply_baseline(report, Path(baseline))
-    return report

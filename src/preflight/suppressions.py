@@ -16,8 +16,8 @@ from pathlib import Path
 from lxml import etree
 
 from preflight.catalogue import FAMILIES, Catalogue
-from preflight.formats.source import HtmlDocument, is_element
 from preflight.model import Finding, Location, Part, Span
+from preflight.model.source import HtmlDocument, is_element
 
 _DIRECTIVE = re.compile(
     r"^\s*preflight\s*:\s*(ignore-file|ignore-begin|ignore-end|ignore)\s*(?:\[([^\]]*)\])?\s*$",

@@ -11,8 +11,8 @@ from typing import Any
 from lxml import etree
 
 from preflight.dialects import dialects, has_special
-from preflight.formats.source import is_element
 from preflight.model import Location, Part, Severity, Span, Template, Violation
+from preflight.model.source import is_element
 
 Options = Mapping[str, Any]
 

@@ -43,7 +43,7 @@ from preflight.model import Finding, Severity, Template, display_path
 
 if TYPE_CHECKING:
     from preflight.config import Config
-    from preflight.engine import Report
+    from preflight.model.report import Report
 
 HTML, TEXT, EML, META = (
     "correction.html",

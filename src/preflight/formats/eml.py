@@ -10,8 +10,8 @@ from pathlib import Path
 
 from preflight.formats import Loaded
 from preflight.formats.decode import decode, read_bytes
-from preflight.formats.source import HtmlDocument, SourceText
 from preflight.model import Location, Part, Sourced, Span, Template
+from preflight.model.source import HtmlDocument, SourceText
 
 _HEADER = re.compile(r"^([A-Za-z0-9-]+):", re.MULTILINE)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from preflight.formats import Loaded
-from preflight.formats.source import HtmlDocument, SourceText
 from preflight.model import Location, Part, Sourced, Span, Template, Violation
+from preflight.model.source import HtmlDocument, SourceText
 
 TEMPLATE_SHAPES = ("sendgrid", "postmark", "braze")
 

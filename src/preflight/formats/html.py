@@ -6,8 +6,8 @@ from pathlib import Path
 
 from preflight.formats import Loaded
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
-from preflight.formats.source import HtmlDocument, SourceText
 from preflight.model import Location, Template, Violation
+from preflight.model.source import HtmlDocument, SourceText
 
 
 def load_html(path: Path, max_bytes: int) -> Loaded:

@@ -17,7 +17,6 @@ from typing import Any
 
 from preflight.constants import CLOCK, WEEKDAYS
 from preflight.durations import describe, parse_duration, parse_offset
-from preflight.formats.source import SourceText
 from preflight.model import (
     Location,
     Part,
@@ -29,6 +28,7 @@ from preflight.model import (
     Violation,
     Workflow,
 )
+from preflight.model.source import SourceText
 from preflight.resources import rules_dir
 from preflight.yamlio import YamlDocument
 

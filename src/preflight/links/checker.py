@@ -34,7 +34,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 from multidict import CIMultiDictProxy
 
-from preflight import __version__
+from preflight.constants import VERSION as __version__
 from preflight.links.guard import AddressRefused, GuardedResolver, NameNotResolved, check_literal
 from preflight.links.results import Hop, Result, Status
 

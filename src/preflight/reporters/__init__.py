@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from preflight.engine import Report
+    from preflight.model.report import Report
 
 FORMATS = ("text", "json", "sarif", "github")
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from preflight.model import Severity, display_path
 
 if TYPE_CHECKING:
-    from preflight.engine import Report
+    from preflight.model.report import Report
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from preflight import __version__
 from preflight.catalogue import RuleSpec, load_catalogue
+from preflight.constants import VERSION as __version__
 from preflight.model import Finding, Location, Severity, display_path
 
 if TYPE_CHECKING:
-    from preflight.engine import Report
+    from preflight.model.report import Report
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from preflight.model import Finding, Severity, display_path
 
 if TYPE_CHECKING:
-    from preflight.engine import Report
+    from preflight.model.report import Report
 
 _MAX_SOURCE = 160
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from preflight.dialects import Detection
-    from preflight.formats.source import HtmlDocument, SourceText
+    from preflight.model.source import HtmlDocument, SourceText
 
 
 class Severity(enum.IntEnum):
@@ -205,6 +204,21 @@ class SentTo:
     """The audience's name as written, with origin "send-step" or "sidecar" and its place."""
     step: str | None = None
     """The send step's id (origin "send-step")."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    platform: str | None
+    """The platform assumed, or None (no merge tags, or ambiguous)."""
+    confidence: float | None
+    """The best platform's share of all evidence, 0..1; None when there was none."""
+    candidates: tuple[str, ...] = ()
+    """When ambiguous: the platforms whose evidence came close to the best."""
+    scores: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.platform is None and bool(self.candidates)
 
 
 @dataclass

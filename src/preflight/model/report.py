@@ -1,0 +1,152 @@
+"""What a run produced: the files it read, its findings, and the JSON contract of both.
+
+The JSON document (DESIGN.md, Contracts: version 1) is a property of the report,
+not of one reporter: ``Report.to_json()`` is the library API's, and the JSON and
+SARIF reporters and the baseline read the same dictionaries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from preflight.model import Finding, Severity, display_path
+
+FAIL_LEVELS: dict[str, Severity | None] = {
+    "error": Severity.ERROR,
+    "warning": Severity.WARNING,
+    "info": Severity.INFO,
+    "never": None,
+}
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: Path
+    kind: str
+    platform: str | None = None
+    platform_source: str | None = None
+    confidence: float | None = None
+    candidates: tuple[str, ...] = ()
+    """When detection was ambiguous: the platforms whose merge languages fit."""
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    files: list[FileInfo] = field(default_factory=list)
+    baselined: int = 0
+    internal_errors: list[str] = field(default_factory=list)
+    """Bugs met while checking a file: the run went on, but the exit code is 2."""
+    warnings: list[str] = field(default_factory=list)
+    """Problems of the run itself that cost no file its check (an unreadable link cache)."""
+    links: dict[str, Any] | None = None
+    """With --online: what the link check did (URLs, requests, statuses, seconds)."""
+    tool_version: str = "0.1.0"
+    """preflight's version, as the JSON document's ``tool.version`` (the engine sets it)."""
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {"files": len(self.files), "errors": 0, "warnings": 0, "infos": 0}
+        for finding in self.findings:
+            counts[finding.severity.label + "s"] += 1
+        return counts
+
+    def exit_code(self, fail_on: str = "error") -> int:
+        if self.internal_errors:
+            return 2
+        threshold = FAIL_LEVELS[fail_on]
+        if threshold is None:
+            return 0
+        return 1 if any(f.severity >= threshold for f in self.findings) else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return report_dict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    span = finding.location.span
+    return {
+        "rule": finding.rule,
+        "name": finding.name,
+        "severity": finding.severity.label,
+        "message": finding.message,
+        "help": finding.help,
+        "path": display_path(finding.location.path),
+        "line": span.line if span else None,
+        "column": span.column if span else None,
+        "end_line": span.end_line if span else None,
+        "end_column": span.end_column if span else None,
+        "part": finding.location.part.value if finding.location.part else None,
+        "pointer": finding.location.pointer,
+        "data": {k: _plain(v) for k, v in finding.data.items()},
+        "related": [
+            {
+                "path": display_path(r.location.path),
+                "line": r.location.span.line if r.location.span else None,
+                "column": r.location.span.column if r.location.span else None,
+                "message": r.message,
+            }
+            for r in finding.related
+        ],
+        "fix": None,
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
+
+
+def file_dict(info: FileInfo) -> dict[str, Any]:
+    return {
+        "path": display_path(info.path),
+        "kind": info.kind,
+        "platform": info.platform,
+        "platform_source": info.platform_source,
+        "confidence": info.confidence,
+        **({"candidates": list(info.candidates)} if info.candidates else {}),
+    }
+
+
+def report_dict(report: Report, with_findings: bool = True) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "tool": {"name": "preflight", "version": report.tool_version},
+        "files": [file_dict(info) for info in report.files],
+        "findings": [finding_dict(f) for f in report.findings] if with_findings else [],
+        "summary": report.summary,
+        **({"links": report.links} if report.links is not None else {}),
+    }
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def json_chunks(report: Report) -> Iterator[str]:
+    """The report_dict document, written with one file and one finding per line."""
+    yield '{\n  "version": 1,\n  "tool": ' + _dumps(
+        {"name": "preflight", "version": report.tool_version}
+    )
+    yield ',\n  "files": ['
+    for index, info in enumerate(report.files):
+        yield ("," if index else "") + "\n    " + _dumps(file_dict(info))
+    yield '\n  ],\n  "findings": ['
+    for index, finding in enumerate(report.findings):
+        yield ("," if index else "") + "\n    " + _dumps(finding_dict(finding))
+    yield '\n  ],\n  "summary": ' + _dumps(report.summary)
+    if report.links is not None:
+        yield ',\n  "links": ' + _dumps(report.links)
+    yield "\n}\n"
