@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from preflight.checks.content import _placeholders, looks_like_address
+from preflight.checks.content import _placeholders
+from preflight.footer import looks_like_address
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 import preflight
-from preflight.checks.links import TAG_MARK, _opaque
+from preflight.linkscan import _opaque
+from preflight.model import TAG_MARK
 
 
 @pytest.mark.parametrize(

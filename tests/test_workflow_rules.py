@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from preflight import graphs, urls
 from preflight.api import check
 from preflight.catalogue import load_catalogue
-from preflight.checks import flow, timing, workflow_checks
+from preflight.checks import timing, workflow_checks
 from preflight.formats.workflow import load_workflow
 from preflight.model import AudienceZone, Workflow
 
@@ -634,7 +635,7 @@ def test_a_zero_wait_does_not_break_the_loop(tmp_path: Path) -> None:
 
 def test_strongly_connected_components() -> None:
     graph = {"a": ["b"], "b": ["c", "d"], "c": ["a"], "d": ["d", "e"], "e": []}
-    found = flow.strongly_connected(graph, lambda node: graph[node])
+    found = graphs.strongly_connected(graph, lambda node: graph[node])
     assert sorted(sorted(c) for c in found) == [["a", "b", "c"], ["d"], ["e"]]
 
 
@@ -729,17 +730,17 @@ def test_links_in_the_text_part_count(tmp_path: Path) -> None:
 
 
 def test_normal_url() -> None:
-    assert flow.normal_url("HTTPS://Example.COM/a/?utm_medium=x&b=1#frag") == "example.com/a?b=1"
-    assert flow.normal_url("example.com/a/") == "example.com/a"
+    assert urls.normal_url("HTTPS://Example.COM/a/?utm_medium=x&b=1#frag") == "example.com/a?b=1"
+    assert urls.normal_url("example.com/a/") == "example.com/a"
 
 
 def test_normal_url_keeps_the_port() -> None:
     """x.com:8080/a is another server than x.com/a; a default port is no port."""
-    assert flow.normal_url("x.com:8080/a") == "x.com:8080/a"
-    assert flow.normal_url("x.com:8080/a") != flow.normal_url("x.com/a")
-    assert flow.normal_url("https://X.com:443/a/") == flow.normal_url("http://x.com/a")
-    assert flow.normal_url("http://user:pw@x.com:80/a") == "x.com/a"
-    assert flow.normal_url("x.com:port/a") == "x.com:port/a"  # does not parse: as written
+    assert urls.normal_url("x.com:8080/a") == "x.com:8080/a"
+    assert urls.normal_url("x.com:8080/a") != urls.normal_url("x.com/a")
+    assert urls.normal_url("https://X.com:443/a/") == urls.normal_url("http://x.com/a")
+    assert urls.normal_url("http://user:pw@x.com:80/a") == "x.com/a"
+    assert urls.normal_url("x.com:port/a") == "x.com:port/a"  # does not parse: as written
 
 
 def test_a_click_on_another_port_is_not_the_link(tmp_path: Path) -> None:

@@ -10,31 +10,19 @@ rule that needs the part a tag fills in (the host, say) stays silent.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from preflight.dialects import SPECIAL_KINDS, special_pattern, tokenize
-from preflight.model import Location, Part, Related, Template, Violation
-from preflight.tagscan import platform_of
+from preflight.linkscan import links
+from preflight.model import TAG_MARK, Link, Location, Part, Related, Template, Violation
+from preflight.urls import host_allowed, local_reason, shown_url
 
 Options = Mapping[str, Any]
 
-_GENERIC_TAGS = re.compile(
-    r"\{\{.{0,300}?\}\}|\{%.{0,300}?%\}|\*\|.{0,200}?\|\*|%%.{0,200}?%%|\[\[.{0,200}?\]\]"
-    r"|\{(?:contactfield|leadfield|ownerfield)=[^}]{0,200}\}|%recipient\.\w+%|%[A-Z][A-Z0-9_-]{2,60}%"
-    r"|<%.{0,200}?%>|\{[a-z_]+\}|\[[A-Za-z][A-Za-z_]{2,40}\]",
-    re.S,
-)
-"""Tags of any platform, for files whose platform is unknown."""
-TAG_MARK = "\ue000"
-"""What a merge tag becomes inside a URL before it is parsed (a private-use character)."""
-_TEXT_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"')\]]{1,2000}", re.IGNORECASE)
 _KNOWN_SCHEMES = frozenset({"http", "https", "mailto", "tel", "sms", "cid", "data", "ftp"})
 _PLACEHOLDER_HREFS = frozenset(
     {"", "#", "http://", "https://", "todo", "tbd", "xxx", "url", "link"}
@@ -50,156 +38,6 @@ _DOMAIN_IN_TEXT = re.compile(
 _BUTTON_CLASS = re.compile(r"\b(?:btn|button|cta)\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Link:
-    url: str
-    """As written, merge tags included."""
-    opaque: str
-    """The URL with each merge tag replaced by one private-use character."""
-    kind: str  # "link" | "image"
-    part: Part
-    location: Location
-    element: etree._Element | None = None
-    text: str = ""
-    """The link's visible text (anchors only)."""
-
-    @property
-    def has_tags(self) -> bool:
-        return TAG_MARK in self.opaque
-
-    @functools.cached_property
-    def parsed(self) -> Parsed | None:
-        """The URL's parts, parsed once for all the rules; None when it does not parse."""
-        return _parse(self.opaque.strip())
-
-
-@dataclass(frozen=True)
-class Parsed:
-    scheme: str
-    host: str | None
-    """Lower-cased host, or None when a merge tag writes (part of) it."""
-    query: list[tuple[str, str]]
-    path: str
-    port: int | None = None
-    authority: str = ""
-    """The lower-cased host and port as written (``host:8080``; no user info), merge-tag
-    marks included, for comparing URLs (FLOW005)."""
-
-
-def links(template: Template) -> list[Link]:
-    """Every link and image URL of the template, in document order, read once."""
-    cached = template.cache.get("links")
-    if cached is None:
-        cached = list(_collect(template))
-        template.cache["links"] = cached
-    return list(cached)
-
-
-def _opaque(url: str, platform: str | None) -> str:
-    """The URL with every merge tag as one mark: the platform's tags and its special tags,
-    and what any platform would read as a tag (a detected platform is only a guess)."""
-    spans: list[tuple[int, int]] = []
-    if platform is not None:
-        spans += [(t.start, t.end) for t in tokenize(url, platform) if t.kind != "comment"]
-        for kind in SPECIAL_KINDS:
-            pattern = special_pattern(kind, platform)
-            if pattern is not None:
-                spans += [m.span() for m in pattern.finditer(url)]
-    spans += [m.span() for m in _GENERIC_TAGS.finditer(url)]
-    if not spans:
-        return url
-    out, position = [], 0
-    for start, end in sorted(spans):
-        if start < position:
-            continue  # inside a tag already marked
-        out.append(url[position:start] + TAG_MARK)
-        position = end
-    out.append(url[position:])
-    return "".join(out)
-
-
-def _collect(template: Template) -> Iterator[Link]:
-    dialect = platform_of(template)
-    platform = dialect.name if dialect else None
-    html = template.html
-    if html is not None:
-        for element in html.iter("a", "area", "img"):
-            attribute = "src" if element.tag == "img" else "href"
-            url = element.get(attribute)
-            if url is None:
-                if element.tag == "a":  # an anchor without href: a button with no link?
-                    yield Link(
-                        "",
-                        "",
-                        "missing",
-                        Part.HTML,
-                        Location(template.path, html.element_span(element), Part.HTML),
-                        element,
-                        html.text_content(element),
-                    )
-                continue
-            span = html.attribute_span(element, attribute)
-            text = html.text_content(element) if element.tag != "img" else ""
-            yield Link(
-                url,
-                _opaque(url.strip(), platform),
-                "image" if element.tag == "img" else "link",
-                Part.HTML,
-                Location(template.path, span, Part.HTML),
-                element,
-                text,
-            )
-    if template.text is not None:
-        source = template.text
-        for match in _TEXT_URL.finditer(source.text):
-            url = match.group(0).rstrip(".,;:!?")
-            yield Link(
-                url,
-                _opaque(url, platform),
-                "link",
-                Part.TEXT,
-                template.location(Part.TEXT, source.span(match.start(), match.start() + len(url))),
-            )
-
-
-def parse(link: Link) -> Parsed | None:
-    """The URL's parts; None when it does not parse."""
-    return link.parsed
-
-
-def parse_url(opaque: str) -> Parsed | None:
-    """The parts of a URL string (merge tags as TAG_MARK); None when it does not parse."""
-    return _parse(opaque)
-
-
-def _parse(opaque: str) -> Parsed | None:
-    try:
-        parts = urlsplit(opaque)
-        port = parts.port  # raises on a bad port
-    except ValueError:
-        return None
-    host = parts.hostname
-    if host is not None and TAG_MARK in host:
-        host = None
-    try:
-        query = parse_qsl(parts.query, keep_blank_values=True)
-    except ValueError:
-        query = []
-    authority = parts.netloc.rpartition("@")[2].lower()
-    return Parsed(parts.scheme.lower(), host, query, parts.path, port, authority)
-
-
-def host_allowed(host: str, allow: Iterable[str]) -> bool:
-    """True when the host is one of ``allow`` or a subdomain of one."""
-    host = host.lower()
-    return any(host == a.lower() or host.endswith("." + a.lower()) for a in allow)
-
-
-def shown_url(url: str) -> str:
-    """A URL as messages show it: at most 80 characters."""
-    return url if len(url) <= 80 else url[:79] + "…"
-
-
 # -- LINK003 non-production-host ----------------------------------------------------
 
 
@@ -209,64 +47,13 @@ def _host_patterns(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"^(?:{words})(?:[-_0-9]|$)|[-_](?:{words})$", re.IGNORECASE)
 
 
-_METADATA = frozenset(
-    {
-        ipaddress.ip_address("169.254.169.254"),  # AWS, GCP, Azure, OpenStack
-        ipaddress.ip_address("fd00:ec2::254"),  # AWS over IPv6
-        ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
-    }
-)
-
-
-def address_reason(address: str) -> str | None:
-    """Why an IP address is no place for a link (and no place the link checker connects to);
-    None for a public address."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return "not an IP address"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip in _METADATA:
-        return "a cloud metadata address"
-    if ip.is_loopback:
-        return "a loopback address"
-    if ip.is_link_local:
-        return "a link-local address"
-    if ip.is_multicast:
-        return "a multicast address"
-    if ip.is_private:
-        return "a private address"
-    if ip.is_unspecified or ip.is_reserved or not ip.is_global:
-        return "a reserved address"
-    return None
-
-
-def local_reason(host: str) -> str | None:
-    bare = host.strip("[]")
-    try:
-        ipaddress.ip_address(bare)
-    except ValueError:
-        pass
-    else:
-        return address_reason(bare)
-    if host == "localhost" or host.endswith(".localhost"):
-        return "this computer (localhost)"
-    for suffix in (".local", ".test", ".internal", ".lan", ".intranet", ".corp", ".home.arpa"):
-        if host.endswith(suffix):
-            return f"a {suffix} name, which only resolves inside a network"
-    if "." not in host:
-        return "a single-label name, which only resolves inside a network"
-    return None
-
-
 def non_production_host(template: Template, options: Options) -> Iterator[Violation]:
     settings = template.link_settings
     allow = tuple(settings.get("allow_hosts", ()))
     blocked = [h.lower() for h in options["blocked_hosts"]]
     named = _host_patterns(tuple(options["host_patterns"]))
     for link in links(template):
-        parsed = parse(link)
+        parsed = link.parsed
         if parsed is None or parsed.host is None or parsed.scheme not in ("http", "https", ""):
             continue
         host = parsed.host
@@ -296,7 +83,7 @@ def non_production_host(template: Template, options: Options) -> Iterator[Violat
 def insecure_link(template: Template, options: Options) -> Iterator[Violation]:
     allow = (*template.link_settings.get("allow_hosts", ()), *options["allow_http"])
     for link in links(template):
-        parsed = parse(link)
+        parsed = link.parsed
         if parsed is None or parsed.scheme != "http" or parsed.host is None:
             continue
         if host_allowed(parsed.host, tuple(allow)) or local_reason(parsed.host):
@@ -341,7 +128,7 @@ def placeholder_href(template: Template, options: Options) -> Iterator[Violation
         elif lowered.startswith("javascript:"):
             reason = "JavaScript, which no mail client runs"
         else:
-            parsed = parse(link)
+            parsed = link.parsed
             if parsed is not None and parsed.host and _EXAMPLE_HOSTS.search(parsed.host):
                 reason = "an example domain"
         if reason is None:
@@ -399,7 +186,7 @@ def malformed_url(template: Template, options: Options) -> Iterator[Violation]:
 def _malformed(link: Link, opaque: str) -> str | None:
     if any(c.isspace() for c in opaque) and not opaque.lower().startswith(("tel:", "sms:")):
         return "it contains a space (encode it as %20)"
-    parsed = parse(link)
+    parsed = link.parsed
     if parsed is None:
         return "it does not parse as a URL"
     if opaque.startswith("#"):
@@ -465,7 +252,7 @@ def utm_problem(template: Template, options: Options) -> Iterator[Violation]:
     for link in links(template):
         if link.kind != "link":
             continue
-        parsed = parse(link)
+        parsed = link.parsed
         if parsed is None or parsed.scheme not in ("http", "https"):
             continue
         values = dict(parsed.query)
@@ -521,7 +308,7 @@ def text_url_mismatch(template: Template, options: Options) -> Iterator[Violatio
         shown = _DOMAIN_IN_TEXT.match(link.text.strip())
         if shown is None:
             continue
-        parsed = parse(link)
+        parsed = link.parsed
         if parsed is None or parsed.host is None or parsed.scheme not in ("http", "https"):
             continue
         if _site(shown.group("host")) == _site(parsed.host):

@@ -12,10 +12,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from preflight.checks.links import shown_url
 from preflight.links.live import Occurrence
 from preflight.links.results import Result, Status
 from preflight.model import Severity, Violation
+from preflight.urls import shown_url
 
 Options = Mapping[str, Any]
 _FAILED = (Status.BROKEN, Status.UNREACHABLE, Status.TIMEOUT)

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from preflight.checks.flow import (
+from preflight.constants import WEEKDAYS
+from preflight.durations import describe
+from preflight.graphs import (
     path_to,
     reachable,
     shortest_waits,
     show_path,
     wait_of,
 )
-from preflight.constants import WEEKDAYS
-from preflight.durations import describe
 from preflight.model import (
     AudienceZone,
     Related,

@@ -220,7 +220,7 @@ def _greeting(
 
 def _anchor_label(template: Template, url: str) -> str | None:
     """The text of the original's link to ``url``, when it is words rather than an address."""
-    from preflight.checks.links import links
+    from preflight.linkscan import links
 
     for link in links(template):
         if link.kind == "link" and link.url.strip() == url and link.text:
@@ -232,7 +232,7 @@ def _anchor_label(template: Template, url: str) -> str | None:
 
 
 def _has_link(template: Template, url: str) -> bool:
-    from preflight.checks.links import links
+    from preflight.linkscan import links
 
     if any(link.url.strip() == url for link in links(template)):
         return True
@@ -244,7 +244,7 @@ def _has_link(template: Template, url: str) -> bool:
 
 
 def _original_links(template: Template) -> list[str]:
-    from preflight.checks.links import links
+    from preflight.linkscan import links
 
     return list(dict.fromkeys(link.url.strip() for link in links(template) if link.kind == "link"))
 
@@ -267,7 +267,7 @@ def _block_text(element: Any) -> str:
 
 def _address_text(template: Template) -> str | None:
     """The original's postal address as written out (not a tag), from its text or HTML part."""
-    from preflight.checks.content import looks_like_address
+    from preflight.footer import looks_like_address
 
     found: list[str] = []
     for element in () if template.html is None else template.html.iter(*_BLOCKS):
@@ -305,7 +305,7 @@ def _special_in(template: Template, kind: str, dialect: Dialect | None, html: bo
 
 def _unsubscribe_link(template: Template) -> str | None:
     """An unsubscribe address written out in the original (when no platform tag is known)."""
-    from preflight.checks.links import links
+    from preflight.linkscan import links
 
     for link in links(template):
         written_out = link.kind == "link" and link.url.lower().startswith(("http://", "https://"))
@@ -334,7 +334,7 @@ def _footer(
     # the original's own tag, else its address as written, else the platform's tag
     footer.postal_html = _first(html_tag, address, text_tag, _tag_or_none(written))
     footer.postal_text = _first(text_tag, address, html_tag, _tag_or_none(written))
-    from preflight.checks.content import has_unsubscribe, link_words
+    from preflight.footer import has_unsubscribe, link_words
 
     if template.is_transactional and not has_unsubscribe(template, link_words()):
         return footer  # a transactional email without one: a correction of it has none either

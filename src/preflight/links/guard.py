@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-from preflight.checks.links import address_reason, host_allowed
+from preflight.urls import address_reason, host_allowed
 
 
 class AddressRefused(Exception):

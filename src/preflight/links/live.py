@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from preflight.checks.links import TAG_MARK, Link, host_allowed, links, local_reason
-from preflight.model import Location, Template
+from preflight.linkscan import links
+from preflight.model import TAG_MARK, Link, Location, Template
+from preflight.urls import host_allowed, local_reason
 
 DEFAULT_CACHE = ".preflight_cache"
 DEFAULT_MAX_AGE = 86400.0

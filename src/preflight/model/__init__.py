@@ -127,6 +127,45 @@ class MergeTag:
     keyword: str | None = None
 
 
+TAG_MARK = "\ue000"
+"""What a merge tag becomes inside a URL before it is parsed (a private-use character)."""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    scheme: str
+    host: str | None
+    """Lower-cased host, or None when a merge tag writes (part of) it."""
+    query: list[tuple[str, str]]
+    path: str
+    port: int | None = None
+    authority: str = ""
+    """The lower-cased host and port as written (``host:8080``; no user info), merge-tag
+    marks included, for comparing URLs (FLOW005)."""
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    """As written, merge tags included."""
+    opaque: str
+    """The URL with each merge tag replaced by one private-use character."""
+    kind: str  # "link" | "image"
+    part: Part
+    location: Location
+    element: Any = None
+    """The lxml element it was read from (HTML links)."""
+    text: str = ""
+    """The link's visible text (anchors only)."""
+
+    parsed: Parsed | None = None
+    """The URL's parts, parsed once for all the rules; None when it does not parse."""
+
+    @property
+    def has_tags(self) -> bool:
+        return TAG_MARK in self.opaque
+
+
 @dataclass(frozen=True, slots=True)
 class Sourced:
     """A metadata value together with where it came from."""

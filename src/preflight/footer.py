@@ -1,0 +1,116 @@
+"""What a footer holds: an unsubscribe link or tag, a postal address.
+
+Shared by the CONTENT rules (CONTENT001, 002, 005) and the corrections, which keep
+the original's footer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from lxml import etree
+
+from preflight.dialects import has_special
+from preflight.model import Template
+
+_URL_IN_TEXT = re.compile(r"https?://\S+|\{\{[^}]+\}\}|\*\|[^|]+\|\*|%%[^%]+%%|\{%[^%]+%\}")
+
+
+def declared_platform(template: Template) -> str | None:
+    """The declared platform. A detected one is a guess: these checks accept every
+    platform's tags rather than report a missing tag on the strength of a guess."""
+    platform = template.platform
+    return platform.value if platform and platform.origin != "detected" else None
+
+
+def anchors(template: Template) -> Iterator[etree._Element]:
+    if template.html is None:
+        return iter(())
+    return (a for a in template.html.iter("a") if a.get("href") is not None)
+
+
+def has_unsubscribe(template: Template, words: list[str], html_only: bool = False) -> bool:
+    """True when the template has an unsubscribe tag of its platform or an unsubscribe link
+    (a link whose text or address has one of ``words``), as CONTENT001 judges it."""
+    lowered = [w.lower() for w in words]
+    if template.html is not None:
+        html = template.html
+        if has_special("unsubscribe", declared_platform(template), html.source.text, html.lower):
+            return True
+        for anchor in anchors(template):
+            href = (anchor.get("href") or "").strip()
+            # a merge tag named like "unsubscribe" is not a link unless it is this platform's tag
+            if not href.lower().startswith(("http://", "https://", "mailto:")):
+                href = ""
+            label = (template.html.text_content(anchor) + " " + href).lower()
+            if any(word in label for word in lowered):
+                return True
+    if not html_only and template.text is not None:
+        return text_has_unsubscribe(template, template.text.text, lowered)
+    return False
+
+
+def text_has_unsubscribe(template: Template, text: str, words: list[str]) -> bool:
+    if has_special("unsubscribe", declared_platform(template), text):
+        return True
+    lowered = text.lower()
+    for word in words:
+        index = lowered.find(word)
+        while index != -1:  # a line with the word and a URL or tag is an unsubscribe line
+            start = lowered.rfind("\n", 0, index) + 1
+            end = lowered.find("\n", index)
+            if _URL_IN_TEXT.search(lowered, start, end if end != -1 else len(lowered)):
+                return True
+            index = lowered.find(word, index + len(word))
+    return False
+
+
+# A street needs a number and a capitalised name before the street word ("14 Orchard
+# Lane", not "5 bulbs in a sunny place"); postcodes need the city or a comma beside them.
+_STREET_WORDS = (
+    r"(?i:street|st\.?|road|rd\.?|avenue|ave\.?|lane|ln\.?|drive|dr\.?|boulevard|blvd\.?"
+    r"|parkway|pkwy\.?|highway|hwy\.?|terrace|square|sq\.?|close|crescent|court|ct\.?)"
+)
+_ADDRESS_PATTERNS = [
+    re.compile(
+        rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][A-Za-z'.-]*\s+){{1,4}}{_STREET_WORDS}(?![A-Za-z])"
+    ),
+    re.compile(
+        r"\b(?:p\.?\s?o\.?\s?box|post office box|postfach|apartado(?: de correos)?|boîte postale"
+        r"|postbus)\s*\d+",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b[\wäöüßéè.-]+(?:straße|strasse|str\.|weg|gasse|platz|allee|laan|straat|gracht|plein"
+        r"|kade|singel)\s+\d+",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|quai"
+        r"|impasse)\s+(?:de\s+|du\s+|des\s+|d')?[A-ZÉ]",
+    ),
+    re.compile(
+        r"\b(?:[Cc]alle|C/|[Aa]venida|[Aa]vda\.?|[Pp]laza|[Pp]aseo|[Cc]arrer)\s+[A-ZÁÉ][^,\n]{1,40},?\s*\d+"
+    ),
+    re.compile(r"\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"),  # US state + ZIP
+    re.compile(
+        r"(?:,\s*|[A-Z][a-z]+\s+)[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b"
+    ),  # UK: city or comma, postcode
+    re.compile(r"(?:^|,\s*|\n)\d{4}\s?[A-Z]{2}\s+[A-Z][a-z]+"),  # NL postcode + city
+    re.compile(r"(?:^|,\s*|\n)\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+"),  # DE/FR/ES postcode + city
+]
+
+
+def looks_like_address(text: str) -> bool:
+    """Whether ``text`` holds something that reads as a postal address (CONTENT002, corrections)."""
+    # separate patterns: each keeps its own fast prefix scan, which one alternation loses
+    return any(pattern.search(text) for pattern in _ADDRESS_PATTERNS)
+
+
+def link_words() -> list[str]:
+    """CONTENT001's default `link_words`: what makes a link an unsubscribe link."""
+    from preflight.catalogue import load_catalogue
+
+    rule = load_catalogue().rules["CONTENT001"]
+    return list(rule.options["link_words"].default)

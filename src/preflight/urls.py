@@ -1,0 +1,142 @@
+"""URLs: parsing (merge tags stand in as one mark), host classification, comparison.
+
+A shared library: the static LINK rules, the live link checker's address guard,
+FLOW005 and the corrections all read URLs through it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from preflight.model import TAG_MARK, Parsed
+
+
+def parse_url(opaque: str) -> Parsed | None:
+    """The parts of a URL string (merge tags as TAG_MARK); None when it does not parse."""
+    return _parse(opaque)
+
+
+def _parse(opaque: str) -> Parsed | None:
+    try:
+        parts = urlsplit(opaque)
+        port = parts.port  # raises on a bad port
+    except ValueError:
+        return None
+    host = parts.hostname
+    if host is not None and TAG_MARK in host:
+        host = None
+    try:
+        query = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError:
+        query = []
+    authority = parts.netloc.rpartition("@")[2].lower()
+    return Parsed(parts.scheme.lower(), host, query, parts.path, port, authority)
+
+
+def host_allowed(host: str, allow: Iterable[str]) -> bool:
+    """True when the host is one of ``allow`` or a subdomain of one."""
+    host = host.lower()
+    return any(host == a.lower() or host.endswith("." + a.lower()) for a in allow)
+
+
+def shown_url(url: str) -> str:
+    """A URL as messages show it: at most 80 characters."""
+    return url if len(url) <= 80 else url[:79] + "…"
+
+
+_METADATA = frozenset(
+    {
+        ipaddress.ip_address("169.254.169.254"),  # AWS, GCP, Azure, OpenStack
+        ipaddress.ip_address("fd00:ec2::254"),  # AWS over IPv6
+        ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
+    }
+)
+
+
+def address_reason(address: str) -> str | None:
+    """Why an IP address is no place for a link (and no place the link checker connects to);
+    None for a public address."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return "not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip in _METADATA:
+        return "a cloud metadata address"
+    if ip.is_loopback:
+        return "a loopback address"
+    if ip.is_link_local:
+        return "a link-local address"
+    if ip.is_multicast:
+        return "a multicast address"
+    if ip.is_private:
+        return "a private address"
+    if ip.is_unspecified or ip.is_reserved or not ip.is_global:
+        return "a reserved address"
+    return None
+
+
+def local_reason(host: str) -> str | None:
+    bare = host.strip("[]")
+    try:
+        ipaddress.ip_address(bare)
+    except ValueError:
+        pass
+    else:
+        return address_reason(bare)
+    if host == "localhost" or host.endswith(".localhost"):
+        return "this computer (localhost)"
+    for suffix in (".local", ".test", ".internal", ".lan", ".intranet", ".corp", ".home.arpa"):
+        if host.endswith(suffix):
+            return f"a {suffix} name, which only resolves inside a network"
+    if "." not in host:
+        return "a single-label name, which only resolves inside a network"
+    return None
+
+
+def normal_url(url: str) -> str:
+    """A URL for comparing clicks: no scheme, lower-case host with its port (a default one
+    left out), no trailing slash, no fragment, no utm_* parameters, the others sorted. Read
+    with checks/links.py's parser, as the LINK rules read it."""
+    text = url.strip()
+    if "://" not in text and not text.startswith("//"):
+        text = "//" + text
+    parsed = parse_url(text)
+    if parsed is None:
+        return url.strip()
+    authority = parsed.authority
+    if (parsed.scheme, parsed.port) in (("http", 80), ("https", 443)):
+        authority = authority.rpartition(":")[0]
+    query = sorted(
+        (key, value) for key, value in parsed.query if not key.lower().startswith("utm_")
+    )
+    shown = authority + unquote(parsed.path).rstrip("/")
+    if query:
+        shown += "?" + "&".join(f"{key}={value}" for key, value in query)
+    return shown
+
+
+def same_url(wanted: str, link: str, mark: str) -> bool:
+    """True when the link is the wanted URL; a merge tag in the link matches anything, and a
+    parameter a tag fills in is left out of both (it says nothing about which page it is)."""
+    if mark not in link:
+        return wanted == link
+    base, _, query = link.partition("?")
+    pairs = [pair for pair in query.split("&") if pair]
+    filled = {pair.partition("=")[0] for pair in pairs if mark in pair.partition("=")[2]}
+    link = joined_query(base, [pair for pair in pairs if pair.partition("=")[0] not in filled])
+    wanted_base, _, wanted_query = wanted.partition("?")
+    wanted_pairs = [pair for pair in wanted_query.split("&") if pair]
+    wanted = joined_query(
+        wanted_base, [p for p in wanted_pairs if p.partition("=")[0] not in filled]
+    )
+    pattern = ".*".join(re.escape(piece) for piece in link.split(mark))
+    return re.fullmatch(pattern, wanted) is not None
+
+
+def joined_query(base: str, pairs: list[str]) -> str:
+    return base + ("?" + "&".join(pairs) if pairs else "")
