@@ -25,8 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from preflight.dialects import detect, dialects, tokenize
-from preflight.model.source import HtmlDocument, SourceText
 from preflight.model import Sourced, Template
+from preflight.model.source import HtmlDocument, SourceText
 from preflight.tagscan import tag_sites
 
 BENCH_DIR = Path(__file__).resolve().parent

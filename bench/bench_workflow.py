@@ -32,7 +32,7 @@ from pathlib import Path
 import yaml
 
 from preflight.catalogue import load_catalogue
-from preflight.checks import workflow_checks
+from preflight.engine.registry import Registry
 from preflight.formats.workflow import load_workflow
 
 
@@ -71,12 +71,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     catalogue = load_catalogue()
-    options = {rule: catalogue.rules[rule].option_defaults() for rule in workflow_checks()}
+    registry = Registry(catalogue)
+    workflow_checks = dict(registry.rules("workflow", registry.ids("workflow"), ("audiences",)))
+    options = {rule: catalogue.rules[rule].option_defaults() for rule in workflow_checks}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.workflow.yaml"
         path.write_text(generate(args.steps, args.every), encoding="utf-8")
         parse, load, rules = [], [], []
-        each: dict[str, list[float]] = {rule: [] for rule in workflow_checks()}
+        each: dict[str, list[float]] = {rule: [] for rule in workflow_checks}
         counts: dict[str, int] = {}
         findings = 0
         for _ in range(args.repeat):
@@ -88,10 +90,10 @@ def main() -> None:
             load.append(time.perf_counter() - started)
             assert workflow is not None and not problems, problems[:3]
             started = time.perf_counter()
-            checks = workflow_checks().items()
+            checks = workflow_checks.items()
             findings = sum(len(list(check(workflow, options[rule]))) for rule, check in checks)
             rules.append(time.perf_counter() - started)
-            for rule, check in workflow_checks().items():
+            for rule, check in workflow_checks.items():
                 workflow.cache.clear()  # each rule from cold, as if it ran alone
                 started = time.perf_counter()
                 counts[rule] = len(list(check(workflow, options[rule])))

@@ -23,6 +23,9 @@ from preflight.suggest import did_you_mean
 ID_PATTERN = re.compile(r"^[A-Z]+[0-9]{3}$")
 FAMILIES = ("MERGE", "LINK", "LIST", "TIME", "FLOW", "CONTENT", "PF")
 EXPLAIN_SECTIONS = ("summary", "why", "example", "instead")
+SUBJECTS = ("template", "workflow", "audience", "live", "engine")
+"""What a rule can run on (the catalogue's ``runs_on``)."""
+NEEDS = ("audiences",)
 OPTION_TYPES: dict[str, tuple[type[Any], ...]] = {
     "int": (int,),
     "float": (int, float),
@@ -98,6 +101,13 @@ class RuleSpec:
     options: Mapping[str, OptionSpec] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
     always_on: bool = False
+    check: str | None = None
+    """The implementation, ``module.function`` under preflight.checks (None: the engine's own)."""
+    runs_on: tuple[str, ...] = ()
+    """What the rule reads: template, workflow, audience, live (a checked link), engine."""
+    needs: str | None = None
+    """A fact without which the rule has nothing to judge ("audiences"): the engine skips the
+    rule, and never imports its module, in runs without it."""
 
     def option_defaults(self) -> dict[str, Any]:
         return {
@@ -166,7 +176,36 @@ def _rule(raw: Mapping[str, Any]) -> RuleSpec:
         options={n: _option(n, o) for n, o in (raw.get("options") or {}).items()},
         aliases=tuple(raw.get("aliases") or ()),
         always_on=bool(raw.get("always_on", False)),
+        check=_check(rule_id, raw),
+        runs_on=_runs_on(rule_id, raw),
+        needs=_needs(rule_id, raw),
     )
+
+
+def _runs_on(rule_id: str, raw: Mapping[str, Any]) -> tuple[str, ...]:
+    value = raw.get("runs_on")
+    subjects = tuple(value) if isinstance(value, list) else (value,)
+    unknown = [s for s in subjects if s not in SUBJECTS]
+    if not subjects or unknown:
+        raise ValueError(f"{rule_id}: runs_on must be one or more of {', '.join(SUBJECTS)}")
+    return subjects
+
+
+def _check(rule_id: str, raw: Mapping[str, Any]) -> str | None:
+    value = raw.get("check")
+    engine_only = raw.get("runs_on") == "engine"
+    if engine_only != (value is None):
+        raise ValueError(f"{rule_id}: `check: module.function` is required unless runs_on: engine")
+    if value is not None and not re.fullmatch(r"[a-z_]+(?:\.[a-z_0-9]+)+", str(value)):
+        raise ValueError(f"{rule_id}: check {value!r} is not module.function")
+    return None if value is None else str(value)
+
+
+def _needs(rule_id: str, raw: Mapping[str, Any]) -> str | None:
+    value = raw.get("needs")
+    if value is not None and value not in NEEDS:
+        raise ValueError(f"{rule_id}: needs must be one of {', '.join(NEEDS)}")
+    return None if value is None else str(value)
 
 
 @functools.cache

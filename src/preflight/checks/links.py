@@ -17,6 +17,8 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
+from preflight.checks.live import live_data
+from preflight.links.results import Checked
 from preflight.linkscan import links
 from preflight.model import TAG_MARK, Link, Location, Part, Related, Template, Violation
 from preflight.urls import host_allowed, local_reason, shown_url
@@ -47,7 +49,13 @@ def _host_patterns(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"^(?:{words})(?:[-_0-9]|$)|[-_](?:{words})$", re.IGNORECASE)
 
 
-def non_production_host(template: Template, options: Options) -> Iterator[Violation]:
+def non_production_host(subject: Template | Checked, options: Options) -> Iterator[Violation]:
+    """LINK003 over a template (hosts as written) and, with --online, over each checked link
+    (a host whose name resolves into a private network is never requested)."""
+    if isinstance(subject, Checked):
+        yield from _refused_address(subject)
+        return
+    template = subject
     settings = template.link_settings
     allow = tuple(settings.get("allow_hosts", ()))
     blocked = [h.lower() for h in options["blocked_hosts"]]
@@ -75,6 +83,19 @@ def non_production_host(template: Template, options: Options) -> Iterator[Violat
             help="point it at the production address; if this host is right, add it to"
             " `links.allow_hosts`",
         )
+
+
+def _refused_address(checked: Checked) -> Iterator[Violation]:
+    occurrence, result = checked.occurrence, checked.result
+    if result.reason != "refused-address":
+        return
+    yield Violation(
+        'the {kind} "{shown}" was not checked: {what}',
+        occurrence.location,
+        live_data(occurrence, result, kind=occurrence.kind, what=result.detail or ""),
+        help="point it at the production address; if this host is right, add it to"
+        " `links.allow_hosts`",
+    )
 
 
 # -- LINK004 insecure-link -----------------------------------------------------------

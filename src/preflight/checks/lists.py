@@ -125,7 +125,13 @@ def _unknown(name: str, targeting: Targeting, where: Location, place: str) -> Vi
     )
 
 
-def unknown_audience(workflow: Workflow, options: Options) -> Iterator[Violation]:
+def unknown_audience(subject: Workflow | Template, options: Options) -> Iterator[Violation]:
+    """Audience names a workflow writes, and a sidecar's `audience` for a template no send
+    step of the run sends (a send step decides there, and is judged with its workflow)."""
+    if isinstance(subject, Template):
+        yield from _unknown_sidecar_audience(subject)
+        return
+    workflow = subject
     targeting = workflow.targeting
     if targeting is None:
         return
@@ -136,8 +142,7 @@ def unknown_audience(workflow: Workflow, options: Options) -> Iterator[Violation
         yield _unknown(name, targeting, where, place)
 
 
-def unknown_sidecar_audience(template: Template, options: Options) -> Iterator[Violation]:
-    """The sidecar's `audience`, when no send step of the run decides the audience."""
+def _unknown_sidecar_audience(template: Template) -> Iterator[Violation]:
     targeting = template.targeting
     audience = template.audience
     if targeting is None or audience is None or audience.origin != "sidecar":
@@ -402,12 +407,12 @@ def _locale_mismatch(
     )
 
 
-def locale_mismatch(workflow: Workflow, options: Options) -> Iterator[Violation]:
-    yield from _per_send(workflow, options, _locale_mismatch)
-
-
-def locale_mismatch_sidecar(template: Template, options: Options) -> Iterator[Violation]:
-    yield from _per_sidecar(template, options, _locale_mismatch)
+def locale_mismatch(subject: Workflow | Template, options: Options) -> Iterator[Violation]:
+    """Each send step's audiences (a workflow), or a sidecar's (a template no send step sends)."""
+    if isinstance(subject, Template):
+        yield from _per_sidecar(subject, options, _locale_mismatch)
+    else:
+        yield from _per_send(subject, options, _locale_mismatch)
 
 
 # -- LIST006 audience-intent-mismatch -----------------------------------------------------
@@ -433,12 +438,12 @@ def _intent_mismatch(
     )
 
 
-def intent_mismatch(workflow: Workflow, options: Options) -> Iterator[Violation]:
-    yield from _per_send(workflow, options, _intent_mismatch)
-
-
-def intent_mismatch_sidecar(template: Template, options: Options) -> Iterator[Violation]:
-    yield from _per_sidecar(template, options, _intent_mismatch)
+def intent_mismatch(subject: Workflow | Template, options: Options) -> Iterator[Violation]:
+    """Each send step's audiences (a workflow), or a sidecar's (a template no send step sends)."""
+    if isinstance(subject, Template):
+        yield from _per_sidecar(subject, options, _intent_mismatch)
+    else:
+        yield from _per_send(subject, options, _intent_mismatch)
 
 
 # -- LIST007 consent-mismatch -------------------------------------------------------------
@@ -459,13 +464,13 @@ def _consent_mismatch(
     )
 
 
-def consent_mismatch(workflow: Workflow, options: Options) -> Iterator[Violation]:
-    # judged without the template too: a send of unknown content is marketing by default
-    yield from _per_send(workflow, options, _consent_mismatch, needs_template=False)
-
-
-def consent_mismatch_sidecar(template: Template, options: Options) -> Iterator[Violation]:
-    yield from _per_sidecar(template, options, _consent_mismatch)
+def consent_mismatch(subject: Workflow | Template, options: Options) -> Iterator[Violation]:
+    """Each send step's audiences (a workflow), or a sidecar's (a template no send step sends)."""
+    # a send of unknown content is judged too: it is marketing by default
+    if isinstance(subject, Template):
+        yield from _per_sidecar(subject, options, _consent_mismatch)
+    else:
+        yield from _per_send(subject, options, _consent_mismatch, needs_template=False)
 
 
 # -- shared by LIST005-007 ----------------------------------------------------------------

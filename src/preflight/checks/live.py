@@ -12,8 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from preflight.links.live import Occurrence
-from preflight.links.results import Result, Status
+from preflight.links.results import Checked, Occurrence, Result, Status
 from preflight.model import Severity, Violation
 from preflight.urls import shown_url
 
@@ -33,7 +32,7 @@ def _what(result: Result) -> str:
     return result.detail or result.reason or result.status.value
 
 
-def _data(occurrence: Occurrence, result: Result, **more: Any) -> dict[str, Any]:
+def live_data(occurrence: Occurrence, result: Result, **more: Any) -> dict[str, Any]:
     return {
         "url": occurrence.url,
         "shown": shown_url(occurrence.url),
@@ -45,7 +44,8 @@ def _data(occurrence: Occurrence, result: Result, **more: Any) -> dict[str, Any]
     }
 
 
-def broken_link(occurrence: Occurrence, result: Result, options: Options) -> Iterator[Violation]:
+def broken_link(checked: Checked, options: Options) -> Iterator[Violation]:
+    occurrence, result = checked.occurrence, checked.result
     if occurrence.kind != "link" or result.status is not Status.BROKEN:
         return
     redirected = result.chain and result.reason not in ("redirect-loop", "too-many-redirects")
@@ -53,27 +53,25 @@ def broken_link(occurrence: Occurrence, result: Result, options: Options) -> Ite
     yield Violation(
         'the link "{shown}" is broken: {what}{after}',
         occurrence.location,
-        _data(occurrence, result, what=_what(result), after=after, final_url=result.final_url),
+        live_data(occurrence, result, what=_what(result), after=after, final_url=result.final_url),
         help="link to the page's current address, or remove the link",
     )
 
 
-def unreachable_link(
-    occurrence: Occurrence, result: Result, options: Options
-) -> Iterator[Violation]:
+def unreachable_link(checked: Checked, options: Options) -> Iterator[Violation]:
+    occurrence, result = checked.occurrence, checked.result
     if occurrence.kind != "link" or result.status not in (Status.UNREACHABLE, Status.TIMEOUT):
         return
     yield Violation(
         'the link "{shown}" could not be reached: {what}',
         occurrence.location,
-        _data(occurrence, result, what=_what(result)),
+        live_data(occurrence, result, what=_what(result)),
         help="check the address for typos; if the site is down, check again before sending",
     )
 
 
-def missing_fragment(
-    occurrence: Occurrence, result: Result, options: Options
-) -> Iterator[Violation]:
+def missing_fragment(checked: Checked, options: Options) -> Iterator[Violation]:
+    occurrence, result = checked.occurrence, checked.result
     fragment = occurrence.fragment
     if (
         fragment is None
@@ -92,23 +90,25 @@ def missing_fragment(
     yield Violation(
         'the link "{shown}" wants the anchor #{fragment}, which the page does not have',
         occurrence.location,
-        _data(occurrence, result, fragment=fragment, anchors=len(result.anchors)),
+        live_data(occurrence, result, fragment=fragment, anchors=len(result.anchors)),
         help="link to an id or name that is on the page, or drop the #fragment",
     )
 
 
-def soft_404(occurrence: Occurrence, result: Result, options: Options) -> Iterator[Violation]:
+def soft_404(checked: Checked, options: Options) -> Iterator[Violation]:
+    occurrence, result = checked.occurrence, checked.result
     if occurrence.kind != "link" or result.status is not Status.SOFT_404:
         return
     yield Violation(
         'the link "{shown}" looks like a missing page: {what}',
         occurrence.location,
-        _data(occurrence, result, what=result.detail or "", final_url=result.final_url),
+        live_data(occurrence, result, what=result.detail or "", final_url=result.final_url),
         help="open it in a browser; link to the page that replaced it",
     )
 
 
-def redirect_chain(occurrence: Occurrence, result: Result, options: Options) -> Iterator[Violation]:
+def redirect_chain(checked: Checked, options: Options) -> Iterator[Violation]:
+    occurrence, result = checked.occurrence, checked.result
     if result.status is not Status.REDIRECTED or not result.chain:
         return
     hops = len(result.chain)
@@ -119,7 +119,7 @@ def redirect_chain(occurrence: Occurrence, result: Result, options: Options) -> 
     yield Violation(
         'the {kind} "{shown}" {why} to {final}',
         occurrence.location,
-        _data(
+        live_data(
             occurrence,
             result,
             kind=occurrence.kind,
@@ -133,41 +133,26 @@ def redirect_chain(occurrence: Occurrence, result: Result, options: Options) -> 
     )
 
 
-def unverifiable_link(
-    occurrence: Occurrence, result: Result, options: Options
-) -> Iterator[Violation]:
+def unverifiable_link(checked: Checked, options: Options) -> Iterator[Violation]:
+    occurrence, result = checked.occurrence, checked.result
     if result.status is not Status.UNVERIFIABLE:
         return
     yield Violation(
         'the {kind} "{shown}" could not be verified: {what}',
         occurrence.location,
-        _data(occurrence, result, kind=occurrence.kind, what=result.detail or result.reason),
+        live_data(occurrence, result, kind=occurrence.kind, what=result.detail or result.reason),
         help="click it once by hand before sending",
         severity=Severity.INFO,
     )
 
 
-def broken_image(occurrence: Occurrence, result: Result, options: Options) -> Iterator[Violation]:
+def broken_image(checked: Checked, options: Options) -> Iterator[Violation]:
+    occurrence, result = checked.occurrence, checked.result
     if occurrence.kind != "image" or result.status not in _FAILED:
         return
     yield Violation(
         'the image "{shown}" does not load: {what}',
         occurrence.location,
-        _data(occurrence, result, what=_what(result)),
+        live_data(occurrence, result, what=_what(result)),
         help="upload the image again and use its new address",
-    )
-
-
-def refused_address(
-    occurrence: Occurrence, result: Result, options: Options
-) -> Iterator[Violation]:
-    """LINK003, live: a host whose name resolves into a private network."""
-    if result.reason != "refused-address":
-        return
-    yield Violation(
-        'the {kind} "{shown}" was not checked: {what}',
-        occurrence.location,
-        _data(occurrence, result, kind=occurrence.kind, what=result.detail or ""),
-        help="point it at the production address; if this host is right, add it to"
-        " `links.allow_hosts`",
     )

@@ -17,32 +17,17 @@ import re
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from preflight.links.results import Occurrence
 from preflight.linkscan import links
-from preflight.model import TAG_MARK, Link, Location, Template
+from preflight.model import TAG_MARK, Link, Template
 from preflight.urls import host_allowed, local_reason
 
 DEFAULT_CACHE = ".preflight_cache"
 DEFAULT_MAX_AGE = 86400.0
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    """One link of one file, and the URL that is requested for it."""
-
-    url: str
-    """As written."""
-    target: str
-    """What is requested: no fragment, query parameters written by merge tags dropped."""
-    fragment: str | None
-    """The anchor the link wants, when it can be checked."""
-    kind: str  # link | image
-    location: Location
-    source_line: str | None = None
 
 
 _SPACE = re.compile(r"\s")

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from preflight.model import Location
+
 PERMANENT = frozenset({301, 308})
 
 
@@ -90,3 +92,27 @@ class Result:
             True,
             float(data["checked_at"]),
         )
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One link of one file, and the URL that is requested for it."""
+
+    url: str
+    """As written."""
+    target: str
+    """What is requested: no fragment, query parameters written by merge tags dropped."""
+    fragment: str | None
+    """The anchor the link wants, when it can be checked."""
+    kind: str  # link | image
+    location: Location
+    source_line: str | None = None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One link of one file with the live checker's result for its URL: what the live rules
+    read (``runs_on: live`` in the catalogue)."""
+
+    occurrence: Occurrence
+    result: Result

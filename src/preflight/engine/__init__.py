@@ -15,18 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preflight.catalogue import Catalogue, RuleSpec, load_catalogue
-from preflight.checks import (
-    AUDIENCE_RULES,
-    LIVE_RULES,
-    TEMPLATE_CHECKS,
-    audience_checks,
-    live_checks,
-    workflow_checks,
-)
 from preflight.config import Config, FileSettings
 from preflight.constants import VERSION as __version__
 from preflight.dialects import detect, resolve_platform
 from preflight.discovery import InputFile, classify, discover
+from preflight.engine.registry import Registry
 from preflight.formats import Loaded, invalid_json
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
 from preflight.formats.html import load_html
@@ -54,7 +47,8 @@ from preflight.suppressions import SuppressionSet, html_suppressions, yaml_suppr
 if TYPE_CHECKING:
     from preflight.formats.audiences import Audiences
     from preflight.importers.base import Resolver
-    from preflight.links.live import LiveRun, Occurrence
+    from preflight.links.live import LiveRun
+    from preflight.links.results import Occurrence
 
 MAX_PER_RULE = 200
 """Findings one rule may report in one file; a pathological file gets one note for the rest."""
@@ -90,6 +84,7 @@ class Engine:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.catalogue: Catalogue = load_catalogue()
+        self.registry = Registry(self.catalogue)
         self._audiences: Audiences | None = None
         self._live: LiveRun | None = None
         self._sent: dict[Path, Template | None] = {}
@@ -103,6 +98,11 @@ class Engine:
             from preflight.links.live import LiveRun
 
             self._live = LiveRun(config.links, config.root, config.link_cache)
+
+    @property
+    def _facts(self) -> tuple[str, ...]:
+        """What the run knows beyond its files, for rules that need it (catalogue `needs`)."""
+        return ("audiences",) if self.targeting is not None else ()
 
     @property
     def audiences(self) -> Audiences | None:
@@ -150,12 +150,11 @@ class Engine:
         sources = {audiences.path: SourceText(audiences.text)} if audiences.text else {}
         findings: list[Finding] = []
         for audience in audiences.items.values():
-            for rule_id, check in audience_checks().items():
-                if settings.is_enabled(rule_id):
-                    violations = list(
-                        itertools.islice(check(audience, settings.options[rule_id]), MAX_PER_RULE)
-                    )
-                    findings.extend(self._stamp(rule_id, violations, settings, sources))
+            for rule_id, check in self.registry.rules("audience", settings.enabled, self._facts):
+                violations = list(
+                    itertools.islice(check(audience, settings.options[rule_id]), MAX_PER_RULE)
+                )
+                findings.extend(self._stamp(rule_id, violations, settings, sources))
         return findings
 
     def _known_fields(self, template: Template) -> KnownFields | None:
@@ -293,7 +292,9 @@ class Engine:
         """LIST008 reads members files when the audiences file or a workflow is an input:
         a template-only run (pre-commit on a few files) does not pay for it."""
         audiences = self.config.audiences
-        if audiences is None or not self.config.for_file(audiences).enabled & AUDIENCE_RULES:
+        if audiences is None or not self.config.for_file(audiences).enabled & self.registry.ids(
+            "audience"
+        ):
             return False
         target = _key(audiences)
         return any(
@@ -393,7 +394,8 @@ class Engine:
                     workflow.audience_zones[step.id] = zones
             if step.kind == "send":
                 workflow.templates[step.id] = self._step_template(workflow, step)
-        findings.extend(self._run_checks(workflow_checks(), workflow, settings, sources))
+        checks = self.registry.rules("workflow", settings.enabled, self._facts)
+        findings.extend(self._run_checks(checks, workflow, settings, sources))
         if export is not None:  # JSON has no comments: per_file_ignores only (DESIGN.md)
             return info, findings
         text = sources[item.path].text
@@ -456,7 +458,7 @@ class Engine:
         self, template: Template, settings: FileSettings, suppressions: SuppressionSet
     ) -> bool:
         """Hand the template's links to the run's link check; True when it has some."""
-        if self._live is None or not any(settings.is_enabled(r) for r in LIVE_RULES):
+        if self._live is None or not settings.enabled & self.registry.ids("live"):
             return False
         from preflight.links.live import occurrences
 
@@ -480,7 +482,8 @@ class Engine:
         )
         report.links = self._live.summary
         report.warnings.extend(self._live.warnings)
-        checks = live_checks()
+        from preflight.links.results import Checked
+
         findings: list[Finding] = []
         for waiting in self._waiting:
             settings = waiting.settings
@@ -489,10 +492,9 @@ class Engine:
                 result = results.get(occurrence.target)
                 if result is None:
                     continue
-                for rule_id, live_check in checks.items():
-                    if not settings.is_enabled(rule_id):
-                        continue
-                    violations = live_check(occurrence, result, settings.options[rule_id])
+                checked = Checked(occurrence, result)
+                for rule_id, live_check in self.registry.rules("live", settings.enabled):
+                    violations = live_check(checked, settings.options[rule_id])
                     for stamped in self._stamp(rule_id, violations, settings, {}):
                         found.append(replace(stamped, source_line=occurrence.source_line))
             findings.extend(waiting.suppressions.apply(found))
@@ -675,8 +677,9 @@ class Engine:
 
     # -- checking -----------------------------------------------------------
     def _run_template_checks(self, template: Template, settings: FileSettings) -> list[Finding]:
+        facts = self._facts if template.targeting is not None else ()
         return self._run_checks(
-            TEMPLATE_CHECKS,
+            self.registry.rules("template", settings.enabled, facts),
             template,
             settings,
             template.sources,
@@ -685,7 +688,7 @@ class Engine:
 
     def _run_checks(
         self,
-        registry: Mapping[str, Any],
+        checks: list[tuple[str, Any]],
         subject: Any,
         settings: FileSettings,
         sources: Mapping[Path, SourceText],
@@ -694,9 +697,7 @@ class Engine:
         """Each enabled rule of a registry over one template or workflow, at most
         MAX_PER_RULE findings a rule."""
         findings: list[Finding] = []
-        for rule_id, check in registry.items():
-            if not settings.is_enabled(rule_id):
-                continue
+        for rule_id, check in checks:
             violations = list(
                 itertools.islice(check(subject, settings.options[rule_id]), MAX_PER_RULE + 1)
             )
