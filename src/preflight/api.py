@@ -1,23 +1,74 @@
 """The library API: check, correct, import and render as calls that return values.
 
 The CLI (cli.py) is a thin layer over these: it parses options, calls one of them,
-prints what it returns and picks the exit code. Nothing here imports click.
+prints what it returns and picks the exit code. Nothing here imports click, and
+nothing here prints. Errors the user can fix raise ``ApiError`` (or ConfigError)
+with a message to show as it is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from preflight.config import Config, discover_config, load_config
-from preflight.engine import Engine
+from preflight.config import Config, ConfigError, discover_config, load_config
+from preflight.constants import VERSION
+from preflight.model import Finding, Template
 from preflight.model.report import Report
 
+if TYPE_CHECKING:
+    from preflight.links.live import Progress
 
-def resolve_config(
-    config: Config | Mapping[str, Any] | str | Path | None, paths: Sequence[Path]
+__all__ = [
+    "ApiError",
+    "ConfigError",
+    "Imported",
+    "Rendered",
+    "check",
+    "configure",
+    "import_workflow",
+    "load_template",
+    "render",
+]
+
+
+class ApiError(Exception):
+    """A request the library cannot carry out (a missing path, an unreadable file); the
+    message says why, for the user."""
+
+
+ConfigLike = Config | Mapping[str, Any] | str | Path | None
+
+
+def configure(
+    paths: Sequence[Path],
+    config: ConfigLike = None,
+    *,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    platform: str | None = None,
+    online: bool = False,
+    link_cache: str | None = None,
+    jobs: int | None = None,
+    cache: bool | None = None,
 ) -> Config:
+    """The config a run uses: the one given (a Config, a mapping, or a file), else the
+    nearest one above ``paths``, with command-line choices on top. Raises ConfigError."""
+    resolved = _resolve(config, paths)
+    return resolved.with_cli(
+        select=select,
+        ignore=ignore,
+        platform=platform,
+        online=online,
+        link_cache=link_cache,
+        jobs=jobs,
+        cache=cache,
+    )
+
+
+def _resolve(config: ConfigLike, paths: Sequence[Path]) -> Config:
     if config is None:
         return discover_config(paths)
     if isinstance(config, Config):
@@ -31,17 +82,135 @@ def resolve_config(
 
 def check(
     paths: Iterable[str | Path] | str | Path,
-    config: Config | Mapping[str, Any] | str | Path | None = None,
+    config: ConfigLike = None,
     baseline: str | Path | None = None,
+    *,
+    skip_unknown: bool = False,
+    allow_empty: bool = True,
+    progress: Progress | None = None,
 ) -> Report:
-    """Check paths (files or directories) and return the Report; the library API."""
+    """Check paths (files or directories) and return the Report.
+
+    A path that does not exist raises ApiError; so does a run that reads no input when
+    ``allow_empty`` is False. ``baseline`` hides the findings a baseline file records.
+    """
+    from preflight.engine import Engine
+
     if isinstance(paths, (str, Path)):
         paths = [paths]
     resolved = [Path(p) for p in paths] or [Path(".")]
-    engine = Engine(resolve_config(config, resolved))
-    report = engine.run(resolved)
+    for path in resolved:
+        if not path.exists():
+            raise ApiError(f"path does not exist: {path}")
+    engine = Engine(_resolve(config, resolved), progress=progress)
+    try:
+        report = engine.run(resolved, skip_unknown=skip_unknown)
+    except FileNotFoundError as error:  # removed while the run walked it
+        raise ApiError(f"path does not exist: {error}") from None
     if baseline is not None:
-        from preflight.baseline import apply_baseline
+        from preflight.baseline import BaselineError, apply_baseline
 
-        apply_baseline(report, Path(baseline))
+        try:
+            apply_baseline(report, Path(baseline))
+        except BaselineError as error:
+            raise ApiError(str(error)) from None
     return report
+
+
+def load_template(path: Path, config: Config) -> tuple[Template, list[Finding]]:
+    """One template as the rules see it (sidecar, defaults, platform); raises ApiError when
+    it cannot be read or is not a template."""
+    from preflight.engine import Engine
+    from preflight.formats.decode import UnreadableInput
+
+    if not path.is_file():
+        raise ApiError(f"not a file: {path}")
+    try:
+        template, problems = Engine(config).load_template(path)
+    except UnreadableInput as error:
+        raise ApiError(f"cannot read {path}: {error.reason}") from None
+    if template is None:
+        reason = problems[0].message if problems else "not a template preflight reads"
+        raise ApiError(f"cannot read {path}: {reason}")
+    return template, problems
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A template as one recipient would read it (`preflight render`)."""
+
+    platform: str
+    platform_origin: str
+    subject: str
+    preheader: str
+    text: str | None
+
+
+def render(path: Path, config: Config, values: Mapping[str, object]) -> Rendered:
+    """Fill a template's merge tags with ``values``: subject, preheader and text part."""
+    from preflight.dialects import render as fill
+
+    template, _ = load_template(path, config)
+    if template.platform is None:
+        raise ApiError(f"cannot tell which platform {path} is written for: use --platform")
+    name = template.platform.value
+
+    def show(text: str | None) -> str:
+        return fill(text, name, dict(values)) if text else ""
+
+    return Rendered(
+        platform=name,
+        platform_origin=template.platform.origin,
+        subject=show(template.subject.value if template.subject else None),
+        preheader=show(template.preheader.value if template.preheader else None),
+        text=show(template.text.text) if template.text else None,
+    )
+
+
+@dataclass(frozen=True)
+class Imported:
+    """A platform workflow export mapped onto the native format (`preflight import`)."""
+
+    platform: str
+    yaml: str | None
+    """The native YAML; None when the mapped workflow does not fit the native format."""
+    steps: int
+    problems: list[tuple[str, Any]] = field(default_factory=list)
+    """(rule id, Violation) for what could not be read or mapped (PF003, PF004)."""
+
+    @property
+    def unmapped(self) -> int:
+        return sum(1 for rule, _ in self.problems if rule in ("PF003", "PF004"))
+
+
+def import_workflow(
+    path: Path, config: Config, platform: str | None = None, base: Path | None = None
+) -> Imported:
+    """Map an export onto the native YAML; template references resolve relative to ``base``
+    (where the YAML will be written; default: the export's folder). Raises ApiError when the
+    file is unreadable or of no known format."""
+    from preflight.importers.base import (
+        ImportFailed,
+        Resolver,
+        convert,
+        dump_yaml,
+        read_export,
+        to_workflow,
+    )
+
+    if not path.is_file():
+        raise ApiError(f"not a file: {path}")
+    try:
+        text, data, found = read_export(path, config.max_file_size, platform)
+    except ImportFailed as error:
+        raise ApiError(f"cannot import {path}: {error}") from None
+    resolver = Resolver(config.templates.get("resolve", {}), config.root, base or path.parent)
+    imported = convert(path, text, data, found, resolver)
+    workflow, problems = to_workflow(imported)
+    if imported.document is None or workflow is None:
+        return Imported(found, None, 0, list(problems))
+    return Imported(found, dump_yaml(imported), len(imported.document["steps"]), list(problems))
+
+
+def version() -> str:
+    return VERSION

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +20,6 @@ from preflight.reporters import FORMATS
 if TYPE_CHECKING:
     from preflight.config import Config
     from preflight.corrections.generator import Request
-    from preflight.engine import Engine
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 __all__ = ["IMPORT_PLATFORMS", "main"]
@@ -101,7 +102,18 @@ def main() -> None:
     is_flag=True,
     help="Also request every link and image (LINK001, 002, 005, 006, 011, 012, 013).",
 )
-@click.option("--no-cache", is_flag=True, help="With --online: neither read nor write the cache.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Neither read nor write the results cache, nor (with --online) the link cache.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Worker processes (default: config `jobs`, else one per core; 1: no workers).",
+)
 @click.option("--refresh", is_flag=True, help="With --online: check every URL again, then cache.")
 @click.option("--quiet", "-q", is_flag=True, help="Only errors and the summary.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
@@ -119,35 +131,38 @@ def check(
     skip_unknown: bool,
     online: bool,
     no_cache: bool,
+    jobs: int | None,
     refresh: bool,
     quiet: bool,
     no_color: bool,
 ) -> None:
     """Check templates and workflows under PATHS (default: the current directory)."""
-    from preflight.config import ConfigError, discover_config, load_config
-    from preflight.engine import Engine
+    from preflight import api
     from preflight.fsutil import atomic_write
     from preflight.reporters import chunks
 
     targets = list(paths) or [Path(".")]
-    for target in targets:
-        if not target.exists():
-            _fail(f"path does not exist: {target}")
     try:
-        config = load_config(config_path) if config_path else discover_config(targets)
-        cache = "off" if no_cache else "refresh" if refresh else None
-        config = config.with_cli(
-            select=select, ignore=ignore, platform=platform, online=online, link_cache=cache
+        config = api.configure(
+            targets,
+            config_path,
+            select=select,
+            ignore=ignore,
+            platform=platform,
+            online=online,
+            link_cache="refresh" if refresh else None,
+            jobs=jobs,
+            cache=False if no_cache else None,
         )
-    except ConfigError as error:
+        report = api.check(
+            targets,
+            config,
+            baseline=None if write_baseline else baseline,
+            skip_unknown=skip_unknown,
+            progress=_progress_bar,
+        )
+    except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))
-        return
-    if fmt is None:
-        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-    try:
-        report = Engine(config).run(targets, skip_unknown=skip_unknown)
-    except FileNotFoundError as error:
-        _fail(f"path does not exist: {error}")
         return
     if write_baseline is not None:
         from preflight.baseline import write_baseline as save_baseline
@@ -157,13 +172,8 @@ def check(
             f"preflight: wrote {len(report.findings)} findings to {write_baseline}", err=True
         )
         sys.exit(EXIT_OK)
-    if baseline is not None:
-        from preflight.baseline import BaselineError, apply_baseline
-
-        try:
-            apply_baseline(report, baseline)
-        except BaselineError as error:
-            _fail(str(error))
+    if fmt is None:
+        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     to_file = output is not None
     color = (
         fmt == "text"
@@ -186,6 +196,18 @@ def check(
     for problem in report.internal_errors:
         click.echo(f"preflight: internal error: {problem}", err=True)
     sys.exit(report.exit_code(fail_on or config.fail_on))
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int) -> Iterator[Callable[[int], None] | None]:
+    """Live link checks: a bar with counts on stderr when it is a terminal, else nothing."""
+    if not total or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(
+        length=total, label="checking links", file=sys.stderr, show_pos=True
+    ) as bar:
+        yield bar.update
 
 
 @main.command()
@@ -255,43 +277,24 @@ def import_command(
     What could not be mapped is listed on stderr. Exit 0: all mapped; 1: imported with
     PF003/PF004 findings; 2: unreadable or of no known format.
     """
-    from preflight.config import ConfigError, discover_config, load_config
-    from preflight.engine import Engine
-    from preflight.importers.base import ImportFailed, read_export
-
-    if not file.is_file():
-        _fail(f"not a file: {file}")
-    try:
-        config = load_config(config_path) if config_path else discover_config([file])
-    except ConfigError as error:
-        _fail(str(error))
-        return
-    try:
-        text, data, found = read_export(file, config.max_file_size, platform)
-    except ImportFailed as error:
-        _fail(f"cannot import {file}: {error}")
-        return
-    _import(file, text, data, found, output, Engine(config))
-
-
-def _import(
-    file: Path, text: str, data: object, found: str, output: Path | None, engine: Engine
-) -> None:
-    """`import` after the export is read: map, validate, write, list what was not mapped."""
+    from preflight import api
     from preflight.fsutil import atomic_write
-    from preflight.importers.base import convert, dump_yaml, to_workflow
     from preflight.model import display_path
 
-    base = (output.parent if output is not None else file.parent) or Path(".")
-    imported = convert(file, text, data, found, engine.resolver(file, base))
-    workflow, problems = to_workflow(imported)
+    try:
+        config = api.configure([file], config_path)
+        base = (output.parent if output is not None else file.parent) or Path(".")
+        imported = api.import_workflow(file, config, platform, base)
+    except (api.ApiError, api.ConfigError) as error:
+        _fail(str(error))
+        return
     shown = display_path(file)
-    for rule, violation in problems:
+    for rule, violation in imported.problems:
         span = violation.location.span
         place = f"{shown}:{span.line}:{span.column}" if span else shown
         pointer = f" [{violation.location.pointer}]" if violation.location.pointer else ""
         click.echo(f"{place}: {rule} {violation.message}{pointer}", err=True)
-    if imported.document is None or workflow is None:
+    if imported.yaml is None:
         # the mapped document does not fit the native format: no file would pass `check`
         _fail(
             f"cannot import {file}: the mapped workflow does not fit the native format;"
@@ -300,19 +303,18 @@ def _import(
         return
     try:
         if output is not None:
-            atomic_write(output, dump_yaml(imported))
+            atomic_write(output, imported.yaml)
         else:
-            click.echo(dump_yaml(imported), nl=False)
+            click.echo(imported.yaml, nl=False)
     except OSError as error:
         _fail(f"cannot write {output}: {error}")
-    unmapped = [p for p in problems if p[0] in ("PF003", "PF004")]
-    steps = len(imported.document["steps"])
-    noun = "step" if steps == 1 else "steps"
+    noun = "step" if imported.steps == 1 else "steps"
     click.echo(
-        f"preflight: imported {steps} {noun} from {shown} ({found}); {len(unmapped)} not mapped",
+        f"preflight: imported {imported.steps} {noun} from {shown} ({imported.platform});"
+        f" {imported.unmapped} not mapped",
         err=True,
     )
-    sys.exit(EXIT_FINDINGS if unmapped else EXIT_OK)
+    sys.exit(EXIT_FINDINGS if imported.unmapped else EXIT_OK)
 
 
 @main.command(name="render")
@@ -334,43 +336,23 @@ def render_command(
     config_path: Path | None,
 ) -> None:
     """Print the subject, preheader and text part as one recipient would read them."""
-    from preflight.config import ConfigError, discover_config, load_config
-    from preflight.dialects import render
-    from preflight.engine import Engine
-    from preflight.formats.decode import UnreadableInput
+    from preflight import api
 
-    if not template.is_file():
-        _fail(f"not a file: {template}")
     try:
-        config = load_config(config_path) if config_path else discover_config([template])
-        config = config.with_cli(platform=platform)
-    except ConfigError as error:
+        config = api.configure([template], config_path, platform=platform)
+        values = _render_values(data_path, row)
+        rendered = api.render(template, config, values)
+    except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))
         return
-    values = _render_values(data_path, row)
-    try:
-        loaded, problems = Engine(config).load_template(template)
-    except UnreadableInput as error:
-        _fail(f"cannot read {template}: {error.reason}")
-        return
-    if loaded is None:
-        reason = problems[0].message if problems else "not a template preflight reads"
-        _fail(f"cannot read {template}: {reason}")
-        return
-    if loaded.platform is None:
-        _fail(f"cannot tell which platform {template} is written for: use --platform")
-        return
-    name = loaded.platform.value
-
-    def show(text: str | None) -> str:
-        return render(text, name, values) if text else ""
-
     origin = {"detected": "detected", "format": "from the export", "config": "from config"}
-    click.echo(f"Platform: {name} ({origin.get(loaded.platform.origin, 'declared')})")
-    click.echo(f"Subject: {show(loaded.subject.value if loaded.subject else None)}")
-    click.echo(f"Preheader: {show(loaded.preheader.value if loaded.preheader else None)}")
+    click.echo(
+        f"Platform: {rendered.platform} ({origin.get(rendered.platform_origin, 'declared')})"
+    )
+    click.echo(f"Subject: {rendered.subject}")
+    click.echo(f"Preheader: {rendered.preheader}")
     click.echo("")
-    click.echo(show(loaded.text.text) if loaded.text else "(no text part)")
+    click.echo(rendered.text if rendered.text is not None else "(no text part)")
 
 
 def _render_values(data_path: Path | None, row: str | None) -> dict[str, object]:

@@ -45,6 +45,8 @@ TOP_KEYS = (
     "max_file_size",
     "fail_on",
     "corrections",
+    "jobs",
+    "cache",
 )
 OVERRIDE_KEYS = ("files", "select", "ignore", "platform", "rules")
 LINK_KEYS = (
@@ -125,6 +127,13 @@ class Config:
     """--select / --ignore: they replace every select / ignore list of the config, overrides too."""
     link_cache: str = "use"
     """use | off (--no-cache) | refresh (--refresh): how live link checks treat the cache."""
+    jobs: int = 0
+    """Worker processes for per-file work: 0 = one per core, 1 = in this process."""
+    cache_path: Path | None = None
+    """The results cache folder (`cache: {path: …}`, relative to the config); None: the
+    default, .preflight_cache beside the config (or in the current folder without one)."""
+    use_cache: bool = True
+    """False with --no-cache: neither the results cache nor the link cache is read or written."""
 
     def with_cli(
         self,
@@ -133,10 +142,19 @@ class Config:
         platform: str | None = None,
         online: bool = False,
         link_cache: str | None = None,
+        jobs: int | None = None,
+        cache: bool | None = None,
     ) -> Config:
         """The config with command-line lists, which replace the config's own."""
         catalogue = load_catalogue()
         changes: dict[str, Any] = {}
+        if jobs is not None:
+            if jobs < 0:
+                raise ConfigError("--jobs must be 0 (one per core) or more")
+            changes["jobs"] = jobs
+        if cache is False:
+            changes["use_cache"] = False
+            changes["link_cache"] = "off"
         if online:
             changes["links"] = {**self.links, "online": True}
         if link_cache is not None:
@@ -537,6 +555,17 @@ def _build(
             changes["fail_on"] = value
         elif key == "corrections":
             changes["corrections"] = {**base.corrections, **_corrections(reader, value, root)}
+        elif key == "jobs":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise reader.fail([key], "expected 0 (one worker per core) or a number of workers")
+            changes["jobs"] = value
+        elif key == "cache":
+            entry = reader.mapping(value, [key])
+            reader.keys(entry, ("path",), [key])
+            if "path" in entry:
+                if not isinstance(entry["path"], str) or not entry["path"]:
+                    raise reader.fail([key, "path"], "expected a folder path")
+                changes["cache_path"] = root / entry["path"]
     return replace(base, **changes)
 
 

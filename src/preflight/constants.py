@@ -17,3 +17,20 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 CLOCK = r"^(?:[01]?[0-9]|2[0-3]):[0-5][0-9]$"
 """A time of day, 00:00 to 23:59 (the hour may have one digit). The workflow schema's
 `clock` pattern and catalogue options of type clock hold the same text (a test says so)."""
+
+CORRECTION_KINDS = (
+    "wrong-link",
+    "wrong-detail",
+    "wrong-name",
+    "wrong-list",
+    "early-send",
+    "duplicate-send",
+)
+"""What went wrong, as `preflight correct --kind` and a sidecar's `correction: {kind: …}`
+name it."""
+
+CORRECTION_KEYS = ("kind", "audience", "fixes")
+"""The keys of a sidecar's `correction:` block."""
+
+FIX_KEYS = ("was", "is", "rule", "field")
+"""The keys of one entry of `correction: {fixes: […]}`."""

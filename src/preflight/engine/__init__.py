@@ -47,7 +47,7 @@ from preflight.suppressions import SuppressionSet, html_suppressions, yaml_suppr
 if TYPE_CHECKING:
     from preflight.formats.audiences import Audiences
     from preflight.importers.base import Resolver
-    from preflight.links.live import LiveRun
+    from preflight.links.live import LiveRun, Progress
     from preflight.links.results import Occurrence
 
 MAX_PER_RULE = 200
@@ -81,7 +81,7 @@ class _Waiting:
 
 
 class Engine:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, progress: Progress | None = None) -> None:
         self.config = config
         self.catalogue: Catalogue = load_catalogue()
         self.registry = Registry(self.catalogue)
@@ -97,7 +97,7 @@ class Engine:
         if config.links.get("online"):
             from preflight.links.live import LiveRun
 
-            self._live = LiveRun(config.links, config.root, config.link_cache)
+            self._live = LiveRun(config.links, config.root, config.link_cache, progress)
 
     @property
     def _facts(self) -> tuple[str, ...]:

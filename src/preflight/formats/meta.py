@@ -134,7 +134,8 @@ def _correction_problems(
     path: Path, document: YamlDocument, block: dict[Any, Any]
 ) -> list[Violation]:
     """What in a `correction:` block does not fit its schema (kind, audience, fixes)."""
-    from preflight.corrections import CORRECTION_KEYS, FIX_KEYS, KINDS
+    from preflight.constants import CORRECTION_KEYS, FIX_KEYS
+    from preflight.constants import CORRECTION_KINDS as KINDS
 
     found: list[Violation] = []
 

@@ -13,10 +13,11 @@ that are not http(s), and hosts the static LINK003 already reports as local
 
 from __future__ import annotations
 
+import contextlib
 import re
-import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -25,6 +26,10 @@ from preflight.links.results import Occurrence
 from preflight.linkscan import links
 from preflight.model import TAG_MARK, Link, Template
 from preflight.urls import host_allowed, local_reason
+
+Progress = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
+"""Given the number of URLs, a context that yields a function to call with each step done
+(or None): the CLI draws a bar on a terminal; the library shows nothing."""
 
 DEFAULT_CACHE = ".preflight_cache"
 DEFAULT_MAX_AGE = 86400.0
@@ -80,7 +85,14 @@ def _checkable(fragment: str) -> bool:
 class LiveRun:
     """The run's live link check: occurrences in, one Result per unique URL out."""
 
-    def __init__(self, links: Mapping[str, Any], root: Path, cache_mode: str = "use") -> None:
+    def __init__(
+        self,
+        links: Mapping[str, Any],
+        root: Path,
+        cache_mode: str = "use",
+        progress: Progress | None = None,
+    ) -> None:
+        self._progress = progress
         self.links = links
         self.cache_mode = cache_mode
         cache = links.get("cache") or {}
@@ -111,7 +123,7 @@ class LiveRun:
             else:
                 targets.append(Target(url, page, anchors))
         settings = Settings.from_config(self.links, not_found)
-        with _progress(len(targets)) as advance:
+        with (self._progress or _no_progress)(len(targets)) as advance:
             checked, counters = check_urls(targets, settings, advance)
         results.update(checked)
         if self.cache_mode != "off":
@@ -134,24 +146,6 @@ class LiveRun:
         return results
 
 
-class _progress:
-    """A progress bar with counts on stderr when it is a terminal; nothing otherwise."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self._bar: Any = None
-
-    def __enter__(self) -> Any:
-        if self.total and sys.stderr.isatty():
-            import click
-
-            self._bar = click.progressbar(
-                length=self.total, label="checking links", file=sys.stderr, show_pos=True
-            )
-            self._bar.__enter__()
-            return self._bar.update
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
+@contextlib.contextmanager
+def _no_progress(total: int) -> Iterator[None]:
+    yield None
