@@ -754,6 +754,7 @@ class Engine:
                     help=violation.help,
                     related=violation.related,
                     source_line=line_text,
+                    fix=violation.fix,
                 )
             )
         return findings

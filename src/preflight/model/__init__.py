@@ -76,6 +76,22 @@ class Related:
 
 
 @dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text at ``location`` (a span in a file) with ``text``."""
+
+    location: Location
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A mechanical fix a rule can offer (the JSON ``fix`` field): what it does, and the edits."""
+
+    description: str
+    edits: tuple[Edit, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Violation:
     """What a rule reports: a message template and its arguments, kept apart.
 
@@ -90,6 +106,7 @@ class Violation:
     help: str | None = None
     related: tuple[Related, ...] = ()
     severity: Severity | None = None
+    fix: Fix | None = None
 
     @property
     def message(self) -> str:
@@ -110,6 +127,7 @@ class Finding:
     related: tuple[Related, ...] = ()
     source_line: str | None = None
     """The text of the finding's first line, for carets and baseline fingerprints."""
+    fix: Fix | None = None
 
 
 @dataclass(frozen=True, slots=True)
