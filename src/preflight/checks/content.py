@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from preflight.category import inferred_transactional
 from preflight.dialects import dialects, has_special
 from preflight.footer import (
     anchors as _anchors,
@@ -35,18 +36,48 @@ def _platform_label(template: Template) -> str:
 # -- CONTENT001 -------------------------------------------------------------
 
 
+def _footer_violation(
+    template: Template, missing: str, data: dict[str, Any], add: str, or_declare: bool = False
+) -> Violation:
+    """CONTENT001/002: an error on a marketing email; an info with the evidence and a
+    "declare `category:`" help when the content reads as transactional (the category was
+    inferred, not declared: a severity the user set for the rule still applies)."""
+    location = template.location(Part.HTML if template.html is not None else Part.TEXT)
+    inference = inferred_transactional(template)
+    if inference is None:
+        return Violation(
+            missing + " in this marketing email",
+            location,
+            data,
+            help=add
+            + (
+                ", or mark the email `category: transactional` in its metadata"
+                if or_declare
+                else ""
+            ),
+        )
+    return Violation(
+        missing + " in this email, which reads as transactional ({evidence_text})",
+        location,
+        {**data, "evidence_text": inference.summary(), **inference.data()},
+        help=f"declare `category: transactional` in {template.path.stem}.meta.yaml if it is;"
+        f" if it is marketing, {add}",
+        severity=Severity.INFO,
+    )
+
+
 def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violation]:
     if template.is_transactional or (template.html is None and template.text is None):
         return
     if has_unsubscribe(template, options["link_words"]):
         return
-    label = _platform_label(template)
-    yield Violation(
-        "no unsubscribe link or {platform} unsubscribe tag in this marketing email",
-        template.location(Part.HTML if template.html is not None else Part.TEXT),
-        {"platform": label},
-        help="add the platform's unsubscribe tag (for example *|UNSUB|* or {{ unsubscribe_link }})"
-        " in the footer, or mark the email `category: transactional` in its metadata",
+    yield _footer_violation(
+        template,
+        "no unsubscribe link or {platform} unsubscribe tag",
+        {"platform": _platform_label(template)},
+        "add the platform's unsubscribe tag (for example *|UNSUB|* or {{ unsubscribe_link }})"
+        " in the footer",
+        or_declare=True,
     )
 
 
@@ -69,11 +100,11 @@ def missing_postal_address(template: Template, options: Options) -> Iterator[Vio
         or looks_like_address(template.text.text)
     ):
         return
-    yield Violation(
-        "no postal address or {platform} address tag in this marketing email",
-        template.location(Part.HTML if template.html is not None else Part.TEXT),
+    yield _footer_violation(
+        template,
+        "no postal address or {platform} address tag",
         {"platform": _platform_label(template)},
-        help="add the sender's physical postal address to the footer (CAN-SPAM), or the"
+        "add the sender's physical postal address to the footer (CAN-SPAM), or the"
         " platform's address tag such as *|LIST:ADDRESS|*",
     )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preflight.catalogue import Catalogue, RuleSpec, load_catalogue
+from preflight.category import apply_inferred_category
 from preflight.config import Config, FileSettings
 from preflight.constants import VERSION as __version__
 from preflight.dialects import detect, resolve_platform
@@ -673,6 +674,7 @@ class Engine:
         self._apply_audiences(template)
         template.known_fields = self._known_fields(template)
         template.link_settings = self.config.links
+        apply_inferred_category(template)  # the last step of the category's precedence chain
         return self._detect(template)
 
     # -- checking -----------------------------------------------------------
@@ -738,7 +740,12 @@ class Engine:
         findings = []
         for violation in violations:
             severity = configured
-            if violation.severity is not None:
+            # a rule may mark an instance milder; one lowered only because the email's
+            # category was inferred gives way to a severity the user set for the rule
+            user_set = rule_id in settings.severities
+            if violation.severity is not None and not (
+                user_set and violation.data.get("category_source") == "inferred"
+            ):
                 severity = min(severity, violation.severity)
             span = violation.location.span
             source = sources.get(violation.location.path)
