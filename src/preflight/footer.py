@@ -94,6 +94,12 @@ _ADDRESS_PATTERNS = [
         r"\b(?:[Cc]alle|C/|[Aa]venida|[Aa]vda\.?|[Pp]laza|[Pp]aseo|[Cc]arrer)\s+[A-ZÁÉ][^,\n]{1,40},?\s*\d+"
     ),
     re.compile(r"\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"),  # US state + ZIP
+    # a number and a name, a city and a ZIP, with no street word: "123 Van Ness, San
+    # Francisco 94102", "350 Fifth, New York, 10118"
+    re.compile(
+        r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][A-Za-z'.-]*\s+){0,3}[A-Z][A-Za-z'.-]*,\s*"
+        r"(?:[A-Z][A-Za-z'.-]*\s+){0,3}[A-Z][A-Za-z'.-]*,?\s+\d{5}(?:-\d{4})?(?![\d-])"
+    ),
     re.compile(
         r"(?:,\s*|[A-Z][a-z]+\s+)[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b"
     ),  # UK: city or comma, postcode

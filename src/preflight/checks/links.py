@@ -21,7 +21,7 @@ from preflight.checks.live import live_data
 from preflight.links.results import Checked
 from preflight.linkscan import links
 from preflight.model import TAG_MARK, Link, Location, Part, Related, Template, Violation
-from preflight.urls import host_allowed, local_reason, shown_url
+from preflight.urls import host_allowed, listed_suffix, local_reason, shown_url, subdomain_labels
 
 Options = Mapping[str, Any]
 
@@ -43,10 +43,20 @@ _BUTTON_CLASS = re.compile(r"\b(?:btn|button|cta)\b", re.IGNORECASE)
 # -- LINK003 non-production-host ----------------------------------------------------
 
 
+_TECHNICAL = (
+    "api|app|apps|web|www|cdn|static|assets|admin|cms|shop|store|mail|email|img|images|media"
+    "|portal|site|server|backend|frontend|env|internal|branch|build|deploy"
+)
+
+
 @functools.cache
 def _host_patterns(patterns: tuple[str, ...]) -> re.Pattern[str]:
     words = "|".join(patterns)
-    return re.compile(rf"^(?:{words})(?:[-_0-9]|$)|[-_](?:{words})$", re.IGNORECASE)
+    # the word alone or numbered (dev, staging-2), the last part of a label (shop-dev), or
+    # the first part before a number, a short or a technical part (dev-api, staging-eu):
+    # "test-kitchen" and "preview-books" are names, not environments
+    after = rf"(?:\d*|[-_]\d+|[-_](?:[a-z]{{1,3}}|{_TECHNICAL})\d*)"
+    return re.compile(rf"^(?:{words}){after}$|[-_](?:{words})\d*$", re.IGNORECASE)
 
 
 def non_production_host(subject: Template | Checked, options: Options) -> Iterator[Violation]:
@@ -70,8 +80,10 @@ def non_production_host(subject: Template | Checked, options: Options) -> Iterat
         reason = local_reason(host)
         if reason is None and host_allowed(host, tuple(blocked)):
             reason = "on the blocklist (`blocked_hosts`)"
-        if reason is None:
-            label = next((label for label in host.split(".")[:-1] if named.search(label)), None)
+        if reason is None and any(named.search(label) for label in host.split(".")):
+            # only the labels in front of the registrable domain (Public Suffix List): the
+            # site's own name is never judged, dev.to and staging.co.uk are sites
+            label = next((label for label in subdomain_labels(host) if named.search(label)), None)
             if label is not None:
                 reason = f'named like a non-production host ("{label}")'
         if reason is None:
@@ -194,7 +206,7 @@ def malformed_url(template: Template, options: Options) -> Iterator[Violation]:
         if opaque in ("", "#") or opaque == TAG_MARK or opaque.lower().startswith("javascript:"):
             continue  # LINK007's, or a tag that is the whole URL
         reason = _malformed(link, opaque)
-        if reason is None:
+        if reason is None or (link.kind == "image" and _file_beside(template, opaque)):
             continue
         yield Violation(
             'the {kind} "{url}" is malformed: {reason}',
@@ -202,6 +214,20 @@ def malformed_url(template: Template, options: Options) -> Iterator[Violation]:
             {"kind": link.kind, "url": shown_url(url), "reason": reason},
             help="fix the address; test it in a browser",
         )
+
+
+def _file_beside(template: Template, opaque: str) -> bool:
+    """A relative image whose file is beside the template: the folder is uploaded with it
+    (Mailchimp's import zip, a local build), and the platform hosts the file."""
+    if TAG_MARK in opaque or opaque.startswith(("/", "\\")) or ":" in opaque.split("/", 1)[0]:
+        return False
+    path = unquote(urlsplit(opaque).path)
+    if not path:
+        return False
+    try:
+        return (template.path.parent / path).is_file()
+    except (OSError, ValueError):  # a name too long or with a NUL: not a file
+        return False
 
 
 def _malformed(link: Link, opaque: str) -> str | None:
@@ -217,7 +243,8 @@ def _malformed(link: Link, opaque: str) -> str | None:
             return None  # a tag writes the start of the URL
         if opaque.startswith("//"):
             return None
-        if _DOMAIN_IN_TEXT.match(opaque):
+        domain = _DOMAIN_IN_TEXT.match(opaque)
+        if domain and listed_suffix(domain.group("host")) is not False:  # not seeds.html
             return "it has no https:// in front, so clients open it as a relative address"
         return "it is relative, and an email has no page to be relative to"
     if parsed.scheme not in _KNOWN_SCHEMES and TAG_MARK not in parsed.scheme:
