@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 import preflight
-from preflight.category import _evidence, _needles, infer_category
+from preflight.category import _evidence, infer_category
 from preflight.config import Config
 from preflight.engine import Engine
+from preflight.phrases import required_words
 from preflight.resources import rules_dir
 
 
@@ -146,7 +147,7 @@ def test_data_is_well_formed() -> None:
         language for entry in data["transactional"] for language in entry.get("phrases") or {}
     }
     assert transactional_languages == {"en", "de", "fr", "es", "nl"}
-    assert len(_evidence().phrases) > 100
+    assert len(_evidence().phrases.phrases) > 100
 
 
 @pytest.mark.parametrize(
@@ -161,4 +162,4 @@ def test_data_is_well_formed() -> None:
     ],
 )
 def test_needles(phrase: str, needles: tuple[str, ...]) -> None:
-    assert _needles(phrase) == needles
+    assert required_words(phrase) == needles

@@ -14,13 +14,15 @@ import bisect
 import dataclasses
 import functools
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from preflight.model import Location, Part, Sourced, Template
+from preflight.phrases import PhraseSet
 from preflight.resources import rules_dir
 
 TRANSACTIONAL = "transactional"
@@ -30,7 +32,7 @@ _PROMINENT_TAGS = frozenset({"h1", "h2", "h3", "title"})
 _MAX_EVIDENCE = 5
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Evidence:
     """One phrase that counted, and where it was read."""
 
@@ -39,7 +41,13 @@ class Evidence:
     part: Part
     weight: int
     """What it counted for: the kind's weight, plus the bonus of a prominent place."""
-    location: Location | None = None
+    locate: Callable[[], Location | None] = field(default=lambda: None, compare=False, repr=False)
+    """Where it is, found only when asked: a position costs a pass over the whole document,
+    which an email no rule reports on never needs."""
+
+    @functools.cached_property
+    def location(self) -> Location | None:
+        return self.locate()
 
     def as_data(self) -> dict[str, Any]:
         span = self.location.span if self.location is not None else None
@@ -66,10 +74,17 @@ class Inference:
     counter: tuple[Evidence, ...] = ()
     """The marketing evidence weighed against it."""
     counter_score: int = 0
+    path: Path | None = None
 
     @property
     def location(self) -> Location | None:
-        return self.evidence[0].location if self.evidence else None
+        """The strongest evidence's part of the file (its position: ``evidence[0].location``)."""
+        if not self.evidence:
+            return None
+        first = self.evidence[0]
+        if first.part in (Part.SUBJECT, Part.PREHEADER) or self.path is None:
+            return first.location  # where the metadata says it: no pass over the document
+        return Location(self.path, None, first.part)
 
     def data(self) -> dict[str, Any]:
         """What a finding on an email of inferred category carries in ``data``."""
@@ -84,73 +99,17 @@ class Inference:
 
 
 @dataclass(frozen=True)
-class _Phrase:
-    pattern: str
-    needles: tuple[str, ...]
-    """The whole words it always holds: the phrase is tried only where they all are."""
-    group: str
-    """The kind's key: "t3" (transactional) or "m1" (marketing)."""
-
-    @functools.cached_property
-    def regex(self) -> re.Pattern[str]:
-        """For lower-cased text. No look-behind in front, so a literal start lets the regex
-        engine skip ahead: the start's word boundary is checked by the caller."""
-        return re.compile(rf"(?:{_as_regex(self.pattern)})(?!\w)")
-
-    @functools.cached_property
-    def any_case(self) -> re.Pattern[str]:
-        """For text whose lower-casing changes its length (offsets would drift)."""
-        return re.compile(rf"(?<!\w)(?:{_as_regex(self.pattern)})(?!\w)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
 class _Evidence:
     threshold: int
     margin: int
     bonus: int
     max_text: int
-    phrases: tuple[_Phrase, ...]
+    phrases: PhraseSet[str]
+    """Each phrase labelled with its kind's group."""
     fields: tuple[tuple[re.Pattern[str], str], ...]
     weights: Mapping[str, int]
     """Group -> the kind's weight; groups are t0, t1… (transactional) and m0… (marketing)."""
     kinds: Mapping[str, str]
-
-
-def _as_regex(phrase: str) -> str:
-    """A phrase as written in rules/data/category.yaml, as a regular expression."""
-    phrase = phrase.replace("'", "['’]").replace(" ?", r"\s?")
-    return phrase.replace(" ", r"\s+")
-
-
-_UNKNOWN = "\x00"
-_ESCAPE = re.compile(r"\\.")
-_CLASS = re.compile(r"\[[^\]]*\]")
-_GROUP = re.compile(r"\(([^()]*)\)([?*]?)")
-_OPTIONAL = re.compile(r".(?:[?*]|\{0,?\d*\})")
-_COUNT = re.compile(r"\{[^}]*\}")
-_NOT_WORD = re.compile(r"[^\w\x00]+")
-_WORDS = re.compile(r"\w+")
-
-
-def _unknown_group(match: re.Match[str]) -> str:
-    """A group is unknown text; the spaces at its edges still end the words beside it."""
-    inner = match.group(1)
-    before = " " if inner.startswith(("?: ", " ")) else ""
-    after = " " if inner.endswith(" ") else ""
-    return before + _UNKNOWN + after
-
-
-def _needles(phrase: str) -> tuple[str, ...]:
-    """The whole words every match of ``phrase`` holds, lower-cased: groups, classes, escapes
-    and optional characters are unknown, and a word that touches one is not whole."""
-    text = _CLASS.sub(_UNKNOWN, _ESCAPE.sub(_UNKNOWN, phrase))
-    while "(" in text:
-        shorter = _GROUP.sub(_unknown_group, text)
-        if shorter == text:
-            break
-        text = shorter
-    text = _COUNT.sub("", _OPTIONAL.sub(_UNKNOWN, text))
-    return tuple(w.lower() for w in _NOT_WORD.split(text) if w and _UNKNOWN not in w)
 
 
 @functools.cache
@@ -161,7 +120,7 @@ def _evidence() -> _Evidence:
         (rules_dir() / "data" / "category.yaml").read_text(encoding="utf-8"),
         Loader=yaml.CSafeLoader,
     )
-    phrases: list[_Phrase] = []
+    phrases: list[tuple[str, str]] = []
     fields: list[tuple[re.Pattern[str], str]] = []
     weights: dict[str, int] = {}
     kinds: dict[str, str] = {}
@@ -170,14 +129,14 @@ def _evidence() -> _Evidence:
             group = f"{prefix}{index}"
             weights[group], kinds[group] = int(entry["weight"]), str(entry["kind"])
             for language in (entry.get("phrases") or {}).values():
-                phrases.extend(_Phrase(p, _needles(p), group) for p in language)
+                phrases.extend((p, group) for p in language)
             fields.extend((re.compile(f, re.IGNORECASE), group) for f in entry.get("fields") or ())
     return _Evidence(
         threshold=int(data["threshold"]),
         margin=int(data["margin"]),
         bonus=int(data["prominent_bonus"]),
         max_text=int(data["max_text"]),
-        phrases=tuple(phrases),
+        phrases=PhraseSet(phrases),
         fields=tuple(fields),
         weights=weights,
         kinds=kinds,
@@ -208,11 +167,17 @@ class _Segment:
     part: Part
     prominent: bool = False
     sourced: Sourced | None = None
-    runs: list[tuple[int, etree._Element, str, bool, bool]] | None = None
-    """(offset in text, element, run text, is tail, in a heading) of each visible run."""
+    runs: list[tuple[int, etree._Element, str, bool]] | None = None
+    """(offset in text, element, run text, is tail) of each visible run."""
+
+    @functools.cached_property
+    def offsets(self) -> list[int]:
+        return [run[0] for run in self.runs or ()]
 
 
-_WORD = re.compile(r"[\w.]+")  # one greedy match per word: linear, whatever the text
+# a name with a "." or "_" inside (order.number, reset_url); tried only where a word starts,
+# so a long run of letters is read once, not once per letter
+_FIELD_NAME = re.compile(r"(?<![\w.])\w+(?:[._]\w+)+")
 
 
 def _segments(template: Template, limit: int) -> list[_Segment]:
@@ -224,14 +189,13 @@ def _segments(template: Template, limit: int) -> list[_Segment]:
     if html is not None:
         for title in html.iter("title"):
             if title.text and title.text.strip():
-                run = (0, title, title.text, False, True)
+                run = (0, title, title.text, False)
                 segments.append(_Segment(title.text[:limit], Part.HTML, True, runs=[run]))
         runs, pieces, offset = [], [], 0
         for element, text, is_tail in html.visible_text():
             if offset >= limit:
                 break
-            owner = element.getparent() if is_tail else element
-            runs.append((offset, element, text, is_tail, owner is not None and _in_heading(owner)))
+            runs.append((offset, element, text, is_tail))
             pieces.append(text[: limit - offset])
             offset += len(pieces[-1]) + 1
         if runs:
@@ -256,30 +220,23 @@ def _in_heading(element: etree._Element) -> bool:
 def _scan(template: Template, evidence: _Evidence) -> list[_Found]:
     found: list[_Found] = []
     segments = _segments(template, evidence.max_text)
-    words = set(_WORDS.findall("\n".join(segment.text for segment in segments).lower()))
-    active = [phrase for phrase in evidence.phrases if words.issuperset(phrase.needles)]
-    for segment in segments:
-        text, lowered = segment.text, segment.text.lower()
-        exact = len(lowered) == len(text)
-        for phrase in active:
-            for match in (phrase.regex if exact else phrase.any_case).finditer(
-                lowered if exact else text
-            ):
-                start = match.start()
-                if exact and start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
-                    continue  # inside a word
-                found.append(_place(segment, phrase.group, match))
+    active = evidence.phrases.active("\n".join(segment.text for segment in segments))
+    for segment in segments:  # in reading order, so that of equal evidence the first counts
+        matches = sorted(evidence.phrases.finditer(segment.text, active))
+        found.extend(_place(segment, group, start, end) for start, end, group in matches)
     found.extend(_fields(template, segments, evidence))
     return found
 
 
-def _place(segment: _Segment, group: str, match: re.Match[str]) -> _Found:
-    value = segment.text[match.start() : match.end()]
+def _place(segment: _Segment, group: str, start: int, end: int) -> _Found:
+    value = segment.text[start:end]
     if segment.runs is None:
         return _Found(group, value, segment.part, segment.prominent, sourced=segment.sourced)
-    index = bisect.bisect_right([run[0] for run in segment.runs], match.start()) - 1
-    offset, element, run_text, is_tail, heading = segment.runs[index]
-    local = match.start() - offset
+    index = bisect.bisect_right(segment.offsets, start) - 1
+    offset, element, run_text, is_tail = segment.runs[index]
+    owner = element.getparent() if is_tail else element
+    heading = owner is not None and _in_heading(owner)
+    local = start - offset
     piece = run_text[local : local + len(value)]  # a phrase across runs: its first run's part
     return _Found(
         group,
@@ -293,10 +250,6 @@ def _place(segment: _Segment, group: str, match: re.Match[str]) -> _Found:
     )
 
 
-def _is_field_name(word: str) -> bool:
-    return len(word) <= 80 and ("_" in word or "." in word.strip("."))
-
-
 def _fields(template: Template, segments: list[_Segment], evidence: _Evidence) -> list[_Found]:
     """Merge-field names in the text and in link addresses that name an action or an order."""
     if not evidence.fields:
@@ -305,25 +258,20 @@ def _fields(template: Template, segments: list[_Segment], evidence: _Evidence) -
     for segment in segments:
         if "_" not in segment.text and "." not in segment.text:
             continue
-        for match in _WORD.finditer(segment.text):
-            name = match.group(0)
-            if len(name) <= 80 and ("_" in name or "." in name.strip(".")):
-                places.append((name, _place(segment, "", match)))
+        names = {w for w in _FIELD_NAME.findall(segment.text) if len(w) <= 80}
+        for name in names:  # its first place is enough for the evidence
+            start = segment.text.find(name)
+            places.append((name, _place(segment, "", start, start + len(name))))
     if template.html is not None:
         for anchor in template.html.iter("a"):
             href = anchor.get("href") or ""
             if "{" in href or "%" in href or "[" in href:  # a merge tag's field names only
-                for match in _WORD.finditer(href[: evidence.max_text]):
-                    name = match.group(0)
-                    if _is_field_name(name):
-                        places.append(
-                            (
-                                name,
-                                _Found(
-                                    "", name, Part.HTML, False, element=anchor, attribute="href"
-                                ),
-                            )
-                        )
+                for name in {
+                    w for w in _FIELD_NAME.findall(href[: evidence.max_text]) if len(w) <= 80
+                }:
+                    places.append(
+                        (name, _Found("", name, Part.HTML, False, element=anchor, attribute="href"))
+                    )
     found = []
     for name, place in places:
         for pattern, group in evidence.fields:
@@ -363,7 +311,7 @@ def _locate(template: Template, item: _Found) -> Location | None:
 
 
 def _as_evidence(
-    template: Template, items: list[_Found], evidence: _Evidence, locate: bool
+    template: Template, items: list[_Found], evidence: _Evidence
 ) -> tuple[Evidence, ...]:
     return tuple(
         Evidence(
@@ -371,7 +319,7 @@ def _as_evidence(
             " ".join(item.text.split()),
             item.part,
             evidence.weights[item.group] + (evidence.bonus if item.prominent else 0),
-            _locate(template, item) if locate else None,
+            functools.partial(_locate, template, item),
         )
         for item in items[:_MAX_EVIDENCE]
     )
@@ -387,10 +335,11 @@ def infer_category(template: Template) -> Inference:
     is_transactional = score >= evidence.threshold and score >= evidence.margin * counter_score
     return Inference(
         TRANSACTIONAL if is_transactional else MARKETING,
-        _as_evidence(template, transactional, evidence, locate=is_transactional),
+        _as_evidence(template, transactional, evidence),
         score,
-        _as_evidence(template, marketing, evidence, locate=False),
+        _as_evidence(template, marketing, evidence),
         counter_score,
+        template.path,
     )
 
 

@@ -142,7 +142,29 @@ def _is_button(element: etree._Element | None) -> bool:
     return styled or bool(_BUTTON_CLASS.search(element.get("class") or ""))
 
 
+def _image_alt(element: etree._Element | None) -> str:
+    """The alt text of the image an otherwise empty link wraps (MJML's mj-image href)."""
+    if element is None:
+        return ""
+    image = element.find(".//img")
+    return " ".join((image.get("alt") or "").split()) if image is not None else ""
+
+
+def _shared_placeholder(url: str, patterns: list[re.Pattern[str]]) -> str | None:
+    """The shared address of a social share link when it is a placeholder ("#", ""), else
+    None: MJML writes the mj-social-element's href into the network's share URL."""
+    for pattern in patterns:
+        match = pattern.match(url)
+        if match is None:
+            continue
+        target = unquote(match.group("target")).strip()
+        if target.lower() in _PLACEHOLDER_HREFS or target.lower() in ("[[url]]", "{{url}}"):
+            return target
+    return None
+
+
 def placeholder_href(template: Template, options: Options) -> Iterator[Violation]:
+    shares: list[re.Pattern[str]] = []
     for link in links(template):
         if link.kind == "missing":
             if _is_button(link.element) and link.text:
@@ -164,18 +186,38 @@ def placeholder_href(template: Template, options: Options) -> Iterator[Violation
             parsed = link.parsed
             if parsed is not None and parsed.host and _EXAMPLE_HOSTS.search(parsed.host):
                 reason = "an example domain"
+        if reason is None and link.kind == "link" and "?" in url:
+            if not shares:  # compiled on the first link with a query, not for every email
+                shares = [re.compile(p, re.IGNORECASE) for p in options["share_links"]]
+            shared = _shared_placeholder(url, shares)
+            if shared is not None:
+                text = link.text or _image_alt(link.element)
+                yield Violation(
+                    'the share link "{text}" shares "{shared}", a placeholder'
+                    if text
+                    else 'a share link shares "{shared}", a placeholder',
+                    link.location,
+                    {"text": text[:60], "url": shown_url(url), "shared": shared},
+                    help="give it the address of the page to share (in MJML, the"
+                    " mj-social-element's href)",
+                )
+            continue
         if reason is None:
             continue
         if link.kind == "link" and lowered == "#" and not _is_button(link.element):
             # "#" on a plain text link: still nowhere, but say so plainly
             reason = "an empty link"
         what = "button" if _is_button(link.element) else link.kind
+        text = link.text
+        if not text and link.kind == "link":
+            text = _image_alt(link.element)
+            what = "image link" if text else what
         yield Violation(
             'the {what} "{text}" links to "{url}", {reason}'
-            if link.text
+            if text
             else 'a {what} links to "{url}", {reason}',
             link.location,
-            {"what": what, "text": link.text[:60], "url": url, "reason": reason},
+            {"what": what, "text": text[:60], "url": url, "reason": reason},
             help="put the real address in before sending",
         )
     if template.html is not None:
