@@ -50,6 +50,8 @@ def has_unsubscribe(template: Template, words: list[str], html_only: bool = Fals
 def false_unsubscribe_links(template: Template, words: list[str]) -> list[etree._Element]:
     """Links whose text says unsubscribe but whose address cannot be an unsubscribe address:
     nowhere ("#"), an image or document, a blog or news page, or a site's home page."""
+    if template.html is None:
+        return []
     lowered = [w.lower() for w in words]
     return [anchor for anchor, ok in _unsubscribe_links(template, lowered) if not ok]
 
@@ -58,7 +60,8 @@ def _unsubscribe_links(
     template: Template, words: list[str]
 ) -> Iterator[tuple[etree._Element, bool]]:
     """(link, whether it can unsubscribe) for each link that reads as an unsubscribe link."""
-    assert template.html is not None
+    if template.html is None:
+        return
     for anchor in anchors(template):
         raw = (anchor.get("href") or "").strip()
         href = raw.lower()
