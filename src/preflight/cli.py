@@ -195,7 +195,7 @@ def check(
         click.echo(f"preflight: warning: {warning}", err=True)
     for problem in report.internal_errors:
         click.echo(f"preflight: internal error: {problem}", err=True)
-    sys.exit(report.exit_code(fail_on or config.fail_on))
+    sys.exit(report.exit_code(fail_on or config.run.fail_on))
 
 
 @contextlib.contextmanager

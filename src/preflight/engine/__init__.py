@@ -20,19 +20,21 @@ one; only findings are kept.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from preflight.catalogue import Catalogue, load_catalogue
-from preflight.config import Config
+from preflight.config import Config, Configs
 from preflight.constants import VERSION
 from preflight.discovery import InputFile, discover
 from preflight.engine.facts import (
+    AudiencesFinder,
     LoadedWorkflow,
     RunFacts,
-    Send,
     key,
+    needs_met,
     read_audiences,
     scan_sends,
     targeting_of,
@@ -40,7 +42,7 @@ from preflight.engine.facts import (
 from preflight.engine.items import ItemChecker, ItemResult, Pending
 from preflight.engine.registry import Registry
 from preflight.engine.stamp import MAX_PER_RULE, Stamper
-from preflight.model import Finding, Template, display_path
+from preflight.model import Finding, Targeting, Template, display_path
 from preflight.model.report import Report
 from preflight.model.source import SourceText
 
@@ -58,39 +60,49 @@ are few of them; the audiences file is judged by the audience phase."""
 class Engine:
     def __init__(
         self,
-        config: Config,
+        config: Config | Configs,
         progress: Progress | None = None,
         jobs: int | None = None,
         use_cache: bool | None = None,
         start_method: str | None = None,
     ) -> None:
-        self.config = config
+        self.configs = config if isinstance(config, Configs) else Configs.fixed(config)
+        self.config = self.configs.run
+        """The run's own config: workers, caches, fail_on and the live link check."""
         self.catalogue: Catalogue = load_catalogue()
         self.registry = Registry(self.catalogue)
         self.stamper = Stamper(self.catalogue)
         self.progress = progress
-        self.jobs = config.jobs if jobs is None else jobs
-        self.use_cache = config.use_cache if use_cache is None else use_cache
+        self.jobs = self.config.jobs if jobs is None else jobs
+        self.use_cache = self.config.use_cache if use_cache is None else use_cache
         self.start_method = start_method
         """multiprocessing's start method for workers (None: the platform's default)."""
-        self.live = bool(config.links.get("online"))
+        self.live = bool(self.config.links.get("online"))
         self._checker: ItemChecker | None = None
 
     # -- the run ----------------------------------------------------------------------
     def run(self, paths: Sequence[Path], skip_unknown: bool = False) -> Report:
         report = Report(tool_version=VERSION)
-        items = list(discover(paths, self.config, skip_unknown))
-        audiences = read_audiences(self.config)
-        targeting = targeting_of(audiences, self.config)
+        items = list(discover(paths, self.configs, skip_unknown))
+        finder = AudiencesFinder(self.configs)
+        files = _audiences_files(items, finder)
+        audiences = {path: read_audiences(path, self.configs.for_path(path)) for path in files}
+        targetings = {
+            os.path.abspath(path): targeting
+            for path, read in audiences.items()
+            if (targeting := targeting_of(read, self.configs.for_path(path))) is not None
+        }
+        facts = RunFacts(targetings)
         preloaded: dict[Path, LoadedWorkflow] = {}
-        sends: dict[str, tuple[Send, ...]] = {}
         if any(item.kind == "workflow" for item in items):
-            sends, preloaded = scan_sends(items, self.config)
-        facts = RunFacts(targeting, sends)
-        if audiences is not None:
-            report.findings.extend(self._audience_problems(audiences))
-            if self._judges_members(items):
-                report.findings.extend(self._audience_rules(facts))
+            sends, preloaded = scan_sends(
+                items, self.configs, lambda p: facts.targeting(finder.find(p))
+            )
+            facts = RunFacts(targetings, sends, facts.members)
+        for path, read in audiences.items():
+            report.findings.extend(self._audience_problems(read))
+            if self._judges_members(path, items, finder):
+                report.findings.extend(self._audience_rules(facts.targeting(path), facts))
         pending: list[Pending] = []
         for result in self._results(items, facts, preloaded, report):
             if result.error is not None:
@@ -130,14 +142,14 @@ class Engine:
                 results[index] = checker.check(item, preloaded.pop(item.path, None))
                 continue
             if cache is not None:
-                keys[index] = self._cache_key(item, facts)
+                keys[index] = self._cache_key(item, facts, checker)
                 results[index] = cache.get(*keys[index])
                 if results[index] is not None:
                     continue
             queued.append((index, item))
         pids: set[int] = set()
         for index, result, pid in check_all(
-            queued, self.config, facts, self.live, self.jobs, self.start_method
+            queued, self.configs, facts, self.live, self.jobs, self.start_method
         ):
             results[index] = result
             pids.add(pid)
@@ -158,44 +170,52 @@ class Engine:
         cache.load()
         return cache
 
-    def _cache_key(self, item: InputFile, facts: RunFacts) -> tuple[str, str, str]:
+    def _cache_key(
+        self, item: InputFile, facts: RunFacts, checker: ItemChecker
+    ) -> tuple[str, str, str]:
         from preflight.engine.cache import item_key, settings_digest
 
-        settings = settings_digest(self.config, self.config.for_file(item.path), self.live)
-        return item_key(item.path, item.explicit), settings, facts.digest(key(item.path))
+        config = self.configs.for_path(item.path)
+        settings = settings_digest(config, config.for_file(item.path), self.live)
+        judged = facts.digest(checker.targeting(item.path), key(item.path))
+        return item_key(item.path, item.explicit), settings, judged
 
     def _main_checker(self, facts: RunFacts) -> ItemChecker:
         if self._checker is None or self._checker.facts is not facts:
-            self._checker = ItemChecker(self.config, facts, self.live)
+            self._checker = ItemChecker(self.configs, facts, self.live)
         return self._checker
 
-    # -- the audiences file -------------------------------------------------------------
+    # -- audiences files -----------------------------------------------------------------
     def _audience_problems(self, audiences: Audiences) -> list[Finding]:
-        """What reading the audiences file found wrong (PF001, PF003, LIST001…)."""
-        settings = self.config.for_file(audiences.path)
+        """What reading an audiences file found wrong (PF001, PF003, LIST001…)."""
+        settings = self.configs.for_path(audiences.path).for_file(audiences.path)
         sources = {audiences.path: SourceText(audiences.text)} if audiences.text else {}
         return self.stamper.problems(audiences.problems, settings, sources)
 
-    def _judges_members(self, items: list[InputFile]) -> bool:
-        """Audience rules read members files when the audiences file or a workflow is an
-        input: a template-only run (pre-commit on a few files) does not pay for them."""
-        path = self.config.audiences
-        if path is None or not self.config.for_file(path).enabled & self.registry.ids("audience"):
+    def _judges_members(self, path: Path, items: list[InputFile], finder: AudiencesFinder) -> bool:
+        """Audience rules read members files when the audiences file, or a workflow judged
+        with it, is an input: a template-only run (pre-commit) does not pay for them."""
+        settings = self.configs.for_path(path).for_file(path)
+        if not settings.enabled & self.registry.ids("audience"):
             return False
         target = key(path)
         return any(
-            item.kind == "workflow" or (item.kind == "audiences" and key(item.path) == target)
+            (item.kind == "audiences" and key(item.path) == target)
+            or (
+                item.kind == "workflow"
+                and (found := finder.find(item.path))
+                and key(found) == target
+            )
             for item in items
         )
 
-    def _audience_rules(self, facts: RunFacts) -> list[Finding]:
-        """The audience rules (LIST008) over each audience of the file, once per run, with
+    def _audience_rules(self, targeting: Targeting | None, facts: RunFacts) -> list[Finding]:
+        """The audience rules (LIST008) over each audience of a file, once per run, with
         the members phase's rows."""
-        targeting = facts.targeting
         if targeting is None:
             return []
-        settings = self.config.for_file(targeting.path)
-        checks = self.registry.rules("audience", settings.enabled, facts.names)
+        settings = self.configs.for_path(targeting.path).for_file(targeting.path)
+        checks = self.registry.rules("audience", settings.enabled, needs_met(targeting))
         rows = max((int(settings.options[r].get("max_rows", 0)) for r, _ in checks), default=0)
         findings: list[Finding] = []
         for audience in targeting.audiences.values():
@@ -210,8 +230,25 @@ class Engine:
     # -- one template, for render and correct ---------------------------------------------
     def load_template(self, path: Path) -> tuple[Template | None, list[Finding]]:
         """One template with its sidecar, defaults and platform applied."""
-        targeting = targeting_of(read_audiences(self.config), self.config)
-        return self._main_checker(RunFacts(targeting)).load_template(path)
+        finder = AudiencesFinder(self.configs)
+        found = finder.find(path)
+        targetings = {}
+        if found is not None:
+            config = self.configs.for_path(found)
+            targeting = targeting_of(read_audiences(found, config), config)
+            if targeting is not None:
+                targetings[os.path.abspath(found)] = targeting
+        return self._main_checker(RunFacts(targetings)).load_template(path)
+
+
+def _audiences_files(items: list[InputFile], finder: AudiencesFinder) -> list[Path]:
+    """Every audiences file the run's inputs are judged with, and those that are inputs."""
+    found: dict[str, Path] = {}
+    for item in items:
+        path = item.path if item.kind == "audiences" else finder.find(item.path)
+        if path is not None:
+            found.setdefault(key(path), path)
+    return list(found.values())
 
 
 def _order() -> Callable[[Finding], tuple[str, int, int, str]]:

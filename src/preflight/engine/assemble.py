@@ -73,10 +73,20 @@ class Assembled:
 
 
 class Assembler:
-    def __init__(self, config: Config, facts: RunFacts, catalogue: Catalogue) -> None:
+    """Assembles one template with the config that applies to it, the audiences it is judged
+    with (``targeting``) and the run's facts."""
+
+    def __init__(
+        self,
+        config: Config,
+        facts: RunFacts,
+        catalogue: Catalogue,
+        targeting: Targeting | None,
+    ) -> None:
         self.config = config
         self.facts = facts
         self.catalogue = catalogue
+        self.targeting = targeting
 
     def assemble(self, template: Template, settings: FileSettings) -> Assembled:
         result = Assembled(template)
@@ -158,7 +168,7 @@ class Assembler:
     ) -> dict[str, Any]:
         """The audiences a template goes to: its send steps' in this run, else its sidecar's.
         A send step's subject and audience beat the sidecar's."""
-        targeting = self.facts.targeting
+        targeting = self.targeting
         changes: dict[str, Any] = {"targeting": targeting}
         sends = self.facts.sends.get(key(template.path), ())
         audience: Sourced | None = values.get("audience", template.audience)
@@ -174,7 +184,9 @@ class Assembler:
                 for via in send.audiences:
                     if audience is None or audience.origin != "send-step":
                         audience = via
-                    found = targeting.audiences.get(via.value) if targeting else None
+                    # a send step's names are read in its workflow's audiences file
+                    read_in = send.targeting
+                    found = read_in.audiences.get(via.value) if read_in else None
                     if found is not None and all(s.audience.name != via.value for s in sent):
                         sent.append(SentTo(found, via, send.step))
             changes["sources"] = sources
@@ -206,7 +218,7 @@ class Assembler:
     def _known_fields(self, template: Template) -> KnownFields | None:
         """The fields MERGE003 judges by: those of the audiences the template goes to, else
         those of every audience of the file."""
-        targeting = self.facts.targeting
+        targeting = self.targeting
         if targeting is None:
             return None
         if template.audience is not None:

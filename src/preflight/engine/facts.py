@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from preflight.config import Config
+from preflight.config import Config, Configs
 from preflight.discovery import InputFile
 from preflight.model import (
     Audience,
@@ -53,37 +53,42 @@ class Send:
     """The audiences it goes to (the step's own, else the workflow's), where written."""
     source: SourceText | None = None
     """The workflow's text, for the source line of a finding at the step's subject."""
+    targeting: Targeting | None = None
+    """The workflow's audiences file, which its audience names are read in."""
 
 
 @dataclass(frozen=True)
 class RunFacts:
-    targeting: Targeting | None = None
+    targetings: Mapping[str, Targeting] = field(default_factory=dict)
+    """Each readable audiences file of the run (its absolute path) -> its audiences."""
     sends: Mapping[str, tuple[Send, ...]] = field(default_factory=dict)
     """A template's key (see ``key``) -> the send steps of the run that send it."""
     members: MembersPhase = field(default_factory=lambda: MembersPhase(), compare=False)
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        """What the run knows, for rules that need it (the catalogue's `needs:`)."""
-        targeting = self.targeting
-        if targeting is None:
-            return ()
-        if any(a.members is not None for a in targeting.audiences.values()):
-            return ("audiences", "members")
-        return ("audiences",)
+    def targeting(self, audiences: Path | None) -> Targeting | None:
+        return self.targetings.get(os.path.abspath(audiences)) if audiences else None
 
-    def digest(self, template_key: str | None = None) -> str:
-        """A hash of what an item is judged with: the audiences (their member counts
-        included) and, for a template, the send steps that send it. Part of the results
-        cache key of every item of the run."""
-        hashed = hashlib.blake2b(repr(self.targeting).encode("utf-8"), digest_size=16)
-        hashed.update(members_stamp(self.targeting).encode("utf-8", "surrogateescape"))
+    def digest(self, targeting: Targeting | None, template_key: str | None = None) -> str:
+        """A hash of what an item is judged with: its audiences (their members files'
+        size and time included) and, for a template, the send steps that send it and their
+        workflows' audiences. Part of the results cache key."""
+        hashed = hashlib.blake2b(repr(targeting).encode("utf-8"), digest_size=16)
+        hashed.update(members_stamp(targeting).encode("utf-8", "surrogateescape"))
         if template_key is not None:
             for send in self.sends.get(template_key, ()):
-                hashed.update(
-                    repr((send.workflow, send.step, send.subject, send.audiences)).encode()
-                )
+                said = (send.workflow, send.step, send.subject, send.audiences, send.targeting)
+                hashed.update(repr(said).encode("utf-8"))
+                hashed.update(members_stamp(send.targeting).encode("utf-8", "surrogateescape"))
         return hashed.hexdigest()
+
+
+def needs_met(targeting: Targeting | None) -> tuple[str, ...]:
+    """What an item's audiences give the rules that need them (the catalogue's `needs:`)."""
+    if targeting is None:
+        return ()
+    if any(a.members is not None for a in targeting.audiences.values()):
+        return ("audiences", "members")
+    return ("audiences",)
 
 
 def key(path: Path) -> str:
@@ -93,12 +98,55 @@ def key(path: Path) -> str:
 
 # -- phases --------------------------------------------------------------------------------
 
+AUDIENCES_NAME = "audiences.yaml"
+AUDIENCES_SUFFIX = ".audiences.yaml"
 
-def read_audiences(config: Config) -> Audiences | None:
-    """The audiences file the config names, read once per run; None when there is none."""
-    path = config.audiences
-    if path is None:
-        return None
+
+class AudiencesFinder:
+    """Which audiences file an input is judged with: the one its config names
+    (`audiences:`), else the nearest audiences.yaml (or one *.audiences.yaml) beside or
+    above it, up to its config's folder (without a config: up to the working directory)."""
+
+    def __init__(self, configs: Configs) -> None:
+        self.configs = configs
+        self._found: dict[tuple[str, str], Path | None] = {}
+
+    def find(self, path: Path) -> Path | None:
+        config = self.configs.for_path(path)
+        if config.audiences is not None:
+            return config.audiences
+        folder = os.path.abspath(path.parent)
+        stop = os.path.abspath(config.root if config.source is not None else Path.cwd())
+        wanted = (folder, stop)
+        if wanted not in self._found:
+            self._found[wanted] = _nearest_audiences(Path(folder), Path(stop))
+        return self._found[wanted]
+
+
+def _nearest_audiences(folder: Path, stop: Path) -> Path | None:
+    if folder != stop and stop not in folder.parents:
+        stop = folder  # outside the config's tree (or the working directory): its folder only
+    for candidate in (folder, *folder.parents):
+        plain = candidate / AUDIENCES_NAME
+        if plain.is_file():
+            return plain
+        try:
+            named = sorted(
+                entry.name
+                for entry in os.scandir(candidate)
+                if entry.name.endswith(AUDIENCES_SUFFIX) and entry.is_file()
+            )
+        except OSError:
+            named = []
+        if named:
+            return candidate / named[0]
+        if candidate == stop:
+            return None
+    return None
+
+
+def read_audiences(path: Path, config: Config) -> Audiences:
+    """An audiences file, read once per run."""
     from preflight.formats.audiences import load_audiences
 
     return load_audiences(path, config.max_file_size)
@@ -106,7 +154,8 @@ def read_audiences(config: Config) -> Audiences | None:
 
 def targeting_of(audiences: Audiences | None, config: Config) -> Targeting | None:
     """The audiences as rules read them; None without a file, or with one that could not be
-    read or whose shape is wrong (nothing to judge names by, so no LIST001 per name)."""
+    read or whose shape is wrong (nothing to judge names by, so no LIST001 per name). With
+    no `suppression_audiences` configured, audiences of kind suppression stand in."""
     if audiences is None or audiences.text is None or audiences.invalid:
         return None
     return Targeting(audiences.items, audiences.path, config.suppression_audiences)
@@ -179,18 +228,22 @@ def members_stamp(targeting: Targeting | None) -> str:
 
 
 def scan_sends(
-    items: Iterable[InputFile], config: Config
+    items: Iterable[InputFile],
+    configs: Configs,
+    facts_for: Callable[[Path], Targeting | None],
 ) -> tuple[dict[str, tuple[Send, ...]], dict[Path, LoadedWorkflow]]:
     """Read the run's native workflows first, to know which templates they send and to whom.
 
     Only runs with a workflow among their inputs pay for it; the workflows read here are
-    returned so that each is checked without being read twice.
+    returned so that each is checked without being read twice. ``facts_for`` gives the
+    audiences a workflow's names are read in.
     """
     from preflight.formats.workflow import load_workflow
 
     sends: dict[str, list[Send]] = {}
     loaded: dict[Path, LoadedWorkflow] = {}
     for item in items:
+        config = configs.for_path(item.path)
         if item.kind != "workflow" or config.is_excluded(item.path):
             continue
         try:
@@ -202,6 +255,7 @@ def scan_sends(
         if workflow is None:
             continue
         source = workflow.sources.get(workflow.path)
+        targeting = facts_for(item.path)
         for step in workflow.steps:
             if step.kind != "send" or step.template is None:
                 continue
@@ -220,6 +274,6 @@ def scan_sends(
                 )
                 for name in names
             )
-            send = Send(workflow.path, step.id, subject, audiences, source)
+            send = Send(workflow.path, step.id, subject, audiences, source, targeting)
             sends.setdefault(key(item.path.parent / step.template), []).append(send)
     return {k: tuple(v) for k, v in sends.items()}, loaded

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from preflight.catalogue import load_catalogue
-from preflight.config import Config, FileSettings
+from preflight.config import Configs, FileSettings
 from preflight.discovery import InputFile, classify
 from preflight.engine.assemble import Assembled, Assembler
-from preflight.engine.facts import LoadedWorkflow, RunFacts
+from preflight.engine.facts import AudiencesFinder, LoadedWorkflow, RunFacts, needs_met
 from preflight.engine.load import Export, Sniffed, load, unreadable
 from preflight.engine.registry import Registry
 from preflight.engine.stamp import KeptLines, Stamper
@@ -30,6 +30,7 @@ from preflight.model import (
     Memo,
     Sourced,
     Step,
+    Targeting,
     Template,
     Violation,
     Workflow,
@@ -62,15 +63,23 @@ class ItemResult:
 
 
 class ItemChecker:
-    def __init__(self, config: Config, facts: RunFacts, live: bool = False) -> None:
-        self.config = config
+    def __init__(self, configs: Configs, facts: RunFacts, live: bool = False) -> None:
+        self.configs = configs
         self.facts = facts
         self.live = live
         self.catalogue = load_catalogue()
         self.registry = Registry(self.catalogue)
         self.stamper = Stamper(self.catalogue)
-        self.assembler = Assembler(config, facts, self.catalogue)
+        self.audiences = AudiencesFinder(configs)
         self._sent: dict[Path, Template | None] = {}
+
+    def targeting(self, path: Path) -> Targeting | None:
+        """The audiences ``path`` is judged with (its config's, or the nearest file's)."""
+        return self.facts.targeting(self.audiences.find(path))
+
+    def assembler(self, path: Path) -> Assembler:
+        config = self.configs.for_path(path)
+        return Assembler(config, self.facts, self.catalogue, self.targeting(path))
 
     def check(self, item: InputFile, preloaded: LoadedWorkflow | None = None) -> ItemResult:
         """Never raises: a bug becomes a PF001 finding and an internal error of the run."""
@@ -83,17 +92,18 @@ class ItemChecker:
                 Location(item.path),
                 {"reason": "internal-error", "error": detail},
             )
-            settings = self.config.for_file(item.path)
+            settings = self.configs.for_path(item.path).for_file(item.path)
             findings = self.stamper.stamp("PF001", [violation], settings, {})
             info = FileInfo(item.path, "unreadable")
             return ItemResult(info, findings, error=f"{item.path}: {detail}")
 
     def _check(self, item: InputFile, preloaded: LoadedWorkflow | None) -> ItemResult:
-        settings = self.config.for_file(item.path)
+        config = self.configs.for_path(item.path)
+        settings = config.for_file(item.path)
         if item.kind == "workflow":
             return self._workflow(item, settings, preloaded)
         if item.kind == "audiences":
-            return ItemResult(None)  # read through the config's `audiences:`
+            return ItemResult(None)  # read by the audience phase (engine/__init__.py)
         if item.kind not in ("html", "eml", "json"):
             violation = Violation(
                 "not a file preflight knows how to check (templates are .html, .htm, .eml or"
@@ -104,7 +114,7 @@ class ItemChecker:
             findings = self.stamper.stamp("PF001", [violation], settings, {})
             return ItemResult(FileInfo(item.path, "unknown"), findings)
         try:
-            sniffed = load(item, self.config.max_file_size)
+            sniffed = load(item, config.max_file_size)
         except UnreadableInput as error:
             findings = self.stamper.stamp("PF001", [unreadable(item.path, error)], settings, {})
             return ItemResult(FileInfo(item.path, "unreadable"), findings)
@@ -121,10 +131,10 @@ class ItemChecker:
         if template is None:
             info = FileInfo(item.path, "unreadable") if sniffed.kind != "nothing" else None
             return ItemResult(info, findings)
-        assembled = self.assembler.assemble(template, settings)
+        assembled = self.assembler(item.path).assemble(template, settings)
         template = assembled.template
         findings.extend(self.stamper.problems(assembled.problems, settings, template.sources))
-        facts = self.facts.names if template.targeting is not None else ()
+        facts = needs_met(template.targeting)
         checks = self.registry.rules("template", settings.enabled, facts)
         findings.extend(self.stamper.run(checks, template, settings, template.sources, template))
         suppressions = assembled.suppressions
@@ -151,7 +161,8 @@ class ItemChecker:
             return None
         from preflight.links.live import occurrences
 
-        found = list(occurrences(template, self.config.links.get("allow_hosts", ())))
+        allow = self.configs.for_path(template.path).links.get("allow_hosts", ())
+        found = list(occurrences(template, allow))
         if not found:
             return None
         lines: dict[Path, KeptLines] = {}
@@ -171,14 +182,15 @@ class ItemChecker:
         kind = classify(path)
         if kind not in ("html", "eml", "json"):
             return None, []
-        settings = self.config.for_file(path)
-        sniffed = load(InputFile(path, kind, True), self.config.max_file_size)
+        config = self.configs.for_path(path)
+        settings = config.for_file(path)
+        sniffed = load(InputFile(path, kind, True), config.max_file_size)
         if sniffed.template is None:
             sources: Mapping[Path, SourceText] = {}
             return None, self.stamper.problems(sniffed.problems, settings, sources)
         template = sniffed.template
         findings = self.stamper.problems(sniffed.problems, settings, template.sources)
-        assembled: Assembled = self.assembler.assemble(template, settings)
+        assembled: Assembled = self.assembler(path).assemble(template, settings)
         findings.extend(
             self.stamper.problems(assembled.problems, settings, assembled.template.sources)
         )
@@ -195,14 +207,16 @@ class ItemChecker:
         if export is None:
             from preflight.formats.workflow import load_workflow
 
-            workflow, problems = preloaded or load_workflow(item.path, self.config.max_file_size)
+            max_bytes = self.configs.for_path(item.path).max_file_size
+            workflow, problems = preloaded or load_workflow(item.path, max_bytes)
             sources: Mapping[Path, Any] = workflow.sources if workflow is not None else {}
             info = FileInfo(item.path, "workflow")
         else:
             from preflight.importers.base import Resolver, convert, to_workflow
 
-            rules = self.config.templates.get("resolve", {})
-            resolver = Resolver(rules, self.config.root, item.path.parent)
+            config = self.configs.for_path(item.path)
+            rules = config.templates.get("resolve", {})
+            resolver = Resolver(rules, config.root, item.path.parent)
             imported = convert(item.path, export.text, export.data, export.platform, resolver)
             workflow, problems = to_workflow(imported)
             sources = {item.path: SourceText(export.text)}
@@ -210,8 +224,9 @@ class ItemChecker:
         findings = self.stamper.problems(problems, settings, sources)
         if workflow is None:
             return ItemResult(info, findings)
-        workflow = self._enrich(workflow)
-        checks = self.registry.rules("workflow", settings.enabled, self.facts.names)
+        targeting = self.targeting(item.path)
+        workflow = self._enrich(workflow, targeting)
+        checks = self.registry.rules("workflow", settings.enabled, needs_met(targeting))
         findings.extend(self.stamper.run(checks, workflow, settings, sources))
         if export is not None:  # JSON has no comments: per_file_ignores only (DESIGN.md)
             return ItemResult(info, findings)
@@ -221,10 +236,9 @@ class ItemChecker:
         findings.extend(self.stamper.unused(suppressions, settings, sources))
         return ItemResult(info, findings)
 
-    def _enrich(self, workflow: Workflow) -> Workflow:
+    def _enrich(self, workflow: Workflow, targeting: Targeting | None) -> Workflow:
         """The run's facts on a workflow: its audiences, the time zone of each audience a send
         goes to (TIME004), and the template each send step sends."""
-        targeting = self.facts.targeting
         zones: dict[str, tuple[AudienceZone, ...]] = {}
         templates: dict[str, Template | None] = {}
         for step in workflow.steps:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 
-from preflight.config import Config
+from preflight.config import Configs
 from preflight.discovery import InputFile
 from preflight.engine.facts import RunFacts
 from preflight.engine.items import ItemChecker, ItemResult
@@ -35,7 +35,7 @@ def workers(jobs: int) -> int:
 
 def check_all(
     items: Sequence[tuple[int, InputFile]],
-    config: Config,
+    configs: Configs,
     facts: RunFacts,
     live: bool,
     jobs: int,
@@ -44,7 +44,7 @@ def check_all(
     """(index, result, pid of the process that checked it) for every item, in any order."""
     count = workers(jobs)
     if count == 1 or len(items) < count * MIN_PER_WORKER:
-        checker = ItemChecker(config, facts, live)
+        checker = ItemChecker(configs, facts, live)
         pid = os.getpid()
         for index, item in items:
             yield index, checker.check(item), pid
@@ -58,15 +58,15 @@ def check_all(
         max_workers=count,
         mp_context=multiprocessing.get_context(context),
         initializer=_start,
-        initargs=(config, facts, live),
+        initargs=(configs, facts, live),
     ) as pool:
         for done in pool.map(_check_chunk, chunks):
             yield from done
 
 
-def _start(config: Config, facts: RunFacts, live: bool) -> None:
+def _start(configs: Configs, facts: RunFacts, live: bool) -> None:
     global _checker
-    _checker = ItemChecker(config, facts, live)
+    _checker = ItemChecker(configs, facts, live)
 
 
 def _check_chunk(chunk: list[tuple[int, InputFile]]) -> list[tuple[int, ItemResult, int]]:
