@@ -62,12 +62,14 @@ _ANY_SMALL = frozenset().union(*SMALL.values())
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 _CLAUSE = re.compile(r"[.!?:;\n\r\u2026|•]+")
+_APOSTROPHE = re.compile(r"['’]")
 _ELISION = frozenset({"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu"})
 """French elided words: "l'avez" is "l" and "avez"; other apostrophes join ("didn't")."""
 _GATE = 3
 """Two words are stemmed only when their first letters agree (stemming costs ~60 µs)."""
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(word: str) -> str:
     """A word as compared: lower case, no accents, no apostrophes."""
     folded = unicodedata.normalize("NFKD", word.casefold())
@@ -99,7 +101,9 @@ class _Token:
     clause: int
 
 
-def tokens(text: str) -> list[_Token]:
+@functools.lru_cache(maxsize=64)
+def tokens(text: str) -> tuple[_Token, ...]:
+    """The words of a text with their clause (cached: each rule's lists read the same copy)."""
     found: list[_Token] = []
     clause_ends = [m.start() for m in _CLAUSE.finditer(text)]
     clause, ends = 0, iter(clause_ends)
@@ -108,7 +112,8 @@ def tokens(text: str) -> list[_Token]:
         while match.start() > boundary:
             clause += 1
             boundary = next(ends, len(text) + 1)
-        parts = re.split(r"['’]", match.group(0))
+        word = match.group(0)
+        parts = _APOSTROPHE.split(word) if "'" in word or "’" in word else [word]
         if len(parts) == 2 and fold(parts[0]) in _ELISION and parts[1]:
             split = match.start() + len(parts[0]) + 1
             found.append(
@@ -116,11 +121,11 @@ def tokens(text: str) -> list[_Token]:
             )
             found.append(_Token(split, match.end(), parts[1].casefold(), fold(parts[1]), clause))
             continue
-        word = match.group(0)
         found.append(_Token(match.start(), match.end(), word.casefold(), fold(word), clause))
-    return found
+    return tuple(found)
 
 
+@functools.lru_cache(maxsize=64)
 def language_of(text: str, locale: str | None = None) -> str | None:
     """The language of LANGUAGES a copy is in: its locale's, else the one whose small words
     it uses most (None when no language leads)."""
