@@ -88,11 +88,14 @@ def check(
     skip_unknown: bool = False,
     allow_empty: bool = True,
     progress: Progress | None = None,
+    jobs: int | None = None,
+    cache: bool | None = None,
 ) -> Report:
     """Check paths (files or directories) and return the Report.
 
     A path that does not exist raises ApiError; so does a run that reads no input when
     ``allow_empty`` is False. ``baseline`` hides the findings a baseline file records.
+    ``jobs`` and ``cache`` override the config's worker count and results cache.
     """
     from preflight.engine import Engine
 
@@ -102,7 +105,7 @@ def check(
     for path in resolved:
         if not path.exists():
             raise ApiError(f"path does not exist: {path}")
-    engine = Engine(_resolve(config, resolved), progress=progress)
+    engine = Engine(_resolve(config, resolved), progress=progress, jobs=jobs, use_cache=cache)
     try:
         report = engine.run(resolved, skip_unknown=skip_unknown)
     except FileNotFoundError as error:  # removed while the run walked it

@@ -211,12 +211,17 @@ def _progress_bar(total: int) -> Iterator[Callable[[int], None] | None]:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
 def rules(fmt: str) -> None:
-    """List every rule: id, name, default severity and summary."""
+    """List every rule: id, name, default severity and summary (markdown: docs/rules.md)."""
     from preflight.catalogue import load_catalogue
 
     catalogue = load_catalogue()
+    if fmt == "markdown":
+        from preflight.explain import rules_markdown
+
+        click.echo(rules_markdown(list(catalogue)), nl=False)
+        return
     if fmt == "json":
         rows = [
             {
@@ -224,6 +229,7 @@ def rules(fmt: str) -> None:
                 "name": rule.name,
                 "family": rule.family,
                 "severity": rule.severity.label,
+                "runs_on": list(rule.runs_on),
                 "summary": rule.summary,
                 "options": {
                     name: {"type": o.type, "default": o.default} for name, o in rule.options.items()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from preflight.model import Finding, Severity, display_path
+from preflight.model import Finding, Fix, Severity, display_path
 
 FAIL_LEVELS: dict[str, Severity | None] = {
     "error": Severity.ERROR,
@@ -47,6 +47,9 @@ class Report:
     """With --online: what the link check did (URLs, requests, statuses, seconds)."""
     tool_version: str = "0.1.0"
     """preflight's version, as the JSON document's ``tool.version`` (the engine sets it)."""
+    stats: dict[str, Any] = field(default_factory=dict)
+    """How the run went, for tests and benchmarks (not in the JSON document): worker
+    processes that checked items, results-cache hits and misses."""
 
     @property
     def summary(self) -> dict[str, int]:
@@ -95,8 +98,25 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
             }
             for r in finding.related
         ],
-        "fix": None,
+        "fix": fix_dict(finding.fix) if finding.fix is not None else None,
     }
+
+
+def fix_dict(fix: Fix) -> dict[str, Any]:
+    edits = []
+    for edit in fix.edits:
+        span = edit.location.span
+        edits.append(
+            {
+                "path": display_path(edit.location.path),
+                "line": span.line if span else None,
+                "column": span.column if span else None,
+                "end_line": span.end_line if span else None,
+                "end_column": span.end_column if span else None,
+                "text": edit.text,
+            }
+        )
+    return {"description": fix.description, "edits": edits}
 
 
 def _plain(value: Any) -> Any:
