@@ -278,7 +278,8 @@ def explain(rule: str) -> None:
 def import_command(
     file: Path, platform: str | None, output: Path | None, config_path: Path | None
 ) -> None:
-    """Map a HubSpot, Klaviyo, Mautic or n8n workflow export onto the native YAML format.
+    """Map a HubSpot, Klaviyo, Mautic, n8n or Journey Builder workflow export onto the native YAML
+    format.
 
     What could not be mapped is listed on stderr. Exit 0: all mapped; 1: imported with
     PF003/PF004 findings; 2: unreadable or of no known format.

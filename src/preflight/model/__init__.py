@@ -409,13 +409,16 @@ class Until:
 
     time: str | None = None
     """A time of day, "02:00", in the workflow's time zone (or the audience's, when it has none)."""
-    weekday: str | None = None
+    weekdays: tuple[str, ...] = ()
+    """The days of the week the wait may end on, in ISO order (none: any day). Klaviyo's
+    ``delay_until_weekdays`` names several; the wait ends on the first of them it reaches."""
     field: str | None = None
     """A date field of the contact: the wait ends at that date plus ``offset``."""
     offset: float = 0.0
     """Seconds from the field's date; negative is before it."""
     event: str | None = None
     timeout: float | None = None
+    """Seconds before a wait for an event gives up (None: it never does)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,6 +471,9 @@ class Step:
     """For sends: the subject override."""
     target_locations: dict[str, Location] = field(default_factory=dict)
     """Where each reference (next, then, else, split targets, template) is written."""
+    broken: bool = False
+    """The step does not fit the format (a PF003 says why): contacts pass through it to its
+    readable targets, and the TIME and FLOW rules judge no path that crosses it."""
 
 
 @dataclass
