@@ -83,7 +83,7 @@ def _json(item: InputFile, max_bytes: int) -> Sniffed:
         return Sniffed("nothing")
     violation = Violation(
         "not a platform export preflight recognises (SendGrid or Postmark template,"
-        " Braze message archive, HubSpot, Klaviyo, Mautic or n8n workflow)",
+        " Braze message archive, HubSpot, Klaviyo, Mautic, n8n or Journey Builder workflow)",
         Location(item.path),
         {"reason": "unknown-shape"},
     )
