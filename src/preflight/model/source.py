@@ -424,6 +424,7 @@ class SourceMap(Locator):
 
 
 _ATTRIBUTE_VALUE = re.compile(r"""=\s*(?:"([^"]{4,})"|'([^']{4,})')""")
+_ATTRIBUTE_BEFORE = re.compile(r"""([A-Za-z][\w:-]*)=(["'])""")
 
 
 class ValueMap(Locator):
@@ -444,13 +445,30 @@ class ValueMap(Locator):
         needles = [text.strip()] if "\n" not in text.strip() else []
         values = [m.group(1) or m.group(2) for m in _ATTRIBUTE_VALUE.finditer(text)]
         needles += sorted(values, key=len, reverse=True)
+        shifts = dict.fromkeys(needles, 0)
+        named = _ATTRIBUTE_BEFORE.search(composed.text, max(0, start - 60), start)
+        if named is not None and named.end() == start:  # a short value: with its name, href="#"
+            quote = named.group(2)
+            needle = f"{named.group(1)}={quote}{text}{quote}"
+            needles.append(needle)
+            shifts[needle] = len(named.group(1)) + 2
         for needle in needles:
             if len(needle) < 4:
                 continue
             found = self._once(needle)
             if found is not None:
-                return found
+                path, span = found
+                if shifts.get(needle):
+                    span = self._shifted(path, span, shifts[needle], len(text))
+                return path, span
         return None
+
+    def _shifted(self, path: Path, span: Span, shift: int, length: int) -> Span:
+        source = self.files[path]
+        offset = _offset(source, span.line, span.column)
+        if offset is None:
+            return span
+        return source.span(offset + shift, offset + shift + max(length, 1))
 
     def _once(self, needle: str) -> tuple[Path, Span] | None:
         hit: tuple[Path, int] | None = None
