@@ -13,7 +13,7 @@ import preflight
 from preflight.category import _evidence, infer_category
 from preflight.config import Config
 from preflight.engine import Engine
-from preflight.phrases import required_words
+from preflight.phraseset import required_words
 from preflight.resources import rules_dir
 
 

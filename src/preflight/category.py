@@ -15,19 +15,19 @@ import dataclasses
 import functools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from preflight.model import Location, Part, Sourced, Template
-from preflight.phrases import PhraseSet
+from preflight.phraseset import PhraseSet
 from preflight.resources import rules_dir
 
 TRANSACTIONAL = "transactional"
 MARKETING = "marketing"
-_CACHE_KEY = "category-inference"
+_MEMO_KEY = "category-inference"
 _PROMINENT_TAGS = frozenset({"h1", "h2", "h3", "title"})
 _MAX_EVIDENCE = 5
 
@@ -343,19 +343,22 @@ def infer_category(template: Template) -> Inference:
     )
 
 
-def apply_inferred_category(template: Template) -> Inference | None:
+def apply_inferred_category(template: Template) -> Template:
     """The last step of the precedence chain: when nothing declared a category, infer it.
 
-    An inferred transactional email gets ``category`` with origin "inferred" (it lowers
-    CONTENT001/002 to info, and changes nothing else); an inferred marketing one keeps
-    None, the default."""
+    An inferred transactional email comes back with ``category`` of origin "inferred" (it
+    lowers CONTENT001/002 to info, and changes nothing else); any other comes back as it
+    was (marketing is the default). The inference is kept in the template's memo."""
     if template.category is not None:
-        return None
-    inference = infer_category(template)
-    template.cache[_CACHE_KEY] = inference
-    if inference.category == TRANSACTIONAL:
-        template.category = Sourced(TRANSACTIONAL, "inferred", inference.location)
-    return inference
+        return template
+    inference = _inference(template)
+    if inference.category != TRANSACTIONAL:
+        return template
+    return replace(template, category=Sourced(TRANSACTIONAL, "inferred", inference.location))
+
+
+def _inference(template: Template) -> Inference:
+    return template.memo.get(_MEMO_KEY, lambda: infer_category(template))
 
 
 def inferred_transactional(template: Template) -> Inference | None:
@@ -363,5 +366,4 @@ def inferred_transactional(template: Template) -> Inference | None:
     category = template.category
     if category is None or category.origin != "inferred" or category.value != TRANSACTIONAL:
         return None
-    inference = template.cache.get(_CACHE_KEY)
-    return inference if isinstance(inference, Inference) else infer_category(template)
+    return _inference(template)

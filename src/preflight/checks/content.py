@@ -30,7 +30,7 @@ from preflight.footer import (
 from preflight.linkscan import links
 from preflight.model import TAG_MARK, Location, Part, Severity, Span, Template, Violation
 from preflight.model.source import is_element
-from preflight.phrases import PhraseSet, as_regex
+from preflight.phraseset import PhraseSet, as_regex
 from preflight.urls import host_allowed, shown_url
 
 Options = Mapping[str, Any]

@@ -32,6 +32,8 @@ class FileInfo:
     confidence: float | None = None
     candidates: tuple[str, ...] = ()
     """When detection was ambiguous: the platforms whose merge languages fit."""
+    built_from: Path | None = None
+    """For a compiled email: the source it was built from."""
 
 
 @dataclass
@@ -47,6 +49,9 @@ class Report:
     """With --online: what the link check did (URLs, requests, statuses, seconds)."""
     tool_version: str = "0.1.0"
     """preflight's version, as the JSON document's ``tool.version`` (the engine sets it)."""
+    stats: dict[str, Any] = field(default_factory=dict)
+    """How the run went, for tests and benchmarks (not in the JSON document): worker
+    processes that checked items, results-cache hits and misses."""
 
     @property
     def summary(self) -> dict[str, int]:
@@ -130,6 +135,7 @@ def file_dict(info: FileInfo) -> dict[str, Any]:
     return {
         "path": display_path(info.path),
         "kind": info.kind,
+        "built_from": display_path(info.built_from) if info.built_from else None,
         "platform": info.platform,
         "platform_source": info.platform_source,
         "confidence": info.confidence,
