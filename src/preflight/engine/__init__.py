@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from preflight.catalogue import Catalogue, load_catalogue
 from preflight.config import Config, Configs
 from preflight.constants import VERSION
-from preflight.discovery import InputFile, discover
+from preflight.discovery import InputFile, Skipped, discover
 from preflight.engine.facts import (
     AudiencesFinder,
     LoadedWorkflow,
@@ -84,7 +84,9 @@ class Engine:
     # -- the run ----------------------------------------------------------------------
     def run(self, paths: Sequence[Path], skip_unknown: bool = False) -> Report:
         report = Report(tool_version=VERSION)
-        items = list(discover(paths, self.configs, skip_unknown))
+        skipped = Skipped()
+        items = list(discover(paths, self.configs, skip_unknown, skipped))
+        report.skipped = skipped.reasons
         finder = AudiencesFinder(self.configs)
         files = _audiences_files(items, finder)
         audiences = {path: read_audiences(path, self.configs.for_path(path)) for path in files}
@@ -116,6 +118,12 @@ class Engine:
                 pending.append(result.pending)
         report.findings.extend(shared.findings())
         report.files.extend(shared.files(report.files))
+        listed = {key(info.path) for info in report.files}
+        report.files.extend(  # audiences files found beside or above the inputs
+            FileInfo(path, "audiences" if read.text is not None else "unreadable")
+            for path, read in audiences.items()
+            if key(path) not in listed
+        )
         if pending:
             from preflight.engine.live import live_findings
 
