@@ -155,3 +155,16 @@ def test_build_folders_are_read_and_other_trees_skipped(run_cli, tmp_path: Path)
     document = _check(run_cli, tmp_path)
     read = sorted(Path(f["path"]).parent.name for f in document["files"])
     assert read == ["build", "dist"]
+
+
+def test_a_layout_named_alone_checks_the_emails_that_use_it(run_cli) -> None:
+    """pre-commit hands over only the changed layout: every email composed from it is
+    checked, and the layout's finding is reported once."""
+    document = _check(run_cli, DATA / "postmark" / "layouts" / "basic" / "content.html")
+    emails = sorted(
+        Path(f["path"]).parent.name for f in document["files"] if f["kind"] == "template"
+    )
+    assert emails == ["password-reset", "welcome"]
+    assert [
+        f["rule"] for f in document["findings"] if f["path"].endswith("layouts/basic/content.html")
+    ].count("LINK004") == 1
