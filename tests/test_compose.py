@@ -168,3 +168,27 @@ def test_a_layout_named_alone_checks_the_emails_that_use_it(run_cli) -> None:
     assert [
         f["rule"] for f in document["findings"] if f["path"].endswith("layouts/basic/content.html")
     ].count("LINK004") == 1
+
+
+def test_a_sidecar_layout_wraps_a_customerio_message(run_cli, tmp_path: Path) -> None:
+    """Customer.io keeps layouts apart: `layout:` in the sidecar names it, and the message
+    goes in at {{ content }}. The layout's footer counts for the message; a problem in the
+    message points at the message's own line."""
+    project = tmp_path / "customerio"
+    shutil.copytree(DATA / "customerio", project)
+    document = _check(run_cli, project)
+    assert {Path(f["path"]).name: f["kind"] for f in document["files"]} == {
+        "basic.html": "layout",
+        "welcome.html": "template",
+    }
+    assert not [f for f in document["findings"] if f["rule"] in ("CONTENT001", "CONTENT002")]
+    message = project / "messages" / "welcome.html"
+    message.write_text(
+        message.read_text().replace(
+            "https://brightleaf.example", "https://staging.brightleaf.example"
+        )
+    )
+    found = [
+        (f["rule"], Path(f["path"]).name, f["line"]) for f in _check(run_cli, project)["findings"]
+    ]
+    assert ("LINK003", "welcome.html", 3) in found
