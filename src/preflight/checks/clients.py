@@ -1,0 +1,554 @@
+"""CLIENT: what the target email clients do with the HTML and CSS an email uses."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from preflight import clients, css
+from preflight.model import Location, Part, Severity, Span, Template, Violation
+from preflight.model.source import HtmlDocument
+
+Options = Mapping[str, Any]
+
+_NOT_MSO_START = re.compile(r"^\s*\[if\s+!\s*mso[^\]]*\]\s*><!\s*$", re.IGNORECASE)
+_ENDIF = re.compile(r"^\s*<!\[endif\]\s*$", re.IGNORECASE)
+_HIDING = re.compile(r"display\s*:\s*none|mso-hide\s*:\s*all", re.IGNORECASE)
+_EXTENSION = re.compile(r"\.([a-z0-9]{2,5})$")
+_GRADIENTS = frozenset(
+    {
+        "linear-gradient",
+        "radial-gradient",
+        "conic-gradient",
+        "repeating-linear-gradient",
+        "repeating-radial-gradient",
+        "repeating-conic-gradient",
+    }
+)
+
+
+# -- CLIENT001 ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Place:
+    """One use of a feature: what was written and where."""
+
+    slug: str
+    used: str
+    span: Span | None
+    excluded: frozenset[str] = frozenset()
+    """Clients that never see this use (an @media block, an <!--[if !mso]> region)."""
+
+
+@dataclass
+class _Judge:
+    targets: tuple[str, ...]
+    features: Mapping[str, Any]
+    judged: frozenset[str]
+    vml: bool
+    seen: set[tuple[str, Any]] = field(default_factory=set)
+
+
+@functools.cache
+def _index() -> Mapping[str, Mapping[str, tuple[str, ...]]]:
+    raw: Mapping[str, Mapping[str, list[str]]] = clients.support()["index"]
+    return {kind: {k: tuple(v) for k, v in names.items()} for kind, names in raw.items()}
+
+
+def _judged(options: Options) -> frozenset[str]:
+    features: Mapping[str, Any] = clients.support()["features"]
+    ignore = {_slug(name) for name in options.get("ignore") or ()}
+    include = {_slug(name) for name in options.get("include") or ()}
+    return frozenset(
+        slug
+        for slug, feature in features.items()
+        if slug not in ignore and (feature["judge"] != "never" or slug in include)
+    )
+
+
+def _slug(name: str) -> str:
+    """A feature as users write it: its caniemail slug, or a property name ("position")."""
+    name = name.strip().lower()
+    features = clients.support()["features"]
+    if name in features:
+        return name
+    for candidate in (f"css-{name}", f"html-{name}", f"image-{name}"):
+        if candidate in features:
+            return candidate
+    return name
+
+
+@functools.lru_cache(maxsize=4096)
+def _declaration_features(declaration: css.Declaration) -> tuple[tuple[str, str], ...]:
+    """(slug, what was written) for each feature one declaration uses."""
+    index = _index()
+    found: list[tuple[str, str]] = []
+    name = declaration.name
+
+    def add(kind: str, key: str, used: str) -> None:
+        for slug in index.get(kind, {}).get(key, ()):
+            found.append((slug, used))
+
+    if name.startswith("--"):
+        add("custom_properties", "*", name)
+    else:
+        property_name = name
+        if name == "background-image" and "url" not in declaration.functions:
+            property_name = ""  # none, or a gradient (judged as a function)
+        add("properties", property_name, name)
+        if name == "background" and "url" in declaration.functions:
+            add("properties", "background-image", "background: url()")
+        for prefix, slugs in index.get("property_prefixes", {}).items():
+            if name.startswith(prefix):
+                found.extend((slug, name) for slug in slugs)
+        for keyword in declaration.keywords:
+            add("values", f"{name}:{keyword}", f"{name}:{keyword}")
+            add("keywords", keyword, keyword)
+    for function in declaration.functions:
+        if function == "var":
+            add("custom_properties", "*", "var()")
+        elif function != "url":
+            add("functions", function, f"{function}()")
+    for unit in declaration.units:
+        add("units", unit, unit)
+    return tuple(dict.fromkeys(found))
+
+
+def _block_places(
+    declarations: Iterable[css.Declaration],
+    where: Any,
+    judge: _Judge,
+) -> Iterator[tuple[str, str, css.Declaration]]:
+    """(slug, used, declaration) for a declaration block, fallbacks in the block applied."""
+    block = tuple(declarations)
+    earlier: dict[str, list[tuple[tuple[str, str], ...]]] = {}
+    backgrounds = any(
+        d.name == "background-color"
+        or (d.name == "background" and not _GRADIENTS.intersection(d.functions))
+        for d in block
+    )
+    features = judge.features
+    for declaration in block:
+        found = _declaration_features(declaration)
+        before = earlier.setdefault(declaration.name, [])
+        for slug, used in found:
+            if slug not in judge.judged:
+                continue
+            fallback = features[slug].get("fallback")
+            if fallback == "same-property" and any(
+                all(s != slug for s, _ in other) for other in before
+            ):
+                continue
+            if fallback == "background-color" and backgrounds:
+                continue
+            yield slug, used, declaration
+        before.append(found)
+
+
+def _hidden(element: etree._Element) -> bool:
+    style = element.get("style")
+    return bool(style) and _HIDING.search(style) is not None
+
+
+def _element_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
+    """Every feature the elements, attributes and style attributes use."""
+    assert doc.root is not None
+    index = _index()
+    elements = index.get("elements", {})
+    attributes = index.get("attributes", {})
+    hidden: set[etree._Element] = set()
+    not_mso = False
+    word = frozenset(clients.WORD_ENGINE)
+    for node in doc.root.iter():
+        tag: object = node.tag
+        if not isinstance(tag, str):
+            if isinstance(node, etree._Comment):
+                text = node.text or ""
+                if _NOT_MSO_START.match(text):
+                    not_mso = True
+                elif _ENDIF.match(text):
+                    not_mso = False
+            continue
+        parent = node.getparent()
+        if (parent is not None and parent in hidden) or _hidden(node):
+            hidden.add(node)
+            continue
+        excluded = word if not_mso else frozenset()
+        name = tag.lower()
+        for slug in elements.get(name, ()):
+            if slug in judge.judged:
+                yield _Place(slug, f"<{name}>", doc.element_span(node), excluded)
+        for attribute in node.attrib:
+            key = str(attribute).lower()
+            for slug in attributes.get(key, ()):
+                if slug in judge.judged:
+                    yield _Place(slug, key, doc.attribute_span(node, key), excluded)
+        if name == "input":
+            kind = (node.get("type") or "text").strip().lower()
+            for slug in index.get("input_types", {}).get(kind, ()):
+                if slug in judge.judged:
+                    yield _Place(slug, f'<input type="{kind}">', doc.element_span(node), excluded)
+        elif name == "button":
+            kind = (node.get("type") or "submit").strip().lower()
+            for slug in index.get("button_types", {}).get(kind, ()):
+                if slug in judge.judged:
+                    yield _Place(slug, f'<button type="{kind}">', doc.element_span(node), excluded)
+        elif name == "link":
+            for rel in (node.get("rel") or "").lower().split():
+                for slug in index.get("link_rel", {}).get(rel, ()):
+                    if slug in judge.judged:
+                        yield _Place(slug, f'<link rel="{rel}">', doc.element_span(node), excluded)
+        elif name == "a":
+            yield from _href_places(doc, node, judge, excluded)
+        elif name == "img":
+            yield from _image_places(doc, node, judge, excluded)
+        style = node.get("style")
+        if style and ":" in style:
+            places = list(_block_places(css.inline(style), node, judge))
+            if places:
+                span = doc.attribute_span(node, "style")
+                for slug, used, _ in places:
+                    yield _Place(slug, used, span, excluded)
+
+
+def _href_places(
+    doc: HtmlDocument, node: etree._Element, judge: _Judge, excluded: frozenset[str]
+) -> Iterator[_Place]:
+    href = (node.get("href") or "").strip()
+    kind = None
+    if href.lower().startswith("mailto:"):
+        kind = "mailto"
+    elif href.startswith("#") and len(href) > 1 and not href.startswith("#{"):
+        kind = "anchor"
+    if kind is None:
+        return
+    for slug in _index().get("href", {}).get(kind, ()):
+        if slug in judge.judged:
+            yield _Place(slug, href, doc.attribute_span(node, "href"), excluded)
+
+
+def _image_places(
+    doc: HtmlDocument, node: etree._Element, judge: _Judge, excluded: frozenset[str]
+) -> Iterator[_Place]:
+    source = (node.get("src") or "").strip()
+    index = _index()
+    if source[:5].lower() == "data:":
+        slugs = index.get("data_images", {}).get("*", ())
+        used = source.split(",", 1)[0][:40] + ",…"
+    else:
+        path = source.split("#", 1)[0].split("?", 1)[0].lower()
+        match = _EXTENSION.search(path)
+        slugs = index.get("image_formats", {}).get(match.group(1), ()) if match else ()
+        used = source
+    for slug in slugs:
+        if slug in judge.judged:
+            yield _Place(slug, used, doc.attribute_span(node, "src"), excluded)
+
+
+def _sheet_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
+    """Every feature the <style> blocks use, each at its place in the block."""
+    for style in doc.iter("style"):
+        text = style.text
+        if not text or not text.strip():
+            continue
+        sheet = css.stylesheet(text)
+        start = doc.element_span(style)
+        if start is None:
+            continue
+        origin = (start.end_line, start.end_column)
+
+        def span(line: int, column: int, length: int) -> Span:
+            at_line, at_column = css.offset_position(line, column, *origin)
+            return Span(at_line, at_column, at_line, at_column + max(length, 1))
+
+        index = _index()
+        for usage, within in sheet.at_rules:
+            for slug in index.get(usage.kind, {}).get(usage.name, ()):
+                if slug in judge.judged:
+                    used = f"@{usage.name}" if usage.kind == "at_rules" else f"({usage.name})"
+                    yield _Place(
+                        slug, used, span(usage.line, usage.column, len(used)), _unseen(within)
+                    )
+        for rule in sheet.rules:
+            excluded = _unseen(rule.within)
+            for part in rule.parts:
+                for slug in index.get(part.kind, {}).get(part.name, ()):
+                    if slug in judge.judged:
+                        used = _part_text(part)
+                        yield _Place(slug, used, span(part.line, part.column, len(used)), excluded)
+            for slug, used, declaration in _block_places(rule.declarations, rule, judge):
+                yield _Place(
+                    slug,
+                    used,
+                    span(declaration.line, declaration.column, len(declaration.name)),
+                    excluded,
+                )
+
+
+def _part_text(part: css.Usage) -> str:
+    if part.kind == "pseudo_classes":
+        return f":{part.name}"
+    if part.kind == "pseudo_elements":
+        return f"::{part.name}"
+    if part.kind == "nesting":
+        return "nested rule"
+    return {
+        "child": "> (child combinator)",
+        "adjacent-sibling": "+ (adjacent sibling combinator)",
+        "general-sibling": "~ (general sibling combinator)",
+        "attribute": "[attribute] selector",
+        "universal": "* (universal selector)",
+        "chaining": "chained classes",
+    }.get(part.name, part.name)
+
+
+@functools.cache
+def _unseen(within: tuple[str, ...]) -> frozenset[str]:
+    """Clients that never apply what is inside these at-rules (no @media support: no rules)."""
+    features = clients.support()["features"]
+    unseen: set[str] = set()
+    for name in within:
+        feature = features.get(f"css-at-{name}")
+        if feature is not None:
+            unseen.update(c for c, entry in feature["support"].items() if entry[0] == "n")
+    return frozenset(unseen)
+
+
+def unsupported_feature(template: Template, options: Options) -> Iterator[Violation]:
+    doc = template.html
+    if doc is None or doc.root is None:
+        return
+    features: Mapping[str, Any] = clients.support()["features"]
+    judge = _Judge(
+        targets=clients.selection(options["clients"]),
+        features=features,
+        judged=_judged(options),
+        vml="<v:" in doc.lower,
+    )
+    if not judge.targets:
+        return
+    places = [*_element_places(doc, judge), *_sheet_places(doc, judge)]
+    for place in places:
+        key = (place.slug, (place.span.line, place.span.column) if place.span else None)
+        if key in judge.seen:
+            continue
+        judge.seen.add(key)
+        violation = _violation(template, place, judge)
+        if violation is not None:
+            yield violation
+
+
+def _violation(template: Template, place: _Place, judge: _Judge) -> Violation | None:
+    feature = judge.features[place.slug]
+    support: Mapping[str, list[Any]] = feature["support"]
+    excluded = set(place.excluded)
+    if judge.vml and feature.get("fallback") == "vml":
+        excluded.update(clients.WORD_ENGINE)
+    targets = [c for c in judge.targets if c not in excluded]
+    missing = [c for c in targets if c in support and support[c][0] == "n"]
+    partly = (
+        [c for c in targets if c in support and support[c][0] == "a"]
+        if feature["judge"] == "all"
+        else []
+    )
+    if not missing and not partly:
+        return None
+    notes: dict[str, list[str]] = {}
+    for client in (*missing, *partly):
+        texts = [feature["notes"][str(n)] for n in support[client][1] if str(n) in feature["notes"]]
+        if texts:
+            notes[client] = texts
+    title = feature["title"]
+    what = f'"{place.used}"' + (f" ({title})" if title.lower() != place.used.lower() else "")
+    if missing:
+        template_text = "{what} is not supported in {missing}"
+        if partly:
+            template_text += ", and only partly in {partly}"
+    else:
+        template_text = "{what} is only partly supported in {partly}"
+    described = "; ".join(
+        f"{clients.label(c)}: {' '.join(texts)}" for c, texts in notes.items()
+    )
+    return Violation(
+        template_text,
+        Location(template.path, place.span, Part.HTML),
+        {
+            "what": what,
+            "feature": place.slug,
+            "used": place.used,
+            "missing": _describe(missing),
+            "partly": _describe(partly),
+            "unsupported_clients": missing,
+            "partial_clients": partly,
+            "notes": notes,
+            "url": feature["url"],
+        },
+        help=(f"{described}. " if described else "")
+        + f"See {feature['url']}; if the email has a fallback for these clients, name the"
+        f' feature in `rules: {{CLIENT001: {{ignore: [{place.slug}]}}}}`',
+        severity=None if missing else Severity.WARNING,
+    )
+
+
+def _describe(ids: list[str]) -> str:
+    """Clients grouped by name: "Gmail (web, iOS, Android), Yahoo Mail (web)"."""
+    groups: dict[str, list[str]] = {}
+    for client in ids:
+        text = clients.label(client)
+        name, _, platform = text.partition(" (")
+        if platform and platform.endswith(")") and "," not in platform:
+            groups.setdefault(name, []).append(platform[:-1])
+        else:
+            groups.setdefault(text, [])
+    return ", ".join(f"{name} ({', '.join(ps)})" if ps else name for name, ps in groups.items())
+
+
+# -- CLIENT002 ------------------------------------------------------------------------------
+
+_SCHEME_META = frozenset({"color-scheme", "supported-color-schemes"})
+_DARK_NAMED_IMAGE = re.compile(
+    r"(?:^|[/_\-.])(?:logo|icon|wordmark|brand|signature)[-_]?(?:black|blk)(?:[-_.@]|$)"
+    r"|(?:^|[/_\-.])(?:black|blk)[-_]?(?:logo|icon|wordmark)(?:[-_.@]|$)",
+    re.IGNORECASE,
+)
+_TRANSPARENT_FORMATS = (".png", ".gif", ".svg", ".webp")
+_LIGHT = 0.75
+_DARK = 0.05
+
+
+def _scheme(doc: HtmlDocument) -> tuple[bool, Span | None]:
+    """(declares a colour scheme, where its dark-mode styles are) for one document."""
+    declared = any(
+        (meta.get("name") or "").strip().lower() in _SCHEME_META and (meta.get("content") or "")
+        for meta in doc.iter("meta")
+    )
+    dark: Span | None = None
+    for style in doc.iter("style"):
+        text = style.text or ""
+        lower = text.lower()
+        if "color-scheme" not in lower and "data-ogs" not in lower:
+            continue
+        sheet = css.stylesheet(text)
+        for rule in sheet.rules:
+            if any(d.name in _SCHEME_META for d in rule.declarations):
+                declared = True
+            if dark is None and "[data-ogs" in rule.selector.lower():
+                dark = doc.element_span(style)
+        for usage, _ in sheet.at_rules:
+            if usage.kind == "media_features" and usage.name == "prefers-color-scheme":
+                start = doc.element_span(style)
+                if dark is None and start is not None:
+                    line, column = css.offset_position(
+                        usage.line, usage.column, start.end_line, start.end_column
+                    )
+                    dark = Span(line, column, line, column + len(usage.name))
+    return declared, dark
+
+
+def dark_mode(template: Template, options: Options) -> Iterator[Violation]:
+    doc = template.html
+    if doc is None or doc.root is None:
+        return
+    declared, dark = _scheme(doc)
+    styles = css.InlineStyles()
+    light_background: tuple[etree._Element, str] | None = None
+    dark_text: tuple[etree._Element, str] | None = None
+    for element in doc.iter():
+        if not isinstance(element.tag, str):
+            continue
+        own = styles.own(element)
+        if any(d.name in _SCHEME_META for d in own.values()):
+            declared = True
+        if light_background is None:
+            for name in ("background-color", "background"):
+                value = own[name].value if name in own else None
+                if value and _is(value, light=True):
+                    light_background = (element, value)
+            bgcolor = element.get("bgcolor")
+            if light_background is None and bgcolor and _is(bgcolor, light=True):
+                light_background = (element, bgcolor)
+        if dark_text is None and "color" in own and _is(own["color"].value, light=False):
+            dark_text = (element, own["color"].value)
+    if not declared and (dark is not None or light_background or dark_text):
+        yield _undeclared(template, doc, dark, light_background, dark_text)
+    if dark is None:
+        yield from _vanishing_images(template, doc, styles)
+
+
+def _is(value: str, light: bool) -> bool:
+    parsed = css.color(value) if "url(" not in value.lower() else None
+    if parsed is None:
+        parsed = css.shorthand_color(value)
+    if parsed is None or parsed[3] < 1:
+        return False
+    brightness = css.luminance(parsed)
+    return brightness >= _LIGHT if light else brightness <= _DARK
+
+
+def _undeclared(
+    template: Template,
+    doc: HtmlDocument,
+    dark: Span | None,
+    background: tuple[etree._Element, str] | None,
+    text: tuple[etree._Element, str] | None,
+) -> Violation:
+    help_text = (
+        'add <meta name="color-scheme" content="light dark"> and <meta'
+        ' name="supported-color-schemes" content="light dark"> to <head>, and :root {'
+        " color-scheme: light dark; } to the styles, with dark colours in @media"
+        " (prefers-color-scheme: dark); or content=\"light\" to ask clients that honour it to"
+        " keep the email light"
+    )
+    if dark is not None:
+        return Violation(
+            "dark-mode styles (prefers-color-scheme) without a color-scheme declaration: Apple"
+            " Mail and Outlook for macOS ignore them",
+            Location(template.path, dark, Part.HTML),
+            {"reason": "dark-styles"},
+            help=help_text,
+        )
+    parts = []
+    data: dict[str, Any] = {"reason": "hard-coded-colours"}
+    if background is not None:
+        parts.append('light background "{background}"')
+        data["background"] = background[1]
+    if text is not None:
+        parts.append('dark text "{text}"')
+        data["text"] = text[1]
+    first = background or text
+    assert first is not None
+    return Violation(
+        "no color-scheme declaration while the email hard-codes "
+        + " and ".join(parts)
+        + ": dark-mode clients recolour it on their own",
+        Location(template.path, doc.element_span(first[0]), Part.HTML),
+        data,
+        help=help_text,
+    )
+
+
+def _vanishing_images(
+    template: Template, doc: HtmlDocument, styles: css.InlineStyles
+) -> Iterator[Violation]:
+    for image in doc.iter("img"):
+        source = (image.get("src") or "").strip()
+        path = source.split("?", 1)[0].split("#", 1)[0]
+        name = path.rsplit("/", 1)[-1]
+        if not name.lower().endswith(_TRANSPARENT_FORMATS) or not _DARK_NAMED_IMAGE.search(name):
+            continue
+        if styles.of(image).hidden:
+            continue
+        yield Violation(
+            'the image "{name}" is named as a black logo or icon and the email has no dark-mode'
+            " styles: on a dark background it can disappear",
+            Location(template.path, doc.attribute_span(image, "src"), Part.HTML),
+            {"name": name, "src": source},
+            help="give the logo a light outline or a solid background in the image itself, or"
+            " swap in a light version inside @media (prefers-color-scheme: dark)",
+        )
