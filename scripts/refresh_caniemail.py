@@ -169,6 +169,7 @@ def compile_support(raw: dict[str, Any], spec: dict[str, Any], source: dict[str,
             client: _label(client, raw["nicenames"], spec.get("labels") or {})
             for client in sorted(clients)
         },
+        "client_hooks": [str(hook).lower() for hook in spec.get("client_hooks") or ()],
         "features": features,
         "index": {key: dict(sorted(value.items())) for key, value in index.items() if value},
     }

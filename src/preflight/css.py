@@ -49,6 +49,8 @@ class Usage:
     name: str
     line: int
     column: int
+    detail: str = ""
+    """An at-rule's prelude as written (@import's URL)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +209,13 @@ def _rules(nodes: Iterable[Any], within: tuple[str, ...], sheet: _SheetBuilder) 
     for node in nodes:
         if node.type == "at-rule":
             name = node.lower_at_keyword
-            usage = Usage("at_rules", name, node.source_line, node.source_column)
+            usage = Usage(
+                "at_rules",
+                name,
+                node.source_line,
+                node.source_column,
+                tinycss2.serialize(node.prelude).strip(),
+            )
             sheet.at_rules.append((usage, within))
             if name == "media":
                 for feature in _media_features(node.prelude):
@@ -224,7 +232,12 @@ def _rules(nodes: Iterable[Any], within: tuple[str, ...], sheet: _SheetBuilder) 
             )
             declarations = tuple(_declaration(n) for n in contents if n.type == "declaration")
             parts = _selector_parts(node.prelude)
-            nested = [n for n in contents if n.type in ("qualified-rule", "at-rule")]
+            nested = [
+                n
+                for n in contents
+                if n.type == "qualified-rule"
+                or (n.type == "at-rule" and n.lower_at_keyword in ("media", "supports", "container"))
+            ]
             if nested:
                 first = nested[0]
                 parts = (*parts, Usage("nesting", "*", first.source_line, first.source_column))
@@ -409,12 +422,17 @@ def _hides(own: dict[str, Declaration]) -> bool:
         declaration = own.get(name)
         if declaration is not None and declaration.lower_value.startswith(value):
             return True
-    for name in ("max-height", "font-size", "opacity", "line-height"):
-        declaration = own.get(name)
-        if declaration is not None and declaration.value.strip().rstrip("px").strip() in ("0", "0.0"):
-            if name != "max-height" or "overflow" in own:
-                return True
-    return False
+    opacity = own.get("opacity")
+    if opacity is not None and opacity.value.strip() in ("0", "0.0", ".0"):
+        return True
+    height = own.get("max-height")
+    overflow = own.get("overflow")
+    return (
+        height is not None
+        and length_px(height.value) == 0
+        and overflow is not None
+        and overflow.lower_value == "hidden"
+    )
 
 
 def _color(value: str) -> tuple[float, float, float, float] | None:

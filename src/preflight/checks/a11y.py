@@ -59,8 +59,8 @@ def missing_lang(template: Template, options: Options) -> Iterator[Violation]:
     if doc is None:
         return
     html = _html_element(doc)
-    if html is None:
-        return
+    if html is None or not doc.visible_text():
+        return  # no <html> written (a fragment), or nothing to read
     lang = (html.get("lang") or html.get("xml:lang") or "").strip()
     locale = template.locale.value.strip() if template.locale is not None else ""
     at = _insert_after_name(template, doc, html)
@@ -182,9 +182,10 @@ def vague_link_text(template: Template, options: Options) -> Iterator[Violation]
 
 
 def _asks_to_copy(doc: HtmlDocument, link: etree._Element, hints: tuple[str, ...]) -> bool:
-    """True when the text around the link asks the reader to copy it (a button's fallback)."""
+    """True when the text around the link asks the reader to copy it (a button's fallback):
+    the nearest ancestors up to the block of about a paragraph or two that holds it."""
     scope = link
-    for _ in range(3):
+    for _ in range(6):
         parent = scope.getparent()
         if parent is None:
             break
@@ -192,6 +193,8 @@ def _asks_to_copy(doc: HtmlDocument, link: etree._Element, hints: tuple[str, ...
         around = doc.text_content(scope).lower()
         if any(hint in around for hint in hints):
             return True
+        if len(around) > 1000:
+            break
     return False
 
 
@@ -211,7 +214,7 @@ def low_contrast(template: Template, options: Options) -> Iterator[Violation]:
         if owner is None or owner in reported:
             continue
         computed = styles.of(owner)
-        if computed.hidden or computed.background_image:
+        if computed.hidden or computed.background_image or computed.font_size == 0:
             continue
         if computed.color is None and computed.background is None:
             continue
@@ -303,8 +306,9 @@ def heading_structure(template: Template, options: Options) -> Iterator[Violatio
         if level is not None and not styles.of(element).hidden:
             headings.append((element, level))
     if not headings:
-        if not doc.visible_text():
-            return
+        words = sum(len(text.split()) for _, text, _ in doc.visible_text())
+        if words < options["min_words"]:
+            return  # a few lines need no outline
         body = next(iter(doc.iter("body")), None)
         span = doc.element_span(body) if body is not None else None
         yield Violation(
@@ -347,6 +351,8 @@ def small_text(template: Template, options: Options) -> Iterator[Violation]:
             continue
         source = computed.size_owner
         if source in reported or not any(c.isalpha() for c in text):
+            continue
+        if "font-size" not in styles.own(source):  # a heading's default size, not the email's
             continue
         reported.add(source)
         yield Violation(

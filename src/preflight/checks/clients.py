@@ -85,28 +85,29 @@ def _slug(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _declaration_features(declaration: css.Declaration) -> tuple[tuple[str, str], ...]:
-    """(slug, what was written) for each feature one declaration uses."""
+def _declaration_features(declaration: css.Declaration) -> tuple[tuple[str, str, bool], ...]:
+    """(slug, what was written, whether the property itself is the feature) for each feature
+    one declaration uses."""
     index = _index()
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, bool]] = []
     name = declaration.name
 
-    def add(kind: str, key: str, used: str) -> None:
+    def add(kind: str, key: str, used: str, whole: bool = False) -> None:
         for slug in index.get(kind, {}).get(key, ()):
-            found.append((slug, used))
+            found.append((slug, used, whole))
 
     if name.startswith("--"):
-        add("custom_properties", "*", name)
+        add("custom_properties", "*", name, True)
     else:
         property_name = name
         if name == "background-image" and "url" not in declaration.functions:
             property_name = ""  # none, or a gradient (judged as a function)
-        add("properties", property_name, name)
+        add("properties", property_name, name, True)
         if name == "background" and "url" in declaration.functions:
-            add("properties", "background-image", "background: url()")
+            add("properties", "background-image", "background: url()", True)
         for prefix, slugs in index.get("property_prefixes", {}).items():
             if name.startswith(prefix):
-                found.extend((slug, name) for slug in slugs)
+                found.extend((slug, name, True) for slug in slugs)
         for keyword in declaration.keywords:
             add("values", f"{name}:{keyword}", f"{name}:{keyword}")
             add("keywords", keyword, keyword)
@@ -120,14 +121,27 @@ def _declaration_features(declaration: css.Declaration) -> tuple[tuple[str, str]
     return tuple(dict.fromkeys(found))
 
 
+def _hides(block: tuple[css.Declaration, ...]) -> bool:
+    """A block that hides its element (a preheader, an Outlook-only part): nobody sees it."""
+    return any(
+        (d.name == "display" and d.lower_value == "none")
+        or (d.name == "mso-hide" and d.lower_value == "all")
+        for d in block
+    )
+
+
 def _block_places(
     declarations: Iterable[css.Declaration],
-    where: Any,
     judge: _Judge,
 ) -> Iterator[tuple[str, str, css.Declaration]]:
-    """(slug, used, declaration) for a declaration block, fallbacks in the block applied."""
+    """(slug, used, declaration) for a declaration block, fallbacks in the block applied.
+
+    A value inside a graceful property (rgba() in box-shadow) is as graceful as the property.
+    """
     block = tuple(declarations)
-    earlier: dict[str, list[tuple[tuple[str, str], ...]]] = {}
+    if _hides(block):
+        return
+    earlier: dict[str, list[tuple[tuple[str, str, bool], ...]]] = {}
     backgrounds = any(
         d.name == "background-color"
         or (d.name == "background" and not _GRADIENTS.intersection(d.functions))
@@ -137,12 +151,14 @@ def _block_places(
     for declaration in block:
         found = _declaration_features(declaration)
         before = earlier.setdefault(declaration.name, [])
-        for slug, used in found:
-            if slug not in judge.judged:
+        own = [slug for slug, _, whole in found if whole]
+        graceful = bool(own) and not any(slug in judge.judged for slug in own)
+        for slug, used, whole in found:
+            if slug not in judge.judged or (graceful and not whole):
                 continue
             fallback = features[slug].get("fallback")
             if fallback == "same-property" and any(
-                all(s != slug for s, _ in other) for other in before
+                all(s != slug for s, _, _ in other) for other in before
             ):
                 continue
             if fallback == "background-color" and backgrounds:
@@ -194,12 +210,12 @@ def _element_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
             for slug in index.get("input_types", {}).get(kind, ()):
                 if slug in judge.judged:
                     yield _Place(slug, f'<input type="{kind}">', doc.element_span(node), excluded)
-        elif name == "button":
+        elif name == "button" and node.get("href") is None:  # <button href>: a component
             kind = (node.get("type") or "submit").strip().lower()
             for slug in index.get("button_types", {}).get(kind, ()):
                 if slug in judge.judged:
                     yield _Place(slug, f'<button type="{kind}">', doc.element_span(node), excluded)
-        elif name == "link":
+        elif name == "link" and _remote_stylesheet(node.get("href") or ""):
             for rel in (node.get("rel") or "").lower().split():
                 for slug in index.get("link_rel", {}).get(rel, ()):
                     if slug in judge.judged:
@@ -210,11 +226,23 @@ def _element_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
             yield from _image_places(doc, node, judge, excluded)
         style = node.get("style")
         if style and ":" in style:
-            places = list(_block_places(css.inline(style), node, judge))
+            places = list(_block_places(css.inline(style), judge))
             if places:
                 span = doc.attribute_span(node, "style")
                 for slug, used, _ in places:
                     yield _Place(slug, used, span, excluded)
+
+
+_REMOTE = re.compile(r"""^(?:url\(\s*)?["']?\s*(?:https?:)?//""", re.IGNORECASE)
+
+
+def _remote_stylesheet(reference: str) -> bool:
+    """A stylesheet an email client could fetch: an absolute URL that is not a web font.
+
+    A relative one (css/app.css, {{root}}css/app.css) can never load in an inbox: the file is
+    a build source whose tool inlines it. A web font falls back to the next font.
+    """
+    return bool(_REMOTE.match(reference.strip())) and "font" not in reference.lower()
 
 
 def _href_places(
@@ -269,20 +297,26 @@ def _sheet_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
 
         index = _index()
         for usage, within in sheet.at_rules:
+            if usage.name == "import" and not _remote_stylesheet(usage.detail):
+                continue
             for slug in index.get(usage.kind, {}).get(usage.name, ()):
                 if slug in judge.judged:
                     used = f"@{usage.name}" if usage.kind == "at_rules" else f"({usage.name})"
                     yield _Place(
                         slug, used, span(usage.line, usage.column, len(used)), _unseen(within)
                     )
+        hooks = clients.support().get("client_hooks", ())
         for rule in sheet.rules:
+            selector = rule.selector.lower()
+            if any(hook in selector for hook in hooks):
+                continue  # written for one client on purpose
             excluded = _unseen(rule.within)
             for part in rule.parts:
                 for slug in index.get(part.kind, {}).get(part.name, ()):
                     if slug in judge.judged:
                         used = _part_text(part)
                         yield _Place(slug, used, span(part.line, part.column, len(used)), excluded)
-            for slug, used, declaration in _block_places(rule.declarations, rule, judge):
+            for slug, used, declaration in _block_places(rule.declarations, judge):
                 yield _Place(
                     slug,
                     used,
