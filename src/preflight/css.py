@@ -127,6 +127,11 @@ def inline(style: str) -> tuple[Declaration, ...]:
     return tuple(_declaration(n) for n in nodes if n.type == "declaration")
 
 
+@functools.lru_cache(maxsize=8192)
+def _winners(style: str) -> dict[str, Declaration]:
+    return last_values(inline(style))
+
+
 def last_values(declarations: Iterable[Declaration]) -> dict[str, Declaration]:
     """The declaration that wins for each property (the last, or the last !important)."""
     winners: dict[str, Declaration] = {}
@@ -350,6 +355,14 @@ _BOLD = frozenset({"b", "strong", "h1", "h2", "h3", "h4", "h5", "h6", "th"})
 _HEADING_SIZES = {"h1": 32.0, "h2": 24.0, "h3": 18.72, "h4": 16.0, "h5": 13.28, "h6": 10.72}
 
 
+def styles_of(template: Any) -> InlineStyles:
+    """The template's InlineStyles, shared by every rule that reads it (template.cache)."""
+    found = template.cache.get("inline_styles")
+    if found is None:
+        found = template.cache["inline_styles"] = InlineStyles()
+    return found  # type: ignore[no-any-return]
+
+
 class InlineStyles:
     """Computed inline styles per element of one document, each computed once."""
 
@@ -358,63 +371,113 @@ class InlineStyles:
 
     def own(self, element: Any) -> dict[str, Declaration]:
         style = element.get("style") if isinstance(element.tag, str) else None
-        return last_values(inline(style)) if style and ":" in style else {}
+        return _winners(style) if style and ":" in style else {}
 
     def of(self, element: Any) -> Computed:
         found = self._cache.get(element)
         if found is not None:
             return found
         parent = element.getparent()
-        base = (
-            self.of(parent)
-            if parent is not None
-            else Computed(None, None, None, False, None, None, False, False)
-        )
-        own = self.own(element)
-        tag = element.tag.lower() if isinstance(element.tag, str) else ""
-        color, color_owner = base.color, base.color_owner
-        declared = own.get("color")
-        font_color = element.get("color") if tag == "font" else None
-        if declared is not None or font_color:
-            color = _color(declared.value if declared is not None else str(font_color))
-            color_owner = element
-        background = base.background
-        background_image = base.background_image or bool(element.get("background"))
-        for name in ("background", "background-color"):
-            declaration = own.get(name)
-            if declaration is None:
-                continue
-            if "url" in declaration.functions or "gradient" in declaration.value.lower():
-                background_image = True
-            found_color = _background_color(declaration)
-            if found_color is not None:
-                background = found_color
-        if own.get("background-image") is not None and "url" in own["background-image"].functions:
-            background_image = True
+        base = self.of(parent) if parent is not None else _DEFAULT
+        tag = element.tag
+        if not isinstance(tag, str):
+            return base
+        style = element.get("style")
         bgcolor = element.get("bgcolor")
-        if bgcolor and "background-color" not in own and "background" not in own:
+        if not style and not bgcolor and tag not in _SPECIAL_TAGS and not element.get("background"):
+            self._cache[element] = base  # nothing of its own: what it inherits
+            return base
+        effects = _effects(style) if style and ":" in style else _NO_EFFECTS
+        color, color_owner = base.color, base.color_owner
+        font_color = element.get("color") if tag == "font" else None
+        if effects.color is not _UNSET:
+            color, color_owner = effects.color, element
+        elif font_color:
+            color, color_owner = _color(str(font_color)), element
+        background = base.background
+        background_image = (
+            base.background_image or effects.background_image or bool(element.get("background"))
+        )
+        if effects.background is not _UNSET:
+            if effects.background is not None:
+                background = effects.background
+        elif bgcolor:
             parsed = _color(bgcolor)
             if parsed is not None:
                 background = parsed
         size, size_owner = base.font_size, base.size_owner
-        declared_size = own.get("font-size")
-        if declared_size is not None:
-            size = length_px(declared_size.value)
-            size_owner = element
+        if effects.font_size is not _UNSET:
+            size, size_owner = effects.font_size, element
         elif tag in _HEADING_SIZES and (size is None or size == 16.0):
             size, size_owner = _HEADING_SIZES[tag], element
-        weight = own.get("font-weight")
         bold = base.bold or tag in _BOLD
-        if weight is not None:
-            bold = weight.lower_value in ("bold", "bolder") or (
-                weight.value.isdigit() and int(weight.value) >= 700
-            )
-        hidden = base.hidden or _hides(own)
+        if effects.bold is not None:
+            bold = effects.bold
         computed = Computed(
-            color, color_owner, background, background_image, size, size_owner, bold, hidden
+            color,
+            color_owner,
+            background,
+            background_image,
+            size,
+            size_owner,
+            bold,
+            base.hidden or effects.hides,
         )
         self._cache[element] = computed
         return computed
+
+
+_UNSET: Any = object()
+"""An effect a style attribute does not set (None is "set, to something unreadable")."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Effects:
+    """What one style attribute's text sets, computed once per distinct text."""
+
+    color: Any = _UNSET
+    background: Any = _UNSET
+    background_image: bool = False
+    font_size: Any = _UNSET
+    bold: bool | None = None
+    hides: bool = False
+
+
+_NO_EFFECTS = _Effects()
+_DEFAULT = Computed(None, None, None, False, None, None, False, False)
+_SPECIAL_TAGS = frozenset({"font", *_BOLD, *_HEADING_SIZES})
+
+
+@functools.lru_cache(maxsize=8192)
+def _effects(style: str) -> _Effects:
+    own = _winners(style)
+    color: Any = _UNSET
+    if "color" in own:
+        color = _color(own["color"].value)
+    background: Any = _UNSET
+    background_image = False
+    for name in ("background", "background-color"):
+        declaration = own.get(name)
+        if declaration is None:
+            continue
+        if "url" in declaration.functions or "gradient" in declaration.value.lower():
+            background_image = True
+        found = _background_color(declaration)
+        if found is not None or background is _UNSET:
+            background = found
+    image = own.get("background-image")
+    if image is not None and "url" in image.functions:
+        background_image = True
+    font_size: Any = _UNSET
+    if "font-size" in own:
+        font_size = length_px(own["font-size"].value)
+    bold = None
+    weight = own.get("font-weight")
+    if weight is not None:
+        bold = weight.lower_value in ("bold", "bolder") or (
+            weight.value.isdigit() and int(weight.value) >= 700
+        )
+    return _Effects(color, background, background_image, font_size, bold, _hides(own))
 
 
 def _hides(own: dict[str, Declaration]) -> bool:
@@ -471,6 +534,7 @@ def luminance(rgb: tuple[float, float, float, float]) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
+@functools.lru_cache(maxsize=4096)
 def contrast(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
     """WCAG 2 contrast ratio, 1 to 21."""
     la, lb = sorted((luminance(a), luminance(b)), reverse=True)

@@ -98,12 +98,9 @@ _DATA_TABLE_MARKS = ("th", "caption", "thead", "tfoot")
 def _is_data_table(table: etree._Element) -> bool:
     if table.get("summary"):
         return True
-    for element in table.iter():
-        if not isinstance(element.tag, str):
-            continue
-        if element is not table and element.tag.lower() == "table":
-            continue  # a nested table decides for itself (its cells are still iterated)
-        if element.tag.lower() in _DATA_TABLE_MARKS or element.get("scope") or element.get("headers"):
+    for mark in table.iter(*_DATA_TABLE_MARKS):
+        owner = next(mark.iterancestors("table"), None)
+        if owner is table:  # not a nested table's own header
             return True
     return False
 
@@ -155,7 +152,7 @@ def vague_link_text(template: Template, options: Options) -> Iterator[Violation]
     if doc is None:
         return
     phrases, hints = _link_words()
-    styles = css.InlineStyles()
+    styles = css.styles_of(template)
     for link in doc.iter("a"):
         if link.get("href") is None or _accessible_name(link) or styles.of(link).hidden:
             continue
@@ -205,7 +202,7 @@ def low_contrast(template: Template, options: Options) -> Iterator[Violation]:
     doc = template.html
     if doc is None:
         return
-    styles = css.InlineStyles()
+    styles = css.styles_of(template)
     white = (1.0, 1.0, 1.0, 1.0)
     black = (0.0, 0.0, 0.0, 1.0)
     reported: set[Any] = set()
@@ -285,25 +282,28 @@ def _excerpt(text: str) -> str:
 # -- A11Y005 --------------------------------------------------------------------------------
 
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_ROLES = etree.XPath("//@role")
 
 
 def heading_structure(template: Template, options: Options) -> Iterator[Violation]:
     doc = template.html
     if doc is None or doc.root is None:
         return
-    styles = css.InlineStyles()
+    styles = css.styles_of(template)
     headings: list[tuple[etree._Element, int]] = []
-    for element in doc.iter():
-        if not isinstance(element.tag, str):
-            continue
-        tag = element.tag.lower()
-        level = None
+    candidates = list(doc.root.iter(*_HEADINGS))
+    roles = [a.getparent() for a in _ROLES(doc.root) if str(a).strip().lower() == "heading"]
+    if roles:  # rare: put them in document order among the <hN>
+        order = {element: index for index, element in enumerate(doc.root.iter())}
+        candidates = sorted({*candidates, *roles}, key=lambda e: order.get(e, 0))
+    for element in candidates:
+        tag = str(element.tag).lower()
         if tag in _HEADINGS:
             level = int(tag[1])
-        elif (element.get("role") or "").strip().lower() == "heading":
+        else:
             aria = (element.get("aria-level") or "").strip()
             level = int(aria) if aria.isdigit() and 1 <= int(aria) <= 6 else 2
-        if level is not None and not styles.of(element).hidden:
+        if not styles.of(element).hidden:
             headings.append((element, level))
     if not headings:
         words = sum(len(text.split()) for _, text, _ in doc.visible_text())
@@ -339,7 +339,7 @@ def small_text(template: Template, options: Options) -> Iterator[Violation]:
     if doc is None:
         return
     minimum = float(options["min_size"])
-    styles = css.InlineStyles()
+    styles = css.styles_of(template)
     reported: set[Any] = set()
     for element, text, is_tail in doc.visible_text():
         owner = element.getparent() if is_tail else element
@@ -371,7 +371,7 @@ def link_without_name(template: Template, options: Options) -> Iterator[Violatio
     doc = template.html
     if doc is None:
         return
-    styles = css.InlineStyles()
+    styles = css.styles_of(template)
     for link in doc.iter("a"):
         if link.get("href") is None or _accessible_name(link) or (link.get("title") or "").strip():
             continue

@@ -52,6 +52,11 @@ class _Judge:
     features: Mapping[str, Any]
     judged: frozenset[str]
     vml: bool
+    graceful: frozenset[str]
+    """Features that degrade gracefully (judge: never, not included): a value inside one of
+    them (rgba() in box-shadow) is as graceful as the property."""
+    triggers: re.Pattern[str]
+    """What a style attribute must contain for a judged feature to be in it."""
     seen: set[tuple[str, Any]] = field(default_factory=set)
 
 
@@ -61,15 +66,69 @@ def _index() -> Mapping[str, Mapping[str, tuple[str, ...]]]:
     return {kind: {k: tuple(v) for k, v in names.items()} for kind, names in raw.items()}
 
 
-def _judged(options: Options) -> frozenset[str]:
-    features: Mapping[str, Any] = clients.support()["features"]
-    ignore = {_slug(name) for name in options.get("ignore") or ()}
-    include = {_slug(name) for name in options.get("include") or ()}
-    return frozenset(
-        slug
-        for slug, feature in features.items()
-        if slug not in ignore and (feature["judge"] != "never" or slug in include)
+def _judged(options: Options, targets: tuple[str, ...]) -> frozenset[str]:
+    """The features worth looking for: judged, and lacking in at least one target client."""
+    return _relevant(
+        targets,
+        frozenset(_slug(name) for name in options.get("ignore") or ()),
+        frozenset(_slug(name) for name in options.get("include") or ()),
     )
+
+
+@functools.cache
+def _graceful(include: frozenset[str]) -> frozenset[str]:
+    features: Mapping[str, Any] = clients.support()["features"]
+    return frozenset(s for s, f in features.items() if f["judge"] == "never" and s not in include)
+
+
+@functools.cache
+def _relevant(
+    targets: tuple[str, ...], ignore: frozenset[str], include: frozenset[str]
+) -> frozenset[str]:
+    features: Mapping[str, Any] = clients.support()["features"]
+    relevant = set()
+    for slug, feature in features.items():
+        if slug in ignore or (feature["judge"] == "never" and slug not in include):
+            continue
+        levels = ("n", "a") if feature["judge"] == "all" or slug in include else ("n",)
+        if any(feature["support"].get(c, ("y",))[0] in levels for c in targets):
+            relevant.add(slug)
+    return frozenset(relevant)
+
+
+_DECLARATION_KINDS = (
+    "properties",
+    "property_prefixes",
+    "values",
+    "functions",
+    "units",
+    "keywords",
+    "custom_properties",
+)
+
+
+@functools.cache
+def _triggers(judged: frozenset[str]) -> re.Pattern[str]:
+    """A quick test for a style attribute: the words a judged feature needs to be there. The
+    CSS itself is read by tinycss2; this only spares it the attributes that cannot match."""
+    words: set[str] = set()
+    for kind in _DECLARATION_KINDS:
+        for key, slugs in _index().get(kind, {}).items():
+            if not judged.intersection(slugs):
+                continue
+            if kind == "values":
+                key = key.split(":", 1)[1]
+            elif kind == "custom_properties":
+                words.update(("--", "var("))
+                continue
+            elif kind == "functions":
+                key += "("
+            words.add(key)
+    if "css-background-image" in judged:
+        words.add("url(")
+    if not words:
+        return re.compile(r"(?!)")
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
 def _slug(name: str) -> str:
@@ -132,7 +191,8 @@ def _hides(block: tuple[css.Declaration, ...]) -> bool:
 
 def _block_places(
     declarations: Iterable[css.Declaration],
-    judge: _Judge,
+    judged: frozenset[str],
+    graceful: frozenset[str],
 ) -> Iterator[tuple[str, str, css.Declaration]]:
     """(slug, used, declaration) for a declaration block, fallbacks in the block applied.
 
@@ -147,14 +207,14 @@ def _block_places(
         or (d.name == "background" and not _GRADIENTS.intersection(d.functions))
         for d in block
     )
-    features = judge.features
+    features = clients.support()["features"]
     for declaration in block:
         found = _declaration_features(declaration)
         before = earlier.setdefault(declaration.name, [])
         own = [slug for slug, _, whole in found if whole]
-        graceful = bool(own) and not any(slug in judge.judged for slug in own)
+        enhancement = bool(own) and all(slug in graceful for slug in own)
         for slug, used, whole in found:
-            if slug not in judge.judged or (graceful and not whole):
+            if slug not in judged or (enhancement and not whole):
                 continue
             fallback = features[slug].get("fallback")
             if fallback == "same-property" and any(
@@ -167,44 +227,118 @@ def _block_places(
         before.append(found)
 
 
-def _hidden(element: etree._Element) -> bool:
-    style = element.get("style")
-    return bool(style) and _HIDING.search(style) is not None
+@dataclass(frozen=True)
+class _Lookups:
+    """What to look for in the elements, given the judged features."""
+
+    elements: Mapping[str, tuple[str, ...]]
+    attributes: Mapping[str, tuple[str, ...]]
+    tags: tuple[str, ...]
+    """The elements to look at for their tag or what it carries (img src, a href...)."""
+    with_attributes: Any
+    """An XPath selecting the judged attributes (None: there is none)."""
+
+
+@functools.cache
+def _lookups(judged: frozenset[str]) -> _Lookups:
+    index = _index()
+
+    def keep(kind: str) -> dict[str, tuple[str, ...]]:
+        return {
+            key: tuple(s for s in slugs if s in judged)
+            for key, slugs in index.get(kind, {}).items()
+            if judged.intersection(slugs)
+        }
+
+    elements = keep("elements")
+    attributes = keep("attributes")
+    tags = set(elements)
+    for kind, tag in (
+        ("input_types", "input"),
+        ("button_types", "button"),
+        ("link_rel", "link"),
+        ("href", "a"),
+        ("image_formats", "img"),
+        ("data_images", "img"),
+    ):
+        if keep(kind):
+            tags.add(tag)
+    names = [name for name in sorted(attributes) if re.fullmatch(r"[a-z][a-z0-9-]*", name)]
+    xpath = etree.XPath(" | ".join(f"//@{name}" for name in names)) if names else None
+    return _Lookups(elements, attributes, tuple(sorted(tags)), xpath)
+
+
+def _hiding(element: etree._Element, known: dict[Any, bool]) -> bool:
+    """display:none or mso-hide:all on the element or an ancestor (nobody sees it)."""
+    found = known.get(element)
+    if found is None:
+        style = element.get("style")
+        if style and _HIDING.search(style) is not None:
+            found = True
+        else:
+            parent = element.getparent()
+            found = parent is not None and _hiding(parent, known)
+        known[element] = found
+    return found
+
+
+def _not_mso(doc: HtmlDocument) -> frozenset[Any]:
+    """The elements inside <!--[if !mso]><!--> ... <!--<![endif]-->: Outlook never shows them."""
+    if "[if !mso" not in doc.lower or doc.root is None:
+        return frozenset()
+    inside: set[Any] = set()
+    region = False
+    for node in doc.root.iter():
+        if isinstance(node, etree._Comment):
+            text = node.text or ""
+            if _NOT_MSO_START.match(text):
+                region = True
+            elif _ENDIF.match(text):
+                region = False
+        elif region:
+            inside.add(node)
+    return frozenset(inside)
+
+
+@functools.lru_cache(maxsize=8192)
+def _inline_places(
+    style: str, judged: frozenset[str], graceful: frozenset[str], triggers: re.Pattern[str]
+) -> tuple[tuple[str, str], ...]:
+    """(slug, used) for one style attribute's judged features; cached per distinct text."""
+    if triggers.search(style.lower()) is None:
+        return ()
+    places = _block_places(css.inline(style), judged, graceful)
+    return tuple((slug, used) for slug, used, _ in places)
+
+
+_STYLES = etree.XPath("//@style")
 
 
 def _element_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
     """Every feature the elements, attributes and style attributes use."""
     assert doc.root is not None
     index = _index()
-    elements = index.get("elements", {})
-    attributes = index.get("attributes", {})
-    hidden: set[etree._Element] = set()
-    not_mso = False
+    lookups = _lookups(judge.judged)
+    hidden: dict[Any, bool] = {}
+    regions = _not_mso(doc)
     word = frozenset(clients.WORD_ENGINE)
-    for node in doc.root.iter():
-        tag: object = node.tag
-        if not isinstance(tag, str):
-            if isinstance(node, etree._Comment):
-                text = node.text or ""
-                if _NOT_MSO_START.match(text):
-                    not_mso = True
-                elif _ENDIF.match(text):
-                    not_mso = False
+    nothing: frozenset[str] = frozenset()
+    # libxml2 finds the candidates (tags, attributes, style attributes) in C; Python only
+    # looks at those
+    for attribute in lookups.with_attributes(doc.root) if lookups.with_attributes is not None else ():
+        node = attribute.getparent()
+        if node is None or _hiding(node, hidden):
             continue
-        parent = node.getparent()
-        if (parent is not None and parent in hidden) or _hidden(node):
-            hidden.add(node)
+        key = str(attribute.attrname).lower()
+        for slug in lookups.attributes.get(key, ()):
+            yield _Place(slug, key, doc.attribute_span(node, key), word if node in regions else nothing)
+    for node in doc.root.iter(*lookups.tags) if lookups.tags else ():
+        if _hiding(node, hidden):
             continue
-        excluded = word if not_mso else frozenset()
-        name = tag.lower()
-        for slug in elements.get(name, ()):
-            if slug in judge.judged:
-                yield _Place(slug, f"<{name}>", doc.element_span(node), excluded)
-        for attribute in node.attrib:
-            key = str(attribute).lower()
-            for slug in attributes.get(key, ()):
-                if slug in judge.judged:
-                    yield _Place(slug, key, doc.attribute_span(node, key), excluded)
+        excluded = word if node in regions else nothing
+        name = str(node.tag).lower()
+        for slug in lookups.elements.get(name, ()):
+            yield _Place(slug, f"<{name}>", doc.element_span(node), excluded)
         if name == "input":
             kind = (node.get("type") or "text").strip().lower()
             for slug in index.get("input_types", {}).get(kind, ()):
@@ -224,13 +358,17 @@ def _element_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
             yield from _href_places(doc, node, judge, excluded)
         elif name == "img":
             yield from _image_places(doc, node, judge, excluded)
-        style = node.get("style")
-        if style and ":" in style:
-            places = list(_block_places(css.inline(style), judge))
-            if places:
-                span = doc.attribute_span(node, "style")
-                for slug, used, _ in places:
-                    yield _Place(slug, used, span, excluded)
+    for style in _STYLES(doc.root):  # libxml2 finds them; each distinct text is read once
+        places = _inline_places(str(style), judge.judged, judge.graceful, judge.triggers)
+        if not places:
+            continue
+        node = style.getparent()
+        if node is None or _hiding(node, hidden):
+            continue
+        excluded = word if node in regions else nothing
+        span = doc.attribute_span(node, "style")
+        for slug, used in places:
+            yield _Place(slug, used, span, excluded)
 
 
 _REMOTE = re.compile(r"""^(?:url\(\s*)?["']?\s*(?:https?:)?//""", re.IGNORECASE)
@@ -279,50 +417,62 @@ def _image_places(
             yield _Place(slug, used, doc.attribute_span(node, "src"), excluded)
 
 
+@functools.lru_cache(maxsize=64)
+def _sheet_usages(
+    text: str, judged: frozenset[str], graceful: frozenset[str]
+) -> tuple[tuple[str, str, int, int, int, tuple[str, ...]], ...]:
+    """(slug, used, line, column, length, at-rules around it) for one <style> block's judged
+    features, in the block's own coordinates; cached per distinct text."""
+    sheet = css.stylesheet(text)
+    index = _index()
+    found: list[tuple[str, str, int, int, int, tuple[str, ...]]] = []
+    for usage, within in sheet.at_rules:
+        if usage.name == "import" and not _remote_stylesheet(usage.detail):
+            continue
+        for slug in index.get(usage.kind, {}).get(usage.name, ()):
+            if slug in judged:
+                used = f"@{usage.name}" if usage.kind == "at_rules" else f"({usage.name})"
+                found.append((slug, used, usage.line, usage.column, len(used), within))
+    hooks = clients.support().get("client_hooks", ())
+    for rule in sheet.rules:
+        selector = rule.selector.lower()
+        if any(hook in selector for hook in hooks):
+            continue  # written for one client on purpose
+        for part in rule.parts:
+            for slug in index.get(part.kind, {}).get(part.name, ()):
+                if slug in judged:
+                    used = _part_text(part)
+                    found.append((slug, used, part.line, part.column, len(used), rule.within))
+        for slug, used, declaration in _block_places(rule.declarations, judged, graceful):
+            found.append(
+                (
+                    slug,
+                    used,
+                    declaration.line,
+                    declaration.column,
+                    len(declaration.name),
+                    rule.within,
+                )
+            )
+    return tuple(found)
+
+
 def _sheet_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
     """Every feature the <style> blocks use, each at its place in the block."""
     for style in doc.iter("style"):
         text = style.text
         if not text or not text.strip():
             continue
-        sheet = css.stylesheet(text)
+        usages = _sheet_usages(text, judge.judged, judge.graceful)
+        if not usages:
+            continue
         start = doc.element_span(style)
         if start is None:
             continue
-        origin = (start.end_line, start.end_column)
-
-        def span(line: int, column: int, length: int) -> Span:
-            at_line, at_column = css.offset_position(line, column, *origin)
-            return Span(at_line, at_column, at_line, at_column + max(length, 1))
-
-        index = _index()
-        for usage, within in sheet.at_rules:
-            if usage.name == "import" and not _remote_stylesheet(usage.detail):
-                continue
-            for slug in index.get(usage.kind, {}).get(usage.name, ()):
-                if slug in judge.judged:
-                    used = f"@{usage.name}" if usage.kind == "at_rules" else f"({usage.name})"
-                    yield _Place(
-                        slug, used, span(usage.line, usage.column, len(used)), _unseen(within)
-                    )
-        hooks = clients.support().get("client_hooks", ())
-        for rule in sheet.rules:
-            selector = rule.selector.lower()
-            if any(hook in selector for hook in hooks):
-                continue  # written for one client on purpose
-            excluded = _unseen(rule.within)
-            for part in rule.parts:
-                for slug in index.get(part.kind, {}).get(part.name, ()):
-                    if slug in judge.judged:
-                        used = _part_text(part)
-                        yield _Place(slug, used, span(part.line, part.column, len(used)), excluded)
-            for slug, used, declaration in _block_places(rule.declarations, judge):
-                yield _Place(
-                    slug,
-                    used,
-                    span(declaration.line, declaration.column, len(declaration.name)),
-                    excluded,
-                )
+        for slug, used, line, column, length, within in usages:
+            at_line, at_column = css.offset_position(line, column, start.end_line, start.end_column)
+            span = Span(at_line, at_column, at_line, at_column + max(length, 1))
+            yield _Place(slug, used, span, _unseen(within))
 
 
 def _part_text(part: css.Usage) -> str:
@@ -359,13 +509,16 @@ def unsupported_feature(template: Template, options: Options) -> Iterator[Violat
     if doc is None or doc.root is None:
         return
     features: Mapping[str, Any] = clients.support()["features"]
+    targets = clients.selection(options["clients"])
     judge = _Judge(
-        targets=clients.selection(options["clients"]),
+        targets=targets,
         features=features,
-        judged=_judged(options),
+        judged=(judged := _judged(options, targets)),
         vml="<v:" in doc.lower,
+        graceful=_graceful(frozenset(_slug(n) for n in options.get("include") or ())),
+        triggers=_triggers(judged),
     )
-    if not judge.targets:
+    if not judge.targets or not judge.judged:
         return
     places = [*_element_places(doc, judge), *_sheet_places(doc, judge)]
     for place in places:
@@ -445,6 +598,7 @@ def _describe(ids: list[str]) -> str:
 
 # -- CLIENT002 ------------------------------------------------------------------------------
 
+_COLOURED = etree.XPath("//*[@style or @bgcolor]")
 _SCHEME_META = frozenset({"color-scheme", "supported-color-schemes"})
 _DARK_NAMED_IMAGE = re.compile(
     r"(?:^|[/_\-.])(?:logo|icon|wordmark|brand|signature)[-_]?(?:black|blk)(?:[-_.@]|$)"
@@ -456,6 +610,24 @@ _LIGHT = 0.75
 _DARK = 0.05
 
 
+@functools.lru_cache(maxsize=64)
+def _sheet_scheme(text: str) -> tuple[bool, tuple[int, int, int] | None]:
+    """(declares color-scheme, (line, column, length) of its first dark-mode style) for one
+    <style> block, in the block's coordinates; cached per distinct text."""
+    lower = text.lower()
+    if "color-scheme" not in lower and "data-ogs" not in lower:
+        return False, None
+    sheet = css.stylesheet(text)
+    declared = any(d.name in _SCHEME_META for rule in sheet.rules for d in rule.declarations)
+    for usage, _ in sheet.at_rules:
+        if usage.kind == "media_features" and usage.name == "prefers-color-scheme":
+            return declared, (usage.line, usage.column, len(usage.name))
+    for rule in sheet.rules:
+        if "[data-ogs" in rule.selector.lower():
+            return declared, (rule.line, rule.column, len(rule.selector))
+    return declared, None
+
+
 def _scheme(doc: HtmlDocument) -> tuple[bool, Span | None]:
     """(declares a colour scheme, where its dark-mode styles are) for one document."""
     declared = any(
@@ -464,24 +636,15 @@ def _scheme(doc: HtmlDocument) -> tuple[bool, Span | None]:
     )
     dark: Span | None = None
     for style in doc.iter("style"):
-        text = style.text or ""
-        lower = text.lower()
-        if "color-scheme" not in lower and "data-ogs" not in lower:
-            continue
-        sheet = css.stylesheet(text)
-        for rule in sheet.rules:
-            if any(d.name in _SCHEME_META for d in rule.declarations):
-                declared = True
-            if dark is None and "[data-ogs" in rule.selector.lower():
-                dark = doc.element_span(style)
-        for usage, _ in sheet.at_rules:
-            if usage.kind == "media_features" and usage.name == "prefers-color-scheme":
-                start = doc.element_span(style)
-                if dark is None and start is not None:
-                    line, column = css.offset_position(
-                        usage.line, usage.column, start.end_line, start.end_column
-                    )
-                    dark = Span(line, column, line, column + len(usage.name))
+        sheet_declares, where = _sheet_scheme(style.text or "")
+        declared = declared or sheet_declares
+        if dark is None and where is not None:
+            start = doc.element_span(style)
+            if start is not None:
+                line, column = css.offset_position(
+                    where[0], where[1], start.end_line, start.end_column
+                )
+                dark = Span(line, column, line, column + where[2])
     return declared, dark
 
 
@@ -490,14 +653,12 @@ def dark_mode(template: Template, options: Options) -> Iterator[Violation]:
     if doc is None or doc.root is None:
         return
     declared, dark = _scheme(doc)
-    styles = css.InlineStyles()
+    styles = css.styles_of(template)
     light_background: tuple[etree._Element, str] | None = None
     dark_text: tuple[etree._Element, str] | None = None
-    for element in doc.iter():
-        if not isinstance(element.tag, str):
-            continue
+    for element in _COLOURED(doc.root):
         own = styles.own(element)
-        if any(d.name in _SCHEME_META for d in own.values()):
+        if "color-scheme" in own or "supported-color-schemes" in own:
             declared = True
         if light_background is None:
             for name in ("background-color", "background"):
