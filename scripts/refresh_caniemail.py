@@ -11,10 +11,13 @@ It writes, under rules/clients/:
   caniemail.json  the package's data/caniemail.json, byte for byte (MIT, see LICENSE there)
   LICENSE         the package's licence
   source.json     package name, version, the data's own last_update_date, the tarball's sha256
-  support.json    the compact form: for each feature that features.yaml maps, the latest
-                  caniemail entry of every client (family.platform) that does not fully support
-                  it, with caniemail's notes, and indexes from what the email uses (an element,
-                  a property, a unit...) to features
+  support.json    the compact form every run reads: for each feature that features.yaml maps,
+                  the clients (family.platform, by number in "clients") whose latest caniemail
+                  entry is "n" (not supported) or "a" (partly), and indexes from what the email
+                  uses (an element, a property, a unit...) to features
+  details.json    what a finding quotes, read only when there is one: each feature's title,
+                  caniemail page, each such client's entry with its note numbers and the version
+                  tested, and the notes
 
 "Latest" is the last version caniemail lists for a client family and platform: caniemail
 writes each client's results oldest first, and its own site shows the last one.
@@ -96,7 +99,11 @@ def _support(entry: str, notes: dict[str, str]) -> tuple[str, list[int]] | None:
         return None
     level = parts[0]
     numbers = [int(p[1:]) for p in parts[1:] if p.startswith("#") and p[1:].isdigit()]
-    if level == "a" and numbers and all(_ACCOUNT_NOTE.search(notes.get(str(n), "")) for n in numbers):
+    if (
+        level == "a"
+        and numbers
+        and all(_ACCOUNT_NOTE.search(notes.get(str(n), "")) for n in numbers)
+    ):
         return None
     if level not in ("n", "a"):
         return None  # y (supported) and u (unknown) are never reported
@@ -112,18 +119,24 @@ def _label(client: str, nicenames: dict[str, Any], labels: dict[str, str]) -> st
     return f"{name} ({where})"
 
 
-def compile_support(raw: dict[str, Any], spec: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
-    """The compact form: only what CLIENT001 reads, in the shape it reads it."""
+def compile_support(
+    raw: dict[str, Any], spec: dict[str, Any], source: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(support, details): the compact form CLIENT001 reads on every run, and what a finding
+    quotes (titles, links, notes, the version each result is from), read only for findings."""
     by_slug = {feature["slug"]: feature for feature in raw["data"]}
     mapped: dict[str, Any] = spec["features"]
     unknown = sorted(set(mapped) - set(by_slug))
     if unknown:
         raise SystemExit(f"features.yaml maps features caniemail no longer has: {unknown}")
-    clients: set[str] = set()
+    found_clients: set[str] = set()
     for feature in raw["data"]:
         for family, platforms in feature["stats"].items():
-            clients.update(f"{family}.{platform}" for platform in platforms)
+            found_clients.update(f"{family}.{platform}" for platform in platforms)
+    order = sorted(found_clients)
+    number = {client: i for i, client in enumerate(order)}
     features: dict[str, Any] = {}
+    details: dict[str, Any] = {}
     index: dict[str, dict[str, list[str]]] = {key: {} for key in DETECT_KEYS}
     for slug, entry in sorted(mapped.items()):
         entry = dict(entry or {})
@@ -134,6 +147,7 @@ def compile_support(raw: dict[str, Any], spec: dict[str, Any], source: dict[str,
         feature = by_slug[slug]
         notes = {str(k): str(v) for k, v in (feature.get("notes_by_num") or {}).items()}
         support: dict[str, list[Any]] = {}
+        levels: dict[str, list[int]] = {"n": [], "a": []}
         used: set[int] = set()
         for family, platforms in sorted(feature["stats"].items()):
             for platform, versions in sorted(platforms.items()):
@@ -142,15 +156,20 @@ def compile_support(raw: dict[str, Any], spec: dict[str, Any], source: dict[str,
                 latest = list(versions.items())[-1]
                 found = _support(latest[1], notes)
                 if found is not None:
-                    support[f"{family}.{platform}"] = [found[0], found[1], latest[0]]
+                    client = f"{family}.{platform}"
+                    support[client] = [found[0], found[1], latest[0]]
+                    levels[found[0]].append(number[client])
                     used.update(found[1])
         features[slug] = {
+            "judge": judge,
+            **{level: sorted(ids) for level, ids in levels.items() if ids},
+            **({"fallback": fallback} if fallback else {}),
+        }
+        details[slug] = {
             "title": feature["title"],
             "url": feature["url"],
-            "judge": judge,
             "support": support,
             "notes": {n: notes[n] for n in sorted(notes, key=int) if int(n) in used},
-            **({"fallback": fallback} if fallback else {}),
         }
         for key, value in entry.items():
             if key not in DETECT_KEYS:
@@ -163,16 +182,16 @@ def compile_support(raw: dict[str, Any], spec: dict[str, Any], source: dict[str,
                 names = list(value)
             for name in names:
                 index[key].setdefault(str(name).lower(), []).append(slug)
-    return {
+    support_form = {
         "caniemail": source,
         "clients": {
-            client: _label(client, raw["nicenames"], spec.get("labels") or {})
-            for client in sorted(clients)
+            client: _label(client, raw["nicenames"], spec.get("labels") or {}) for client in order
         },
         "client_hooks": [str(hook).lower() for hook in spec.get("client_hooks") or ()],
         "features": features,
         "index": {key: dict(sorted(value.items())) for key, value in index.items() if value},
     }
+    return support_form, {"caniemail": source, "features": details}
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -197,7 +216,7 @@ def _dump(value: Any) -> bytes:
     return ("{\n" + ",\n".join(parts) + "\n}\n").encode()
 
 
-def compile_from_vendored() -> dict[str, Any]:
+def compile_from_vendored() -> tuple[dict[str, Any], dict[str, Any]]:
     raw = json.loads((OUT / "caniemail.json").read_text(encoding="utf-8"))
     spec = yaml.safe_load((OUT / "features.yaml").read_text(encoding="utf-8"))
     source = json.loads((OUT / "source.json").read_text(encoding="utf-8"))
@@ -229,8 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         _write(OUT / "caniemail.json", data)
         _write(OUT / "LICENSE", licence)
         _write(OUT / "source.json", _dump(source))
-    support = compile_from_vendored()
+    support, details = compile_from_vendored()
     _write(OUT / "support.json", _dump(support))
+    _write(OUT / "details.json", _dump(details))
     source = support["caniemail"]
     print(
         f"caniemail {source['version']} (data of {source['last_update_date']}): "
@@ -242,4 +262,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

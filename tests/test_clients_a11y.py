@@ -40,9 +40,10 @@ def _refresh_script():
 def test_support_json_is_compiled_from_the_vendored_data() -> None:
     """support.json must be what the script makes of caniemail.json and features.yaml now:
     after editing either, run `python scripts/refresh_caniemail.py --compile-only`."""
-    compiled = _refresh_script().compile_from_vendored()
-    shipped = json.loads((rules_dir() / "clients" / "support.json").read_text(encoding="utf-8"))
-    assert compiled == shipped
+    support, details = _refresh_script().compile_from_vendored()
+    folder = rules_dir() / "clients"
+    assert support == json.loads((folder / "support.json").read_text(encoding="utf-8"))
+    assert details == json.loads((folder / "details.json").read_text(encoding="utf-8"))
 
 
 def test_vendored_data_carries_licence_version_and_date() -> None:

@@ -40,10 +40,31 @@ WORD_ENGINE = ("outlook.windows", "outlook.windows-mail")
 
 @functools.cache
 def support() -> Mapping[str, Any]:
-    """support.json as compiled: caniemail (its source), clients (labels), features, index."""
+    """support.json as compiled: caniemail (its source), clients (labels, in the order the
+    features number them), client_hooks, features (judge, fallback, and the clients whose
+    latest result is "n" or "a"), index."""
     path = rules_dir() / "clients" / "support.json"
     data: Mapping[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+@functools.cache
+def details() -> Mapping[str, Any]:
+    """details.json: per feature its title, caniemail page, each client's entry (level, note
+    numbers, version tested) and the notes. Read only when a finding quotes them."""
+    path = rules_dir() / "clients" / "details.json"
+    data: Mapping[str, Any] = json.loads(path.read_text(encoding="utf-8"))["features"]
+    return data
+
+
+@functools.cache
+def levels(slug: str) -> Mapping[str, str]:
+    """Client -> "n" (not supported) or "a" (partly) for one feature; absent: supported."""
+    order = list(known())
+    feature = support()["features"][slug]
+    found = {order[i]: "a" for i in feature.get("a", ())}
+    found.update({order[i]: "n" for i in feature.get("n", ())})
+    return found
 
 
 def known() -> dict[str, str]:

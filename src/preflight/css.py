@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 SELECTOR_COMBINATORS = {">": "child", "+": "adjacent-sibling", "~": "general-sibling"}
 LEGACY_PSEUDO_ELEMENTS = frozenset({"before", "after", "first-letter", "first-line"})
 
 
-@dataclass(frozen=True, slots=True)
-class Declaration:
+class Declaration(NamedTuple):
     name: str
     """The property, lower case (custom properties keep their case)."""
     value: str
@@ -41,8 +39,7 @@ class Declaration:
         return self.value.lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
+class Usage(NamedTuple):
     """A selector part, an at-rule or a media feature, and where it is."""
 
     kind: str  # pseudo_classes | pseudo_elements | selectors | at_rules | media_features | nesting
@@ -53,8 +50,7 @@ class Usage:
     """An at-rule's prelude as written (@import's URL)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     """A style rule: its selector's parts, its declarations, the at-rules around it."""
 
     selector: str
@@ -66,8 +62,7 @@ class Rule:
     """The at-rules that hold it, outermost first ("media", "supports")."""
 
 
-@dataclass(frozen=True, slots=True)
-class Sheet:
+class Sheet(NamedTuple):
     rules: tuple[Rule, ...]
     at_rules: tuple[tuple[Usage, tuple[str, ...]], ...]
     """Every at-rule and media feature, with the at-rules around it."""
@@ -258,8 +253,7 @@ def _rules(nodes: Iterable[Any], within: tuple[str, ...], sheet: _SheetBuilder) 
             )
 
 
-@dataclass
-class _SheetBuilder:
+class _SheetBuilder(NamedTuple):
     rules: list[Rule]
     at_rules: list[tuple[Usage, tuple[str, ...]]]
 
@@ -330,8 +324,7 @@ def offset_position(
 HIDING_VALUES = {"display": "none", "visibility": "hidden", "mso-hide": "all"}
 
 
-@dataclass(frozen=True, slots=True)
-class Computed:
+class Computed(NamedTuple):
     """What an element's own inline styles and attributes, and its ancestors', give it."""
 
     color: tuple[float, float, float, float] | None
@@ -431,8 +424,7 @@ _UNSET: Any = object()
 """An effect a style attribute does not set (None is "set, to something unreadable")."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Effects:
+class _Effects(NamedTuple):
     """What one style attribute's text sets, computed once per distinct text."""
 
     color: Any = _UNSET

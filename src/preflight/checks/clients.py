@@ -5,8 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -35,8 +34,7 @@ _GRADIENTS = frozenset(
 # -- CLIENT001 ------------------------------------------------------------------------------
 
 
-@dataclass
-class _Place:
+class _Place(NamedTuple):
     """One use of a feature: what was written and where."""
 
     slug: str
@@ -46,8 +44,7 @@ class _Place:
     """Clients that never see this use (an @media block, an <!--[if !mso]> region)."""
 
 
-@dataclass
-class _Judge:
+class _Judge(NamedTuple):
     targets: tuple[str, ...]
     features: Mapping[str, Any]
     judged: frozenset[str]
@@ -55,9 +52,8 @@ class _Judge:
     graceful: frozenset[str]
     """Features that degrade gracefully (judge: never, not included): a value inside one of
     them (rgba() in box-shadow) is as graceful as the property."""
-    triggers: re.Pattern[str]
+    triggers: tuple[str, ...]
     """What a style attribute must contain for a judged feature to be in it."""
-    seen: set[tuple[str, Any]] = field(default_factory=set)
 
 
 @functools.cache
@@ -90,8 +86,9 @@ def _relevant(
     for slug, feature in features.items():
         if slug in ignore or (feature["judge"] == "never" and slug not in include):
             continue
-        levels = ("n", "a") if feature["judge"] == "all" or slug in include else ("n",)
-        if any(feature["support"].get(c, ("y",))[0] in levels for c in targets):
+        reported = ("n", "a") if feature["judge"] == "all" or slug in include else ("n",)
+        levels = clients.levels(slug)
+        if any(levels.get(c) in reported for c in targets):
             relevant.add(slug)
     return frozenset(relevant)
 
@@ -108,7 +105,7 @@ _DECLARATION_KINDS = (
 
 
 @functools.cache
-def _triggers(judged: frozenset[str]) -> re.Pattern[str]:
+def _triggers(judged: frozenset[str]) -> tuple[str, ...]:
     """A quick test for a style attribute: the words a judged feature needs to be there. The
     CSS itself is read by tinycss2; this only spares it the attributes that cannot match."""
     words: set[str] = set()
@@ -126,9 +123,7 @@ def _triggers(judged: frozenset[str]) -> re.Pattern[str]:
             words.add(key)
     if "css-background-image" in judged:
         words.add("url(")
-    if not words:
-        return re.compile(r"(?!)")
-    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+    return tuple(sorted(words))
 
 
 def _slug(name: str) -> str:
@@ -227,8 +222,7 @@ def _block_places(
         before.append(found)
 
 
-@dataclass(frozen=True)
-class _Lookups:
+class _Lookups(NamedTuple):
     """What to look for in the elements, given the judged features."""
 
     elements: Mapping[str, tuple[str, ...]]
@@ -302,10 +296,11 @@ def _not_mso(doc: HtmlDocument) -> frozenset[Any]:
 
 @functools.lru_cache(maxsize=8192)
 def _inline_places(
-    style: str, judged: frozenset[str], graceful: frozenset[str], triggers: re.Pattern[str]
+    style: str, judged: frozenset[str], graceful: frozenset[str], triggers: tuple[str, ...]
 ) -> tuple[tuple[str, str], ...]:
     """(slug, used) for one style attribute's judged features; cached per distinct text."""
-    if triggers.search(style.lower()) is None:
+    lower = style.lower()
+    if not any(word in lower for word in triggers):
         return ()
     places = _block_places(css.inline(style), judged, graceful)
     return tuple((slug, used) for slug, used, _ in places)
@@ -500,7 +495,7 @@ def _unseen(within: tuple[str, ...]) -> frozenset[str]:
     for name in within:
         feature = features.get(f"css-at-{name}")
         if feature is not None:
-            unseen.update(c for c, entry in feature["support"].items() if entry[0] == "n")
+            unseen.update(c for c, level in clients.levels(f"css-at-{name}").items() if level == "n")
     return frozenset(unseen)
 
 
@@ -521,11 +516,12 @@ def unsupported_feature(template: Template, options: Options) -> Iterator[Violat
     if not judge.targets or not judge.judged:
         return
     places = [*_element_places(doc, judge), *_sheet_places(doc, judge)]
+    seen: set[tuple[str, Any]] = set()
     for place in places:
         key = (place.slug, (place.span.line, place.span.column) if place.span else None)
-        if key in judge.seen:
+        if key in seen:
             continue
-        judge.seen.add(key)
+        seen.add(key)
         violation = _violation(template, place, judge)
         if violation is not None:
             yield violation
@@ -533,25 +529,23 @@ def unsupported_feature(template: Template, options: Options) -> Iterator[Violat
 
 def _violation(template: Template, place: _Place, judge: _Judge) -> Violation | None:
     feature = judge.features[place.slug]
-    support: Mapping[str, list[Any]] = feature["support"]
+    levels = clients.levels(place.slug)
     excluded = set(place.excluded)
     if judge.vml and feature.get("fallback") == "vml":
         excluded.update(clients.WORD_ENGINE)
     targets = [c for c in judge.targets if c not in excluded]
-    missing = [c for c in targets if c in support and support[c][0] == "n"]
-    partly = (
-        [c for c in targets if c in support and support[c][0] == "a"]
-        if feature["judge"] == "all"
-        else []
-    )
+    missing = [c for c in targets if levels.get(c) == "n"]
+    partly = [c for c in targets if levels.get(c) == "a"] if feature["judge"] == "all" else []
     if not missing and not partly:
         return None
+    detail = clients.details()[place.slug]
     notes: dict[str, list[str]] = {}
     for client in (*missing, *partly):
-        texts = [feature["notes"][str(n)] for n in support[client][1] if str(n) in feature["notes"]]
+        numbers = detail["support"][client][1]
+        texts = [detail["notes"][str(n)] for n in numbers if str(n) in detail["notes"]]
         if texts:
             notes[client] = texts
-    title = feature["title"]
+    title = detail["title"]
     what = f'"{place.used}"' + (f" ({title})" if title.lower() != place.used.lower() else "")
     if missing:
         template_text = "{what} is not supported in {missing}"
@@ -559,9 +553,7 @@ def _violation(template: Template, place: _Place, judge: _Judge) -> Violation | 
             template_text += ", and only partly in {partly}"
     else:
         template_text = "{what} is only partly supported in {partly}"
-    described = "; ".join(
-        f"{clients.label(c)}: {' '.join(texts)}" for c, texts in notes.items()
-    )
+    described = "; ".join(f"{clients.label(c)}: {' '.join(texts)}" for c, texts in notes.items())
     return Violation(
         template_text,
         Location(template.path, place.span, Part.HTML),
@@ -574,10 +566,10 @@ def _violation(template: Template, place: _Place, judge: _Judge) -> Violation | 
             "unsupported_clients": missing,
             "partial_clients": partly,
             "notes": notes,
-            "url": feature["url"],
+            "url": detail["url"],
         },
         help=(f"{described}. " if described else "")
-        + f"See {feature['url']}; if the email has a fallback for these clients, name the"
+        + f"See {detail['url']}; if the email has a fallback for these clients, name the"
         f' feature in `rules: {{CLIENT001: {{ignore: [{place.slug}]}}}}`',
         severity=None if missing else Severity.WARNING,
     )
