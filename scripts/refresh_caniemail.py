@@ -4,8 +4,8 @@ A maintainer's tool, never run by preflight itself (preflight never reaches the 
 
     python scripts/refresh_caniemail.py                      # npm pack caniemail@latest
     python scripts/refresh_caniemail.py --version 2.0.2      # a pinned version
-    python scripts/refresh_caniemail.py --tarball caniemail-2.0.2.tgz   # a tarball you have
-    python scripts/refresh_caniemail.py --compile-only       # after editing rules/clients/features.yaml
+    python scripts/refresh_caniemail.py --tarball caniemail-2.0.2.tgz   # one you have
+    python scripts/refresh_caniemail.py --compile-only       # after editing features.yaml
 
 It writes, under rules/clients/:
   caniemail.json  the package's data/caniemail.json, byte for byte (MIT, see LICENSE there)

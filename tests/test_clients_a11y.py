@@ -71,7 +71,7 @@ def test_client_selections() -> None:
     gmail = clients.selection(["gmail"])
     assert gmail and all(c.startswith("gmail.") for c in gmail)
     assert "outlook.windows" not in clients.selection(["major", "-outlook.windows"])
-    assert clients.selection("gmail.ios, yahoo") [0] == "gmail.ios"
+    assert clients.selection("gmail.ios, yahoo")[0] == "gmail.ios"
     assert clients.unknown_name("outlok") is not None and "outlook" in str(
         clients.unknown_name("outlok")
     )
@@ -140,7 +140,9 @@ def test_mechanical_fixes_are_insertions(tmp_path: Path) -> None:
     lines = EMAIL.split("\n")
     for edit in (fixes["A11Y001"]["edits"][0], table):
         line = lines[edit["line"] - 1]
-        lines[edit["line"] - 1] = line[: edit["column"] - 1] + edit["text"] + line[edit["column"] - 1 :]
+        lines[edit["line"] - 1] = (
+            line[: edit["column"] - 1] + edit["text"] + line[edit["column"] - 1 :]
+        )
     (tmp_path / "email.html").write_text("\n".join(lines), encoding="utf-8")
     again = preflight.check([tmp_path / "email.html"], config=config)
     assert again.findings == []
@@ -198,5 +200,7 @@ def test_a_run_without_html_never_imports_the_css_parser(tmp_path: Path) -> None
         f"preflight.check([Path({str(workflow / 'spring-launch.workflow.yaml')!r})]);"
         "print('tinycss2' in sys.modules, 'preflight.checks.clients' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.split() == ["False", "False"]

@@ -478,7 +478,9 @@ def _build(
         elif key in ("select", "ignore"):
             changes[key] = selectors(key, value, [key])
         elif key == "rules":
-            changes["rules"] = _merge_rules(base.rules, _rule_settings(reader, catalogue, value, [key]))
+            changes["rules"] = _merge_rules(
+                base.rules, _rule_settings(reader, catalogue, value, [key])
+            )
         elif key == "overrides":
             if not isinstance(value, list):
                 raise reader.fail([key], "expected a list of overrides")

@@ -200,7 +200,9 @@ def _media_features(prelude: list[Any]) -> Iterator[Usage]:
         if token.type == "() block":
             for inner in token.content:
                 if inner.type == "ident":
-                    yield Usage("media_features", inner.lower_value, inner.source_line, inner.source_column)
+                    yield Usage(
+                        "media_features", inner.lower_value, inner.source_line, inner.source_column
+                    )
                     break
 
 
@@ -222,7 +224,9 @@ def _rules(nodes: Iterable[Any], within: tuple[str, ...], sheet: _SheetBuilder) 
                     sheet.at_rules.append((feature, (*within, name)))
             if node.content is not None and name in ("media", "supports", "document", "layer"):
                 _rules(
-                    tinycss2.parse_rule_list(node.content, skip_whitespace=True, skip_comments=True),
+                    tinycss2.parse_rule_list(
+                        node.content, skip_whitespace=True, skip_comments=True
+                    ),
                     (*within, name),
                     sheet,
                 )
@@ -236,7 +240,9 @@ def _rules(nodes: Iterable[Any], within: tuple[str, ...], sheet: _SheetBuilder) 
                 n
                 for n in contents
                 if n.type == "qualified-rule"
-                or (n.type == "at-rule" and n.lower_at_keyword in ("media", "supports", "container"))
+                or (
+                    n.type == "at-rule" and n.lower_at_keyword in ("media", "supports", "container")
+                )
             ]
             if nested:
                 first = nested[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from lxml import etree
@@ -17,7 +17,9 @@ from preflight.resources import rules_dir
 
 Options = Mapping[str, Any]
 
-RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ku", "ps", "sd", "ug", "ur", "yi"})
+RTL_LANGUAGES = frozenset(
+    {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ku", "ps", "sd", "ug", "ur", "yi"}
+)
 _MERGE_TAG = re.compile(r"\{\{|\}\}|\*\||\|\*|%%|\{%|\[\[|<%")
 _TRAILING = re.compile(r"[\s.,:;!?…>»→›\-–—]+$")
 _LEADING = re.compile(r"^[\s<«←‹\-–—]+")
@@ -28,7 +30,9 @@ def _location(template: Template, span: Span | None) -> Location:
     return Location(template.path, span, Part.HTML)
 
 
-def _insert_after_name(template: Template, doc: HtmlDocument, element: etree._Element) -> Span | None:
+def _insert_after_name(
+    template: Template, doc: HtmlDocument, element: etree._Element
+) -> Span | None:
     """An empty span just after ``<tag`` in the source: where an attribute can go."""
     span = doc.element_span(element)
     if span is None or not doc.source.exact:
@@ -116,7 +120,7 @@ def layout_table_role(template: Template, options: Options) -> Iterator[Violatio
             continue
         at = _insert_after_name(template, doc, table)
         yield Violation(
-            "layout <table> without role=\"presentation\"",
+            'layout <table> without role="presentation"',
             _location(template, doc.element_span(table)),
             help='add role="presentation" so screen readers do not announce rows and columns'
             " (a table of data keeps its <th> headers instead)",
@@ -144,7 +148,9 @@ def _normal(text: str) -> str:
 
 
 def _accessible_name(link: etree._Element) -> bool:
-    return bool((link.get("aria-label") or "").strip() or (link.get("aria-labelledby") or "").strip())
+    return bool(
+        (link.get("aria-label") or "").strip() or (link.get("aria-labelledby") or "").strip()
+    )
 
 
 def vague_link_text(template: Template, options: Options) -> Iterator[Violation]:
@@ -165,8 +171,8 @@ def vague_link_text(template: Template, options: Options) -> Iterator[Violation]
                 'the link text "{text}" does not say where the link goes',
                 _location(template, doc.text_span(link, raw.strip().split()[0])),
                 {"text": raw.strip(), "kind": "vague"},
-                help="name the destination in the link itself (\"Shop tomato seeds\", \"Read the"
-                " planting guide\"): screen readers list links on their own",
+                help='name the destination in the link itself ("Shop tomato seeds", "Read the'
+                ' planting guide"): screen readers list links on their own',
             )
         elif _URL_TEXT.match(raw.strip()) and not _asks_to_copy(doc, link, hints):
             yield Violation(
@@ -246,8 +252,7 @@ def low_contrast(template: Template, options: Options) -> Iterator[Violation]:
                 "large": large,
             },
             help=f"{_hex(foreground)} on {_hex(background)}: darken the text or lighten the"
-            " background (or the reverse) until the ratio reaches "
-            + f"{needed:g}:1",
+            " background (or the reverse) until the ratio reaches " + f"{needed:g}:1",
         )
 
 
@@ -292,7 +297,11 @@ def heading_structure(template: Template, options: Options) -> Iterator[Violatio
     styles = css.styles_of(template)
     headings: list[tuple[etree._Element, int]] = []
     candidates = list(doc.root.iter(*_HEADINGS))
-    roles = [a.getparent() for a in _ROLES(doc.root) if str(a).strip().lower() == "heading"]
+    roles: list[etree._Element] = [
+        a.getparent()
+        for a in cast("list[Any]", _ROLES(doc.root))
+        if str(a).strip().lower() == "heading" and a.getparent() is not None
+    ]
     if roles:  # rare: put them in document order among the <hN>
         order = {element: index for index, element in enumerate(doc.root.iter())}
         candidates = sorted({*candidates, *roles}, key=lambda e: order.get(e, 0))
@@ -391,6 +400,6 @@ def link_without_name(template: Template, options: Options) -> Iterator[Violatio
             else 'the link to "{href}" has no text',
             _location(template, doc.element_span(where)),
             {"href": link.get("href") or "", "images": len(images)},
-            help="put the destination in the image's alt (alt=\"Brightleaf Gardens home\"), or"
+            help='put the destination in the image\'s alt (alt="Brightleaf Gardens home"), or'
             " aria-label on the link: a screen reader otherwise reads the URL or nothing",
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from lxml import etree
 
@@ -320,13 +320,17 @@ def _element_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
     nothing: frozenset[str] = frozenset()
     # libxml2 finds the candidates (tags, attributes, style attributes) in C; Python only
     # looks at those
-    for attribute in lookups.with_attributes(doc.root) if lookups.with_attributes is not None else ():
+    for attribute in (
+        lookups.with_attributes(doc.root) if lookups.with_attributes is not None else ()
+    ):
         node = attribute.getparent()
         if node is None or _hiding(node, hidden):
             continue
         key = str(attribute.attrname).lower()
         for slug in lookups.attributes.get(key, ()):
-            yield _Place(slug, key, doc.attribute_span(node, key), word if node in regions else nothing)
+            yield _Place(
+                slug, key, doc.attribute_span(node, key), word if node in regions else nothing
+            )
     for node in doc.root.iter(*lookups.tags) if lookups.tags else ():
         if _hiding(node, hidden):
             continue
@@ -353,7 +357,8 @@ def _element_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
             yield from _href_places(doc, node, judge, excluded)
         elif name == "img":
             yield from _image_places(doc, node, judge, excluded)
-    for style in _STYLES(doc.root):  # libxml2 finds them; each distinct text is read once
+    styles: list[Any] = cast("list[Any]", _STYLES(doc.root))
+    for style in styles:  # libxml2 finds them; each distinct text is read once
         places = _inline_places(str(style), judge.judged, judge.graceful, judge.triggers)
         if not places:
             continue
@@ -495,7 +500,9 @@ def _unseen(within: tuple[str, ...]) -> frozenset[str]:
     for name in within:
         feature = features.get(f"css-at-{name}")
         if feature is not None:
-            unseen.update(c for c, level in clients.levels(f"css-at-{name}").items() if level == "n")
+            unseen.update(
+                c for c, level in clients.levels(f"css-at-{name}").items() if level == "n"
+            )
     return frozenset(unseen)
 
 
@@ -570,7 +577,7 @@ def _violation(template: Template, place: _Place, judge: _Judge) -> Violation | 
         },
         help=(f"{described}. " if described else "")
         + f"See {detail['url']}; if the email has a fallback for these clients, name the"
-        f' feature in `rules: {{CLIENT001: {{ignore: [{place.slug}]}}}}`',
+        f" feature in `rules: {{CLIENT001: {{ignore: [{place.slug}]}}}}`",
         severity=None if missing else Severity.WARNING,
     )
 
@@ -648,7 +655,8 @@ def dark_mode(template: Template, options: Options) -> Iterator[Violation]:
     styles = css.styles_of(template)
     light_background: tuple[etree._Element, str] | None = None
     dark_text: tuple[etree._Element, str] | None = None
-    for element in _COLOURED(doc.root):
+    coloured: list[etree._Element] = cast("list[etree._Element]", _COLOURED(doc.root))
+    for element in coloured:
         own = styles.own(element)
         if "color-scheme" in own or "supported-color-schemes" in own:
             declared = True
@@ -689,7 +697,7 @@ def _undeclared(
         'add <meta name="color-scheme" content="light dark"> and <meta'
         ' name="supported-color-schemes" content="light dark"> to <head>, and :root {'
         " color-scheme: light dark; } to the styles, with dark colours in @media"
-        " (prefers-color-scheme: dark); or content=\"light\" to ask clients that honour it to"
+        ' (prefers-color-scheme: dark); or content="light" to ask clients that honour it to'
         " keep the email light"
     )
     if dark is not None:
