@@ -118,12 +118,12 @@ def main() -> int:
     def run_rules(chosen: list[int], cold: bool, shared: bool) -> Callable[[], None]:
         def run() -> None:
             for template in templates:
-                template.cache.pop("inline_styles", None)
+                template.memo._values.pop("inline_styles", None)
                 if cold:
                     _clear_caches()
                 for index in chosen:
                     if not shared:
-                        template.cache.pop("inline_styles", None)
+                        template.memo._values.pop("inline_styles", None)
                     check, options = checks[index]
                     for _ in check(template, options):
                         pass

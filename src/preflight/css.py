@@ -355,11 +355,9 @@ _HEADING_SIZES = {"h1": 32.0, "h2": 24.0, "h3": 18.72, "h4": 16.0, "h5": 13.28, 
 
 
 def styles_of(template: Any) -> InlineStyles:
-    """The template's InlineStyles, shared by every rule that reads it (template.cache)."""
-    found = template.cache.get("inline_styles")
-    if found is None:
-        found = template.cache["inline_styles"] = InlineStyles()
-    return found  # type: ignore[no-any-return]
+    """The template's InlineStyles, shared by every rule that reads it (the template's memo)."""
+    styles: InlineStyles = template.memo.get("inline_styles", InlineStyles)
+    return styles
 
 
 class InlineStyles:
