@@ -75,11 +75,10 @@ def _paired(
     return statistics.median(times), statistics.median(ratios)
 
 
-def _one_time(code: str) -> float:
-    """Seconds a fresh interpreter spends on ``code`` (median of 5)."""
+def _one_time(setup: str, code: str) -> float:
+    """Seconds a fresh interpreter spends on ``code`` after ``setup`` (median of 5)."""
     script = (
-        "import time, preflight.model.source;"
-        f"t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
+        f"import time; {setup}; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
     )
     runs = [
         float(
@@ -139,8 +138,8 @@ def main() -> int:
         rows.append((rule.id, rule.name, alone))
     together = _paired(args.repeat, parse, run_rules(everything, cold=False, shared=True))
     cold = _paired(args.repeat, parse, run_rules(everything, cold=True, shared=True))
-    imports = _one_time("import tinycss2")
-    support = _one_time("import preflight.clients as c; c.support()")
+    imports = _one_time("import re, enum, preflight.model.source", "import tinycss2")
+    support = _one_time("import json, preflight.clients as c", "c.support()")
     lines = [
         f"{len(templates)} corpus templates, {sum(map(len, texts)) / 1e6:.1f} MB of HTML; "
         f"median of {args.repeat}.",
