@@ -60,6 +60,9 @@ class Rule(NamedTuple):
     declarations: tuple[Declaration, ...]
     within: tuple[str, ...] = ()
     """The at-rules that hold it, outermost first ("media", "supports")."""
+    requires: tuple[frozenset[str], ...] = ()
+    """For each selector of its list, the classes (".name") and ids ("#name") it names: a
+    selector whose names the document does not carry matches nothing."""
 
 
 class Sheet(NamedTuple):
@@ -195,6 +198,28 @@ def _selector_parts(prelude: list[Any]) -> tuple[Usage, ...]:
     return tuple(parts)
 
 
+def _requirements(prelude: list[Any]) -> tuple[frozenset[str], ...]:
+    """The class and id names each selector of a list names (outside :not() and the like)."""
+    found: list[frozenset[str]] = []
+    names: set[str] = set()
+    dot = False
+    for token in prelude:
+        kind = token.type
+        if kind == "literal" and token.value == ",":
+            found.append(frozenset(names))
+            names = set()
+        elif kind == "literal" and token.value == ".":
+            dot = True
+            continue
+        elif kind == "ident" and dot:
+            names.add("." + token.value)
+        elif kind == "hash":
+            names.add("#" + token.value)
+        dot = False
+    found.append(frozenset(names))
+    return tuple(found)
+
+
 def _media_features(prelude: list[Any]) -> Iterator[Usage]:
     for token in _walk(prelude):
         if token.type == "() block":
@@ -255,6 +280,7 @@ def _rules(nodes: Iterable[Any], within: tuple[str, ...], sheet: _SheetBuilder) 
                     parts,
                     declarations,
                     within,
+                    _requirements(node.prelude),
                 )
             )
 

@@ -417,22 +417,26 @@ def _image_places(
             yield _Place(slug, used, doc.attribute_span(node, "src"), excluded)
 
 
+_Usage = tuple[str, str, int, int, int, tuple[str, ...], tuple[frozenset[str], ...]]
+
+
 @functools.lru_cache(maxsize=64)
 def _sheet_usages(
     text: str, judged: frozenset[str], graceful: frozenset[str]
-) -> tuple[tuple[str, str, int, int, int, tuple[str, ...]], ...]:
-    """(slug, used, line, column, length, at-rules around it) for one <style> block's judged
-    features, in the block's own coordinates; cached per distinct text."""
+) -> tuple[_Usage, ...]:
+    """(slug, used, line, column, length, at-rules around it, what its rule's selectors name)
+    for one <style> block's judged features, in the block's own coordinates; cached per
+    distinct text."""
     sheet = css.stylesheet(text)
     index = _index()
-    found: list[tuple[str, str, int, int, int, tuple[str, ...]]] = []
+    found: list[_Usage] = []
     for usage, within in sheet.at_rules:
         if usage.name == "import" and not _remote_stylesheet(usage.detail):
             continue
         for slug in index.get(usage.kind, {}).get(usage.name, ()):
             if slug in judged:
                 used = f"@{usage.name}" if usage.kind == "at_rules" else f"({usage.name})"
-                found.append((slug, used, usage.line, usage.column, len(used), within))
+                found.append((slug, used, usage.line, usage.column, len(used), within, ()))
     hooks = clients.support().get("client_hooks", ())
     for rule in sheet.rules:
         selector = rule.selector.lower()
@@ -442,7 +446,9 @@ def _sheet_usages(
             for slug in index.get(part.kind, {}).get(part.name, ()):
                 if slug in judged:
                     used = _part_text(part)
-                    found.append((slug, used, part.line, part.column, len(used), rule.within))
+                    found.append(
+                        (slug, used, part.line, part.column, len(used), rule.within, rule.requires)
+                    )
         for slug, used, declaration in _block_places(rule.declarations, judged, graceful):
             found.append(
                 (
@@ -452,13 +458,38 @@ def _sheet_usages(
                     declaration.column,
                     len(declaration.name),
                     rule.within,
+                    rule.requires,
                 )
             )
     return tuple(found)
 
 
+_NAMES = etree.XPath("//@class | //@id")
+
+
+def _names(doc: HtmlDocument) -> frozenset[str]:
+    """The classes (".name") and ids ("#name") the document's elements carry."""
+    names: set[str] = set()
+    if doc.root is None:
+        return frozenset()
+    for value in cast("list[Any]", _NAMES(doc.root)):
+        if value.attrname == "id":
+            names.add("#" + str(value).strip())
+        else:
+            names.update("." + name for name in str(value).split())
+    return frozenset(names)
+
+
+def _matches_nothing(requires: tuple[frozenset[str], ...], names: frozenset[str]) -> bool:
+    """True when every selector of a rule names a class or id no element carries."""
+    return bool(requires) and all(not required <= names for required in requires)
+
+
 def _sheet_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
-    """Every feature the <style> blocks use, each at its place in the block."""
+    """Every feature the <style> blocks use, each at its place in the block. A rule whose
+    selectors match nothing in this email (its classes and ids are not there) is not judged:
+    what it would do in a client that misreads it, it does in none."""
+    names: frozenset[str] | None = None
     for style in doc.iter("style"):
         text = style.text
         if not text or not text.strip():
@@ -469,7 +500,11 @@ def _sheet_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
         start = doc.element_span(style)
         if start is None:
             continue
-        for slug, used, line, column, length, within in usages:
+        for slug, used, line, column, length, within, requires in usages:
+            if requires:
+                names = _names(doc) if names is None else names
+                if _matches_nothing(requires, names):
+                    continue
             at_line, at_column = css.offset_position(line, column, start.end_line, start.end_column)
             span = Span(at_line, at_column, at_line, at_column + max(length, 1))
             yield _Place(slug, used, span, _unseen(within))
