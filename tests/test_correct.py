@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 import preflight
 from preflight.cli import main
-from preflight.corrections import KINDS
-from preflight.corrections.generator import OUTPUT_NAMES, phrases
+from preflight.corrections import KINDS, OUTPUT_NAMES
+from preflight.corrections.words import phrases
 
 from .conftest import FIXTURES, REPO
 

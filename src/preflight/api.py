@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from preflight.config import Config, ConfigError, discover_config, load_config
 from preflight.constants import VERSION
+from preflight.corrections import CorrectionResult, Request
 from preflight.model import Finding, Template
 from preflight.model.report import Report
 
@@ -24,10 +25,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ApiError",
     "ConfigError",
+    "CorrectionResult",
     "Imported",
     "Rendered",
+    "Request",
     "check",
     "configure",
+    "correct",
     "import_workflow",
     "load_template",
     "render",
@@ -210,6 +214,34 @@ def import_workflow(
     if imported.document is None or workflow is None:
         return Imported(found, None, 0, list(problems))
     return Imported(found, dump_yaml(imported), len(imported.document["steps"]), list(problems))
+
+
+def correct(
+    original: str | Path,
+    request: Request,
+    config: ConfigLike,
+    output: str | Path,
+    *,
+    force: bool = False,
+    overwrite: bool = False,
+) -> CorrectionResult:
+    """Write the correction email of ``original`` (the template or .eml as it was sent) into
+    the folder ``output``: correction.html, .txt, .eml and .meta.yaml.
+
+    The correction is checked with preflight's own rules first; when it has an error the
+    original did not have, nothing is written (the result is ``refused``) unless ``force``.
+    Correction files already in ``output`` are replaced only with ``overwrite``. Raises
+    ApiError for what the user can fix (a missing file, an unknown link, a bad template).
+    """
+    from preflight.corrections import CorrectionError
+    from preflight.corrections import correct as make
+
+    original, output = Path(original), Path(output)
+    resolved = _resolve(config, [original])
+    try:
+        return make(original, request, resolved, output, force=force, overwrite=overwrite)
+    except CorrectionError as error:
+        raise ApiError(str(error)) from None
 
 
 def version() -> str:
