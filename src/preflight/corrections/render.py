@@ -7,7 +7,6 @@ from pathlib import Path
 
 from jinja2 import (
     ChoiceLoader,
-    FileSystemLoader,
     StrictUndefined,
     TemplateError,
     TemplateSyntaxError,
@@ -16,15 +15,15 @@ from jinja2.exceptions import SecurityError
 
 from preflight.corrections.plan import Plan
 from preflight.corrections.request import HTML, TEXT, CorrectionError
-from preflight.corrections.sandbox import Sandbox
+from preflight.corrections.sandbox import Loader, RenderTimeout, Sandbox, render_page
 
 TEMPLATE_NAMES = {HTML: "correction.html.j2", TEXT: "correction.txt.j2"}
 PACKAGED_TEMPLATES = Path(__file__).with_name("templates")
 
 
 def environment(templates: Path | None) -> Sandbox:
-    loaders = [FileSystemLoader(str(templates))] if templates is not None else []
-    loaders.append(FileSystemLoader(str(PACKAGED_TEMPLATES)))
+    loaders = [Loader(str(templates))] if templates is not None else []
+    loaders.append(Loader(str(PACKAGED_TEMPLATES)))
     return Sandbox(
         loader=ChoiceLoader(loaders),
         autoescape=lambda name: bool(name and name.endswith(".html.j2")),
@@ -51,12 +50,14 @@ def render(the_plan: Plan, templates: Path | None) -> dict[str, str]:
     rendered: dict[str, str] = {}
     for output, name in TEMPLATE_NAMES.items():
         try:
-            page = env.get_template(name).render(the_plan.context(html=output == HTML))
+            page = render_page(env, name, the_plan.context(html=output == HTML))
         except TemplateSyntaxError as error:
             where = f"{error.filename or name}:{error.lineno}"
             raise CorrectionError(
                 f"template {where}: {_clean(error.message or str(error))}"
             ) from None
+        except RenderTimeout as error:
+            raise CorrectionError(f"template {name} stopped: {_clean(str(error))}") from None
         except SecurityError as error:
             raise CorrectionError(
                 f"template {name} is not allowed to do that: {_clean(str(error))}"
