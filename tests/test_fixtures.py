@@ -24,7 +24,9 @@ from preflight.model import display_path
 
 from .conftest import FIXTURE_PORT, FIXTURES
 
-RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name != "campaigns")
+RULE_DIRS = sorted(
+    p for p in FIXTURES.iterdir() if p.is_dir() and p.name not in ("campaigns", "corrections")
+)
 CASES = [case for rule_dir in RULE_DIRS for case in sorted(rule_dir.iterdir()) if case.is_dir()]
 KEYS = ("rule", "path", "line", "column", "end_line", "end_column", "severity", "message", "part")
 

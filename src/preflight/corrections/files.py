@@ -19,6 +19,7 @@ from preflight.corrections.request import (
     CorrectionError,
     Request,
 )
+from preflight.corrections.words import article
 from preflight.model import Template, display_path
 
 _MAX_LINE = 998
@@ -86,23 +87,33 @@ def build_sidecar(
     if correction.platform is not None:
         meta["platform"] = correction.platform
     meta["locale"] = correction.locale
-    meta["category"] = template.category.value if template.category else "marketing"
+    meta["category"] = correction.category
     if template.campaign is not None:
         meta["campaign"] = template.campaign.value
-    if correction.audience is not None:
-        meta["audience"] = correction.audience
+    if correction.sidecar_audience is not None:
+        meta["audience"] = correction.sidecar_audience
     if template.audience_tags and correction.kind != "wrong-list":
         meta["audience_tags"] = list(template.audience_tags)
     meta["correction"] = {"kind": correction.kind, "audience": correction.audience, "fixes": fixes}
     header = (
-        f"# The sidecar of {HTML}: a {correction.kind} correction of"
+        f"# The sidecar of {HTML}: {article(correction.kind)} {correction.kind} correction of"
         f" {display_path(template.path)}, written by `preflight correct`.\n"
         "# correction.audience: who to send it to (null: everyone who received the original).\n"
     )
+    if correction.kind == "wrong-list" and correction.category != _category(template):
+        header += (
+            "# category: transactional: a note asking people to disregard an email they should"
+            " not have had\n# sells nothing, so it may go to people who agreed to"
+            " transactional email only.\n"
+        )
     body = yaml.safe_dump(
         meta, sort_keys=False, allow_unicode=True, width=1000, default_flow_style=False
     )
     return header + body
+
+
+def _category(template: Template) -> str:
+    return template.category.value if template.category else "marketing"
 
 
 def fixes(request: Request) -> list[dict[str, str | None]]:

@@ -9,47 +9,14 @@ from typing import Any
 
 from markupsafe import escape
 
-from preflight.corrections.words import Words, first, tag_or_none
+from preflight.corrections.address import html_address, text_address
+from preflight.corrections.words import Words, first
 from preflight.dialects import Dialect, special_pattern
 from preflight.model import Template
 
-_BLOCKS = ("p", "td", "th", "div", "address", "li", "span", "font", "center")
 
-
-def _block_text(element: Any) -> str:
-    """An element's text with <br> read as a comma (an address is often one line per <br>)."""
-    parts = [element.text or ""]
-    for child in element:
-        if child.tag == "br":
-            parts.append(", ")
-        elif isinstance(child.tag, str):
-            parts.append(_block_text(child))
-        parts.append(child.tail or "")
-    text = " ".join("".join(parts).split())
-    return re.sub(r"(?:\s*,\s*)+", ", ", text).strip(" ,")
-
-
-def _address_text(template: Template) -> str | None:
-    """The original's postal address as written out (not a tag), from its text or HTML part."""
-    from preflight.footer import looks_like_address
-
-    found: list[str] = []
-    for element in () if template.html is None else template.html.iter(*_BLOCKS):
-        text = _block_text(element)
-        if text and len(text) <= 200 and looks_like_address(text):
-            found.append(text)
-    if found:  # the HTML keeps an address's lines together (<br>); a text part may not
-        return min(found, key=len)
-    if template.text is not None:
-        for paragraph in re.split(r"\n\s*\n", template.text.text):
-            lines = [" ".join(line.split()) for line in paragraph.splitlines() if line.strip()]
-            for line in lines:
-                if len(line) > 200 or not looks_like_address(line):
-                    continue
-                whole = ", ".join(lines)  # an address is often one line per part of it
-                plain = "://" not in whole and "unsubscribe" not in whole.lower()
-                return whole if plain and len(whole) <= 200 else line
-    return None
+def _words(text: str | None, dialect: Dialect | None) -> Words | None:
+    return Words.parse(text, dialect) if text else None
 
 
 def _special_in(template: Template, kind: str, dialect: Dialect | None, html: bool) -> str | None:
@@ -94,13 +61,12 @@ def footer(
 ) -> Footer:
     """The original's address and unsubscribe, in the words and tags it wrote them in."""
     kept = Footer()
-    address = Words.plain(found) if (found := _address_text(template)) else None
+    in_html = _words(html_address(template, dialect), dialect)
+    in_text = _words(text_address(template, dialect), dialect)
     written = dialect.write_special.get("postal_address") if dialect else None
-    html_tag = tag_or_none(_special_in(template, "postal_address", dialect, html=True))
-    text_tag = tag_or_none(_special_in(template, "postal_address", dialect, html=False))
-    # the original's own tag, else its address as written, else the platform's tag
-    kept.postal_html = first(html_tag, address, text_tag, tag_or_none(written))
-    kept.postal_text = first(text_tag, address, html_tag, tag_or_none(written))
+    # the original's own address (its tags, its words), else the platform's address tags
+    kept.postal_html = first(in_html, in_text, _words(written, dialect))
+    kept.postal_text = first(in_text, in_html, _words(written, dialect))
     from preflight.footer import has_unsubscribe, link_words
 
     if template.is_transactional and not has_unsubscribe(template, link_words()):

@@ -140,11 +140,18 @@ class Plan:
         }
 
 
-def plan(template: Template, request: Request, dialect: Dialect | None, notes: list[str]) -> Plan:
+def plan(
+    template: Template,
+    request: Request,
+    dialect: Dialect | None,
+    notes: list[str],
+    locale: str | None = None,
+) -> Plan:
+    """The correction's pieces, in the language of ``locale`` (default: the original's)."""
     kind = request.kind
     if kind is None:  # the orchestration resolves it (from a report) before planning
         raise CorrectionError("the kind of correction is not known: give --kind")
-    language, locale, note = language_of(template)
+    language, locale, note = language_of(template, locale)
     if note:
         notes.append(note)
     words = phrases()[language]
@@ -190,7 +197,7 @@ def plan(template: Template, request: Request, dialect: Dialect | None, notes: l
         intro=intro,
         items=items,
         action=Words.plain(kind_words["action"]) if "action" in kind_words else None,
-        apology=Words.plain(words["apology"]),
+        apology=Words.plain(words["apology_plural" if intro_key == "intro_plural" else "apology"]),
         sign_off=Words.plain(words["sign_off"]),
         sender_name=_display_name(template.sender.value if template.sender else None),
         footer=footer(template, dialect, words, notes),

@@ -72,6 +72,11 @@ class Correction:
     locale: str
     platform: str | None
     audience: str | None
+    """Who to send it to (None: everyone who received the original)."""
+    category: str = "marketing"
+    sidecar_audience: str | None = None
+    """The sidecar's `audience:`: ``audience``, unless the audiences file does not know it
+    (it is then named only in the `correction:` block, which LIST001 does not judge)."""
     files: dict[str, bytes] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 

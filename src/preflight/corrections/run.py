@@ -31,7 +31,7 @@ from preflight.corrections.request import (
 )
 from preflight.corrections.selfcheck import errors, new_findings
 from preflight.dialects import dialects
-from preflight.model import Template
+from preflight.model import Audience, Template, display_path
 
 if TYPE_CHECKING:
     from preflight.config import Config
@@ -121,6 +121,48 @@ def _parts(template: Template, original: Path) -> list[Path]:
     return [path for path in template.sources if path != original]
 
 
+def _audience(
+    template: Template, request: Request, notes: list[str]
+) -> tuple[str | None, Audience | None]:
+    """Who to send it to, and that audience as the audiences file has it (None without a
+    file, or when it does not name them). An --audience close to a name of the file is a
+    typo: the command stops and says which name it meant."""
+    name = request.audience or (template.audience.value if template.audience else None)
+    targeting = template.targeting
+    if name is None or targeting is None:
+        return name, None
+    found = targeting.audiences.get(name)
+    if found is not None or request.audience is None:
+        return name, found  # the original's own `audience:` is judged with the original
+    from preflight.suggest import did_you_mean, hint
+
+    where = display_path(targeting.path)
+    match = did_you_mean(name, targeting.audiences)
+    if match is not None:
+        raise CorrectionError(f'--audience "{name}" is not in {where}{hint(match)}')
+    notes.append(
+        f'audience "{name}" is not in {where}: the sidecar names it under `correction:` only,'
+        f" where preflight does not judge it; add it to {where} to have the send checked"
+    )
+    return name, None
+
+
+def _locale(
+    template: Template, request: Request, audience: Audience | None, notes: list[str]
+) -> str | None:
+    """A wrong-list correction goes to people the original was not written for: in their
+    audience's language when the audiences file gives one preflight has words for."""
+    if request.kind != "wrong-list" or audience is None or not audience.locale:
+        return None
+    from preflight.corrections.words import language_of, phrases
+
+    wanted = audience.locale.replace("_", "-").split("-")[0].lower()
+    if wanted not in phrases() or wanted == language_of(template)[0]:
+        return None
+    notes.append(f'written in {audience.locale}, the locale of audience "{audience.name}"')
+    return audience.locale
+
+
 def generate(template: Template, request: Request) -> Correction:
     """The correction's four files, in memory."""
     notes: list[str] = []
@@ -130,9 +172,13 @@ def generate(template: Template, request: Request) -> Correction:
     dialect = dialects().get(platform) if platform else None
     if dialect is None:
         notes.append("the original's platform is not known: no merge tags used (give --platform)")
-    the_plan = plan(template, request, dialect, notes)
+    audience, known = _audience(template, request, notes)
+    the_plan = plan(template, request, dialect, notes, _locale(template, request, known, notes))
     pages = render(the_plan, request.templates)
-    audience = request.audience or (template.audience.value if template.audience else None)
+    category = template.category.value if template.category else "marketing"
+    if the_plan.kind == "wrong-list":
+        category = "transactional"  # "please disregard" sells nothing (LIST007 judges so)
+    unknown = request.audience is not None and known is None and template.targeting is not None
     correction = Correction(
         kind=the_plan.kind,
         subject=the_plan.subject.text(),
@@ -140,6 +186,8 @@ def generate(template: Template, request: Request) -> Correction:
         locale=the_plan.locale,
         platform=platform,
         audience=audience,
+        category=category,
+        sidecar_audience=None if unknown else audience,
         notes=notes,
     )
     correction.files[HTML] = pages[HTML].encode("utf-8")

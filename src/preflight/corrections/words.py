@@ -78,6 +78,11 @@ def fill(phrase: str, **values: Words) -> Words:
     return Words(tuple(pieces))
 
 
+def article(word: str) -> str:
+    """ "a" or "an" before ``word`` as it is said ("an early-send", "a wrong-link")."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def tag_or_none(raw: str | None) -> Words | None:
     return Words.tag(raw) if raw else None
 
@@ -92,9 +97,11 @@ def phrases() -> dict[str, dict[str, Any]]:
     return {str(language): dict(entry) for language, entry in data.items()}
 
 
-def language_of(template: Template) -> tuple[str, str, str | None]:
-    """(language, locale for the sidecar, a note when the wording falls back to English)."""
-    locale = template.locale.value.strip() if template.locale else ""
+def language_of(template: Template, locale: str | None = None) -> tuple[str, str, str | None]:
+    """(language, locale for the sidecar, a note when the wording falls back to English):
+    of ``locale`` when given, else of the original."""
+    if locale is None:
+        locale = template.locale.value.strip() if template.locale else ""
     if not locale and template.html is not None and template.html.root is not None:
         locale = (template.html.root.get("lang") or "").strip()
     if not locale:
