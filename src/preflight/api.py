@@ -148,6 +148,12 @@ class Rendered:
     subject: str
     preheader: str
     text: str | None
+    subject_written: str | None = None
+    """The subject as written, tags and all; None when nothing gives the template one."""
+    preheader_written: str | None = None
+    preheader_origin: str | None = None
+    """Where the preheader comes from: send-step, sidecar, format, config, or "html" (the
+    hidden preview text at the top of the HTML)."""
 
 
 def render(path: Path, config: Config, values: Mapping[str, object]) -> Rendered:
@@ -162,12 +168,16 @@ def render(path: Path, config: Config, values: Mapping[str, object]) -> Rendered
     def show(text: str | None) -> str:
         return fill(text, name, dict(values)) if text else ""
 
+    subject, preheader = template.subject, template.preheader
     return Rendered(
         platform=name,
         platform_origin=template.platform.origin,
-        subject=show(template.subject.value if template.subject else None),
-        preheader=show(template.preheader.value if template.preheader else None),
+        subject=show(subject.value if subject else None),
+        preheader=show(preheader.value if preheader else None),
         text=show(template.text.text) if template.text else None,
+        subject_written=subject.value if subject else None,
+        preheader_written=preheader.value if preheader else None,
+        preheader_origin=preheader.origin if preheader else None,
     )
 
 

@@ -344,10 +344,23 @@ def render_command(
     click.echo(
         f"Platform: {rendered.platform} ({origin.get(rendered.platform_origin, 'declared')})"
     )
-    click.echo(f"Subject: {rendered.subject}")
-    click.echo(f"Preheader: {rendered.preheader}")
+    sidecar = f"{template.stem}.meta.yaml"
+    click.echo("Subject: " + _shown(rendered.subject, rendered.subject_written, sidecar, "subject"))
+    preheader = _shown(rendered.preheader, rendered.preheader_written, sidecar, "preheader")
+    if rendered.preheader_origin == "html" and rendered.preheader_written:
+        preheader += " [from the HTML's hidden preview text]"
+    click.echo(f"Preheader: {preheader}")
     click.echo("")
     click.echo(rendered.text if rendered.text is not None else "(no text part)")
+
+
+def _shown(rendered: str, written: str | None, sidecar: str, key: str) -> str:
+    """A rendered subject or preheader, or why there is none to show."""
+    if written is None or not written.strip():
+        return f"(none in the file: add `{key}:` to {sidecar})"
+    if not rendered.strip():  # *|MC_PREVIEW_TEXT|*: the platform fills it in at send
+        return f"{written} (as written: its merge tags have no value here)"
+    return rendered
 
 
 def _render_values(data_path: Path | None, row: str | None) -> dict[str, object]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from preflight.dialects import Dialect, dialects, tokenize
 from preflight.model import Location, MergeTag, Part, Sourced, Span, Template
+from preflight.preheader import value_parts
 
 _OPEN_TAG = re.compile(r"""<[a-zA-Z][^\s/>]*(?:"[^"]*"|'[^']*'|[^'">])*>""")
 _ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
@@ -95,9 +96,8 @@ def tag_sites(template: Template, dialect: Dialect | None = None) -> list[TagSit
 
 def _scan(template: Template, dialect: Dialect) -> list[TagSite]:
     sites: list[TagSite] = []
-    for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
-        if sourced is not None:
-            sites.extend(_value_sites(template, part, sourced, dialect))
+    for part, sourced in value_parts(template):
+        sites.extend(_value_sites(template, part, sourced, dialect))
     if template.html is not None:
         sites.extend(_html_sites(template, dialect))
     if template.text is not None:

@@ -22,7 +22,7 @@ from preflight.footer import (
     text_has_unsubscribe,
 )
 from preflight.model import Location, Part, Severity, Span, Template, Violation
-from preflight.model.source import is_element
+from preflight.preheader import preheader_element, value_parts
 
 Options = Mapping[str, Any]
 
@@ -276,9 +276,7 @@ def leftover_placeholder(template: Template, options: Options) -> Iterator[Viola
     extra = [re.compile(p, re.IGNORECASE) for p in options["extra_patterns"]]
     message = 'placeholder text "{text}" left in the {part}'
     help_text = "replace it with the real copy before sending"
-    for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
-        if sourced is None:
-            continue
+    for part, sourced in value_parts(template):
         for _, _, value in _placeholders(sourced.value, extra):
             where = sourced.location or template.location(part)
             yield Violation(
@@ -398,29 +396,9 @@ def gmail_clipping(template: Template, options: Options) -> Iterator[Violation]:
 
 # -- CONTENT009 -------------------------------------------------------------
 
-_HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|mso-hide\s*:\s*all|max-height\s*:\s*0|opacity\s*:\s*0(?![.\d])"
-    r"|visibility\s*:\s*hidden|font-size\s*:\s*[01]px",
-    re.IGNORECASE,
-)
-_PREHEADER_NAME = re.compile(r"pre-?header|preview|preheader", re.IGNORECASE)
-
 
 def _html_preheader(template: Template) -> bool:
-    if template.html is None or template.html.root is None:
-        return False
-    body = template.html.root.find("body")
-    scope = body if body is not None else template.html.root
-    for index, element in enumerate(scope.iter()):
-        if not is_element(element):
-            continue
-        named = _PREHEADER_NAME.search(
-            (element.get("class") or "") + " " + (element.get("id") or "")
-        )
-        hidden = index < 40 and _HIDDEN_STYLE.search(element.get("style") or "")
-        if (named or hidden) and template.html.text_content(element):
-            return True
-    return False
+    return template.html is not None and preheader_element(template.html) is not None
 
 
 def missing_preheader(template: Template, options: Options) -> Iterator[Violation]:

@@ -25,6 +25,7 @@ from preflight.dialects import (
 )
 from preflight.fields import meaning, vocabulary
 from preflight.model import Location, MergeTag, Part, Related, Severity, Template, Violation
+from preflight.preheader import value_parts
 from preflight.suggest import did_you_mean
 from preflight.tagscan import (
     Markup,
@@ -106,8 +107,8 @@ def _texts(template: Template) -> list[_Text]:
     if cached is not None:
         return list(cached)
     texts = []
-    for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
-        if sourced is not None and sourced.value:
+    for part, sourced in value_parts(template):
+        if sourced.value:
             texts.append(_Text(part, sourced.value, template))
     if template.html is not None:
         text = template.html.source.text

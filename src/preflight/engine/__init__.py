@@ -510,7 +510,10 @@ class Engine:
             template.html.source.text if template.html else None,
             template.text.text if template.text else None,
             template.subject.value if template.subject else None,
-            template.preheader.value if template.preheader else None,
+            # a preheader read from the HTML is in the HTML already: counted once
+            template.preheader.value
+            if template.preheader and template.preheader.origin != "html"
+            else None,
         ]
         detection = detect(*texts)
         template.detection = detection

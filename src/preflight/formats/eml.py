@@ -12,6 +12,7 @@ from preflight.formats import Loaded
 from preflight.formats.decode import decode, read_bytes
 from preflight.model import Location, Part, Sourced, Span, Template
 from preflight.model.source import HtmlDocument, SourceText
+from preflight.preheader import hidden_preheader
 
 _HEADER = re.compile(r"^([A-Za-z0-9-]+):", re.MULTILINE)
 
@@ -53,6 +54,7 @@ def load_eml(path: Path, max_bytes: int) -> Loaded:
     html = _body(message, "html")
     if html is not None:
         template.html = HtmlDocument(_place(html, file_text))
+        template.preheader = hidden_preheader(template)  # a message has no preheader header
     text = _body(message, "plain")
     if text is not None:
         template.text = _place(text, file_text)

@@ -15,6 +15,7 @@ from typing import Any
 from preflight.formats import Loaded
 from preflight.model import Location, Part, Sourced, Span, Template, Violation
 from preflight.model.source import HtmlDocument, SourceText
+from preflight.preheader import hidden_preheader
 
 TEMPLATE_SHAPES = ("sendgrid", "postmark", "braze")
 
@@ -119,6 +120,7 @@ def load_export(path: Path, text: str, data: Mapping[str, Any], shape: str) -> L
         line, column = position(html_key) or (1, 1)
         template.html = HtmlDocument(SourceText(html, line, exact=False, first_column=column))
         template.pointers[Part.HTML] = f"{prefix}/{html_key}"
+        template.preheader = template.preheader or hidden_preheader(template)
     plain = string(record, text_key)
     if plain:
         line, column = position(text_key) or (1, 1)

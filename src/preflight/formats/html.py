@@ -8,11 +8,13 @@ from preflight.formats import Loaded
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
 from preflight.model import Location, Template, Violation
 from preflight.model.source import HtmlDocument, SourceText
+from preflight.preheader import hidden_preheader
 
 
 def load_html(path: Path, max_bytes: int) -> Loaded:
     text, _ = decode(read_bytes(path, max_bytes))
     template = Template(path=path, format="html", html=HtmlDocument(SourceText(text)))
+    template.preheader = hidden_preheader(template)
     loaded = Loaded(template)
     sibling = path.with_suffix(".txt")
     if sibling.is_file():
