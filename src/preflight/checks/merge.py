@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from preflight.dialects import (
+    CONFIDENT,
     Dialect,
     _signature_index,
     dialects,
@@ -600,6 +601,25 @@ def mixed_dialects(template: Template, options: Options) -> Iterator[Violation]:
             continue
         tag, main_tag = first[other], first[main]
         labels = dialects()[main].label, dialects()[other].label
+        detection = template.detection
+        sure = (
+            detection is not None
+            and detection.platform == main
+            and (detection.confidence or 0) >= CONFIDENT
+        )
+        equivalent = _equivalent(tag, dialects()[main]) if sure else None
+        if sure:  # as MERGE002 would with the platform declared: the tag to write instead
+            declare = f"declare `platform: {main}` in the sidecar or config"
+            help_text = (
+                f"in {labels[0]} write {equivalent} (and {declare})"
+                if equivalent
+                else f"rewrite it in {labels[0]}'s merge language (and {declare})"
+            )
+        else:
+            help_text = (
+                "write every tag in the language of the platform that sends this email,"
+                " and declare it (`platform:` in the sidecar or config)"
+            )
         yield Violation(
             '"{tag}" is {article} {other} merge tag in a file mostly written for {main}; only'
             " one platform fills in its tags",
@@ -609,9 +629,9 @@ def mixed_dialects(template: Template, options: Options) -> Iterator[Violation]:
                 "article": _article(labels[1]),
                 "other": labels[1],
                 "main": labels[0],
+                "equivalent": equivalent,
             },
-            help="write every tag in the language of the platform that sends this email,"
-            " and declare it (`platform:` in the sidecar or config)",
+            help=help_text,
             related=(
                 Related(
                     main_tag.text.location(main_tag.start, main_tag.end),
