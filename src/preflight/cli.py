@@ -111,6 +111,12 @@ def main() -> None:
 )
 @click.option("--refresh", is_flag=True, help="With --online: check every URL again, then cache.")
 @click.option("--quiet", "-q", is_flag=True, help="Only errors and the summary.")
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Also list every file whose platform was detected with confidence (text output).",
+)
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
 def check(
     paths: tuple[Path, ...],
@@ -129,6 +135,7 @@ def check(
     jobs: int | None,
     refresh: bool,
     quiet: bool,
+    verbose: bool,
     no_color: bool,
 ) -> None:
     """Check templates and workflows under PATHS (default: the current directory)."""
@@ -177,7 +184,7 @@ def check(
         and "NO_COLOR" not in os.environ
         and sys.stdout.isatty()
     )
-    pieces = chunks(report, fmt, color=color, quiet=quiet)
+    pieces = chunks(report, fmt, color=color, quiet=quiet, verbose=verbose)
     if output is not None:
         try:
             atomic_write(output, pieces)

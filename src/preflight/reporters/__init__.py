@@ -16,8 +16,10 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "sarif", "github")
 
 
-def chunks(report: Report, fmt: str, *, color: bool = False, quiet: bool = False) -> Iterator[str]:
-    return map(_valid_utf8, _chunks(report, fmt, color=color, quiet=quiet))
+def chunks(
+    report: Report, fmt: str, *, color: bool = False, quiet: bool = False, verbose: bool = False
+) -> Iterator[str]:
+    return map(_valid_utf8, _chunks(report, fmt, color=color, quiet=quiet, verbose=verbose))
 
 
 def _valid_utf8(piece: str) -> str:
@@ -29,7 +31,7 @@ def _valid_utf8(piece: str) -> str:
     return piece
 
 
-def _chunks(report: Report, fmt: str, *, color: bool, quiet: bool) -> Iterator[str]:
+def _chunks(report: Report, fmt: str, *, color: bool, quiet: bool, verbose: bool) -> Iterator[str]:
     producer: Callable[[Report], Iterator[str]]
     if fmt == "json":
         from preflight.reporters.json import chunks as producer
@@ -40,16 +42,21 @@ def _chunks(report: Report, fmt: str, *, color: bool, quiet: bool) -> Iterator[s
     else:
         from preflight.reporters.text import chunks as text_chunks
 
-        return text_chunks(report, color=color, quiet=quiet)
+        return text_chunks(report, color=color, quiet=quiet, verbose=verbose)
     return producer(report)
 
 
-def detected(report: Report) -> Iterator[tuple[str, str]]:
-    """(path, what was assumed) for every file whose platform came from detection."""
+def detected(report: Report, everything: bool = True) -> Iterator[tuple[str, str]]:
+    """(path, what was assumed) for every file whose platform came from detection; unless
+    ``everything``, only those where it matters: ambiguous, or below dialects.CONFIDENT."""
+    from preflight.dialects import CONFIDENT
     from preflight.model import display_path
 
     for info in report.files:
         if info.platform_source != "detected":
+            continue
+        sure = info.platform is not None and (info.confidence or 0) >= CONFIDENT
+        if sure and not everything:
             continue
         if info.platform is not None:
             said = f"{info.platform} (detected, confidence {info.confidence:.2f})"
@@ -60,8 +67,10 @@ def detected(report: Report) -> Iterator[tuple[str, str]]:
         yield display_path(info.path), said
 
 
-def render(report: Report, fmt: str, *, color: bool = False, quiet: bool = False) -> str:
-    return "".join(chunks(report, fmt, color=color, quiet=quiet))
+def render(
+    report: Report, fmt: str, *, color: bool = False, quiet: bool = False, verbose: bool = False
+) -> str:
+    return "".join(chunks(report, fmt, color=color, quiet=quiet, verbose=verbose))
 
 
 def write(
