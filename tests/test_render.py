@@ -144,14 +144,11 @@ def test_render_of_an_html_only_mailchimp_export_shows_its_preheader(
 def test_the_preheader_of_the_html_is_a_fact_of_the_template(
     body: str, expected: str | None
 ) -> None:
-    from preflight.model import Template
     from preflight.model.source import HtmlDocument, SourceText
     from preflight.preheader import hidden_preheader
 
-    template = Template(
-        Path("e.html"), "html", html=HtmlDocument(SourceText(f"<body>{body}</body>"))
-    )
-    found = hidden_preheader(template)
+    html = HtmlDocument(SourceText(f"<body>{body}</body>"))
+    found = hidden_preheader(html, Path("e.html"))
     assert (found.value if found else None) == expected
     if found is not None:
         assert found.origin == "html" and found.location is not None

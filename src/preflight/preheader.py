@@ -11,6 +11,7 @@ the HTML, so the rules that read the subject and preheader as parts of their own
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, cast
 
 from lxml import etree
@@ -43,16 +44,14 @@ _SPACERS = re.compile("[\u034f\u200b\u200c\u200d\u2007\u00ad\ufeff\u00a0]+")
 do not show after it."""
 
 
-def hidden_preheader(template: Template) -> Sourced | None:
-    """The HTML part's preview text, with origin "html", or None."""
-    html = template.html
-    if html is None or html.root is None:
-        return None
+def hidden_preheader(html: HtmlDocument, path: Path) -> Sourced | None:
+    """The preview text of ``html`` (the HTML part of the template at ``path``), with origin
+    "html", or None."""
     found = preheader_element(html)
     if found is None:
         return None
     element, text = found
-    return Sourced(text, "html", Location(template.path, _span(html, element), Part.HTML))
+    return Sourced(text, "html", Location(path, _span(html, element), Part.HTML))
 
 
 def preheader_element(html: HtmlDocument) -> tuple[Any, str] | None:

@@ -61,7 +61,7 @@ def correct(
     check_output(output, overwrite)
     if request.templates is None and config.corrections.get("templates"):
         request = _with_templates(request, Path(config.corrections["templates"]))
-    engine = Engine(config)
+    engine = Engine(_judging(config, original))
     template = _load(engine, original)
     notes: list[str] = []
     if request.report is not None:
@@ -95,6 +95,19 @@ def correct(
         blocking=tuple(blocking),
         notes=(*notes, *correction.notes),
     )
+
+
+def _judging(config: Config, original: Path) -> Config:
+    """The original's config for the whole command: the correction, checked in a scratch
+    folder, is judged as if it sat beside the original (the same audiences file, named
+    outright), and the run writes nothing to the results cache."""
+    from dataclasses import replace
+
+    from preflight.config import Configs
+    from preflight.engine.facts import AudiencesFinder
+
+    audiences = AudiencesFinder(Configs.fixed(config)).find(original)
+    return replace(config, audiences=audiences, use_cache=False, jobs=1)
 
 
 def _with_templates(request: Request, templates: Path) -> Request:

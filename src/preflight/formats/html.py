@@ -13,14 +13,26 @@ from preflight.preheader import hidden_preheader
 
 def load_html(path: Path, max_bytes: int) -> Loaded:
     text, _ = decode(read_bytes(path, max_bytes))
-    template = Template(path=path, format="html", html=HtmlDocument(SourceText(text)))
-    template.preheader = hidden_preheader(template)
-    loaded = Loaded(template)
+    html = HtmlDocument(SourceText(text))
+    sources = {path: html.source}
+    preheader = hidden_preheader(html, path)  # the format's own: a sidecar's beats it
+    loaded = Loaded(
+        Template(path=path, format="html", html=html, sources=sources, preheader=preheader)
+    )
     sibling = path.with_suffix(".txt")
     if sibling.is_file():
         try:
-            template.text = SourceText(decode(read_bytes(sibling, max_bytes))[0])
-            template.text_path = sibling
+            plain = SourceText(decode(read_bytes(sibling, max_bytes))[0])
+            sources[sibling] = plain
+            loaded.template = Template(
+                path=path,
+                format="html",
+                html=html,
+                text=plain,
+                text_path=sibling,
+                sources=sources,
+                preheader=preheader,
+            )
         except UnreadableInput as error:
             loaded.problems.append(
                 (
