@@ -75,3 +75,29 @@ def test_one_engine_for_the_whole_command(tmp_path: Path, monkeypatch: pytest.Mo
     result = api.correct(original, api.Request(kind="early-send"), None, tmp_path / "out")
     assert not result.refused
     assert len(made) == 1
+
+
+def test_a_sender_name_the_email_package_chokes_on_is_quoted(tmp_path: Path) -> None:
+    """A Braze export with "from_name": "../x" was an internal error (issue 16)."""
+    import json
+
+    export = tmp_path / "message.json"
+    export.write_text(
+        json.dumps(
+            {
+                "html_body": "<p>Our seeds are here.</p><p>Brightleaf Gardens, 14 Orchard Lane,"
+                ' Leeds LS1 2AB</p><a href="{{${unsubscribe_url}}}">Unsubscribe</a>',
+                "plaintext_body": "Our seeds are here.",
+                "subject": "Seeds",
+                "from_name": "../x",
+                "from_address": "news@brightleaf.example",
+                "message_variation_id": "a",
+                "campaign_id": "b",
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = api.correct(export, api.Request(kind="early-send"), None, tmp_path / "out")
+    assert not result.refused
+    eml = result.files["correction.eml"].decode("utf-8")
+    assert 'From: "../x" <news@brightleaf.example>' in eml

@@ -42,12 +42,13 @@ def build_eml(
     for header, sourced in (("From", template.sender), ("Reply-To", template.reply_to)):
         if sourced is None or not sourced.value.strip():
             continue
-        try:
-            message[header] = " ".join(sourced.value.split())
-        except (ValueError, TypeError, IndexError, email_errors.MessageError):
+        value = _address_header(" ".join(sourced.value.split()))
+        if value is None:
             notes.append(
                 f'the original\'s {header} "{sourced.value}" is not an address: left out of {EML}'
             )
+        else:
+            message[header] = value
     if template.sender is None:
         notes.append(f"the original has no From: {EML} has none (set it where you send)")
     message["Subject"] = subject
@@ -66,6 +67,24 @@ def build_eml(
     message.add_alternative(html, subtype="html", charset="utf-8", cte=_transfer_encoding(html))
     message["Content-Language"] = locale  # after the content: set_content drops Content-* headers
     return message.as_bytes()
+
+
+def _address_header(value: str) -> str | None:
+    """``value`` as the email package accepts it in From or Reply-To, the display name
+    quoted when it has to be ("../x" <news@…>, from a Braze export); None when it is no
+    address at all."""
+    from email.utils import formataddr, parseaddr
+
+    name, address = parseaddr(value)
+    for candidate in (value, formataddr((name, address)) if address else None):
+        if candidate is None:
+            continue
+        try:  # the header parser raises more than its documented errors on odd names
+            EmailMessage(policy=policy.default)["From"] = candidate
+        except (ValueError, TypeError, IndexError, AttributeError, email_errors.MessageError):
+            continue
+        return candidate
+    return None
 
 
 def _transfer_encoding(body: str) -> str:
