@@ -11,6 +11,7 @@ the HTML, so the rules that read the subject and preheader as parts of their own
 from __future__ import annotations
 
 import re
+from itertools import islice
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,19 +20,12 @@ from lxml import etree
 from preflight.model import Location, Part, Sourced, Span, Template
 from preflight.model.source import HtmlDocument
 
-_LOWER = "translate({}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-_NAMES = _LOWER.format("concat(@class, ' ', @id)")
-_STYLE = _LOWER.format("translate(@style, ' \t\r\n', '')")
-_CANDIDATES = etree.XPath(
-    f".//*[contains({_NAMES}, 'preheader') or contains({_NAMES}, 'pre-header')"
-    f" or contains({_NAMES}, 'preview')]"
-    f" | (.//*)[position() <= 40][contains({_STYLE}, 'display:none')"
-    f" or contains({_STYLE}, 'mso-hide:all') or contains({_STYLE}, 'max-height:0')"
-    f" or contains({_STYLE}, 'opacity:0') or contains({_STYLE}, 'visibility:hidden')"
-    f" or contains({_STYLE}, 'font-size:0') or contains({_STYLE}, 'font-size:1px')]"
-)
-"""Elements named like a preheader, and hidden ones among the first 40 of the body: found
-by libxml2 in one pass (a Python walk over every element costs a third of the parse)."""
+_NAMED_IN_SOURCE = re.compile(r"pre-?header|preview")
+"""A preheader or preview named anywhere in the lower-cased source (a class, an id, a style
+rule): the literal prefix lets the regex engine skip ahead, where a case-insensitive pattern
+tries every position."""
+_HIDDEN_WITHIN = 40
+"""A hidden element counts as the preview only among the first elements of the body."""
 
 HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|mso-hide\s*:\s*all|max-height\s*:\s*0|opacity\s*:\s*0(?![.\d])"
@@ -55,32 +49,78 @@ def hidden_preheader(html: HtmlDocument, path: Path) -> Sourced | None:
 
 
 def preheader_element(html: HtmlDocument) -> tuple[Any, str] | None:
-    """(element, its text) of the first named or hidden preview element with text."""
+    """(element, its text) of the first element with text, in document order, that is named
+    like a preheader or preview (class or id), or hidden among the first elements."""
     root = html.root
     if root is None:
         return None
     body = root.find("body")
     scope = body if body is not None else root
-    found = cast("list[Any]", _CANDIDATES(scope))
-    candidates = [
-        element
-        for element in found
-        if PREHEADER_NAME.search((element.get("class") or "") + " " + (element.get("id") or ""))
-        or HIDDEN_STYLE.search(element.get("style") or "")
-    ]
-    for element in candidates:
-        text = _text(element)
-        if not text:
-            continue
-        inner = [c for c in candidates if c is not element and _inside(c, element) and _text(c)]
-        if inner:
-            continue  # a named row around the preview cell: the cell says it
-        return element, text
+    # the first elements, one by one: a hidden one or a named one
+    for index, element in enumerate(islice(scope.iter(etree.Element), _HIDDEN_WITHIN)):
+        found = _with_text(element) if _candidate(element, index) else None
+        if found is not None:
+            return found
+    # further down, only named ones: found by their class or id in the source, then by
+    # libxml2 (a Python walk over every element would cost as much as the parse)
+    values = _named_values(html.source.text, html.lower)
+    if not values:
+        return None
+    test = " or ".join(f"@class=$v{i} or @id=$v{i}" for i in range(len(values)))
+    variables = {f"v{i}": value for i, value in enumerate(values)}
+    named = cast("Any", scope).xpath(f".//*[{test}]", **variables)
+    for element in cast("list[Any]", named):
+        found = _with_text(element)
+        if found is not None:
+            return found
     return None
 
 
-def _inside(element: Any, ancestor: Any) -> bool:
-    return any(parent is ancestor for parent in element.iterancestors())
+def _with_text(element: Any) -> tuple[Any, str] | None:
+    """The element and its text; a named row around the preview cell gives the cell."""
+    text = _text(element)
+    if not text:
+        return None
+    for inner in element.iterdescendants(etree.Element):
+        if _named(inner) and (inner_text := _text(inner)):
+            return inner, inner_text
+    return element, text
+
+
+_ATTRIBUTE = re.compile(
+    r"""\b(?:class|id)\s*=\s*(?:"([^"]{0,300})"|'([^']{0,300})'|([^\s"'>]{1,300}))""",
+    re.IGNORECASE,
+)
+_MAX_NAMES = 20
+
+
+def _named_values(source: str, lower: str) -> list[str]:
+    """The class and id values of the source that name a preheader or preview (``lower``:
+    the source lower-cased, offsets unchanged)."""
+    values: dict[str, None] = {}
+    for match in _NAMED_IN_SOURCE.finditer(lower):
+        start = source.rfind("<", 0, match.start())
+        end = source.find(">", match.end())
+        if start == -1 or end == -1 or source.find(">", start, match.start()) != -1:
+            continue  # in text or a style rule, not in a start tag
+        for attribute in _ATTRIBUTE.finditer(source, start, end):
+            value = next(group for group in attribute.groups() if group is not None)
+            if PREHEADER_NAME.search(value):
+                values.setdefault(value, None)
+        if len(values) >= _MAX_NAMES:
+            break
+    return list(values)
+
+
+def _named(element: Any) -> bool:
+    names = (element.get("class") or "") + " " + (element.get("id") or "")
+    return bool(names.strip()) and PREHEADER_NAME.search(names) is not None
+
+
+def _candidate(element: Any, index: int) -> bool:
+    if _named(element):
+        return True
+    return index < _HIDDEN_WITHIN and HIDDEN_STYLE.search(element.get("style") or "") is not None
 
 
 def _text(element: Any) -> str:

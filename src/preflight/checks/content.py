@@ -397,8 +397,18 @@ def gmail_clipping(template: Template, options: Options) -> Iterator[Violation]:
 # -- CONTENT009 -------------------------------------------------------------
 
 
+_READ_BY_LOADER = frozenset({"html", "eml", "sendgrid", "postmark", "braze"})
+"""Formats whose loader reads the HTML's preview text into ``preheader`` (preflight.preheader)."""
+
+
 def _html_preheader(template: Template) -> bool:
-    return template.html is not None and preheader_element(template.html) is not None
+    """Whether the HTML has a preview text. The loaders read it already: look again only for
+    HTML they did not load (a send step's inline html), or behind a blank sidecar preheader."""
+    if template.html is None:
+        return False
+    if template.format in _READ_BY_LOADER and template.preheader is None:
+        return False
+    return preheader_element(template.html) is not None
 
 
 def missing_preheader(template: Template, options: Options) -> Iterator[Violation]:
