@@ -172,3 +172,35 @@ def test_sidecar_preheader_beats_the_html_and_findings_in_it_come_once(tmp_path:
     (tmp_path / "newsletter.meta.yaml").write_text("preheader: From the sidecar\n")
     rendered = api.render(tmp_path / "newsletter.html", api.configure([tmp_path], config), {})
     assert (rendered.preheader, rendered.preheader_origin) == ("From the sidecar", "sidecar")
+
+
+def test_the_preview_text_of_a_layout_is_the_composed_emails_preheader(tmp_path: Path) -> None:
+    """A Customer.io message sent in a layout whose top holds the hidden preview text."""
+    import shutil
+
+    from preflight import api
+
+    project = tmp_path / "customerio"
+    shutil.copytree(FIXTURES.parent / "tests" / "data" / "compose" / "customerio", project)
+    layout = project / "layouts" / "basic.html"
+    layout.write_text(
+        layout.read_text(encoding="utf-8").replace(
+            "<body>",
+            '<body>\n  <div class="preheader" style="display:none">Seeds ship Monday</div>',
+        ),
+        encoding="utf-8",
+    )
+    sidecar = project / "messages" / "welcome.meta.yaml"
+    sidecar.write_text(
+        "".join(
+            line
+            for line in sidecar.read_text(encoding="utf-8").splitlines(keepends=True)
+            if not line.startswith("preheader:")
+        ),
+        encoding="utf-8",
+    )
+    message = project / "messages" / "welcome.html"
+    report = api.check([project], {"select": ["CONTENT009"]})
+    assert [f.rule for f in report.findings] == []
+    rendered = api.render(message, api.configure([message]), {})
+    assert (rendered.preheader, rendered.preheader_origin) == ("Seeds ship Monday", "html")

@@ -52,7 +52,7 @@ def test_github_annotations_escape_and_carry_positions(report: preflight.Report)
 
 def test_text_summary_and_quiet(report: preflight.Report) -> None:
     text = render(report, "text")
-    assert text.rstrip().endswith("Found 23 problems (11 errors, 12 warnings, 0 infos) in 5 files.")
+    assert text.rstrip().endswith("Found 23 problems (11 errors, 12 warnings, 0 infos) in 6 files.")
     assert "\x1b[" not in text
     quiet = render(report, "text", quiet=True)
     assert "warning" not in quiet.split("Found")[0]
@@ -90,7 +90,7 @@ def test_confident_detections_are_listed_only_with_verbose(tmp_path, run_cli) ->
     args = ("check", "emails", "--select", "MERGE,LINK", "--no-cache")
     quiet = run_cli(*args, cwd=tmp_path)
     assert quiet.returncode == 0, quiet.stderr
-    assert quiet.stdout == "No problems found in 50 files.\n"
+    assert quiet.stdout == "Read 50 emails.\nNo problems found in 50 files.\n"
     verbose = run_cli(*args, "--verbose", cwd=tmp_path)
     assert "Platforms detected from merge tags" in verbose.stdout
     assert verbose.stdout.count("mailchimp (detected, confidence 1.00)") == 50

@@ -48,6 +48,13 @@ def hidden_preheader(html: HtmlDocument, path: Path) -> Sourced | None:
     return Sourced(text, "html", Location(path, _span(html, element), Part.HTML))
 
 
+def composed_preheader(html: HtmlDocument, path: Path) -> Sourced | None:
+    """The preview text of an email composed from a layout and its parts: its lines are the
+    composed document's, so it is placed in the file as a whole (its map leads elsewhere)."""
+    found = hidden_preheader(html, path)
+    return Sourced(found.value, "html", Location(path, None, Part.HTML)) if found else None
+
+
 def preheader_element(html: HtmlDocument) -> tuple[Any, str] | None:
     """(element, its text) of the first element with text, in document order, that is named
     like a preheader or preview (class or id), or hidden among the first elements."""

@@ -11,8 +11,11 @@ from preflight.model.source import HtmlDocument, SourceText
 from preflight.preheader import hidden_preheader
 
 
-def load_html(path: Path, max_bytes: int) -> Loaded:
-    text, _ = decode(read_bytes(path, max_bytes))
+def load_html(path: Path, max_bytes: int, text: str | None = None) -> Loaded:
+    """An HTML template (``text``: its contents, when the caller read them already) and its
+    sibling text part."""
+    if text is None:
+        text, _ = decode(read_bytes(path, max_bytes))
     html = HtmlDocument(SourceText(text))
     sources = {path: html.source}
     preheader = hidden_preheader(html, path)  # the format's own: a sidecar's beats it
