@@ -33,9 +33,23 @@ HIDDEN_STYLE = re.compile(
     re.IGNORECASE,
 )
 PREHEADER_NAME = re.compile(r"pre-?header|preview", re.IGNORECASE)
-_SPACERS = re.compile("[\u034f\u200b\u200c\u200d\u2007\u00ad\ufeff\u00a0]+")
-"""The invisible characters templates pad a preheader with, so that the body's first words
-do not show after it."""
+_FILLERS = dict.fromkeys(
+    map(
+        ord,
+        "\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+        "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+        "\u200a\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202f\u205f"
+        "\u2060\u2061\u2062\u2063\u2064\u3000\u3164\ufeff\uffa0",
+    ),
+    " ",
+)
+"""Spaces and the invisible characters templates pad a preheader with (&nbsp;&zwnj;…), so
+that the body's first words do not show after it."""
+
+
+def readable(text: str) -> bool:
+    """Whether a preview text says anything: not only spaces and invisible padding."""
+    return bool(text.translate(_FILLERS).strip())
 
 
 def hidden_preheader(html: HtmlDocument, path: Path) -> Sourced | None:
@@ -81,6 +95,26 @@ def preheader_element(html: HtmlDocument) -> tuple[Any, str] | None:
         if found is not None:
             return found
     return None
+
+
+def empty_preheader_element(html: HtmlDocument) -> Any | None:
+    """The first element named like a preheader or preview when none has text (call it when
+    :func:`preheader_element` found nothing): a preview element left empty or only padded."""
+    root = html.root
+    if root is None:
+        return None
+    body = root.find("body")
+    scope = body if body is not None else root
+    for element in islice(scope.iter(etree.Element), _HIDDEN_WITHIN):
+        if _named(element):
+            return element
+    values = _named_values(html.source.text, html.lower)
+    if not values:
+        return None
+    test = " or ".join(f"@class=$v{i} or @id=$v{i}" for i in range(len(values)))
+    variables = {f"v{i}": value for i, value in enumerate(values)}
+    named = cast("list[Any]", cast("Any", scope).xpath(f".//*[{test}]", **variables))
+    return named[0] if named else None
 
 
 def _with_text(element: Any) -> tuple[Any, str] | None:
@@ -155,7 +189,7 @@ def _in_link(node: Any, top: Any) -> bool:
 
 
 def _clean(text: str) -> str:
-    return " ".join(_SPACERS.sub(" ", text).split())
+    return " ".join(text.translate(_FILLERS).split())
 
 
 def _span(html: HtmlDocument, element: Any) -> Span | None:
