@@ -101,3 +101,33 @@ def test_a_sender_name_the_email_package_chokes_on_is_quoted(tmp_path: Path) -> 
     assert not result.refused
     eml = result.files["correction.eml"].decode("utf-8")
     assert 'From: "../x" <news@brightleaf.example>' in eml
+
+
+def test_a_write_that_fails_half_way_leaves_no_new_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rollback of the four-file write lives in the corrections layer, not in the CLI:
+    the files this call created are removed again, a file it replaced (--overwrite) gets its
+    previous bytes back."""
+    from preflight import fsutil
+
+    original = _original(tmp_path / "sent", "mailchimp")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / OUTPUT_NAMES[0]).write_text("the previous correction\n", encoding="utf-8")
+    real = fsutil.atomic_write
+    calls: list[Path] = []
+
+    def failing_third(path: Path, data: bytes, *args: object, **kwargs: object) -> None:
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        real(path, data, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fsutil, "atomic_write", failing_third)
+    request = api.Request(kind="wrong-link", links=((OLD, NEW),))
+    with pytest.raises(api.ApiError, match=r"cannot write .*No space left on device"):
+        api.correct(original, request, None, out, overwrite=True)
+    assert [path.name for path in calls[:3]] == list(OUTPUT_NAMES[:3])
+    assert sorted(path.name for path in out.iterdir()) == [OUTPUT_NAMES[0]]
+    assert (out / OUTPUT_NAMES[0]).read_text(encoding="utf-8") == "the previous correction\n"

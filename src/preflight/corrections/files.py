@@ -156,21 +156,27 @@ def check_output(output: Path, overwrite: bool) -> None:
 
 
 def write_all(output: Path, files: Mapping[str, bytes]) -> tuple[Path, ...]:
-    """Each file atomically; when one fails, the ones this call created are removed again."""
-    from preflight.fsutil import atomic_write
+    """Each file atomically, all four or none: when one fails, the files this call created
+    are removed again and the ones it replaced (--overwrite) get their previous bytes back."""
+    from preflight import fsutil
 
     written: list[Path] = []
-    created: list[Path] = []
+    previous: dict[Path, bytes | None] = {}
     try:
         for name in OUTPUT_NAMES:
             target = output / name
-            fresh = not target.exists()
-            atomic_write(target, files[name])
+            previous[target] = target.read_bytes() if target.is_file() else None
+            fsutil.atomic_write(target, files[name])
             written.append(target)
-            if fresh:
-                created.append(target)
     except OSError as error:
-        for path in created:  # all four or none of the new ones
-            path.unlink(missing_ok=True)
+        for path in written:
+            before = previous[path]
+            try:
+                if before is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    fsutil.atomic_write(path, before)
+            except OSError:
+                pass  # the first error is the one to report
         raise CorrectionError(f"cannot write {output}: {error}") from None
     return tuple(written)
