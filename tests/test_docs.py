@@ -25,7 +25,8 @@ Where it runs
   * otherwise they use the example names of the docs (``emails/``, ``report.json``) in
     an example project: a copy of the sample campaign fixtures/campaigns/spring-launch
     (``emails/``, ``clean/``, ``audiences.yaml``, ``preflight.yaml``) with
-    ``exports/nurture.json`` (an n8n export from tests/data/imports) added;
+    ``exports/nurture.json`` (an n8n export from tests/data/imports) and ``ada.yaml``
+    (field values for ``render --data``) added;
   * after a ``<!-- docs-test: cwd DIR -->`` comment (for the rest of the file), in a
     copy of the repository's DIR. Every command runs with a ``sitecustomize`` that
   keeps the network on loopback: a name that is not ``localhost`` does not resolve (no
@@ -79,6 +80,8 @@ PYTHON_LANGS = {"python", "py", "python3"}
 SAMPLE = "fixtures/campaigns/spring-launch"
 EXAMPLE_FILES = {"exports/nurture.json": "tests/data/imports/n8n/wait-then-check.json"}
 """Example names the docs use that the sample campaign does not have: name -> repo file."""
+EXAMPLE_TEXTS = {"ada.yaml": "FNAME: Ada\nLNAME: Lovelace\n"}
+"""… and the ones written here: name -> content."""
 
 CONFIG_NAMES = ("preflight.yaml", ".preflight.yaml", "audiences.yaml")
 
@@ -484,6 +487,8 @@ def _sandbox(root: Path, section: Section) -> Path:
         _copy(REPO / SAMPLE, work)
         for name, source in EXAMPLE_FILES.items():
             _copy(REPO / source, work / name)
+        for name, content in EXAMPLE_TEXTS.items():
+            (work / name).write_text(content, encoding="utf-8")
     return work
 
 
@@ -737,3 +742,35 @@ def test_user_docs_cite_nothing_users_do_not_have() -> None:
         text = path.read_text(encoding="utf-8")
         for cited in ("DESIGN.md", "STYLE.md", "shared/research"):
             assert cited not in text, f"{_relative(path)} cites {cited}"
+
+
+OTHER_PROGRAMS_OPTIONS = {
+    "--check": "ruff format --check (README: Run the tests)",
+    "--all-files": "pre-commit try-repo … --all-files (README: pre-commit)",
+    "--json-only": "Mautic's console export (docs/importing.md)",
+}
+"""Options the user docs name that belong to other programs."""
+
+
+def test_every_option_is_documented_and_every_documented_option_exists(run_cli) -> None:
+    """Each subcommand's options (from --help) are named in README.md or docs/*.md, and
+    every option these name exists."""
+    overview = run_cli("--help")
+    assert overview.returncode == 0, overview.stderr
+    commands = re.findall(r"^  ([a-z]+)  ", overview.stdout.split("Commands:", 1)[1], re.M)
+    assert {"check", "render", "correct", "import", "rules", "explain"} <= set(commands)
+    options = {"--version"}
+    undocumented = []
+    docs = "\n".join(
+        p.read_text(encoding="utf-8") for p in [REPO / "README.md", *(REPO / "docs").glob("*.md")]
+    )
+    named = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*[a-z]", docs))
+    for command in commands:
+        result = run_cli(command, "--help")
+        assert result.returncode == 0, result.stderr
+        found = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*[a-z]", result.stdout)) - {"--help"}
+        options |= found
+        undocumented += [f"{command} {o}" for o in sorted(found - named)]
+    assert not undocumented, f"options no user doc names: {undocumented}"
+    unknown = named - options - set(OTHER_PROGRAMS_OPTIONS)
+    assert not unknown, f"the docs name options preflight does not have: {sorted(unknown)}"
