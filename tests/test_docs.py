@@ -45,6 +45,10 @@ What is compared
     between blank lines) of it must appear, whole lines and in order, in stdout followed
     by stderr. ``<!-- docs-test: file PATH -->`` compares a block with a file the
     commands wrote, the same way. Normalised: the sandbox's path, trailing blanks.
+  * ``<!-- docs-test: write PATH -->``: the block is a whole file the docs give (a config,
+    an audiences file, a workflow). It is written to PATH in the section's folder and
+    checked (``preflight check --format json PATH``; a config: ``check .`` with it in
+    place): no exit 2, no PF001 or PF003 finding about it (preflight reads it as written).
   * ``<!-- docs-test: skip REASON -->`` leaves the next block out; the reason is required.
 """
 
@@ -84,6 +88,7 @@ EXAMPLE_TEXTS = {"ada.yaml": "FNAME: Ada\nLNAME: Lovelace\n"}
 """… and the ones written here: name -> content."""
 
 CONFIG_NAMES = ("preflight.yaml", ".preflight.yaml", "audiences.yaml")
+CONFIG_FILE_NAMES = ("preflight.yaml", ".preflight.yaml")
 
 INVOKES = re.compile(
     r"^\s*(?:\$ )?(?:\S+=\S+ )*(?:preflight|(?:\S*/)?python3? -m preflight)(?:\s|$)"
@@ -164,6 +169,7 @@ class Step:
     argv: list[str] | None = None  # None: a python block
     program: int = 1  # argv[:program] is preflight itself, argv[program] the subcommand
     stdout_to: str | None = None
+    writes: str | None = None  # a file the docs show, written here before the command
     env: dict[str, str] = field(default_factory=dict)
     exit_codes: set[int] | None = None  # None: 0 or 1
     shown: list[Shown] = field(default_factory=list)
@@ -309,7 +315,15 @@ def _commands(doc: str, line: int, text: str) -> list[Step]:
             continue  # pip install, pytest, apt-get, cd …: not run
         for variant in _variants(rest):
             steps.append(
-                Step(doc, line, shlex.join(segment), [*base, *variant], len(base), stdout_to, env)
+                Step(
+                    doc,
+                    line,
+                    shlex.join(segment),
+                    [*base, *variant],
+                    len(base),
+                    stdout_to=stdout_to,
+                    env=env,
+                )
             )
     return steps
 
@@ -355,13 +369,24 @@ def read_doc(path: Path) -> tuple[list[Section], list[Skip]]:
                 raise DocError(f"{doc}:{line}: a docs-test skip needs a reason")
             skips.append(Skip(doc, line, reason))
             continue
-        unknown = set(kinds) - {"output", "file"}
+        unknown = set(kinds) - {"output", "file", "write"}
         if unknown:
             raise DocError(f"{doc}:{line}: unknown docs-test directive {sorted(unknown)}")
         shown_file = next((d[5:].strip() for d in directives if d.startswith("file ")), None)
         marked_output = next((d for d in directives if d.startswith("output")), None)
         has_prompt = any(b.startswith("$ ") for b in body)
+        written = next((d[6:].strip() for d in directives if d.startswith("write ")), None)
 
+        if written is not None:
+            # a file the docs show whole: a user writes it, preflight must accept it
+            target = ["."] if Path(written).name in CONFIG_FILE_NAMES else [written]
+            step = Step(doc, line, f"(the block written to {written})", writes=written)
+            step.argv = [*preflight_command(), "check", "--format", "json", *target]
+            step.program = len(preflight_command())
+            step.text = "\n".join(body) + "\n"
+            section.steps.append(step)
+            last = step
+            continue
         if info in SHELL_LANGS and has_prompt:
             # a terminal session: `$ cmd`, then its output up to the next prompt
             current: list[Step] = []
@@ -549,7 +574,11 @@ def _run(step: Step, work: Path, jail: Path) -> tuple[int, str, str]:
     if step.argv is None:
         argv = [sys.executable, "-c", step.text]
     else:
-        _bring(work, step)
+        if step.writes is not None:
+            (work / step.writes).parent.mkdir(parents=True, exist_ok=True)
+            (work / step.writes).write_text(step.text, encoding="utf-8")
+        else:
+            _bring(work, step)
         argv = step.argv
     result = subprocess.run(
         argv, cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False
@@ -561,8 +590,20 @@ def _run(step: Step, work: Path, jail: Path) -> tuple[int, str, str]:
 
 def _check_step(step: Step, work: Path, jail: Path) -> list[str]:
     where = f"{step.doc}:{step.line}: {step.text.splitlines()[0]}"
+    if step.writes is not None:
+        where = f"{step.doc}:{step.line}: the block written to {step.writes}"
     code, stdout, stderr = _run(step, work, jail)
     problems = []
+    if step.writes is not None and code in (0, 1):
+        unread = [
+            f"{f['rule']} {f['message']} ({f['line']}:{f['column']})"
+            for f in json.loads(stdout)["findings"]
+            if f["rule"] in ("PF001", "PF003") and f["path"] == step.writes
+        ]
+        if unread:
+            problems.append(
+                f"{where}\n  preflight does not read it as written:\n    " + "\n    ".join(unread)
+            )
     both = _normalise(stdout.rstrip("\n") + "\n" + stderr, work)
     if "Traceback (most recent call last)" in both or "internal error" in both.lower():
         problems.append(f"{where}\n  crashed (exit {code}):\n{textwrap.indent(both, '    ')}")
@@ -774,3 +815,45 @@ def test_every_option_is_documented_and_every_documented_option_exists(run_cli) 
     assert not undocumented, f"options no user doc names: {undocumented}"
     unknown = named - options - set(OTHER_PROGRAMS_OPTIONS)
     assert not unknown, f"the docs name options preflight does not have: {sorted(unknown)}"
+
+
+def test_what_a_drifted_doc_looks_like(
+    tmp_path: Path, jail: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checks above fail on drift: a wrong exit, a paragraph not printed, a config
+    preflight refuses, a workflow it does not read as written."""
+    monkeypatch.setattr(sys.modules[__name__], "REPO", tmp_path)
+    sections, _ = _parse(
+        tmp_path,
+        """\
+        # A
+        ```console
+        $ preflight explain CONTENT006
+        No such rule.
+        [exit 1]
+        ```
+        # B
+        <!-- docs-test: write preflight.yaml -->
+        ```yaml
+        selcet: [CONTENT]
+        ```
+        # C
+        <!-- docs-test: write emails/x.workflow.yaml -->
+        ```yaml
+        name: x
+        steps:
+          - id: a
+            wiat: 3 days
+        ```
+        """,
+    )
+    monkeypatch.undo()
+    found = []
+    for section in sections:
+        work = _sandbox(tmp_path / section.title, section)
+        found.append([p for step in section.steps for p in _check_step(step, work, jail)])
+    explain, config, workflow = found
+    assert len(explain) == 2 and "exit 0, the docs say [1]" in explain[0]
+    assert "No such rule." in explain[1]
+    assert len(config) == 1 and 'unknown key "selcet"' in config[0]
+    assert len(workflow) == 1 and 'PF003 steps/0: unknown key "wiat"' in workflow[0]
