@@ -857,3 +857,28 @@ def test_what_a_drifted_doc_looks_like(
     assert "No such rule." in explain[1]
     assert len(config) == 1 and 'unknown key "selcet"' in config[0]
     assert len(workflow) == 1 and 'PF003 steps/0: unknown key "wiat"' in workflow[0]
+
+
+def test_every_config_key_is_documented() -> None:
+    """Each key preflight.yaml accepts is named in README.md or docs/*.md."""
+    from preflight import config
+
+    docs = "\n".join(
+        p.read_text(encoding="utf-8") for p in [REPO / "README.md", *(REPO / "docs").glob("*.md")]
+    )
+    groups = {
+        "": config.TOP_KEYS,
+        "links": config.LINK_KEYS,
+        "overrides": config.OVERRIDE_KEYS,
+        "corrections": config.CORRECTION_KEYS,
+        "defaults": config.DEFAULT_KEYS,
+    }
+    missing = []
+    for group, keys in groups.items():
+        for key in keys:
+            forms = [rf"(?<![\w.-]){re.escape(key)}:", rf"`{re.escape(key)}`"]
+            if group:
+                forms.append(rf"{group}\.{re.escape(key)}\b")
+            if not any(re.search(form, docs) for form in forms):
+                missing.append(f"{group}.{key}".lstrip("."))
+    assert not missing, f"config keys no user doc names: {missing}"
