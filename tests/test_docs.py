@@ -92,7 +92,8 @@ CONFIG_FILE_NAMES = ("preflight.yaml", ".preflight.yaml")
 INVOKES = re.compile(
     r"^\s*(?:\$ )?(?:\S+=\S+ )*(?:preflight|(?:\S*/)?python3? -m preflight)(?:\s|$)"
 )
-DIRECTIVE = re.compile(r"<!--\s*docs-test:\s*(.*?)\s*-->")
+DIRECTIVE = re.compile(r"^\s*<!--\s*docs-test:\s*(.*?)\s*-->\s*$")
+"""A docs-test comment, alone on its line (one quoted in prose is not one)."""
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 HEADING = re.compile(r"^#{1,6} ")
 EXIT_LINE = re.compile(r"^\[exit (\d+)\]$")
@@ -687,6 +688,7 @@ def test_the_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         ```
 
         ## B
+        Prose that quotes `<!-- docs-test: skip quoted -->` marks nothing.
         ```console
         $ preflight import a.json
         name: x
