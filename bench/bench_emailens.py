@@ -86,7 +86,9 @@ def _offline_prefix() -> list[str]:
         sys.exit("unshare not found: Emailens must run without network (see the docstring)")
     probe = subprocess.run([unshare, "--net", "true"], capture_output=True, check=False)
     if probe.returncode != 0:
-        sys.exit("unshare --net failed (it needs root or user namespaces): " + probe.stderr.decode())
+        sys.exit(
+            "unshare --net failed (it needs root or user namespaces): " + probe.stderr.decode()
+        )
     return [unshare, "--net"]
 
 
@@ -192,7 +194,9 @@ def _emailens(category: str, *rules: str, severities: Iterable[str] = ()) -> Mat
     return match
 
 
-def _preflight(*rules: str, features: Iterable[str] = (), data: dict[str, Any] | None = None) -> Match:
+def _preflight(
+    *rules: str, features: Iterable[str] = (), data: dict[str, Any] | None = None
+) -> Match:
     wanted = set(features)
 
     def match(f: Finding) -> bool:
@@ -235,9 +239,7 @@ GRACEFUL = (
     "preflight leaves it out on purpose (rules/clients/features.yaml `judge: never`): "
     "the email degrades gracefully without it"
 )
-NEW_OUTLOOK = (
-    "Emailens also blames Outlook (New), which caniemail tests as Outlook.com (supported)"
-)
+NEW_OUTLOOK = "Emailens also blames Outlook (New), which caniemail tests as Outlook.com (supported)"
 
 
 def rows() -> list[Row]:
@@ -263,13 +265,477 @@ def rows() -> list[Row]:
             f"`{feature}`",
             "compatibility " + "/".join(sev),
             "CLIENT001",
-            lambda f: f["category"] == "compatibility"
-            and f["rule"] == feature
-            and f["severity"] in sev,
+            lambda f: (
+                f["category"] == "compatibility" and f["rule"] == feature and f["severity"] in sev
+            ),
             _preflight("CLIENT001", features=[feature]),
             real,
             verdict,
         )
+
+    # -- compatibility: Emailens' errors and warnings, feature by feature ----------------------
+    compat(
+        "html-link",
+        "no",
+        "the 19 Saleor emails' `<link>` loads Google Fonts inside `<!--[if !mso]>`: Gmail drops"
+        " it and the font stack's fallback shows; preflight skips web-font stylesheets on"
+        " purpose (a remote non-font stylesheet is reported). preflight right",
+    )
+    compat(
+        "html-style",
+        "no",
+        "a `<style>` in `<head>` that Gmail keeps (caniemail: partial, with notes); every sample"
+        " email inlines its styles and uses `<style>` for extras. "
+        + GRACEFUL
+        + ". preflight right",
+    )
+    for feature in ("css-at-import", "css-at-font-face"):
+        compat(
+            feature,
+            "no",
+            "web fonts (Google Fonts `@import`, `@font-face`): unsupported clients show the"
+            " fallback font; preflight skips web-font imports on purpose. preflight right",
+        )
+    compat(
+        "css-at-media",
+        "no",
+        "responsive `@media` rules are progressive enhancement: clients without them show the"
+        " desktop layout. " + GRACEFUL + ". preflight right",
+    )
+    for feature in ("css-max-height", "css-visibility"):
+        compat(
+            feature,
+            "no",
+            "used only in the hidden preheader (`display:none; visibility:hidden; max-height:0;"
+            " mso-hide:all`), which no reader sees and which `display:none` already hides;"
+            " preflight skips hidden elements. preflight right",
+        )
+    for feature in (
+        "css-border-radius",
+        "css-box-shadow",
+        "css-text-shadow",
+        "css-opacity",
+        "css-outline",
+        "css-word-break",
+        "css-word-spacing",
+        "css-box-sizing",
+        "css-min-width",
+        "css-table-layout",
+        "css-border-spacing",
+        "css-background-position",
+        "css-clear",
+        "css-overflow",
+        "css-height",
+    ):
+        compat(
+            feature,
+            "no",
+            GRACEFUL + "; caniemail's \"n\" is Outlook classic's (and Yahoo's for `height`,"
+            " `box-sizing`, `word-break`). " + NEW_OUTLOOK + ". preflight right",
+        )
+    compat(
+        "css-color-scheme",
+        "no",
+        "declaring `color-scheme` is what dark mode asks for (CLIENT002); clients that ignore"
+        " it lose nothing. Emailens warns against the fix. preflight right",
+    )
+    add(
+        COMPAT,
+        "partial support notes (every feature)",
+        "compatibility info",
+        "CLIENT001 (partly supported)",
+        _emailens("compatibility", severities=["info"]),
+        lambda f: f["rule"] == "CLIENT001" and f["severity"] == "warning",
+        "no",
+        "Emailens lists caniemail's partial notes for every property used (margin, padding,"
+        " font-size…), 8,765 of them; preflight reports partial support only where the note"
+        " can matter (`judge: all`), and none did here. preflight right (noise)",
+    )
+    for feature, why in (
+        ("css-selector-chaining", "`.a.b` selectors that Outlook classic and Outlook.com ignore"),
+        ("css-rgba", "an `rgba()` colour with no fallback, lost in Outlook classic"),
+    ):
+        add(
+            COMPAT,
+            f"`{feature}`",
+            "–",
+            "CLIENT001",
+            _never,
+            _preflight("CLIENT001", features=[feature]),
+            "–",
+            f"preflight only: {why} (real); Emailens does not check it",
+        )
+    add(
+        COMPAT,
+        "dark mode",
+        "–",
+        "CLIENT002",
+        _never,
+        _preflight("CLIENT002"),
+        "–",
+        "preflight only: hard-coded light backgrounds with no `color-scheme` (real, a warning)",
+    )
+
+    # -- accessibility --------------------------------------------------------------------------
+    add(
+        A11Y,
+        "no `lang`",
+        "missing-lang",
+        "A11Y001",
+        _emailens("accessibility", "missing-lang"),
+        _preflight("A11Y001"),
+        "yes",
+        "agree",
+    )
+    add(
+        A11Y,
+        "no `<title>`",
+        "missing-title",
+        "–",
+        _emailens("accessibility", "missing-title"),
+        _never,
+        "yes (minor)",
+        "Emailens only: an empty or missing `<title>` (read out when the email opens in a"
+        " browser view, and WCAG 2.4.2). Real; preflight has no rule for it",
+    )
+    add(
+        A11Y,
+        "low contrast",
+        "low-contrast",
+        "A11Y004",
+        _emailens("accessibility", "low-contrast"),
+        _preflight("A11Y004"),
+        "yes",
+        "agree on the emails; both read inline colours and `bgcolor`",
+    )
+    add(
+        A11Y,
+        "small text",
+        "small-text, small-text-multiple",
+        "A11Y006",
+        _emailens("accessibility", "small-text", "small-text-multiple"),
+        _preflight("A11Y006"),
+        "partly",
+        "where they differ Emailens reports the hidden preheader (`font-size:1px`, unseen),"
+        " a false alarm; preflight skips hidden text. preflight right",
+    )
+    add(
+        A11Y,
+        "heading levels",
+        "heading-skip",
+        "A11Y005",
+        _emailens("accessibility", "heading-skip"),
+        _preflight("A11Y005"),
+        "yes",
+        "agree on skipped levels; preflight also reports emails with no heading at all (real,"
+        " an info). preflight finds more",
+    )
+    add(
+        A11Y,
+        "layout tables",
+        "table-missing-role",
+        "A11Y002",
+        _emailens("accessibility", "table-missing-role"),
+        _preflight("A11Y002"),
+        "yes",
+        "agree; preflight also reports the Postmark invoice's item table that Emailens takes"
+        " for a data table: it is a layout table with `th`-less rows. preflight finds more",
+    )
+    add(
+        A11Y,
+        "image without alt",
+        "img-missing-alt",
+        "CONTENT004, A11Y007",
+        _emailens("accessibility", "img-missing-alt"),
+        _preflight("CONTENT004", "A11Y007"),
+        "yes",
+        "agree",
+    )
+    add(
+        A11Y,
+        "image with empty alt",
+        "img-empty-alt (info)",
+        "–",
+        _emailens("accessibility", "img-empty-alt"),
+        _never,
+        "no",
+        '`alt=""` is right for a decorative image; Emailens asks to verify it (info), preflight'
+        " reports it only on a linked image with no text (A11Y007), none here",
+    )
+    add(
+        A11Y,
+        "vague link text",
+        "link-generic-text",
+        "A11Y003",
+        _emailens("accessibility", "link-generic-text"),
+        _preflight("A11Y003"),
+        "yes",
+        "agree",
+    )
+
+    # -- spam --------------------------------------------------------------------------------
+    add(
+        SPAM,
+        "no unsubscribe link",
+        "missing-unsubscribe",
+        "CONTENT001",
+        _emailens("spam", "missing-unsubscribe", severities=["error", "warning"]),
+        _preflight("CONTENT001"),
+        "partly",
+        "agree on the marketing-looking emails. Where they differ the email is a password"
+        " reset: transactional, no unsubscribe needed; Emailens says so (info), and so does"
+        " preflight once it infers the category (main's CONTENT001 info). Emailens right",
+    )
+    add(
+        SPAM,
+        "no postal address",
+        "missing-physical-address",
+        "CONTENT002",
+        _emailens("spam", "missing-physical-address"),
+        _preflight("CONTENT002"),
+        "partly",
+        "where only Emailens reports, the email has an address (Postmark's \"[Company Name,"
+        " LLC] 1234 Street Rd.\", SendGrid's footer block) or a platform address tag that"
+        " Emailens cannot read; where only preflight reports, Saleor's order emails have no"
+        " address (real). preflight right",
+    )
+    add(
+        SPAM,
+        "hidden text",
+        "hidden-text",
+        "SPAM004",
+        _emailens("spam", "hidden-text"),
+        _preflight("SPAM004"),
+        "no",
+        "Emailens flags the hidden preheader (`visibility:hidden`) and MJML's `font-size:0`"
+        " column gaps (whitespace only): both are standard and not what filters punish."
+        " preflight right (silent)",
+    )
+    add(
+        SPAM,
+        "link text shows another URL",
+        "deceptive-link",
+        "LINK010",
+        _emailens("spam", "deceptive-link"),
+        _preflight("LINK010"),
+        "yes",
+        "agree",
+    )
+    add(
+        SPAM,
+        "image-heavy",
+        "high-image-ratio",
+        "SPAM002",
+        _emailens("spam", "high-image-ratio"),
+        _preflight("SPAM002"),
+        "debatable",
+        "SendGrid's dynamic templates: images and text come from `{{#each}}` loops, so the"
+        " ratio of the template says little about the sent email (Emailens: 6 images for"
+        ' 1,043 characters is "high", 174 a picture). preflight\'s threshold (40 characters'
+        " an image) is not met. Neither clearly right; not counted as a miss",
+    )
+    add(
+        SPAM,
+        "capitals",
+        "caps-ratio",
+        "SPAM001, INBOX003",
+        _emailens("spam", "caps-ratio"),
+        _preflight("SPAM001", "INBOX003"),
+        "no",
+        "the Mailchimp theme's capitals are merge tags (`*|MC:SUBJECT|*`, `*|LIST:COMPANY|*`),"
+        " not shouting. preflight right (silent)",
+    )
+    add(
+        SPAM,
+        "spam phrases, shorteners, SpamAssassin",
+        "–",
+        "SPAM001, SPAM003, SPAM010",
+        _never,
+        _preflight("SPAM001", "SPAM003", "SPAM010"),
+        "–",
+        "neither reports anything on this sample (SpamAssassin, run locally with --spam,"
+        " scored every email under the threshold)",
+    )
+
+    # -- inbox display --------------------------------------------------------------------------
+    add(
+        INBOX,
+        "subject",
+        "missing-subject",
+        "CONTENT003 (info), INBOX001",
+        _emailens("inboxPreview", "missing-subject"),
+        _preflight("CONTENT003", "INBOX001"),
+        "no",
+        "no sample email has a subject (none has a sidecar). Emailens takes `<title>` for"
+        " the subject, which no inbox shows; preflight says it cannot check a subject it does"
+        " not know (info). preflight right",
+    )
+    add(
+        INBOX,
+        "preheader too short",
+        "preheader-too-short",
+        "INBOX002",
+        _emailens("inboxPreview", "preheader-too-short"),
+        lambda f: f["rule"] == "CONTENT009" or (f["rule"] == "INBOX002" and "only" in f["message"]),
+        "yes (as no preheader)",
+        'what Emailens takes for a short preheader is the first text ("[Product Name]",'
+        ' "{{header}}", "View in browser"): these emails have no preheader, and preflight'
+        " says so (CONTENT009). Same problem, preflight names it right",
+    )
+    add(
+        INBOX,
+        "preheader too long",
+        "preheader-too-long (info)",
+        "INBOX002",
+        _emailens("inboxPreview", "preheader-too-long"),
+        lambda f: f["rule"] == "INBOX002" and "more than any inbox" in f["message"],
+        "no",
+        "103-127 characters: more than a phone shows, but the end is simply not shown (Apple"
+        " Mail on macOS shows about 140); preflight reports from 140 up. Not a fault;"
+        " preflight right (silent)",
+    )
+    add(
+        INBOX,
+        "body leaks into the preview",
+        "–",
+        "INBOX002",
+        _never,
+        lambda f: f["rule"] == "INBOX002" and "leak" in f.get("data", {}),
+        "–",
+        "preflight only: a short preheader with no spacer, so the body's first words follow it"
+        " in the preview (real)",
+    )
+    add(
+        INBOX,
+        "no preheader",
+        "–",
+        "CONTENT009",
+        _never,
+        _preflight("CONTENT009"),
+        "–",
+        "preflight only (beyond the emails of the row above): the body's first words become"
+        " the preview (real, a warning)",
+    )
+
+    # -- images -------------------------------------------------------------------------------
+    add(
+        IMAGES,
+        "image without alt",
+        "missing-alt",
+        "CONTENT004",
+        _emailens("images", "missing-alt"),
+        _preflight("CONTENT004"),
+        "yes",
+        "agree",
+    )
+    add(
+        IMAGES,
+        "image without size",
+        "missing-dimensions",
+        "CONTENT010",
+        _emailens("images", "missing-dimensions"),
+        _preflight("CONTENT010"),
+        "yes",
+        "agree",
+    )
+    add(
+        IMAGES,
+        "image without display:block",
+        "missing-display-block (info)",
+        "–",
+        _emailens("images", "missing-display-block"),
+        _never,
+        "no",
+        "a gap under an inline image shows only in some layouts (an image alone in a cell);"
+        " Emailens says so for every image, as an info. Not a fault as such",
+    )
+    add(
+        IMAGES,
+        "many images",
+        "high-image-count (info)",
+        "–",
+        _emailens("images", "high-image-count"),
+        _never,
+        "no",
+        "13 images (info): a count, not a fault; clipping is by size (Emailens' size check,"
+        " silent here)",
+    )
+    add(
+        IMAGES,
+        "placeholder image",
+        "–",
+        "CONTENT012",
+        _never,
+        _preflight("CONTENT012"),
+        "–",
+        "preflight only: `via.placeholder.com` images left in (real)",
+    )
+
+    # -- links, size, merge tags ------------------------------------------------------------------
+    add(
+        OTHER,
+        "http link",
+        "insecure-link",
+        "LINK004",
+        _emailens("links", "insecure-link"),
+        _preflight("LINK004"),
+        "yes",
+        "agree on links; preflight also reports `http://` image sources (mixed-content"
+        " warnings, blocked images), which Emailens does not. preflight finds more",
+    )
+    add(
+        OTHER,
+        "vague link text (links)",
+        "generic-link-text",
+        "A11Y003",
+        _emailens("links", "generic-link-text"),
+        _preflight("A11Y003"),
+        "yes",
+        "agree",
+    )
+    add(
+        OTHER,
+        "empty or placeholder link",
+        "empty-href, empty-mailto, placeholder-href",
+        "LINK007, LINK008",
+        _emailens("links", "empty-href", "empty-mailto", "placeholder-href"),
+        _preflight("LINK007", "LINK008"),
+        "yes",
+        "agree; preflight also reports malformed URLs",
+    )
+    add(
+        OTHER,
+        "no links",
+        "no-links (info)",
+        "–",
+        _emailens("links", "no-links"),
+        _never,
+        "no",
+        "Saleor's notices with no link (info): not a fault",
+    )
+    add(
+        OTHER,
+        "merge tags",
+        "unresolved-variable",
+        "MERGE*, CONTENT006",
+        _emailens("templateVariables", "unresolved-variable"),
+        lambda f: f["rule"].startswith("MERGE") or f["rule"] == "CONTENT006",
+        "no",
+        "Emailens calls every `{{field}}` of a template unresolved (502 errors); they are the"
+        " platform's merge fields. preflight reads them in the platform's language (MERGE"
+        " rules, silent here) and reports leftover placeholder copy such as `[Product Name]`"
+        " (CONTENT006, real). preflight right",
+    )
+    add(
+        OTHER,
+        "other preflight rules",
+        "–",
+        "CONTENT005",
+        _never,
+        _preflight("CONTENT005"),
+        "–",
+        "preflight only: no text part (info)",
+    )
 
     return r
 
@@ -309,9 +775,7 @@ def unmatched(
         for f in emailens_findings(emailens[n])
         if not any(row.match_e(f) for row in table)
     }
-    p_left = {
-        f["rule"] for f in preflight["findings"] if not any(row.match_p(f) for row in table)
-    }
+    p_left = {f["rule"] for f in preflight["findings"] if not any(row.match_p(f) for row in table)}
     return e_left, p_left
 
 
