@@ -129,6 +129,11 @@ def run_tools(corpus: Path) -> None:
         "emailens_command": "unshare --net node node_modules/@emailens/cli/dist/index.js "
         "audit --json FILE  (cwd: the corpus; one process per file)",
         "preflight": version,
+        "preflight_source": os.environ.get("BENCH_PREFLIGHT_SOURCE")
+        or "commit "
+        + subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True
+        ).stdout.strip(),
         "preflight_command": "preflight check --config bench/emailens/preflight.yaml "
         f"--format json --no-cache{' --spam' if spam else ''} FILES  (cwd: the corpus)",
         "node": subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip(),
