@@ -81,8 +81,12 @@ class _Waiting:
 
 
 class Engine:
-    def __init__(self, config: Config, progress: Progress | None = None) -> None:
+    def __init__(
+        self, config: Config, progress: Progress | None = None, views: bool = False
+    ) -> None:
         self.config = config
+        self.views = views
+        """Attach what the HTML report draws to each template's and workflow's FileInfo."""
         self.catalogue: Catalogue = load_catalogue()
         self.registry = Registry(self.catalogue)
         self._audiences: Audiences | None = None
@@ -343,7 +347,12 @@ class Engine:
         findings = suppressions.apply(findings)
         if not self._wait_for_links(template, settings, suppressions):
             findings.extend(self._unused(suppressions, settings, template))
-        return _file_info(item.path, template, detection), findings
+        info = _file_info(item.path, template, detection)
+        if self.views:
+            from preflight.views import email_view
+
+            info = replace(info, view=email_view(template))
+        return info, findings
 
     # -- workflows ------------------------------------------------------------
     def _check_workflow(
@@ -376,6 +385,10 @@ class Engine:
             findings.extend(self._stamp(rule_id, [violation], settings, sources))
         if workflow is None:
             return info, findings
+        if self.views:
+            from preflight.views import workflow_view
+
+            info = replace(info, view=workflow_view(workflow))
         workflow.targeting = targeting = self.targeting
         for step in workflow.steps:
             if step.kind == "send" and targeting is not None:
