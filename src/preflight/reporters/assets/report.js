@@ -251,9 +251,11 @@
   }
   doc.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName);
+    var target = event.target;
+    var typing = /^(TEXTAREA|SELECT)$/.test(target.tagName) || target.isContentEditable ||
+      (target.tagName === "INPUT" && !/^(checkbox|radio|button|submit|reset)$/.test(target.type));
     if (typing) {
-      if (event.key === "Escape" && event.target === search) {
+      if (event.key === "Escape" && target === search) {
         search.value = "";
         applyFilters();
         search.blur();
