@@ -2,7 +2,7 @@
 
     python scripts/screenshot_report.py [--output docs/images/report.png]
 
-Runs `preflight check fixtures/campaigns/spring-launch --format html`, opens the page in
+Runs the README's `preflight check fixtures/campaigns/spring-launch --format html`, opens the page in
 Debian's Chromium (/usr/bin/chromium, `apt-get install chromium`) through Playwright's Python
 package (`pip install -e '.[test]'`; no browser is downloaded), chooses the launch email's
 "[FIRST NAME]" problem so its element is marked in the preview, and saves the screen.
@@ -43,7 +43,7 @@ def main() -> int:
                 "-m",
                 "preflight",
                 "check",
-                "fixtures/campaigns/spring-launch/emails",
+                "fixtures/campaigns/spring-launch",
                 "--format",
                 "html",
                 "--output",
@@ -58,15 +58,17 @@ def main() -> int:
             page.route("**/*", _local_only)
             page.goto(page_path.as_uri())
             page.wait_for_selector("html[data-ready]")
-            section = page.locator("section.file", has_text="launch.html").first
+            section = page.locator("section.file", has_text="emails/launch.html").first
             finding = section.locator("li.f", has_text="[FIRST NAME]").first
             finding.locator(".f-head").click()
             page.wait_for_function(
                 "() => [...document.querySelectorAll('iframe')].some("
                 "f => f.contentDocument && f.contentDocument.querySelector('[data-pf-mark]'))"
             )
-            section.locator("h2").scroll_into_view_if_needed()
-            page.evaluate("window.scrollBy(0, -60)")
+            section.evaluate(  # the email's heading just under the sticky filters
+                "s => window.scrollTo(0, s.getBoundingClientRect().top + window.scrollY"
+                " - document.querySelector('nav.controls').offsetHeight - 8)"
+            )
             args.output.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.output))
             browser.close()
