@@ -136,8 +136,9 @@ def measure(sources: list[Path], count: int, folder: Path, runs: int) -> dict[st
 def report(rows: list[dict[str, float]]) -> str:
     mib = 1024 * 1024
     lines = [
-        "| N | templates | findings | page | budget | page / templates | JSON | "
-        "check json | check html | first screen usable | load event | first preview, once scrolled to | refused |",
+        "| N | templates | findings | page | budget | page / templates | JSON | check json |"
+        " check html | first screen usable | load event | first preview, once scrolled to |"
+        " refused |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:

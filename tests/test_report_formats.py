@@ -125,7 +125,10 @@ def _view(tmp_path: Path, html: str) -> EmailView:
         ('<img srcset="https://a.example/1x.png 1x">', "data-pf-hold-srcset"),
         ('<td background="https://a.example/bg.png">', "data-pf-hold-background"),
         ('<link rel="stylesheet" href="https://a.example/c.css">', "data-pf-hold-href"),
-        ('<meta http-equiv="refresh" content="0;url=https://a.example/">', "data-pf-hold-http-equiv"),
+        (
+            '<meta http-equiv="refresh" content="0;url=https://a.example/">',
+            "data-pf-hold-http-equiv",
+        ),
         ('<video poster="https://a.example/p.png"></video>', "data-pf-hold-poster"),
         ('<svg><image href="https://a.example/s.png"/></svg>', "data-pf-hold-href"),
         ('<img src="images/relative.png">', "data-pf-hold-src"),
@@ -226,7 +229,7 @@ def test_the_policy_admits_exactly_the_pages_own_script_and_style(report: Report
     policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page)
     assert policy is not None
     directives = dict(
-        (d.split(" ", 1) + [""])[:2] for d in policy.group(1).replace("&#x27;", "'").split("; ")
+        [*d.split(" ", 1), ""][:2] for d in policy.group(1).replace("&#x27;", "'").split("; ")
     )
     scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.S)
     styles = re.findall(r"<style>(.*?)</style>", page, flags=re.S)

@@ -25,7 +25,9 @@ FAMILIES = ("MERGE", "LINK", "LIST", "TIME", "FLOW", "CONTENT", "PF")
 EXPLAIN_SECTIONS = ("summary", "why", "example", "instead")
 SUBJECTS = ("template", "workflow", "audience", "live", "engine")
 """What a rule can run on (the catalogue's ``runs_on``)."""
-NEEDS = ("audiences",)
+NEEDS = ("audiences", "members")
+"""Facts a rule may need: the run's audiences; their members files (read by the engine's
+members phase: rows for audience rules, counts per column for template rules)."""
 OPTION_TYPES: dict[str, tuple[type[Any], ...]] = {
     "int": (int,),
     "float": (int, float),

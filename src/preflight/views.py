@@ -268,8 +268,8 @@ def _label(step: Step) -> str:
         if until is not None:
             if until.event:
                 parts.append(f"until {until.event}")
-            if until.weekday:
-                parts.append(f"until {until.weekday}")
+            if until.weekdays:
+                parts.append("until " + " or ".join(until.weekdays))
             if until.time:
                 parts.append(f"until {until.time}")
             if until.field:
