@@ -42,6 +42,11 @@ BOOT = (
     '\'<meta http-equiv="Content-Security-Policy" content="img-src data:">\')}'
 )
 """Runs first: until the reader asks for remote images, images may be data: only."""
+NO_SCRIPT = "section.file.later{display:block!important}"
+"""Without scripts the sections after the first screen are shown all the same."""
+FIRST_SCREEN = 3
+"""Sections parsed before the page's script runs; the rest wait out of layout until the
+page is read whole (the page marks itself ``data-ready`` then)."""
 ICON = {Severity.ERROR: "✖", Severity.WARNING: "▲", Severity.INFO: "ℹ"}
 SOURCE_WORDS = {
     "declared": "declared",
@@ -60,6 +65,17 @@ def _assets() -> tuple[str, str]:
     return css, script
 
 
+_SHOWN: dict[Path, str] = {}
+"""Display paths worked out once per page (chunks() empties it): 60% of the time otherwise."""
+
+
+def _display(path: Path) -> str:
+    shown = _SHOWN.get(path)
+    if shown is None:
+        shown = _SHOWN[path] = display_path(path)
+    return shown
+
+
 def _hash(text: str) -> str:
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
@@ -69,7 +85,7 @@ def policy(css: str, script: str) -> str:
     return (
         "default-src 'none'; "
         f"script-src {_hash(BOOT)} {_hash(script)}; "
-        f"style-src {_hash(css)}; "
+        f"style-src {_hash(css)} {_hash(NO_SCRIPT)}; "
         "img-src data: http: https:; "
         "base-uri 'none'; form-action 'none'"
     )
@@ -106,7 +122,7 @@ def _sections(report: Report) -> list[_Section]:
     sections: list[_Section] = []
     owner: dict[str, _Section] = {}
     for info in report.files:
-        shown = display_path(info.path)
+        shown = _display(info.path)
         if shown in owner:
             continue
         section = _Section(len(sections), shown, info)
@@ -116,10 +132,10 @@ def _sections(report: Report) -> list[_Section]:
         view = section.info.view if section.info is not None else None
         if isinstance(view, EmailView):
             for source in view.sources:
-                owner.setdefault(display_path(source), section)
+                owner.setdefault(_display(source), section)
     loose: dict[str, _Section] = {}
     for finding in report.findings:
-        shown = display_path(finding.location.path)
+        shown = _display(finding.location.path)
         home = owner.get(shown) or loose.get(shown)
         if home is None:
             home = loose[shown] = _Section(0, shown, None)
@@ -135,7 +151,7 @@ def _sections(report: Report) -> list[_Section]:
 
 
 def _order(finding: Finding, main: str) -> tuple[int, str, int, int, str]:
-    shown = display_path(finding.location.path)
+    shown = _display(finding.location.path)
     span = finding.location.span
     return (
         0 if shown == main else 1,
@@ -197,7 +213,7 @@ def named_steps(
     lines = sorted((step.line, step.id) for step in view.steps if step.line is not None)
     places = [finding.location] + [r.location for r in finding.related]
     for location in places:
-        if location.span is None or display_path(location.path) != shown or not lines:
+        if location.span is None or _display(location.path) != shown or not lines:
             continue
         index = bisect.bisect_right(lines, (location.span.line, "\uffff")) - 1
         if index >= 0:
@@ -210,6 +226,7 @@ def named_steps(
 
 def chunks(report: Report) -> Iterator[str]:
     css, script = _assets()
+    _SHOWN.clear()  # the working directory may have changed since the last page
     catalogue = load_catalogue()
     sections = _sections(report)
     families = Counter(_family(f, catalogue) for f in report.findings)
@@ -229,17 +246,24 @@ def chunks(report: Report) -> Iterator[str]:
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>preflight report: {total} problem{'s' if total != 1 else ''}"
         f" in {summary['files']} file{'s' if summary['files'] != 1 else ''}</title>\n"
-        f"<style>{css}</style>\n</head>\n<body>\n"
+        f"<style>{css}</style>\n<noscript><style>{NO_SCRIPT}</style></noscript>\n"
+        "</head>\n<body>\n"
         '<a class="skip" href="#main">Skip to the report</a>\n'
     )
     yield _header(report, total)
     yield _controls(severities, families, remote)
     yield '<main id="main">\n<p id="status" role="status" aria-live="polite"></p>\n'
     yield _summary(report, sections, catalogue, severities, families)
-    for section in sections:
+    # The script runs once the first screen is parsed, so it is usable at once; the sections
+    # after it stay out of layout until the whole page is read (each frame of a long parse
+    # would lay out everything parsed so far again: 98 s instead of 12 s for 5,000 emails).
+    for section in sections[:FIRST_SCREEN]:
         yield _section(section, catalogue)
+    yield f"<script>{script}</script>\n"
+    for section in sections[FIRST_SCREEN:]:
+        yield _section(section, catalogue, later=True)
     yield _rules(report, catalogue)
-    yield f"</main>\n<script>{script}</script>\n</body>\n</html>\n"
+    yield "</main>\n</body>\n</html>\n"
 
 
 def _plural(count: int, word: str) -> str:
@@ -367,7 +391,7 @@ def _summary(
     )
 
 
-def _section(section: _Section, catalogue: Catalogue) -> str:
+def _section(section: _Section, catalogue: Catalogue, later: bool = False) -> str:
     info = section.info
     view = info.view if info is not None else None
     number = section.number
@@ -389,7 +413,8 @@ def _section(section: _Section, catalogue: Catalogue) -> str:
     elif info is not None and info.candidates:
         meta.append("platform: ambiguous (" + " or ".join(info.candidates) + ")")
     parts = [
-        f'<section class="file" id="s{number}" aria-labelledby="s{number}-h">\n'
+        f'<section class="file{" later" if later else ""}" id="s{number}"'
+        f' aria-labelledby="s{number}-h">\n'
         f'<h2 id="s{number}-h"><span class="kind">{escape(label)}</span>'
         f"{escape(section.path)}</h2>\n"
         f'<p class="meta">{escape(" · ".join(meta))}</p>\n'
@@ -461,7 +486,7 @@ def _workflow(section: _Section, view: WorkflowView, catalogue: Catalogue) -> st
     marks: dict[int, tuple[list[str], list[tuple[str, str]]]] = {}
     named: Counter[str] = Counter()
     for index, finding in enumerate(section.findings):
-        if display_path(finding.location.path) != section.path:
+        if _display(finding.location.path) != section.path:
             continue
         steps, path = named_steps(finding, view, section.path)
         marks[index] = (steps, path)
@@ -523,7 +548,7 @@ def _finding(
 ) -> str:
     location = finding.location
     span = location.span
-    shown = display_path(location.path)
+    shown = _display(location.path)
     where = shown + (f":{span.line}:{span.column}" if span else "")
     if location.part is not None:
         where += f" · {location.part.value} part" if location.part is not Part.WORKFLOW else ""
@@ -533,7 +558,6 @@ def _finding(
         f'data-sev="{finding.severity.label}"',
         f'data-fam="{escape(_family(finding, catalogue))}"',
         f'data-rule="{escape(finding.rule)}"',
-        f'data-where="{escape(where)}"',
     ]
     if location.part is not None:
         attributes.append(f'data-part="{location.part.value}"')
@@ -584,7 +608,7 @@ def _finding(
 
 def _where(location: Any) -> str:
     span = location.span
-    return display_path(location.path) + (f":{span.line}:{span.column}" if span else "")
+    return _display(location.path) + (f":{span.line}:{span.column}" if span else "")
 
 
 def _excerpt(source: str, line: int, column: int, end_line: int, end_column: int) -> str:

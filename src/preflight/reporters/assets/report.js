@@ -102,18 +102,25 @@
     frame.style.height = Math.min(Math.max(height + 4, 120), 2400) + "px";
   }
 
-  var previews = $$(".preview[data-pv]");
-  if ("IntersectionObserver" in window) {
-    var observer = new IntersectionObserver(function (entries) {
-      entries.forEach(function (entry) {
-        if (entry.isIntersecting) {
-          observer.unobserve(entry.target);
-          render(entry.target);
-        }
-      });
-    }, { rootMargin: "400px 0px" });
-    previews.forEach(function (preview) { observer.observe(preview); });
+  var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (entry.isIntersecting) {
+        observer.unobserve(entry.target);
+        render(entry.target);
+      }
+    });
+  }, { rootMargin: "400px 0px" }) : null;
+  var observed = new WeakSet();
+  function observeNew() {  // the previews parsed so far
+    if (!observer) return;
+    $$(".preview[data-pv]").forEach(function (preview) {
+      if (!observed.has(preview)) {
+        observed.add(preview);
+        observer.observe(preview);
+      }
+    });
   }
+  observeNew();
 
   // -- marking what a problem is about -------------------------------------------------
   function clearMarks(section) {
@@ -190,7 +197,7 @@
       var text = $("details.textpart", section);
       if (text) text.open = true;
     }
-    say(section, "This problem has no element to mark (" + (li.getAttribute("data-where") || "whole file") + ").");
+    say(section, "This problem has no element to mark (" + ($(".where", li) ? $(".where", li).textContent : "whole file") + ").");
   }
 
   doc.addEventListener("click", function (event) {
@@ -206,34 +213,41 @@
   });
 
   // -- filters and search ----------------------------------------------------------------
-  var findings = $$("li.f");
-  var sections = $$("section.file");
+  // Until the page is read whole the lists are taken afresh; then once, for good.
+  var whole = false, findingList = null, sectionList = null;
+  function findings() { return findingList || $$("li.f"); }
+  function sections() { return sectionList || $$("section.file"); }
   var search = $("#q");
   var texts = null;
   var status = $("#status");
+  var filtering = false;
 
   function applyFilters() {
     var severities = {}, families = {};
     $$("input[data-sev]").forEach(function (box) { severities[box.getAttribute("data-sev")] = box.checked; });
     $$("input[data-fam]").forEach(function (box) { families[box.getAttribute("data-fam")] = box.checked; });
     var query = search ? search.value.trim().toLowerCase() : "";
-    if (query && !texts) texts = findings.map(function (li) { return li.textContent.toLowerCase(); });
-    var filtering = !!query || Object.keys(severities).some(function (k) { return !severities[k]; }) ||
+    var list = findings();
+    if (query && (!texts || texts.length !== list.length)) {
+      texts = list.map(function (li) { return li.textContent.toLowerCase(); });
+    }
+    filtering = !!query || Object.keys(severities).some(function (k) { return !severities[k]; }) ||
       Object.keys(families).some(function (k) { return !families[k]; });
     var shown = 0;
-    findings.forEach(function (li, i) {
+    list.forEach(function (li, i) {
       var visible = severities[li.getAttribute("data-sev")] !== false &&
         families[li.getAttribute("data-fam")] !== false && (!query || texts[i].indexOf(query) !== -1);
       li.hidden = !visible;
       if (visible) shown++;
     });
-    sections.forEach(function (section) {
+    sections().forEach(function (section) {
       section.hidden = filtering && !section.querySelector("li.f:not([hidden])");
     });
     if (status) {
+      var of = whole ? "" : " read so far";
       status.textContent = filtering
-        ? "Showing " + shown + " of " + findings.length + " problems."
-        : "Showing all " + findings.length + " problems.";
+        ? "Showing " + shown + " of " + list.length + " problems" + of + "."
+        : "Showing all " + list.length + " problems" + of + ".";
     }
   }
   $$("nav.controls input[type=checkbox]").forEach(function (box) { box.addEventListener("change", applyFilters); });
@@ -247,7 +261,9 @@
 
   // -- keyboard ----------------------------------------------------------------------------
   function visibleFindings() {
-    return findings.filter(function (li) { return !li.hidden && !li.closest("section.file").hidden; });
+    return findings().filter(function (li) {
+      return !li.hidden && !li.closest("section.file").hidden && li.getClientRects().length;
+    });
   }
   doc.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
@@ -289,10 +305,26 @@
     opened = [];
   });
 
-  $$("button.remote-toggle").forEach(function (button) {
-    button.textContent = remoteOn ? "Hide remote images" : "Show remote images";
-    button.setAttribute("aria-pressed", remoteOn ? "true" : "false");
-  });
-  if (status) status.textContent = "Showing all " + findings.length + " problems.";
-  root.setAttribute("data-ready", String(Math.round(performance.now())));
+  function labelRemote() {
+    $$("button.remote-toggle").forEach(function (button) {
+      button.textContent = remoteOn ? "Hide remote images" : "Show remote images";
+      button.setAttribute("aria-pressed", remoteOn ? "true" : "false");
+    });
+  }
+  labelRemote();
+  if (status) status.textContent = "Reading the rest of the report…";
+  root.setAttribute("data-first-screen", String(Math.round(performance.now())));
+
+  function read() {  // the whole page is parsed: the later sections join in
+    observeNew();
+    labelRemote();
+    findingList = $$("li.f");
+    sectionList = $$("section.file");
+    whole = true;
+    texts = null;
+    applyFilters();
+    root.setAttribute("data-ready", String(Math.round(performance.now())));
+  }
+  if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", read);
+  else read();
 })();
