@@ -300,6 +300,21 @@ def test_filters_search_and_keys(browser: Any, made: dict[str, Any]) -> None:
     assert page.locator("li.f.active").count() == 1
 
 
+def test_readable_without_scripts(browser: Any, made: dict[str, Any]) -> None:
+    """With scripts off every section and finding still shows (no previews, as promised)."""
+    page = browser.new_context(java_script_enabled=False).new_page()
+    page.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort(),
+    )
+    page.goto(made["page"].as_uri())
+    sections = page.locator("section.file")
+    assert sections.count() > 3
+    for index in range(sections.count()):
+        assert sections.nth(index).is_visible()
+    assert page.locator("svg.wf").count() == 2
+
+
 def test_it_prints(browser: Any, made: dict[str, Any]) -> None:
     page = _open(browser, made["page"]).page
     page.emulate_media(media="print")

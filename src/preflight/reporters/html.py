@@ -44,6 +44,10 @@ BOOT = (
 """Runs first: until the reader asks for remote images, images may be data: only."""
 NO_SCRIPT = "section.file.later{display:block!important}"
 """Without scripts the sections after the first screen are shown all the same."""
+OPEN_FILES = 40
+"""Past this many files the table of problems by file starts folded: 5,000 rows on the first
+screen push the first email far down, and laying them out again made the first jump to it
+take 7 s (bench/bench_report.py)."""
 FIRST_SCREEN = 3
 """Sections parsed before the page's script runs; the rest wait out of layout until the
 page is read whole (the page marks itself ``data-ready`` then)."""
@@ -372,6 +376,7 @@ def _summary(
             f"<td>{escape(kind)}</td><td>{escape(platform)}</td>{_counts_row(counts)}</tr>"
         )
     total = _counts_row(severities)
+    by_file = f"Problems by file ({_plural(len(sections), 'file')})"
     return (
         '<section class="summary" aria-labelledby="summary-h">\n<h2 id="summary-h">Summary</h2>\n'
         f"<p>Read {escape(read or 'no files')}."
@@ -385,9 +390,13 @@ def _summary(
             if family_rows
             else ""
         )
-        + "</div>\n<table><caption>Problems by file</caption>"
+        + "</div>\n"
+        + ("" if len(sections) <= OPEN_FILES else f"<details><summary>{by_file}</summary>")
+        + "<table><caption>Problems by file</caption>"
         f'<tr><th scope="col">file</th><th scope="col">kind</th><th scope="col">platform</th>'
-        f"{head}</tr>{''.join(file_rows)}</table>\n</section>\n"
+        f"{head}</tr>{''.join(file_rows)}</table>"
+        + ("" if len(sections) <= OPEN_FILES else "</details>")
+        + "\n</section>\n"
     )
 
 
