@@ -109,6 +109,24 @@ def test_views_stay_out_of_the_json(report: Report) -> None:
     assert plain.to_json() == report.to_json()
 
 
+def test_views_travel_through_workers_and_the_results_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREFLIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "emails"
+    folder.mkdir()
+    for index in range(20):  # enough for two workers
+        shutil.copy(SAMPLE / "emails" / "launch.html", folder / f"e{index:02d}.html")
+    first = preflight.check([folder], views=True, jobs=2, cache=True)
+    assert len(first.stats["workers"]) == 2
+    assert all(isinstance(info.view, EmailView) for info in first.files)
+    again = preflight.check([folder], views=True, jobs=1, cache=True)
+    assert again.stats["cache_hits"] == 20
+    assert render(again, "html") == render(first, "html")
+    plain = preflight.check([folder], jobs=1, cache=True)  # cached apart from the views
+    assert all(info.view is None for info in plain.files)
+
+
 def _view(tmp_path: Path, html: str) -> EmailView:
     page = tmp_path / "email.html"
     page.write_text(html, encoding="utf-8")
