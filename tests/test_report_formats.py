@@ -95,6 +95,18 @@ def test_junit_survives_what_xml_cannot_hold() -> None:
     schema.assertValid(etree.fromstring(text.encode("utf-8")))
 
 
+def test_every_fixture_renders_in_both_formats() -> None:
+    """Every input the rules are tested on (binary, undecodable, imports of four platforms,
+    broken workflows) gives a page with one item per finding and JUnit the schema takes."""
+    everything = preflight.check([FIXTURES, DATA / "imports"], views=True)
+    page = render(everything, "html")
+    assert page.count('<li class="f ') == len(everything.findings) > 1000
+    drawn = sum(isinstance(info.view, WorkflowView) for info in everything.files)
+    assert page.count('<svg class="wf"') == drawn > 50
+    schema = etree.XMLSchema(etree.parse(str(XSD)))
+    schema.assertValid(etree.fromstring(render(everything, "junit").encode("utf-8")))
+
+
 def test_formats_offer_junit_and_html() -> None:
     assert {"junit", "html"} <= set(FORMATS)
 

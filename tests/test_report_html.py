@@ -201,6 +201,24 @@ def test_no_request_leaves_the_page(browser: Any, made: dict[str, Any]) -> None:
     assert held >= 8
 
 
+def test_no_request_leaves_a_page_of_every_fixture(
+    browser: Any, run_module_cli: Any, tmp_path: Path
+) -> None:
+    """All the inputs the rules are tested on, every preview drawn: nothing is fetched."""
+    page_path = tmp_path / "all.html"
+    made = run_module_cli(
+        "check", "fixtures", "tests/data/imports", "--format", "html", "--output", str(page_path)
+    )
+    assert made.returncode == 1 and "Traceback" not in made.stderr
+    opened = _open(browser, page_path)
+    title = opened.page.title()
+    _render_all(opened.page)
+    opened.page.wait_for_timeout(300)
+    assert opened.away() == []
+    assert opened.page.title() == title
+    assert opened.page.locator(".preview iframe").count() > 300
+
+
 def test_remote_images_load_only_when_asked(browser: Any, made: dict[str, Any]) -> None:
     opened = _open(browser, made["page"])
     page = opened.page
