@@ -22,13 +22,14 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from preflight.catalogue import Catalogue, load_catalogue
 from preflight.config import Config, Configs
 from preflight.constants import VERSION
-from preflight.discovery import InputFile, discover
+from preflight.discovery import PART_DIRS, InputFile, Skipped, discover
 from preflight.engine.facts import (
     AudiencesFinder,
     LoadedWorkflow,
@@ -42,8 +43,8 @@ from preflight.engine.facts import (
 from preflight.engine.items import ItemChecker, ItemResult, Pending
 from preflight.engine.registry import Registry
 from preflight.engine.stamp import MAX_PER_RULE, Stamper
-from preflight.model import Finding, Targeting, Template, display_path
-from preflight.model.report import Report
+from preflight.model import Finding, Location, Related, Targeting, Template, display_path
+from preflight.model.report import FileInfo, Report
 from preflight.model.source import SourceText
 
 if TYPE_CHECKING:
@@ -86,7 +87,10 @@ class Engine:
     # -- the run ----------------------------------------------------------------------
     def run(self, paths: Sequence[Path], skip_unknown: bool = False) -> Report:
         report = Report(tool_version=VERSION)
-        items = list(discover(paths, self.configs, skip_unknown))
+        skipped = Skipped()
+        items = list(discover(paths, self.configs, skip_unknown, skipped))
+        items += _users_of_parts(items, self.configs)
+        report.skipped = skipped.reasons
         finder = AudiencesFinder(self.configs)
         files = _audiences_files(items, finder)
         audiences = {path: read_audiences(path, self.configs.for_path(path)) for path in files}
@@ -107,14 +111,23 @@ class Engine:
             if self._judges_members(path, items, finder):
                 report.findings.extend(self._audience_rules(facts.targeting(path), facts))
         pending: list[Pending] = []
+        shared = _Shared()
         for result in self._results(items, facts, preloaded, report):
             if result.error is not None:
                 report.internal_errors.append(result.error)
             if result.info is not None:
                 report.files.append(result.info)
-            report.findings.extend(result.findings)
+            report.findings.extend(shared.once(result))
             if result.pending is not None:
                 pending.append(result.pending)
+        report.findings.extend(shared.findings())
+        report.files.extend(shared.files(report.files))
+        listed = {key(info.path) for info in report.files}
+        report.files.extend(  # audiences files found beside or above the inputs
+            FileInfo(path, "audiences" if read.text is not None else "unreadable")
+            for path, read in audiences.items()
+            if key(path) not in listed
+        )
         if pending:
             from preflight.engine.live import live_findings
 
@@ -152,7 +165,14 @@ class Engine:
             queued.append((index, item))
         pids: set[int] = set()
         for index, result, pid in check_all(
-            queued, self.configs, facts, self.live, self.jobs, self.start_method, self.views
+            queued,
+            self.configs,
+            facts,
+            self.live,
+            self.jobs,
+            self.start_method,
+            hashes=cache is not None,
+            views=self.views,
         ):
             results[index] = result
             pids.add(pid)
@@ -187,7 +207,7 @@ class Engine:
 
     def _main_checker(self, facts: RunFacts) -> ItemChecker:
         if self._checker is None or self._checker.facts is not facts:
-            self._checker = ItemChecker(self.configs, facts, self.live, self.views)
+            self._checker = ItemChecker(self.configs, facts, self.live, views=self.views)
         return self._checker
 
     # -- audiences files -----------------------------------------------------------------
@@ -244,6 +264,92 @@ class Engine:
             if targeting is not None:
                 targetings[os.path.abspath(found)] = targeting
         return self._main_checker(RunFacts(targetings)).load_template(path)
+
+
+class _Shared:
+    """Findings in a layout or partial that several emails share are reported once, at the
+    layout, with the emails it reaches as related places (the first five and a count)."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[object, ...], tuple[Finding, list[Path]]] = {}
+        self._parts: dict[str, tuple[Path, str]] = {}
+
+    def once(self, result: ItemResult) -> list[Finding]:
+        if not result.parts or result.info is None:
+            return result.findings
+        email = result.info.path
+        parts = {key(path) for path, _ in result.parts}
+        for path, role in result.parts:
+            self._parts.setdefault(key(path), (path, role))
+        own = []
+        for finding in result.findings:
+            if key(finding.location.path) not in parts:
+                own.append(finding)
+                continue
+            location = finding.location
+            said = (finding.rule, location.path, location.span, finding.message, location.part)
+            if said in self._found:
+                self._found[said][1].append(email)
+            else:
+                self._found[said] = (finding, [email])
+        return own
+
+    def findings(self) -> list[Finding]:
+        shown = []
+        for finding, emails in self._found.values():
+            related = [Related(Location(e), "in this email") for e in emails[:5]]
+            if len(emails) > 5:
+                more = len(emails) - 5
+                related.append(Related(Location(emails[5]), f"and {more} more emails"))
+            data = {**finding.data, "emails": len(emails)}
+            shown.append(replace(finding, related=(*finding.related, *related), data=data))
+        return shown
+
+    def files(self, listed: list[FileInfo]) -> list[FileInfo]:
+        known = {key(info.path) for info in listed}
+        return [FileInfo(path, role) for k, (path, role) in self._parts.items() if k not in known]
+
+
+def _users_of_parts(items: list[InputFile], configs: Configs) -> list[InputFile]:
+    """A layout or partial named alone (pre-commit hands over only what changed): every email
+    under its config's folder that is composed from it, so that the change is judged where
+    it is sent. Each candidate is composed (not checked) to learn its parts."""
+    named = [i for i in items if i.explicit and i.kind in ("layout", "partial")]
+    if not named:
+        return []
+    from preflight.compose import compose
+    from preflight.formats.decode import UnreadableInput, decode, read_bytes
+
+    have = {key(item.path) for item in items}
+    wanted = {key(item.path) for item in named}
+    users: list[InputFile] = []
+    for root in dict.fromkeys(_root_of(item.path, configs) for item in named):
+        for candidate in discover([root], configs):
+            if candidate.kind not in ("html", "mjml", "hbs", "twig") or key(candidate.path) in have:
+                continue
+            config = configs.for_path(candidate.path)
+            try:
+                text = decode(read_bytes(candidate.path, config.max_file_size))[0]
+            except UnreadableInput:
+                continue
+            composed = compose(candidate.path, candidate.kind, text, config, candidate.built_from)
+            parts = {key(path) for path in composed.files} if composed is not None else set()
+            if parts & wanted:
+                users.append(candidate)
+                have.add(key(candidate.path))
+    return users
+
+
+def _root_of(path: Path, configs: Configs) -> Path:
+    """Where the emails that may use a part live: its config's folder, else the part's
+    project (the folder above its layouts/ or partials/ folder)."""
+    config = configs.for_path(path)
+    if config.source is not None:
+        return config.root
+    for folder in path.parents:
+        if folder.name.lower() in PART_DIRS:
+            return folder.parent
+    return path.parent.parent
 
 
 def _audiences_files(items: list[InputFile], finder: AudiencesFinder) -> list[Path]:

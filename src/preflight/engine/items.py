@@ -14,12 +14,12 @@ from typing import Any
 
 from preflight.catalogue import load_catalogue
 from preflight.config import Configs, FileSettings
-from preflight.discovery import InputFile, classify
+from preflight.discovery import TEMPLATE_KINDS, InputFile, classify
 from preflight.engine.assemble import Assembled, Assembler
 from preflight.engine.facts import AudiencesFinder, LoadedWorkflow, RunFacts, needs_met
 from preflight.engine.load import Export, Sniffed, load, unreadable
 from preflight.engine.registry import Registry
-from preflight.engine.stamp import KeptLines, Stamper
+from preflight.engine.stamp import KeptLines, Stamper, relocate
 from preflight.formats.decode import UnreadableInput
 from preflight.links.results import Occurrence
 from preflight.model import (
@@ -60,15 +60,24 @@ class ItemResult:
     """Every file the item read -> the hash of its bytes (the results cache key)."""
     error: str | None = None
     """An internal error met while checking it (a bug): the run goes on, exit code 2."""
+    parts: list[tuple[Path, str]] = field(default_factory=list)
+    """The layouts and partials its email was composed from."""
 
 
 class ItemChecker:
     def __init__(
-        self, configs: Configs, facts: RunFacts, live: bool = False, views: bool = False
+        self,
+        configs: Configs,
+        facts: RunFacts,
+        live: bool = False,
+        hashes: bool = True,
+        views: bool = False,
     ) -> None:
         self.configs = configs
         self.facts = facts
         self.live = live
+        self.hashes = hashes
+        """Hash what each item read, for the results cache (off with --no-cache)."""
         self.views = views
         """Attach what the HTML report draws (preflight.views) to the FileInfo."""
         self.catalogue = load_catalogue()
@@ -106,9 +115,11 @@ class ItemChecker:
         settings = config.for_file(item.path)
         if item.kind == "workflow":
             return self._workflow(item, settings, preloaded)
-        if item.kind == "audiences":
-            return ItemResult(None)  # read by the audience phase (engine/__init__.py)
-        if item.kind not in ("html", "eml", "json"):
+        if item.kind == "audiences":  # read by the audience phase (engine/__init__.py)
+            return ItemResult(FileInfo(item.path, "audiences"))
+        if item.kind in ("layout", "partial", "source"):
+            return ItemResult(FileInfo(item.path, item.kind))  # parts of emails, not emails
+        if item.kind not in TEMPLATE_KINDS:
             violation = Violation(
                 "not a file preflight knows how to check (templates are .html, .htm, .eml or"
                 " platform JSON exports)",
@@ -118,7 +129,7 @@ class ItemChecker:
             findings = self.stamper.stamp("PF001", [violation], settings, {})
             return ItemResult(FileInfo(item.path, "unknown"), findings)
         try:
-            sniffed = load(item, config.max_file_size)
+            sniffed = load(item, config)
         except UnreadableInput as error:
             findings = self.stamper.stamp("PF001", [unreadable(item.path, error)], settings, {})
             return ItemResult(FileInfo(item.path, "unreadable"), findings)
@@ -152,14 +163,17 @@ class ItemChecker:
 
             info = replace(info, view=email_view(template))
         result = ItemResult(info, findings)
-        from preflight.formats.meta import sidecar_path
+        if self.hashes:
+            from preflight.formats.meta import sidecar_path
 
-        probed = [sidecar_path(item.path), item.path.with_suffix(".txt")]
-        result.read = file_hashes([*template.sources, *assembled.read], probed)
+            probed = [sidecar_path(item.path), item.path.with_suffix(".txt")]
+            result.read = file_hashes([*template.sources, *assembled.read], probed)
         pending = self._pending(template, settings, suppressions)
         if pending is None:
             result.findings.extend(self.stamper.unused(suppressions, settings, template.sources))
+        result.findings = relocate(result.findings, template)
         result.pending = pending
+        result.parts = list(template.parts)
         return result
 
     def _pending(
@@ -189,11 +203,11 @@ class ItemChecker:
     def load_template(self, path: Path) -> tuple[Template | None, list[Finding]]:
         """One template as the rules see it (for `render`, `correct` and send steps)."""
         kind = classify(path)
-        if kind not in ("html", "eml", "json"):
+        if kind not in TEMPLATE_KINDS:
             return None, []
         config = self.configs.for_path(path)
         settings = config.for_file(path)
-        sniffed = load(InputFile(path, kind, True), config.max_file_size)
+        sniffed = load(InputFile(path, kind, True), config)
         if sniffed.template is None:
             sources: Mapping[Path, SourceText] = {}
             return None, self.stamper.problems(sniffed.problems, settings, sources)
@@ -333,6 +347,7 @@ def _file_info(path: Path, template: Template, detection: Detection | None) -> F
             "detected",
             detection.confidence,
             detection.candidates,
+            template.built_from,
         )
     platform = template.platform
     return FileInfo(
@@ -341,6 +356,7 @@ def _file_info(path: Path, template: Template, detection: Detection | None) -> F
         platform.value if platform else None,
         _platform_source(platform),
         1.0 if platform else None,
+        built_from=template.built_from,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from preflight.model.source import HtmlDocument, SourceText
+    from preflight.model.source import HtmlDocument, Locator, SourceText
 
 
 T = TypeVar("T")
@@ -173,7 +174,9 @@ class Link:
     """The URL with each merge tag replaced by one private-use character."""
     kind: str  # "link" | "image"
     part: Part
-    location: Location
+    place: Location | Callable[[], Location]
+    """Where it is written, or how to find out: positions cost a walk of the document, paid
+    only when a rule reports the link (see ``location``)."""
     element: Any = None
     """The lxml element it was read from (HTML links)."""
     text: str = ""
@@ -186,13 +189,17 @@ class Link:
     def has_tags(self) -> bool:
         return TAG_MARK in self.opaque
 
+    @functools.cached_property
+    def location(self) -> Location:
+        return self.place if isinstance(self.place, Location) else self.place()
+
 
 @dataclass(frozen=True, slots=True)
 class Sourced:
     """A metadata value together with where it came from."""
 
     value: str
-    origin: str  # "send-step" | "sidecar" | "format" | "config"
+    origin: str  # "send-step" | "sidecar" | "format" | "config" | "inferred" (category only)
     location: Location | None = None
 
 
@@ -366,10 +373,26 @@ class Template:
     """What detection found, when no platform was declared."""
     memo: Memo = field(default_factory=Memo, repr=False, compare=False)
     """Work the rules share (the merge tags found), computed once per template."""
+    html_map: Locator | None = None
+    """For an email composed from several files (a layout, partials) or compiled from a
+    source: where each span of ``html`` came from. The engine moves findings there."""
+    text_map: Locator | None = None
+    built_from: Path | None = None
+    """The build source a compiled email came from (an .mjml file, a Maizzle page)."""
+    parts: tuple[tuple[Path, str], ...] = ()
+    """The layouts and partials the email was composed from: (path, "layout" | "partial")."""
 
     @property
     def is_transactional(self) -> bool:
-        return self.category is not None and self.category.value == "transactional"
+        """Declared transactional (send step, sidecar, platform metadata, config). A category
+        only inferred from the content (origin "inferred") lowers CONTENT001/002 and changes
+        nothing else (preflight.category)."""
+        category = self.category
+        return (
+            category is not None
+            and category.value == "transactional"
+            and category.origin != "inferred"
+        )
 
     @property
     def is_eml(self) -> bool:
