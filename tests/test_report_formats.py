@@ -107,6 +107,37 @@ def test_every_fixture_renders_in_both_formats() -> None:
     schema.assertValid(etree.fromstring(render(everything, "junit").encode("utf-8")))
 
 
+def test_composed_emails_show_their_layouts_partials_and_sources() -> None:
+    """Composition (Postmark layouts, Panini partials, MJML): a finding reported once in a
+    shared layout is one item in the layout's section; a compiled email names its source."""
+    compose = DATA / "compose"
+    composed = preflight.check([compose / "postmark", compose / "mjml"], views=True)
+    page = render(composed, "html")
+    assert page.count('<li class="f ') == len(composed.findings) > 5
+    headings = re.findall(r'<span class="kind">([^<]+)</span>', page)
+    assert {"Email", "Layout", "Partial", "Build source"} <= set(headings)
+    assert re.search(r"built from [^<]*mjml/source/offer\.mjml<", page)
+    schema = etree.XMLSchema(etree.parse(str(XSD)))
+    schema.assertValid(etree.fromstring(render(composed, "junit").encode("utf-8")))
+
+
+def test_a_run_that_reads_nothing_is_not_a_clean_pass(run_cli, tmp_path: Path) -> None:
+    """An empty folder exits 2 and both documents say nothing was read: the JUnit has an
+    errored case (a dashboard shows red, not an empty green run), the page says so."""
+    (tmp_path / "notes.md").write_text("# not an email\n", encoding="utf-8")
+    made = run_cli("check", str(tmp_path), "--format", "junit")
+    assert made.returncode == 2
+    schema = etree.XMLSchema(etree.parse(str(XSD)))
+    document = etree.fromstring(made.stdout.encode("utf-8"))
+    schema.assertValid(document)
+    assert document.get("errors") == "1"
+    assert document.find("testsuite/testcase/error").get("message").startswith("no input read")
+    page = run_cli("check", str(tmp_path), "--format", "html")
+    assert page.returncode == 2
+    assert "No input read: nothing here is an email" in page.stdout
+    assert "No problems found" not in page.stdout
+
+
 def test_formats_offer_junit_and_html() -> None:
     assert {"junit", "html"} <= set(FORMATS)
 

@@ -51,6 +51,12 @@ take 7 s (bench/bench_report.py)."""
 FIRST_SCREEN = 3
 """Sections parsed before the page's script runs; the rest wait out of layout until the
 page is read whole (the page marks itself ``data-ready`` then)."""
+KIND_LABELS = {
+    "template": "Email",
+    "workflow": "Workflow",
+    "source": "Build source",
+    "audiences": "Audiences",
+}
 ICON = {Severity.ERROR: "✖", Severity.WARNING: "▲", Severity.INFO: "ℹ"}
 SOURCE_WORDS = {
     "declared": "declared",
@@ -276,13 +282,16 @@ def _plural(count: int, word: str) -> str:
 
 def _header(report: Report, total: int) -> str:
     summary = report.summary
-    said = (
-        f"{_plural(total, 'problem')} ({_plural(summary['errors'], 'error')},"
-        f" {_plural(summary['warnings'], 'warning')}, {_plural(summary['infos'], 'info')})"
-        f" in {_plural(summary['files'], 'file')}"
-        if total
-        else f"No problems found in {_plural(summary['files'], 'file')}"
-    )
+    if report.read_nothing:  # not a clean pass: nothing was checked
+        said = "No input read: nothing here is an email, workflow or audiences file preflight knows"
+    elif total:
+        said = (
+            f"{_plural(total, 'problem')} ({_plural(summary['errors'], 'error')},"
+            f" {_plural(summary['warnings'], 'warning')}, {_plural(summary['infos'], 'info')})"
+            f" in {_plural(summary['files'], 'file')}"
+        )
+    else:
+        said = f"No problems found in {_plural(summary['files'], 'file')}"
     extra = ""
     if report.baselined:
         extra += f"; {report.baselined} known in the baseline, not shown"
@@ -405,7 +414,7 @@ def _section(section: _Section, catalogue: Catalogue, later: bool = False) -> st
     view = info.view if info is not None else None
     number = section.number
     kind = info.kind if info is not None else "file"
-    label = {"template": "Email", "workflow": "Workflow"}.get(kind, kind)
+    label = KIND_LABELS.get(kind, kind.capitalize())
     counts = Counter(f.severity for f in section.findings)
     said = (
         ", ".join(
@@ -421,6 +430,9 @@ def _section(section: _Section, catalogue: Catalogue, later: bool = False) -> st
         meta.append(f"platform: {info.platform} ({source})")
     elif info is not None and info.candidates:
         meta.append("platform: ambiguous (" + " or ".join(info.candidates) + ")")
+    built_from = info.built_from if info is not None else None
+    if built_from is not None and info is not None and built_from != info.path:
+        meta.append(f"built from {_display(built_from)}")
     parts = [
         f'<section class="file{" later" if later else ""}" id="s{number}"'
         f' aria-labelledby="s{number}-h">\n'

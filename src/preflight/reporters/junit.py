@@ -113,12 +113,47 @@ def chunks(report: Report) -> Iterator[str]:
             suites.append((shown, info))
     suites.extend((shown, None) for shown in sorted(by_path) if shown not in seen)
     total = len(report.findings)
-    tests = sum(max(1, len(by_path.get(shown, []))) for shown, _ in suites)
+    errors = _run_errors(report)
+    tests = sum(max(1, len(by_path.get(shown, []))) for shown, _ in suites) + len(errors)
     yield '<?xml version="1.0" encoding="UTF-8"?>\n'
     yield (
         f'<testsuites name="preflight" tests={_attr(tests)} failures={_attr(total)}'
-        ' errors="0" time="0">\n'
+        f' errors={_attr(len(errors))} time="0">\n'
     )
+    if errors:
+        yield _errors_suite(errors)
     for shown, entry in suites:
         yield _suite(shown, entry, by_path.get(shown, []))
     yield "</testsuites>\n"
+
+
+def _run_errors(report: Report) -> list[tuple[str, str]]:
+    """What went wrong with the run itself: (test name, message). A run that read nothing is
+    an error, not an empty pass, so that a dashboard does not show it as green."""
+    errors = []
+    if report.read_nothing:
+        skipped = sum(len(paths) for paths in report.skipped.values())
+        message = (
+            "no input read: nothing checked is an email, workflow or audiences file preflight"
+            f" knows ({skipped} {'file' if skipped == 1 else 'files'} skipped)"
+        )
+        errors.append(("no input read", message))
+    errors.extend(
+        ("internal error", f"internal error: {problem}") for problem in report.internal_errors
+    )
+    return errors
+
+
+def _errors_suite(errors: list[tuple[str, str]]) -> str:
+    parts = [
+        f'  <testsuite name="preflight" tests={_attr(len(errors))} failures="0"'
+        f' errors={_attr(len(errors))} skipped="0" time="0">\n'
+    ]
+    for name, message in errors:
+        parts.append(
+            f'    <testcase name={_attr(name)} classname="preflight">\n'
+            f'      <error message={_attr(message)} type="error">{_text(message)}</error>\n'
+            "    </testcase>\n"
+        )
+    parts.append("  </testsuite>\n")
+    return "".join(parts)
