@@ -17,7 +17,7 @@ with N = 100 measured in the same run as the baseline), then, for each N:
 
 Nothing is asserted; it prints a markdown report and writes it to bench/out/report.md.
 
-    .venv/bin/python bench/bench_report.py               # N = 100 and 5000, about 2 minutes
+    .venv/bin/python bench/bench_report.py    # N = 100 and 5000: 5 to 10 minutes on 2 cores
     .venv/bin/python bench/bench_report.py --sizes 100,1000
 """
 
