@@ -109,6 +109,11 @@ def compose(
         postmark = compose_postmark(path, text, max_bytes)
         if postmark is not None:
             return postmark
+    from preflight.compose.layout import sidecar_layout
+
+    laid_out = sidecar_layout(path, text, max_bytes)
+    if laid_out is not None:
+        return laid_out
     language = build_language(path, config)
     if language in build.LANGUAGES:
         return build.masked(path, text, language)

@@ -104,8 +104,8 @@ class ItemChecker:
         settings = config.for_file(item.path)
         if item.kind == "workflow":
             return self._workflow(item, settings, preloaded)
-        if item.kind == "audiences":
-            return ItemResult(None)  # read by the audience phase (engine/__init__.py)
+        if item.kind == "audiences":  # read by the audience phase (engine/__init__.py)
+            return ItemResult(FileInfo(item.path, "audiences"))
         if item.kind in ("layout", "partial", "source"):
             return ItemResult(FileInfo(item.path, item.kind))  # parts of emails, not emails
         if item.kind not in TEMPLATE_KINDS:
