@@ -78,6 +78,8 @@ def classify(path: Path) -> str:
         return "meta"
     if name.endswith(".twig"):
         return "twig"
+    if name.endswith(("-meta.amp", "-meta.ssjs")) and ".asset-" in name:
+        return "meta"  # sfmc-devtools keeps an asset's AMPscript views beside its JSON
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
         return "html"
@@ -110,6 +112,23 @@ def sfmc_content(path: Path) -> Path | None:
     else:
         return None
     return candidate if candidate.is_file() else None
+
+
+def _sfmc_owner(path: Path) -> Path | None:
+    """The asset an sfmc-devtools AMPscript file belongs to: a message's HTML (or its JSON,
+    when it kept no HTML), a block's JSON."""
+    folder = path.parent
+    if path.name.lower().startswith("views."):
+        html = folder / "views.html.content.asset-message-meta.html"
+        if html.is_file():
+            return html
+        found = sorted(folder.glob("*.asset-message-meta.json"))
+        return found[0] if len(found) == 1 else None
+    stem = path.name.rsplit(".", 1)[0]
+    candidate = path.with_name(stem + ".json")
+    if candidate.is_file():
+        return sfmc_content(candidate) or candidate
+    return None
 
 
 def _sfmc_role(path: Path) -> str | None:
@@ -207,6 +226,8 @@ def _template_for(path: Path) -> Path | None:
         return candidate if candidate.is_file() else None
     if name.lower().endswith("-meta.json"):
         return sfmc_content(path)
+    if name.lower().endswith(("-meta.amp", "-meta.ssjs")):
+        return _sfmc_owner(path)
     stem = name[: -len(".meta.yaml")] if name.lower().endswith(".meta.yaml") else path.stem
     for suffix in (".html", ".htm", ".eml", ".json", ".mjml"):
         candidate = path.with_name(stem + suffix)

@@ -69,12 +69,12 @@ def _mailchimp(path: Path, raw: str, data: dict[str, Any]) -> Composed:
     if plain is not None and plain.value.strip():
         composed.text, composed.text_map = _copied(plain, composed)
         composed.text_path = path
-    if composed.html is None:
+    if composed.html is None and composed.text is None:
         composed.problems.append(
             (
                 "PF003",
                 Violation(
-                    'the campaign content has no "html"',
+                    'the campaign content has no "html" and no "plain_text"',
                     Location(path),
                     {"reason": "no-html"},
                     help="export the campaign's content after its HTML is set",

@@ -547,8 +547,8 @@ def _compose(email: Asset, composed: Composed, base: Text | None, max_bytes: int
         if base is None:
             base = _template(composer, email, template, slots)
     if base is None:
-        if asset_type(data) == "textonlyemail" and composed.text is not None:
-            return
+        if asset_type(data) == "textonlyemail":
+            return  # a text part only (views.text.content), read by _metadata
         where = email.path
         composed.problems.append(
             (

@@ -118,10 +118,10 @@ def _composed(path: Path, text: str, composed: Composed, max_bytes: int) -> Snif
     ones; every file read is a source (for source lines); the maps lead back to them."""
     from preflight.formats.html import load_html
 
-    if composed.html is None:
-        return Sniffed("unreadable", problems=list(composed.problems))
-    html = HtmlDocument(SourceText(composed.html))
     export = path.suffix.lower() == ".json"  # a platform's JSON: no sibling .txt to look for
+    if composed.html is None and (composed.text is None or not export):
+        return Sniffed("unreadable", problems=list(composed.problems))
+    html = HtmlDocument(SourceText(composed.html)) if composed.html is not None else None
     plain = load_html(path, max_bytes, text) if composed.text is None and not export else None
     fields: dict[str, Any] = {}
     if composed.text is not None:
@@ -131,9 +131,9 @@ def _composed(path: Path, text: str, composed: Composed, max_bytes: int) -> Snif
     elif plain is not None and plain.template is not None and plain.template.text is not None:
         fields["text"] = plain.template.text
         fields["text_path"] = plain.template.text_path
-    sources = {**composed.files, path: html.source}
-    if export:  # findings on its subject or preheader are on the JSON file's own lines
-        sources[path] = composed.files[path]
+    sources = dict(composed.files)
+    if html is not None and not export:  # an export's subject is on the JSON file's own lines
+        sources[path] = html.source
     if fields.get("text_path") is not None and fields["text_path"] not in sources:
         sources[fields["text_path"]] = fields["text"]
     fields.update(composed.values)
