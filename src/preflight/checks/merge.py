@@ -17,8 +17,8 @@ from typing import Any
 
 from preflight.dialects import (
     Dialect,
-    _signature_index,
     dialects,
+    signatures,
     special_kind,
     tokenize,
 )
@@ -40,6 +40,7 @@ from preflight.tagscan import (
     markup,
     part_tokens,
     platform_of,
+    signature_hits,
     tag_sites,
     value_span,
 )
@@ -421,18 +422,6 @@ def _never_closed(text: _Text, tag: MergeTag) -> Violation:
 # -- MERGE002 foreign-dialect and MERGE011 mixed-dialects ------------------------
 
 
-@functools.cache
-def _strong_signatures() -> tuple[tuple[str, re.Pattern[str], str], ...]:
-    """(leading literal, pattern, platform) for evidence only one platform's language has."""
-    found = []
-    for literal, members in _signature_index():
-        for pattern, who in members:
-            strong = [platform for platform, weight in who if weight >= 3]
-            if len(who) == 1 and strong:
-                found.append((literal, pattern, strong[0]))
-    return tuple(found)
-
-
 @dataclass(frozen=True)
 class _Foreign:
     platform: str
@@ -446,17 +435,17 @@ def _foreign_tags(template: Template, exclude: str | None) -> list[_Foreign]:
     """Tags written in a language other than ``exclude``'s, first of each in every part."""
     found: list[_Foreign] = []
     own = dialects().get(exclude) if exclude else None
+    table = signatures()
     for text in _texts(template):
-        for literal, pattern, platform in _strong_signatures():
-            if platform == exclude or (literal and literal not in text.text):
+        for index, match_start, match_end in signature_hits(template, text.part, text.text):
+            _, _, who, strong = table[index]
+            platform = who[0][0]
+            if not strong or platform == exclude or text.hidden(match_start):
                 continue
-            for match in pattern.finditer(text.text):
-                if text.hidden(match.start()):
-                    continue
-                start, end, raw = _whole_tag(text.text, platform, match.start(), match.end())
-                if own is not None and (_own_tag(own, raw) or _own_data(own, text, start, end)):
-                    continue
-                found.append(_Foreign(platform, text, start, end, raw))
+            start, end, raw = _whole_tag(text.text, platform, match_start, match_end)
+            if own is not None and (_own_tag(own, raw) or _own_data(own, text, start, end)):
+                continue
+            found.append(_Foreign(platform, text, start, end, raw))
     found.sort(key=lambda f: (f.text.part.value, f.start))
     unique: list[_Foreign] = []
     for foreign in found:  # two languages' evidence on one tag: report it once
@@ -893,6 +882,24 @@ def _guards(template: Template, dialect: Dialect) -> set[int]:
 
 
 _NAME_ROLES = frozenset({"first", "full", "nick", "last"})
+_GIVEN_ROLES = frozenset({"first", "nick"})
+_RUNS_ON = re.compile(r"[ \t]+[a-zà-öø-ÿ]")
+"""A greeting's name followed by the sentence's next word, with no comma between."""
+
+
+def _greeting_without_comma(before: str, after: str) -> tuple[str, bool, bool] | None:
+    """A greeting that opens its line and runs on into the sentence without a comma, as in
+    "Hey {{ Recipient.FirstName }} your order has shipped": MERGE004 still calls it one
+    (MERGE005 does not: "Hi, {{ company }} has a new invoice" names no person)."""
+    if not _RUNS_ON.match(after):
+        return None
+    line = before[before.rfind("\n") + 1 :].strip()
+    found = greeting(line)
+    if found is None or not line.lower().startswith(found[0].lower()):
+        return None
+    return found
+
+
 _DEFAULTS = {
     "first_name": "there",
     "full_name": "there",
@@ -921,6 +928,10 @@ def missing_fallback(template: Template, options: Options) -> Iterator[Violation
             continue
         role = vocabulary().roles[found]
         greeted = greeting(site.before, site.after) if site.context in ("text", "value") else None
+        no_comma = False
+        if greeted is None and site.context in ("text", "value") and role in _GIVEN_ROLES:
+            greeted = _greeting_without_comma(site.before, site.after)
+            no_comma = greeted is not None
         if greeted is not None and role not in _NAME_ROLES:
             greeted = None  # "Hi {{ company }}" is MERGE005's, whatever its fallback
         if site.part in (Part.SUBJECT, Part.PREHEADER):
@@ -931,6 +942,8 @@ def missing_fallback(template: Template, options: Options) -> Iterator[Violation
         elif greeted is not None and "greeting" in where:
             position = "a greeting"
             example = f"{greeted[0]}{site.after[:1] if site.after[:1] in ',!.' else ''}"
+            if no_comma:  # "Hey {{ first_name }} your order…" reads "Hey your order…"
+                example = f"{greeted[0]} {' '.join(site.after.split()[:2])}…"
         elif "everywhere" in where:
             position = "the " + _PART_NAMES[site.part]
             example = ""

@@ -73,10 +73,11 @@ class Builder:
 def build_language(path: Path, config: Config) -> str | None:
     """The build language a `build:` entry declares for ``path``, else what its name says
     (.twig), else None."""
-    relative = config.relative(path)
-    for rule in config.build:
-        if rule.matches(relative):
-            return rule.language
+    if config.build:
+        relative = config.relative(path)
+        for rule in config.build:
+            if rule.matches(relative):
+                return rule.language
     if path.name.lower().endswith(".twig"):
         return "twig"
     return None

@@ -162,7 +162,13 @@ class Engine:
             queued.append((index, item))
         pids: set[int] = set()
         for index, result, pid in check_all(
-            queued, self.configs, facts, self.live, self.jobs, self.start_method
+            queued,
+            self.configs,
+            facts,
+            self.live,
+            self.jobs,
+            self.start_method,
+            hashes=cache is not None,
         ):
             results[index] = result
             pids.add(pid)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -173,7 +174,9 @@ class Link:
     """The URL with each merge tag replaced by one private-use character."""
     kind: str  # "link" | "image"
     part: Part
-    location: Location
+    place: Location | Callable[[], Location]
+    """Where it is written, or how to find out: positions cost a walk of the document, paid
+    only when a rule reports the link (see ``location``)."""
     element: Any = None
     """The lxml element it was read from (HTML links)."""
     text: str = ""
@@ -186,13 +189,17 @@ class Link:
     def has_tags(self) -> bool:
         return TAG_MARK in self.opaque
 
+    @functools.cached_property
+    def location(self) -> Location:
+        return self.place if isinstance(self.place, Location) else self.place()
+
 
 @dataclass(frozen=True, slots=True)
 class Sourced:
     """A metadata value together with where it came from."""
 
     value: str
-    origin: str  # "send-step" | "sidecar" | "format" | "config"
+    origin: str  # "send-step" | "sidecar" | "format" | "config" | "inferred" (category only)
     location: Location | None = None
 
 
@@ -377,7 +384,15 @@ class Template:
 
     @property
     def is_transactional(self) -> bool:
-        return self.category is not None and self.category.value == "transactional"
+        """Declared transactional (send step, sidecar, platform metadata, config). A category
+        only inferred from the content (origin "inferred") lowers CONTENT001/002 and changes
+        nothing else (preflight.category)."""
+        category = self.category
+        return (
+            category is not None
+            and category.value == "transactional"
+            and category.origin != "inferred"
+        )
 
     @property
     def is_eml(self) -> bool:
