@@ -117,9 +117,9 @@ def _postmark(path: Path, raw: str, data: dict[str, Any], alias: str, max_bytes:
             (
                 "PF003",
                 Violation(
-                    'layout "{layout}" is not among the JSON files in {folder}',
+                    'layout "{layout}" is not among the JSON files beside this template',
                     literal_location(path, raw, literals, "/LayoutTemplate", None),
-                    {"layout": alias, "folder": str(path.parent)},
+                    {"layout": alias, "reason": "layout-not-found"},
                     help="export the layout with the template, into the same folder",
                 ),
             )
