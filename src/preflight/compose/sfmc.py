@@ -314,7 +314,8 @@ class _Composer:
         self.max_bytes = max_bytes
         self.export = Export(email.path, max_bytes)
         self.builder = Builder()
-        self.cycles: set[tuple[Path, Span | None]] = set()
+        self.cycles: set[tuple[Path, Path]] = set()
+        """(block, block it calls back) of each cycle said: one finding per cycle and block"""
 
     def part(self, path: Path, kind: str, text: str) -> None:
         if path == self.email.path or path in self.composed.files:
@@ -451,7 +452,7 @@ class _Composer:
             return None  # not in the export: left as written, an AMPscript call
         found = asset.content(self.max_bytes)
         if found is not None and found[1] in (*stack, text.path):
-            self._cycle(text, match, value)
+            self._cycle(text, match, value, found[1])
             return None
         content = self._shared(asset, "partial")
         if content is None:
@@ -460,13 +461,15 @@ class _Composer:
         self.fill(content, [], None, "", (*stack, text.path))
         return match.end()
 
-    def _cycle(self, text: Text, match: re.Match[str], value: str) -> None:
-        """A block that includes a block it is included by: SFMC cannot render it."""
-        where = text.location(match.start(), match.end())
-        said = (where.path, where.span)
+    def _cycle(self, text: Text, match: re.Match[str], value: str, target: Path) -> None:
+        """A block that includes a block it is included by: SFMC cannot render it. Said
+        once per block and the block it calls back, however many calls (by key, id or name)
+        close the same cycle."""
+        said = (text.path, target)
         if said in self.cycles:
             return
         self.cycles.add(said)
+        where = text.location(match.start(), match.end())
         self.composed.problems.append(
             (
                 "PF003",
