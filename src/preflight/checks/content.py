@@ -29,8 +29,13 @@ from preflight.footer import (
 )
 from preflight.linkscan import links
 from preflight.model import TAG_MARK, Location, Part, Severity, Span, Template, Violation
-from preflight.model.source import is_element
 from preflight.phraseset import PhraseSet, as_regex
+from preflight.preheader import (
+    empty_preheader_element,
+    preheader_element,
+    readable,
+    value_parts,
+)
 from preflight.urls import host_allowed, shown_url
 
 Options = Mapping[str, Any]
@@ -439,9 +444,7 @@ def leftover_placeholder(template: Template, options: Options) -> Iterator[Viola
         data = {"text": value, "part": part, **({"source": source} if source else {})}
         return Violation(message, where, data, help=_placeholder_help(source))
 
-    for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
-        if sourced is None:
-            continue
+    for part, sourced in value_parts(template):  # a preheader read from the HTML: below
         where = sourced.location or template.location(part)
         where = Location(where.path, where.span, part)
         is_whole, source = _whole_placeholder(sourced.value)
@@ -565,58 +568,28 @@ def gmail_clipping(template: Template, options: Options) -> Iterator[Violation]:
 
 # -- CONTENT009 -------------------------------------------------------------
 
-_HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|mso-hide\s*:\s*all|max-height\s*:\s*0|opacity\s*:\s*0(?![.\d])"
-    r"|visibility\s*:\s*hidden|font-size\s*:\s*[01]px",
-    re.IGNORECASE,
-)
-_PREHEADER_NAME = re.compile(r"pre-?header|preview|preheader", re.IGNORECASE)
+
+_READ_BY_LOADER = frozenset({"html", "eml", "sendgrid", "postmark", "braze"})
+"""Formats whose loader reads the HTML's preview text into ``preheader`` (preflight.preheader)."""
 
 
 def _html_preheader(template: Template) -> tuple[bool, Any]:
-    """(True, None) when the body starts with a preview text that says something; else
-    (False, the first element named as a preheader, which is empty) or (False, None)."""
-    if template.html is None or template.html.root is None:
+    """(True, None) when the HTML has a preview text that says something; else (False, the
+    first element named as a preheader, which is empty) or (False, None). The loaders read
+    the preview text already: look again only for HTML they did not load (a send step's
+    inline html), or behind a blank sidecar preheader."""
+    if template.html is None:
         return False, None
-    body = template.html.root.find("body")
-    scope = body if body is not None else template.html.root
-    empty = None
-    for index, element in enumerate(scope.iter()):
-        if not is_element(element):
-            continue
-        named = _PREHEADER_NAME.search(
-            (element.get("class") or "") + " " + (element.get("id") or "")
-        )
-        hidden = index < 40 and _HIDDEN_STYLE.search(element.get("style") or "")
-        if named or hidden:
-            if _readable(template.html.text_content(element)):
-                return True, None
-            if named and empty is None:
-                empty = element
-    return False, empty
-
-
-_FILLERS = dict.fromkeys(
-    map(
-        ord,
-        "\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
-        "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
-        "\u200a\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202f\u205f"
-        "\u2060\u2061\u2062\u2063\u2064\u3000\u3164\ufeff\uffa0",
-    )
-)
-"""Spaces and invisible characters: what a preheader's padding is made of (&nbsp;&zwnj;…)."""
-
-
-def _readable(text: str) -> bool:
-    """Whether a preview text says anything: not only spaces and invisible padding."""
-    return bool(text.translate(_FILLERS).strip())
+    loaded = template.format in _READ_BY_LOADER and template.preheader is None
+    if not loaded and preheader_element(template.html) is not None:
+        return True, None
+    return False, empty_preheader_element(template.html)
 
 
 def missing_preheader(template: Template, options: Options) -> Iterator[Violation]:
     if template.is_transactional or template.html is None:
         return
-    if template.preheader is not None and _readable(template.preheader.value):
+    if template.preheader is not None and readable(template.preheader.value):
         return
     found, empty = _html_preheader(template)
     if found:

@@ -230,6 +230,10 @@ class Audience:
     members: Path | None = None
     timezone_location: Location | None = None
     """Where the file writes ``timezone`` (for findings about the zone)."""
+    defaults: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """The platform's default merge values for this audience, by field name (Mailchimp
+    keeps a greeting's fallback there, not in the tag)."""
+    defaults_location: Location | None = None
     member_facts: MemberFacts | None = None
     """What the engine's members phase read from ``members`` (None: no file, or not read in
     this run). Rules read these facts; no rule opens a members file."""
