@@ -138,7 +138,7 @@ def _composed(path: Path, text: str, composed: Composed, max_bytes: int) -> Snif
     if fields.get("text_path") is not None and fields["text_path"] not in sources:
         sources[fields["text_path"]] = fields["text"]
     fields.update(composed.values)
-    if "preheader" not in fields:  # the composed HTML's preview text (preflight.preheader)
+    if "preheader" not in fields and html is not None:  # the composed HTML's preview text
         fields["preheader"] = composed_preheader(html, path)
     template = Template(
         path=path,
