@@ -211,8 +211,8 @@ def special_pattern(kind: str, platform: str | None = None) -> re.Pattern[str] |
 # around each keyword is exact, and far cheaper than a case-insensitive scan of a
 # 100 KB template with a 40-way alternation.
 SPECIAL_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "unsubscribe": ("unsub", "preference", "profile", "subscription", "asm_"),
-    "postal_address": ("addr", "sender-info"),
+    "unsubscribe": ("unsub", "preference", "profile", "subscription", "asm_", "<custom"),
+    "postal_address": ("addr", "sender-info", "<custom"),
     "view_online": ("view", "archive", "mirror", "webversion", "web_view", "webcopy"),
     "preferences": ("preference", "profile"),
 }

@@ -136,6 +136,8 @@ class ItemChecker:
         if sniffed.kind == "export":
             assert sniffed.export is not None
             return self._workflow(item, settings, None, sniffed.export)
+        if sniffed.kind in ("layout", "partial"):  # a platform's template or content block
+            return ItemResult(FileInfo(item.path, sniffed.kind))
         return self._template(item, settings, sniffed)
 
     # -- templates ------------------------------------------------------------------------
