@@ -170,6 +170,7 @@ def check(
             baseline=None if write_baseline else baseline,
             skip_unknown=skip_unknown,
             progress=_progress_bar,
+            views=fmt == "html",  # the emails and workflows the page draws
         )
     except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))
