@@ -22,7 +22,7 @@ from preflight.footer import (
     text_has_unsubscribe,
 )
 from preflight.model import Location, Part, Severity, Span, Template, Violation
-from preflight.model.source import is_element
+from preflight.preview import preheader_element
 
 Options = Mapping[str, Any]
 
@@ -107,15 +107,6 @@ def subject_problem(template: Template, options: Options) -> Iterator[Violation]
             location,
             {"subject": value},
             help="write the subject recipients should read",
-        )
-    limit = options["max_subject_length"]
-    if len(value) > limit:
-        yield Violation(
-            "the subject is {length} characters long, over the limit of {limit}",
-            location,
-            {"subject": value, "length": len(value), "limit": limit},
-            help="phones show about 40 characters: put what matters first and cut the rest",
-            severity=Severity.WARNING,
         )
 
 
@@ -398,37 +389,13 @@ def gmail_clipping(template: Template, options: Options) -> Iterator[Violation]:
 
 # -- CONTENT009 -------------------------------------------------------------
 
-_HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|mso-hide\s*:\s*all|max-height\s*:\s*0|opacity\s*:\s*0(?![.\d])"
-    r"|visibility\s*:\s*hidden|font-size\s*:\s*[01]px",
-    re.IGNORECASE,
-)
-_PREHEADER_NAME = re.compile(r"pre-?header|preview|preheader", re.IGNORECASE)
-
-
-def _html_preheader(template: Template) -> bool:
-    if template.html is None or template.html.root is None:
-        return False
-    body = template.html.root.find("body")
-    scope = body if body is not None else template.html.root
-    for index, element in enumerate(scope.iter()):
-        if not is_element(element):
-            continue
-        named = _PREHEADER_NAME.search(
-            (element.get("class") or "") + " " + (element.get("id") or "")
-        )
-        hidden = index < 40 and _HIDDEN_STYLE.search(element.get("style") or "")
-        if (named or hidden) and template.html.text_content(element):
-            return True
-    return False
-
 
 def missing_preheader(template: Template, options: Options) -> Iterator[Violation]:
     if template.is_transactional or template.html is None:
         return
     if template.preheader is not None and template.preheader.value.strip():
         return
-    if _html_preheader(template):
+    if preheader_element(template) is not None:
         return
     yield Violation(
         "no preheader: inboxes will preview the first words of the body instead",
