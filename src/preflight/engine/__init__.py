@@ -458,7 +458,8 @@ class Engine:
         self, template: Template, settings: FileSettings, suppressions: SuppressionSet
     ) -> bool:
         """Hand the template's links to the run's link check; True when it has some."""
-        if self._live is None or not settings.enabled & self.registry.ids("live"):
+        live = self.registry.ids("live") | self.registry.ids("live-email")
+        if self._live is None or not settings.enabled & live:
             return False
         from preflight.links.live import occurrences
 
@@ -482,21 +483,30 @@ class Engine:
         )
         report.links = self._live.summary
         report.warnings.extend(self._live.warnings)
-        from preflight.links.results import Checked
+        from preflight.links.results import Checked, CheckedEmail
 
         findings: list[Finding] = []
         for waiting in self._waiting:
             settings = waiting.settings
             found: list[Finding] = []
+            everything: list[Checked] = []
             for occurrence in waiting.occurrences:
                 result = results.get(occurrence.target)
                 if result is None:
                     continue
                 checked = Checked(occurrence, result)
+                everything.append(checked)
                 for rule_id, live_check in self.registry.rules("live", settings.enabled):
                     violations = live_check(checked, settings.options[rule_id])
                     for stamped in self._stamp(rule_id, violations, settings, {}):
                         found.append(replace(stamped, source_line=occurrence.source_line))
+            email = CheckedEmail(waiting.template.path, tuple(everything))
+            lines = {c.occurrence.location: c.occurrence.source_line for c in everything}
+            for rule_id, email_check in self.registry.rules("live-email", settings.enabled):
+                violations = email_check(email, settings.options[rule_id])
+                for stamped in self._stamp(rule_id, violations, settings, {}):
+                    line = lines.get(stamped.location)
+                    found.append(replace(stamped, source_line=line) if line else stamped)
             findings.extend(waiting.suppressions.apply(found))
             findings.extend(self._unused(waiting.suppressions, settings, waiting.template))
         self._waiting.clear()
