@@ -88,11 +88,13 @@ def check(
     skip_unknown: bool = False,
     allow_empty: bool = True,
     progress: Progress | None = None,
+    spam: bool = False,
 ) -> Report:
     """Check paths (files or directories) and return the Report.
 
     A path that does not exist raises ApiError; so does a run that reads no input when
     ``allow_empty`` is False. ``baseline`` hides the findings a baseline file records.
+    ``spam`` also scores each email with a local SpamAssassin (SPAM010).
     """
     from preflight.engine import Engine
 
@@ -102,7 +104,7 @@ def check(
     for path in resolved:
         if not path.exists():
             raise ApiError(f"path does not exist: {path}")
-    engine = Engine(_resolve(config, resolved), progress=progress)
+    engine = Engine(_resolve(config, resolved), progress=progress, spam=spam)
     try:
         report = engine.run(resolved, skip_unknown=skip_unknown)
     except FileNotFoundError as error:  # removed while the run walked it

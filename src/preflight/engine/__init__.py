@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from preflight.importers.base import Resolver
     from preflight.links.live import LiveRun, Progress
     from preflight.links.results import Occurrence
+    from preflight.spamassassin import SpamRun
 
 MAX_PER_RULE = 200
 """Findings one rule may report in one file; a pathological file gets one note for the rest."""
@@ -81,7 +82,9 @@ class _Waiting:
 
 
 class Engine:
-    def __init__(self, config: Config, progress: Progress | None = None) -> None:
+    def __init__(
+        self, config: Config, progress: Progress | None = None, spam: bool = False
+    ) -> None:
         self.config = config
         self.catalogue: Catalogue = load_catalogue()
         self.registry = Registry(self.catalogue)
@@ -98,6 +101,12 @@ class Engine:
             from preflight.links.live import LiveRun
 
             self._live = LiveRun(config.links, config.root, config.link_cache, progress)
+        self._spam: SpamRun | None = None
+        self._spam_waiting: list[tuple[str, FileSettings, SuppressionSet]] = []
+        if spam:  # check --spam: SpamAssassin scores every email once all are read
+            from preflight.spamassassin import SpamRun
+
+            self._spam = SpamRun()
 
     @property
     def _facts(self) -> tuple[str, ...]:
@@ -276,6 +285,8 @@ class Engine:
             report.findings.extend(findings)
         if self._live is not None:
             report.findings.extend(self._live_findings(report))
+        if self._spam is not None:
+            report.findings.extend(self._spam_findings())
         shown: dict[Path, str] = {}  # display paths, worked out once per file
 
         def order(finding: Finding) -> tuple[str, int, int, str]:
@@ -341,6 +352,9 @@ class Engine:
                 html_suppressions(template.path, template.html, self.catalogue).items
             )
         findings = suppressions.apply(findings)
+        if self._spam is not None and settings.enabled & self.registry.ids("spam-score"):
+            key = self._spam.add(template)
+            self._spam_waiting.append((key, settings, suppressions))
         if not self._wait_for_links(template, settings, suppressions):
             findings.extend(self._unused(suppressions, settings, template))
         return _file_info(item.path, template, detection), findings
@@ -510,6 +524,20 @@ class Engine:
             findings.extend(waiting.suppressions.apply(found))
             findings.extend(self._unused(waiting.suppressions, settings, waiting.template))
         self._waiting.clear()
+        return findings
+
+    def _spam_findings(self) -> list[Finding]:
+        """SPAM010 over SpamAssassin's verdict on each email of the run (check --spam)."""
+        assert self._spam is not None
+        scored = self._spam.run()
+        findings: list[Finding] = []
+        for key, settings, suppressions in self._spam_waiting:
+            if key not in scored:
+                continue
+            for rule_id, check in self.registry.rules("spam-score", settings.enabled):
+                violations = check(scored[key], settings.options[rule_id])
+                findings.extend(suppressions.apply(self._stamp(rule_id, violations, settings, {})))
+        self._spam_waiting.clear()
         return findings
 
     def _detect(self, template: Template) -> Detection | None:
