@@ -180,10 +180,13 @@ def test_cli_spam_flag_end_to_end(run_cli, tmp_path: Path) -> None:
 
 
 def test_assembled_message_survives_hostile_values() -> None:
-    template = Template(path=Path("x.html"), format="html")
-    template.subject = Sourced("Hi\r\nBcc: all@example.com\x00 \udcff", "sidecar")
-    template.sender = Sourced("Évil <a@b.example>\nX-Injected: 1", "sidecar")
-    template.html = HtmlDocument(SourceText("<p>caf\udce9</p>"))
+    template = Template(
+        path=Path("x.html"),
+        format="html",
+        subject=Sourced("Hi\r\nBcc: all@example.com\x00 \udcff", "sidecar"),
+        sender=Sourced("Évil <a@b.example>\nX-Injected: 1", "sidecar"),
+        html=HtmlDocument(SourceText("<p>caf\udce9</p>")),
+    )
     message = assemble(template, "m0")
     headers = message.split(b"\n\n", 1)[0]
     assert b"\nBcc:" not in headers and b"\nX-Injected" not in headers

@@ -39,7 +39,9 @@ SUBJECTS = ("template", "workflow", "audience", "live", "live-email", "spam-scor
 """What a rule can run on (the catalogue's ``runs_on``): ``live`` is one checked link,
 ``live-email`` every checked link of one email, ``spam-score`` SpamAssassin's verdict on one
 email (``check --spam``)."""
-NEEDS = ("audiences",)
+NEEDS = ("audiences", "members")
+"""Facts a rule may need: the run's audiences; their members files (read by the engine's
+members phase: rows for audience rules, counts per column for template rules)."""
 OPTION_TYPES: dict[str, tuple[type[Any], ...]] = {
     "int": (int,),
     "float": (int, float),

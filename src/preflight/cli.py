@@ -202,7 +202,7 @@ def check(
         click.echo(f"preflight: warning: {warning}", err=True)
     for problem in report.internal_errors:
         click.echo(f"preflight: internal error: {problem}", err=True)
-    sys.exit(report.exit_code(fail_on or config.fail_on))
+    sys.exit(report.exit_code(fail_on or config.run.fail_on))
 
 
 @contextlib.contextmanager
@@ -218,12 +218,17 @@ def _progress_bar(total: int) -> Iterator[Callable[[int], None] | None]:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
 def rules(fmt: str) -> None:
-    """List every rule: id, name, default severity and summary."""
+    """List every rule: id, name, default severity and summary (markdown: docs/rules.md)."""
     from preflight.catalogue import load_catalogue
 
     catalogue = load_catalogue()
+    if fmt == "markdown":
+        from preflight.explain import rules_markdown
+
+        click.echo(rules_markdown(list(catalogue)), nl=False)
+        return
     if fmt == "json":
         rows = [
             {
@@ -231,6 +236,7 @@ def rules(fmt: str) -> None:
                 "name": rule.name,
                 "family": rule.family,
                 "severity": rule.severity.label,
+                "runs_on": list(rule.runs_on),
                 "summary": rule.summary,
                 "options": {
                     name: {"type": o.type, "default": o.default} for name, o in rule.options.items()
@@ -279,7 +285,8 @@ def explain(rule: str) -> None:
 def import_command(
     file: Path, platform: str | None, output: Path | None, config_path: Path | None
 ) -> None:
-    """Map a HubSpot, Klaviyo, Mautic or n8n workflow export onto the native YAML format.
+    """Map a HubSpot, Klaviyo, Mautic, n8n or Journey Builder workflow export onto the native YAML
+    format.
 
     What could not be mapped is listed on stderr. Exit 0: all mapped; 1: imported with
     PF003/PF004 findings; 2: unreadable or of no known format.

@@ -263,6 +263,77 @@ def discover_config(paths: Iterable[Path], cwd: Path | None = None) -> Config:
     return Config(root=cwd)
 
 
+@dataclass(frozen=True)
+class CliChoices:
+    """What the command line chose (--select, --platform, --jobs…): it applies on top of
+    every config of the run."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    platform: str | None = None
+    online: bool = False
+    link_cache: str | None = None
+    jobs: int | None = None
+    cache: bool | None = None
+
+    def apply(self, config: Config) -> Config:
+        return config.with_cli(
+            select=self.select,
+            ignore=self.ignore,
+            platform=self.platform,
+            online=self.online,
+            link_cache=self.link_cache,
+            jobs=self.jobs,
+            cache=self.cache,
+        )
+
+
+class Configs:
+    """The config of each file of a run, as ruff finds it: the nearest preflight.yaml,
+    .preflight.yaml or pyproject.toml [tool.preflight] above the file, which applies alone
+    (a parent applies only through `extends`). A run given one config (--config, or the
+    library's ``config=``) uses it for every file.
+
+    ``run`` is the run's own config (its jobs, cache, fail_on and live-link settings): the
+    one given, else the nearest to the inputs (as before hierarchy), else the defaults.
+    Configs are picklable: worker processes receive them once.
+    """
+
+    def __init__(self, run: Config, hierarchical: bool, choices: CliChoices = CliChoices()) -> None:
+        self.run = run
+        self.hierarchical = hierarchical
+        self.choices = choices
+        self._by_source: dict[Path | None, Config] = {run.source: run}
+        self._by_folder: dict[str, Path | None] = {}
+
+    @classmethod
+    def fixed(cls, config: Config) -> Configs:
+        return cls(config, hierarchical=False)
+
+    @classmethod
+    def discover(cls, paths: Iterable[Path], choices: CliChoices = CliChoices()) -> Configs:
+        """Raises ConfigError for a config that cannot be used."""
+        return cls(choices.apply(discover_config(paths)), hierarchical=True, choices=choices)
+
+    def for_path(self, path: Path) -> Config:
+        """The config that applies to ``path``. Raises ConfigError for a broken one."""
+        if not self.hierarchical:
+            return self.run
+        folder = os.path.abspath(path if path.is_dir() else path.parent)
+        if folder not in self._by_folder:
+            found = find_config(Path(folder))
+            self._by_folder[folder] = found.resolve() if found is not None else None
+        source = self._by_folder[folder]
+        if source is None:
+            return self.run  # no config above it: the run's (found from the inputs or cwd)
+        if source not in self._by_source:
+            self._by_source[source] = self.choices.apply(load_config(source))
+        return self._by_source[source]
+
+    def all(self) -> list[Config]:
+        return list(self._by_source.values())
+
+
 def _common_parent(paths: list[Path]) -> list[Path]:
     if not paths:
         return []

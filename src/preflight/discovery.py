@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from preflight.config import Config
+from preflight.config import Config, Configs
 
 SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages", "dist", "build"})
 CONFIG_FILES = frozenset({"preflight.yaml", ".preflight.yaml", "pyproject.toml"})
@@ -55,13 +55,15 @@ def _template_for(path: Path) -> Path | None:
 
 
 def discover(
-    paths: Iterable[Path], config: Config, skip_unknown: bool = False
+    paths: Iterable[Path], configs: Config | Configs, skip_unknown: bool = False
 ) -> Iterator[InputFile]:
     """Inputs in a stable order; each file once. Raises FileNotFoundError for a missing path.
 
     With ``skip_unknown`` (pre-commit passes every changed file), named files are
     treated like files found by walking: what is not an input is skipped quietly.
     """
+    if isinstance(configs, Config):
+        configs = Configs.fixed(configs)
     paths = list(paths)
     for path in paths:
         if not path.exists():
@@ -78,7 +80,7 @@ def discover(
 
     for path in paths:
         if path.is_dir():
-            for found in _walk(path, config):
+            for found in _walk(path, configs):
                 yield from once(found)
             continue
         kind = classify(path)
@@ -94,7 +96,7 @@ def discover(
         yield from once(InputFile(path, kind, not skip_unknown))
 
 
-def _walk(root: Path, config: Config) -> Iterator[InputFile]:
+def _walk(root: Path, configs: Configs) -> Iterator[InputFile]:
     for directory, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
         base = Path(directory)
@@ -103,6 +105,6 @@ def _walk(root: Path, config: Config) -> Iterator[InputFile]:
             kind = classify(path)
             if kind in ("unknown", "config", "meta", "text"):
                 continue
-            if config.is_excluded(path):
+            if configs.for_path(path).is_excluded(path):
                 continue
             yield InputFile(path, kind, False)

@@ -26,11 +26,7 @@ _TEXT_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"')\]]{1,2000}", re.IGNORECASE)
 
 def links(template: Template) -> list[Link]:
     """Every link and image URL of the template, in document order, read once."""
-    cached = template.cache.get("links")
-    if cached is None:
-        cached = list(_collect(template))
-        template.cache["links"] = cached
-    return list(cached)
+    return list(template.memo.get("links", lambda: list(_collect(template))))
 
 
 def _opaque(url: str, platform: str | None) -> str:

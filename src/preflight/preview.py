@@ -12,7 +12,6 @@ import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import yaml
 from lxml import etree
@@ -303,14 +302,11 @@ class View:
 
 
 def view(template: Template) -> View | None:
-    """The template's View, built once and kept in its cache; None without HTML."""
-    if template.html is None or template.html.root is None:
+    """The template's View, built once and kept in its memo; None without HTML."""
+    html = template.html
+    if html is None or html.root is None:
         return None
-    found = template.cache.get("view")
-    if found is None:
-        found = template.cache["view"] = View(template.html)
-    assert isinstance(found, View)
-    return found
+    return template.memo.get("view", lambda: View(html))
 
 
 # -- the preheader ----------------------------------------------------------------
@@ -328,14 +324,16 @@ _HIDDEN_STYLE = re.compile(
 def preheader_element(template: Template) -> etree._Element | None:
     """The element that holds the HTML's preview text: one named preheader or preview (by
     class or id), or hidden near the top of the body, with text in it."""
-    if template.html is None or template.html.root is None:
+    html = template.html
+    if html is None or html.root is None:
         return None
-    cached: Any = template.cache.get("preheader_element", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
-    body = template.html.root.find("body")
-    scope = body if body is not None else template.html.root
-    found = None
+    return template.memo.get("preheader_element", lambda: _preheader_element(html))
+
+
+def _preheader_element(html: HtmlDocument) -> etree._Element | None:
+    assert html.root is not None
+    body = html.root.find("body")
+    scope = body if body is not None else html.root
     for index, element in enumerate(scope.iter()):
         if not is_element(element):
             continue
@@ -343,8 +341,6 @@ def preheader_element(template: Template) -> etree._Element | None:
             (element.get("class") or "") + " " + (element.get("id") or "")
         )
         hidden = index < 40 and _HIDDEN_STYLE.search(element.get("style") or "")
-        if (named or hidden) and template.html.text_content(element):
-            found = element
-            break
-    template.cache["preheader_element"] = found
-    return found
+        if (named or hidden) and html.text_content(element):
+            return element
+    return None

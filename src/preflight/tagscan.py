@@ -85,12 +85,8 @@ def tag_sites(template: Template, dialect: Dialect | None = None) -> list[TagSit
     dialect = dialect or platform_of(template)
     if dialect is None:
         return []
-    key = f"tag_sites:{dialect.name}"
-    cached = template.cache.get(key)
-    if cached is None:
-        cached = list(_scan(template, dialect))
-        template.cache[key] = cached
-    return list(cached)
+    chosen = dialect
+    return list(template.memo.get(f"tag_sites:{dialect.name}", lambda: _scan(template, chosen)))
 
 
 def _scan(template: Template, dialect: Dialect) -> list[TagSite]:
@@ -119,11 +115,7 @@ def _scan(template: Template, dialect: Dialect) -> list[TagSite]:
 def part_tokens(template: Template, part: Part, text: str, dialect: Dialect) -> list[MergeTag]:
     """The tags of one part of the template in ``dialect``, tokenized once per template."""
     key = f"tokens:{dialect.name}:{part.value}"
-    found = template.cache.get(key)
-    if found is None:
-        found = tokenize(text, dialect.name)
-        template.cache[key] = found
-    return list(found)
+    return list(template.memo.get(key, lambda: tokenize(text, dialect.name)))
 
 
 def value_span(template: Template, sourced: Sourced, start: int, end: int) -> Span | None:
@@ -234,11 +226,8 @@ def markup(template: Template) -> Markup | None:
     """The template's HTML markup index, built once."""
     if template.html is None:
         return None
-    found = template.cache.get("markup")
-    if found is None:
-        found = Markup(template.html.source.text, template.html.lower)
-        template.cache["markup"] = found
-    return found
+    html = template.html
+    return template.memo.get("markup", lambda: Markup(html.source.text, html.lower))
 
 
 def _html_sites(template: Template, dialect: Dialect) -> list[TagSite]:

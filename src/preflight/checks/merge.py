@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import difflib
 import functools
-import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -24,7 +23,16 @@ from preflight.dialects import (
     tokenize,
 )
 from preflight.fields import meaning, vocabulary
-from preflight.model import Location, MergeTag, Part, Related, Severity, Template, Violation
+from preflight.model import (
+    Location,
+    MemberFacts,
+    MergeTag,
+    Part,
+    Related,
+    Severity,
+    Template,
+    Violation,
+)
 from preflight.suggest import did_you_mean
 from preflight.tagscan import (
     Markup,
@@ -102,9 +110,10 @@ class _Text:
 
 
 def _texts(template: Template) -> list[_Text]:
-    cached = template.cache.get("merge_texts")
-    if cached is not None:
-        return list(cached)
+    return list(template.memo.get("merge_texts", lambda: _read_texts(template)))
+
+
+def _read_texts(template: Template) -> list[_Text]:
     texts = []
     for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
         if sourced is not None and sourced.value:
@@ -114,8 +123,7 @@ def _texts(template: Template) -> list[_Text]:
         texts.append(_Text(Part.HTML, text, template, markup(template)))
     if template.text is not None:
         texts.append(_Text(Part.TEXT, template.text.text, template))
-    template.cache["merge_texts"] = texts
-    return list(texts)
+    return texts
 
 
 # -- MERGE001 malformed-tag -------------------------------------------------------
@@ -1268,15 +1276,10 @@ def blank_for_recipients(template: Template, options: Options) -> Iterator[Viola
         return
     for sent in template.sent_to:
         audience = sent.audience
-        if audience.members is None or audience.kind == "suppression":
+        facts = audience.member_facts
+        if facts is None or audience.kind == "suppression":
             continue
-        counted = _blank_counts(
-            audience.members,
-            frozenset(dialect.fold(n) for _, n in sites),
-            dialect,
-            options["max_rows"],
-            template.targeting.cache if template.targeting is not None else {},
-        )
+        counted = _blank_counts(facts, frozenset(dialect.fold(n) for _, n in sites), dialect)
         if counted is None:
             continue
         blanks, total, sampled = counted
@@ -1322,44 +1325,20 @@ def blank_for_recipients(template: Template, options: Options) -> Iterator[Viola
 
 
 def _blank_counts(
-    path: Any, wanted: frozenset[str], dialect: Dialect, max_rows: int, cache: dict[Any, Any]
+    facts: MemberFacts, wanted: frozenset[str], dialect: Dialect
 ) -> tuple[dict[str, int], int, bool] | None:
-    """(folded field -> members with it empty, members read, sampled) from a members CSV.
+    """(folded field -> members with it empty, members read, sampled), from the members phase's
+    counts per column; None when the file could not be read or has no such column (a file
+    LIST008 reports as unreadable, or a field MERGE003 reports as unknown)."""
+    from preflight.formats.members import field_columns
 
-    Counted once per run for each file and set of fields (``cache`` is the run's): a
-    campaign's templates mostly use the same few fields of the same audience.
-    """
-    key = ("MERGE009", str(path), max_rows, dialect.case_sensitive, wanted)
-    if key not in cache:
-        cache[key] = _count_blanks(path, wanted, dialect, max_rows)
-    found: tuple[dict[str, int], int, bool] | None = cache[key]
-    return found
-
-
-def _count_blanks(
-    path: Any, wanted: frozenset[str], dialect: Dialect, max_rows: int
-) -> tuple[dict[str, int], int, bool] | None:
-    from preflight.formats.members import Members, field_columns
-
-    members = Members(path, max_rows)
-    rows = members.rows()
-    first = next(rows, None)
-    columns = field_columns(members.header, dialect.fold)
-    needed = [(name, columns[name][0]) for name in wanted if name in columns]
-    if not needed:
-        return None  # no such column, or no header (a file LIST008 reports as unreadable)
-    blanks = dict.fromkeys((name for name, _ in needed), 0)
-    total = 0
-    if first is not None:
-        for _, cells in itertools.chain((first,), rows):
-            total += 1
-            width = len(cells)
-            for name, index in needed:
-                if index >= width or not cells[index].strip():
-                    blanks[name] += 1
-    if members.problem is not None:
+    if facts.problem is not None:
         return None
-    return blanks, total, members.sampled
+    columns = field_columns(facts.header, dialect.fold)
+    blanks = {name: facts.blanks[columns[name][0]] for name in wanted if name in columns}
+    if not blanks:
+        return None
+    return blanks, facts.total, facts.sampled
 
 
 def _blanked(site: TagSite) -> str:

@@ -10,13 +10,16 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from preflight.model.source import HtmlDocument, SourceText
+
+
+T = TypeVar("T")
 
 
 class Severity(enum.IntEnum):
@@ -220,6 +223,32 @@ class Audience:
     members: Path | None = None
     timezone_location: Location | None = None
     """Where the file writes ``timezone`` (for findings about the zone)."""
+    member_facts: MemberFacts | None = None
+    """What the engine's members phase read from ``members`` (None: no file, or not read in
+    this run). Rules read these facts; no rule opens a members file."""
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    """An audience's members CSV as the members phase read it, once per run."""
+
+    path: Path
+    header: tuple[str, ...] = ()
+    blanks: tuple[int, ...] = ()
+    """For each header column: members whose cell is empty (or missing)."""
+    total: int = 0
+    """Member rows read (at most the row limit)."""
+    sampled: bool = False
+    """True when reading stopped at the row limit with rows left."""
+    problem: str | None = None
+    """Why reading stopped early, in words for a message; None when it did not."""
+    problem_line: int | None = None
+    rows: tuple[tuple[int, tuple[str, ...]], ...] | None = None
+    """(line, cells) of each row read, for rules that judge members one by one (LIST008);
+    None where they are not needed (the facts handed to template workers)."""
+
+    def without_rows(self) -> MemberFacts:
+        return replace(self, rows=None) if self.rows is not None else self
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,9 +271,6 @@ class Targeting:
     """The audiences file."""
     suppression: tuple[str, ...] = ()
     """The config's `suppression_audiences`; empty: every audience of kind suppression."""
-    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
-    """Work rules share across the run's templates (MERGE009's counts of a members file):
-    the engine makes one Targeting per run, so this lives as long as the run."""
 
     def suppressions(self) -> tuple[str, ...]:
         if self.suppression:
@@ -278,12 +304,32 @@ class Detection:
         return self.platform is None and bool(self.candidates)
 
 
-@dataclass
-class Template:
-    """One email, whatever format it came from.
+class Memo:
+    """Work derived once from an object and shared by the rules that read it (a template's
+    merge tags, its links). The engine gives each object it assembles a fresh Memo; shared
+    libraries fill it through :meth:`get` with pure functions of the object; rules never
+    write it. It is not carried across processes (a pickled Memo comes back empty)."""
 
-    Mutable only while a loader assembles it; rules treat it as read-only.
-    """
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+
+    def get(self, key: str, compute: Callable[[], T]) -> T:
+        if key in self._values:
+            value: T = self._values[key]
+            return value
+        value = self._values[key] = compute()
+        return value
+
+    def __reduce__(self) -> tuple[type[Memo], tuple[()]]:
+        return (Memo, ())
+
+
+@dataclass(frozen=True, eq=False)
+class Template:
+    """One email, whatever format it came from: frozen once a loader made it; the engine's
+    assemble stage derives the email as sent with ``dataclasses.replace``."""
 
     path: Path
     format: str  # "html" | "eml" | "sendgrid" | "postmark"
@@ -318,8 +364,8 @@ class Template:
     """Text of every file this template was read from, for source lines in reports."""
     detection: Detection | None = None
     """What detection found, when no platform was declared."""
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)
-    """Work rules share (the merge tags found), computed once per template."""
+    memo: Memo = field(default_factory=Memo, repr=False, compare=False)
+    """Work the rules share (the merge tags found), computed once per template."""
 
     @property
     def is_transactional(self) -> bool:
@@ -363,13 +409,16 @@ class Until:
 
     time: str | None = None
     """A time of day, "02:00", in the workflow's time zone (or the audience's, when it has none)."""
-    weekday: str | None = None
+    weekdays: tuple[str, ...] = ()
+    """The days of the week the wait may end on, in ISO order (none: any day). Klaviyo's
+    ``delay_until_weekdays`` names several; the wait ends on the first of them it reaches."""
     field: str | None = None
     """A date field of the contact: the wait ends at that date plus ``offset``."""
     offset: float = 0.0
     """Seconds from the field's date; negative is before it."""
     event: str | None = None
     timeout: float | None = None
+    """Seconds before a wait for an event gives up (None: it never does)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,6 +471,9 @@ class Step:
     """For sends: the subject override."""
     target_locations: dict[str, Location] = field(default_factory=dict)
     """Where each reference (next, then, else, split targets, template) is written."""
+    broken: bool = False
+    """The step does not fit the format (a PF003 says why): contacts pass through it to its
+    readable targets, and the TIME and FLOW rules judge no path that crosses it."""
 
 
 @dataclass

@@ -47,6 +47,9 @@ class Report:
     """With --online: what the link check did (URLs, requests, statuses, seconds)."""
     tool_version: str = "0.1.0"
     """preflight's version, as the JSON document's ``tool.version`` (the engine sets it)."""
+    stats: dict[str, Any] = field(default_factory=dict)
+    """How the run went, for tests and benchmarks (not in the JSON document): worker
+    processes that checked items, results-cache hits and misses."""
 
     @property
     def summary(self) -> dict[str, int]:
