@@ -263,13 +263,16 @@ def test_image_weight_end_to_end_downloads_nothing(
         '<div class="preheader">' + "&zwnj;" * 5000 + "</div>" + "<p>a</p>" * 2000,
         "<body>" + "<div style='display:none'>" * 400 + "deep" + "</div>" * 400,
         "<img src='https://bit.ly' ><a href='https://BIT.LY./x'>x</a><a href='http://[::1'>y</a>",
+        # inputs that make backtracking regular expressions quadratic: read linearly
+        "<p style='" + "a" * 200_000 + "'>x</p><p style='font: " + "1" * 290 + "'>y</p>",
+        "<img width='1" + " " * 50_000 + "x' src='a.png'><p>text</p>",
     ],
 )
 def test_new_rules_never_crash(tmp_path: Path, html: str) -> None:
     (tmp_path / "email.html").write_text(html, encoding="utf-8")
     (tmp_path / "email.meta.yaml").write_text(
         'subject: "RE: !!!?? $$$ ' + "WORD " * 50 + '"\npreheader: "\\u2063"\n'
-        'from: "<>"\nreply_to: "@"\n',
+        'from: "a' + " " * 100_000 + 'b"\nreply_to: "@"\n',
         encoding="utf-8",
     )
     config = config_from_mapping({"select": ["INBOX", "SPAM", "CONTENT010"]})

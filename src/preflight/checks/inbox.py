@@ -288,9 +288,6 @@ def subject_shouting(template: Template, options: Options) -> Iterator[Violation
 
 # -- INBOX004 ------------------------------------------------------------------------
 
-_ADDRESS = re.compile(
-    r'^\s*(?:(?P<name>"[^"]*"|[^<>"]*?)\s*)?<\s*(?P<angle>[^<>\s]+)\s*>\s*$|^\s*(?P<bare>[^<>\s]+)\s*$'
-)
 _NO_REPLY = re.compile(
     r"^(?:no|do[-_.]?not)[-_.]?reply|^noreply|^no[-_.]?response|^donotreply", re.IGNORECASE
 )
@@ -298,14 +295,18 @@ _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ne", 
 
 
 def _address(value: str) -> tuple[str, str] | None:
-    """(display name, address) of a From or Reply-To value; None when it is not one address."""
-    match = _ADDRESS.match(value)
-    if match is None:
+    """(display name, address) of a From or Reply-To value ("Name <a@b>", "<a@b>", "a@b");
+    None when it is not one address. String operations, not a regex: linear on any input."""
+    value = value.strip()
+    if len(value) > 998:  # longer than a header line may be
         return None
-    address = match.group("angle") or match.group("bare") or ""
-    if "@" not in address:
+    name = ""
+    address = value
+    if value.endswith(">") and "<" in value:
+        name, _, rest = value[:-1].rpartition("<")
+        name, address = name.strip().strip('"').strip(), rest.strip()
+    if "@" not in address or any(c.isspace() or c in '<>"' for c in address):
         return None
-    name = (match.group("name") or "").strip().strip('"').strip()
     return name, address
 
 

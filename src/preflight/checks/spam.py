@@ -151,7 +151,9 @@ _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:px)?\s*$")
 
 
 def _pixels(value: str | None) -> float | None:
-    match = _NUMBER.match(value or "")
+    if not value or len(value) > 20:
+        return None
+    match = _NUMBER.match(value)
     return float(match.group(1)) if match else None
 
 
