@@ -285,3 +285,20 @@ def test_ci_installs_spamassassin() -> None:
     assert (
         "command -v spamassassin || (apt-get update && apt-get install -y spamassassin)" in script
     )
+
+
+def test_the_spacer_fix_silences_inbox002(tmp_path: Path) -> None:
+    """INBOX002's fix inserts a spacer before the preheader's end tag; applied, the finding
+    goes (and no other INBOX finding comes)."""
+    [folder] = _copy(tmp_path, FIXTURES / "INBOX002" / "bad-no-spacer")
+    page = folder / "email.html"
+    [finding] = preflight.check([page], config={"select": ["INBOX"]}).findings
+    assert finding.fix is not None
+    [edit] = finding.fix.edits
+    span = edit.location.span
+    assert span is not None and (span.line, span.column) == (span.end_line, span.end_column)
+    lines = page.read_text(encoding="utf-8").split("\n")
+    line = lines[span.line - 1]
+    lines[span.line - 1] = line[: span.column - 1] + edit.text + line[span.column - 1 :]
+    page.write_text("\n".join(lines), encoding="utf-8")
+    assert preflight.check([page], config={"select": ["INBOX"]}).findings == []

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from lxml import etree
 
-from preflight.model import Location, Part, Related, Sourced, Template, Violation
+from preflight.model import Edit, Fix, Location, Part, Related, Sourced, Span, Template, Violation
 from preflight.preview import (
     TAG_STAND_IN,
     clients,
@@ -148,6 +148,28 @@ def _after(template: Template, element: etree._Element) -> tuple[bool, str | Non
     return spacer >= 3, None
 
 
+SPACER = "&zwnj;&nbsp;" * 40
+"""Enough invisible characters to fill the widest preview (Apple Mail on the Mac)."""
+
+
+def _spacer_fix(template: Template, element: etree._Element) -> Fix | None:
+    """Insert SPACER just before the preheader element's end tag (an HTML file only, where
+    positions are the file's own)."""
+    html = template.html
+    if html is None or template.format != "html" or not html.source.exact:
+        return None
+    extent = html.extent(element)
+    if extent is None:
+        return None
+    start, end = extent
+    close = html.lower.rfind(f"</{element.tag}", start, end)
+    if close == -1 or not isinstance(element.tag, str):
+        return None
+    line, column = html.source.position(close)
+    edit = Edit(Location(template.path, Span(line, column, line, column), Part.HTML), SPACER)
+    return Fix("add a spacer after the preheader, so the preview ends where it does", (edit,))
+
+
 def _preheader_text(template: Template, element: etree._Element) -> str:
     raw = "".join(cast("Iterator[str]", element.itertext()))
     return " ".join("".join(c for c in raw if spacer_count(c) == 0).split())
@@ -201,6 +223,7 @@ def _judge(
                 {**data, "leak": shown, "preview_length": options["preview_length"]},
                 help="after the preheader text, add a hidden spacer of &zwnj;&nbsp; pairs (or"
                 " &#847;) so the preview ends where the preheader does",
+                fix=_spacer_fix(template, element),
             )
             return
     if length < options["min_length"]:
