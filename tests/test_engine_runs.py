@@ -6,6 +6,7 @@ whenever anything an item was judged with changes, and hit otherwise.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -171,3 +172,24 @@ def test_a_corrupt_cache_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     for path in (cache / "results").glob("*.pickle"):
         path.write_bytes(b"\x80\x05garbage")
     assert check([folder], jobs=1).to_json() == cold
+
+
+def test_checking_the_parent_folder_gives_each_campaign_its_own_config(run_cli) -> None:
+    """`preflight check fixtures/campaigns` reports exactly the union of what each campaign's
+    own run reports: every file takes its nearest preflight.yaml, and the audiences.yaml
+    beside it, as if it were checked alone."""
+    campaigns = FIXTURES / "campaigns"
+
+    def findings(*paths: Path) -> list[str]:
+        result = run_cli("check", *map(str, paths), "--format", "json", "--no-cache")
+        assert result.returncode == 1, result.stderr
+        document = json.loads(result.stdout)
+        return sorted(json.dumps(f, sort_keys=True) for f in document["findings"])
+
+    folders = sorted(p for p in campaigns.iterdir() if p.is_dir())
+    assert [p.name for p in folders] == ["spring-launch", "webinar-followup"]
+    separately = sorted(f for folder in folders for f in findings(folder))
+    together = findings(campaigns)
+    assert together == separately
+    rules = {json.loads(f)["rule"] for f in together}
+    assert {"MERGE002", "LINK003", "LIST002", "LIST003", "TIME001", "TIME002"} <= rules

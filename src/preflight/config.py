@@ -47,6 +47,8 @@ TOP_KEYS = (
     "corrections",
     "jobs",
     "cache",
+    "compose",
+    "build",
 )
 OVERRIDE_KEYS = ("files", "select", "ignore", "platform", "rules")
 LINK_KEYS = (
@@ -85,6 +87,46 @@ class Override:
     ignore: tuple[str, ...] = ()
     platform: str | None = None
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)
+
+
+BUILD_LANGUAGES = ("maizzle", "mjml", "handlebars", "inky", "twig", "jinja", "mako")
+
+
+@dataclass(frozen=True)
+class BuildRule:
+    """One `build:` entry: sources matching ``files`` under ``source`` compile to the same
+    relative path under ``output`` (all relative to the config's folder)."""
+
+    spec: Any  # pathspec.PathSpec over ``files``
+    language: str
+    source: str
+    output: str
+
+    def matches(self, relative: str) -> bool:
+        return bool(self.spec.match_file(relative))
+
+    def output_for(self, path: Path, root: Path) -> Path | None:
+        try:
+            rest = Path(os.path.abspath(path)).relative_to(os.path.abspath(root / self.source))
+        except ValueError:
+            return None
+        candidate = (root / self.output / rest).with_suffix(".html")
+        if candidate.name.endswith(".html.html"):
+            candidate = candidate.with_name(candidate.name[: -len(".html")])
+        return candidate if candidate.is_file() else None
+
+    def source_for(self, path: Path, root: Path) -> Path | None:
+        try:
+            rest = Path(os.path.abspath(path)).relative_to(os.path.abspath(root / self.output))
+        except ValueError:
+            return None
+        base = root / self.source / rest
+        for candidate in (base, *(base.with_suffix(s) for s in (".mjml", ".hbs", ".twig"))):
+            if candidate.is_file() and self.matches(
+                Path(os.path.relpath(candidate, root)).as_posix()
+            ):
+                return candidate
+        return None
 
 
 @dataclass(frozen=True)
@@ -134,6 +176,11 @@ class Config:
     default, .preflight_cache beside the config (or in the current folder without one)."""
     use_cache: bool = True
     """False with --no-cache: neither the results cache nor the link cache is read or written."""
+    compose: Mapping[str, Any] = field(default_factory=dict)
+    """`compose: {layouts: [globs], partials: [globs]}`: files that are parts of emails,
+    never emails (each a PathSpec)."""
+    build: tuple[BuildRule, ...] = ()
+    """`build:` sources and where their output goes."""
 
     def with_cli(
         self,
@@ -634,6 +681,40 @@ def _build(
             changes["fail_on"] = value
         elif key == "corrections":
             changes["corrections"] = {**base.corrections, **_corrections(reader, value, root)}
+        elif key == "compose":
+            entry = reader.mapping(value, [key])
+            reader.keys(entry, ("layouts", "partials"), [key])
+            changes["compose"] = {
+                name: _spec(reader, globs, [key, name]) for name, globs in entry.items()
+            }
+        elif key == "build":
+            if not isinstance(value, list):
+                raise reader.fail([key], "expected a list of {files, language, source, output}")
+            rules = []
+            for index, raw in enumerate(value):
+                at = [key, index]
+                entry = reader.mapping(raw, at)
+                reader.keys(entry, ("files", "language", "source", "output"), at)
+                for needed in ("files", "source", "output"):
+                    if not isinstance(entry.get(needed), str) or not entry[needed]:
+                        raise reader.fail([*at, needed], f'a build entry needs "{needed}"')
+                language = entry.get("language", "html")
+                if language not in (*BUILD_LANGUAGES, "html"):
+                    hint = suggestion_hint(did_you_mean(str(language), list(BUILD_LANGUAGES)))
+                    raise reader.fail(
+                        [*at, "language"],
+                        f'unknown build language "{language}"{hint} (one of'
+                        f" {', '.join(BUILD_LANGUAGES)})",
+                    )
+                rules.append(
+                    BuildRule(
+                        _spec(reader, entry["files"], [*at, "files"]),
+                        str(language),
+                        entry["source"].strip("/"),
+                        entry["output"].strip("/"),
+                    )
+                )
+            changes["build"] = tuple(rules)
         elif key == "jobs":
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise reader.fail([key], "expected 0 (one worker per core) or a number of workers")

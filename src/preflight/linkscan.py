@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from preflight.dialects import SPECIAL_KINDS, special_pattern, tokenize
 from preflight.model import TAG_MARK, Link, Location, Part, Template
+from preflight.model.source import BUILD_MARK
 from preflight.tagscan import platform_of
 from preflight.urls import parse_url
 
@@ -22,6 +23,9 @@ _GENERIC_TAGS = re.compile(
 )
 """Tags of any platform, for files whose platform is unknown."""
 _TEXT_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"')\]]{1,2000}", re.IGNORECASE)
+
+
+_BUILD_RUN = re.compile(BUILD_MARK + "+")
 
 
 def links(template: Template) -> list[Link]:
@@ -40,6 +44,8 @@ def _opaque(url: str, platform: str | None) -> str:
             if pattern is not None:
                 spans += [m.span() for m in pattern.finditer(url)]
     spans += [m.span() for m in _GENERIC_TAGS.finditer(url)]
+    if BUILD_MARK in url:  # build syntax that was not run (PF005): filled in later, like a tag
+        spans += [m.span() for m in _BUILD_RUN.finditer(url)]
     if not spans:
         return url
     out, position = [], 0

@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,8 +43,8 @@ from preflight.engine.facts import (
 from preflight.engine.items import ItemChecker, ItemResult, Pending
 from preflight.engine.registry import Registry
 from preflight.engine.stamp import MAX_PER_RULE, Stamper
-from preflight.model import Finding, Targeting, Template, display_path
-from preflight.model.report import Report
+from preflight.model import Finding, Location, Related, Targeting, Template, display_path
+from preflight.model.report import FileInfo, Report
 from preflight.model.source import SourceText
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ class Engine:
                 report.findings.extend(self._audience_rules(facts.targeting(path), facts))
         pending: list[Pending] = []
         templates: list[Path] = []
+        shared = _Shared()
         for result in self._results(items, facts, preloaded, report):
             if result.error is not None:
                 report.internal_errors.append(result.error)
@@ -115,9 +117,11 @@ class Engine:
                 report.files.append(result.info)
                 if result.info.kind == "template":
                     templates.append(result.info.path)
-            report.findings.extend(result.findings)
+            report.findings.extend(shared.once(result))
             if result.pending is not None:
                 pending.append(result.pending)
+        report.findings.extend(shared.findings())
+        report.files.extend(shared.files(report.files))
         if pending:
             from preflight.engine.live import live_findings
 
@@ -127,8 +131,10 @@ class Engine:
         if self.spam and templates:
             from preflight.engine.spam import spam_findings
 
+            emails = set(templates)
             checker = self._main_checker(facts)
-            report.findings.extend(spam_findings(templates, checker, self.configs, self.catalogue))
+            scored = [item for item in items if item.path in emails]
+            report.findings.extend(spam_findings(scored, checker, self.configs, self.catalogue))
         report.findings.sort(key=_order())
         return report
 
@@ -250,6 +256,50 @@ class Engine:
             if targeting is not None:
                 targetings[os.path.abspath(found)] = targeting
         return self._main_checker(RunFacts(targetings)).load_template(path)
+
+
+class _Shared:
+    """Findings in a layout or partial that several emails share are reported once, at the
+    layout, with the emails it reaches as related places (the first five and a count)."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[object, ...], tuple[Finding, list[Path]]] = {}
+        self._parts: dict[str, tuple[Path, str]] = {}
+
+    def once(self, result: ItemResult) -> list[Finding]:
+        if not result.parts or result.info is None:
+            return result.findings
+        email = result.info.path
+        parts = {key(path) for path, _ in result.parts}
+        for path, role in result.parts:
+            self._parts.setdefault(key(path), (path, role))
+        own = []
+        for finding in result.findings:
+            if key(finding.location.path) not in parts:
+                own.append(finding)
+                continue
+            location = finding.location
+            said = (finding.rule, location.path, location.span, finding.message, location.part)
+            if said in self._found:
+                self._found[said][1].append(email)
+            else:
+                self._found[said] = (finding, [email])
+        return own
+
+    def findings(self) -> list[Finding]:
+        shown = []
+        for finding, emails in self._found.values():
+            related = [Related(Location(e), "in this email") for e in emails[:5]]
+            if len(emails) > 5:
+                more = len(emails) - 5
+                related.append(Related(Location(emails[5]), f"and {more} more emails"))
+            data = {**finding.data, "emails": len(emails)}
+            shown.append(replace(finding, related=(*finding.related, *related), data=data))
+        return shown
+
+    def files(self, listed: list[FileInfo]) -> list[FileInfo]:
+        known = {key(info.path) for info in listed}
+        return [FileInfo(path, role) for k, (path, role) in self._parts.items() if k not in known]
 
 
 def _audiences_files(items: list[InputFile], finder: AudiencesFinder) -> list[Path]:

@@ -14,12 +14,12 @@ from typing import Any
 
 from preflight.catalogue import load_catalogue
 from preflight.config import Configs, FileSettings
-from preflight.discovery import InputFile, classify
+from preflight.discovery import TEMPLATE_KINDS, InputFile, classify
 from preflight.engine.assemble import Assembled, Assembler
 from preflight.engine.facts import AudiencesFinder, LoadedWorkflow, RunFacts, needs_met
 from preflight.engine.load import Export, Sniffed, load, unreadable
 from preflight.engine.registry import Registry
-from preflight.engine.stamp import KeptLines, Stamper
+from preflight.engine.stamp import KeptLines, Stamper, relocate
 from preflight.formats.decode import UnreadableInput
 from preflight.links.results import Occurrence
 from preflight.model import (
@@ -62,6 +62,8 @@ class ItemResult:
     """Every file the item read -> the hash of its bytes (the results cache key)."""
     error: str | None = None
     """An internal error met while checking it (a bug): the run goes on, exit code 2."""
+    parts: list[tuple[Path, str]] = field(default_factory=list)
+    """The layouts and partials its email was composed from."""
 
 
 class ItemChecker:
@@ -106,7 +108,9 @@ class ItemChecker:
             return self._workflow(item, settings, preloaded)
         if item.kind == "audiences":
             return ItemResult(None)  # read by the audience phase (engine/__init__.py)
-        if item.kind not in ("html", "eml", "json"):
+        if item.kind in ("layout", "partial", "source"):
+            return ItemResult(FileInfo(item.path, item.kind))  # parts of emails, not emails
+        if item.kind not in TEMPLATE_KINDS:
             violation = Violation(
                 "not a file preflight knows how to check (templates are .html, .htm, .eml or"
                 " platform JSON exports)",
@@ -116,7 +120,7 @@ class ItemChecker:
             findings = self.stamper.stamp("PF001", [violation], settings, {})
             return ItemResult(FileInfo(item.path, "unknown"), findings)
         try:
-            sniffed = load(item, config.max_file_size)
+            sniffed = load(item, config)
         except UnreadableInput as error:
             findings = self.stamper.stamp("PF001", [unreadable(item.path, error)], settings, {})
             return ItemResult(FileInfo(item.path, "unreadable"), findings)
@@ -152,7 +156,9 @@ class ItemChecker:
         pending = self._pending(template, settings, suppressions)
         if pending is None:
             result.findings.extend(self.stamper.unused(suppressions, settings, template.sources))
+        result.findings = relocate(result.findings, template)
         result.pending = pending
+        result.parts = list(template.parts)
         return result
 
     def _pending(
@@ -183,11 +189,11 @@ class ItemChecker:
     def load_template(self, path: Path) -> tuple[Template | None, list[Finding]]:
         """One template as the rules see it (for `render`, `correct` and send steps)."""
         kind = classify(path)
-        if kind not in ("html", "eml", "json"):
+        if kind not in TEMPLATE_KINDS:
             return None, []
         config = self.configs.for_path(path)
         settings = config.for_file(path)
-        sniffed = load(InputFile(path, kind, True), config.max_file_size)
+        sniffed = load(InputFile(path, kind, True), config)
         if sniffed.template is None:
             sources: Mapping[Path, SourceText] = {}
             return None, self.stamper.problems(sniffed.problems, settings, sources)
@@ -323,6 +329,7 @@ def _file_info(path: Path, template: Template, detection: Detection | None) -> F
             "detected",
             detection.confidence,
             detection.candidates,
+            template.built_from,
         )
     platform = template.platform
     return FileInfo(
@@ -331,6 +338,7 @@ def _file_info(path: Path, template: Template, detection: Detection | None) -> F
         platform.value if platform else None,
         _platform_source(platform),
         1.0 if platform else None,
+        built_from=template.built_from,
     )
 
 

@@ -11,11 +11,10 @@ memory stays flat (each message goes to a temporary file as it is made).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 from preflight.catalogue import Catalogue
 from preflight.config import Configs, FileSettings
-from preflight.discovery import InputFile, classify
+from preflight.discovery import InputFile
 from preflight.engine.items import ItemChecker
 from preflight.engine.load import load
 from preflight.engine.registry import Registry
@@ -26,7 +25,7 @@ from preflight.suppressions import SuppressionSet, html_suppressions
 
 
 def spam_findings(
-    paths: Iterable[Path], checker: ItemChecker, configs: Configs, catalogue: Catalogue
+    items: Iterable[InputFile], checker: ItemChecker, configs: Configs, catalogue: Catalogue
 ) -> list[Finding]:
     from preflight.spamassassin import SpamRun
 
@@ -34,14 +33,14 @@ def spam_findings(
     stamper = Stamper(catalogue)
     run = SpamRun()
     waiting: list[tuple[str, FileSettings, SuppressionSet]] = []
-    for path in paths:
+    for item in items:
+        path = item.path
         config = configs.for_path(path)
         settings = config.for_file(path)
         if not settings.enabled & registry.ids("spam-score"):
             continue
-        kind = classify(path)
         try:
-            sniffed = load(InputFile(path, kind, True), config.max_file_size)
+            sniffed = load(item, config)
         except (UnreadableInput, OSError):
             continue  # removed or changed since it was checked: its own check said so
         if sniffed.template is None:

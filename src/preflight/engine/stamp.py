@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from preflight.catalogue import Catalogue
 from preflight.config import FileSettings
 from preflight.engine.registry import Check
-from preflight.model import Finding, Location, Template, Violation
+from preflight.model import Finding, Location, Part, Template, Violation
 from preflight.suppressions import SuppressionSet
 
 MAX_PER_RULE = 200
@@ -168,3 +168,37 @@ class KeptLines:
 
     def line_text(self, line: int) -> str | None:
         return self.lines.get(line)
+
+
+def relocate(findings: list[Finding], template: Template) -> list[Finding]:
+    """Findings on a composed or compiled email, moved to the file their text came from (a
+    layout, a partial, the content, the build source)."""
+    if template.html_map is None and template.text_map is None:
+        return findings
+    moved = []
+    for finding in findings:
+        location = finding.location
+        span = location.span
+        locator = composed = None
+        if location.path == template.path and location.part in (Part.HTML, None, Part.HEADERS):
+            locator, composed = template.html_map, template.html.source if template.html else None
+        elif location.path == template.text_path and location.part is Part.TEXT:
+            locator, composed = template.text_map, template.text
+        if locator is None or composed is None or span is None:
+            moved.append(finding)
+            continue
+        found = locator.locate(composed, span)
+        if found is None:
+            if not locator.keeps_unmapped:  # composed text is in no file: the whole file
+                moved.append(
+                    replace(finding, location=replace(location, span=None), source_line=None)
+                )
+            else:
+                moved.append(finding)
+            continue
+        path, new_span = found
+        source = locator.files.get(path)
+        line = source.line_text(new_span.line) if source is not None else None
+        where = replace(location, path=path, span=new_span)
+        moved.append(replace(finding, location=where, source_line=line))
+    return moved

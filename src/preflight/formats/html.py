@@ -10,8 +10,11 @@ from preflight.model import Location, Template, Violation
 from preflight.model.source import HtmlDocument, SourceText
 
 
-def load_html(path: Path, max_bytes: int) -> Loaded:
-    text, _ = decode(read_bytes(path, max_bytes))
+def load_html(path: Path, max_bytes: int, text: str | None = None) -> Loaded:
+    """An HTML template (``text``: its contents, when the caller read them already) and its
+    sibling text part."""
+    if text is None:
+        text, _ = decode(read_bytes(path, max_bytes))
     html = HtmlDocument(SourceText(text))
     sources = {path: html.source}
     loaded = Loaded(Template(path=path, format="html", html=html, sources=sources))

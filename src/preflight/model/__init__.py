@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from preflight.model.source import HtmlDocument, SourceText
+    from preflight.model.source import HtmlDocument, Locator, SourceText
 
 
 T = TypeVar("T")
@@ -366,6 +366,14 @@ class Template:
     """What detection found, when no platform was declared."""
     memo: Memo = field(default_factory=Memo, repr=False, compare=False)
     """Work the rules share (the merge tags found), computed once per template."""
+    html_map: Locator | None = None
+    """For an email composed from several files (a layout, partials) or compiled from a
+    source: where each span of ``html`` came from. The engine moves findings there."""
+    text_map: Locator | None = None
+    built_from: Path | None = None
+    """The build source a compiled email came from (an .mjml file, a Maizzle page)."""
+    parts: tuple[tuple[Path, str], ...] = ()
+    """The layouts and partials the email was composed from: (path, "layout" | "partial")."""
 
     @property
     def is_transactional(self) -> bool:

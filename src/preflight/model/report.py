@@ -32,6 +32,8 @@ class FileInfo:
     confidence: float | None = None
     candidates: tuple[str, ...] = ()
     """When detection was ambiguous: the platforms whose merge languages fit."""
+    built_from: Path | None = None
+    """For a compiled email: the source it was built from."""
 
 
 @dataclass
@@ -133,6 +135,7 @@ def file_dict(info: FileInfo) -> dict[str, Any]:
     return {
         "path": display_path(info.path),
         "kind": info.kind,
+        "built_from": display_path(info.built_from) if info.built_from else None,
         "platform": info.platform,
         "platform_source": info.platform_source,
         "confidence": info.confidence,
