@@ -125,3 +125,70 @@ def test_a_suppression_written_in_a_partial_applies_to_it(run_cli, tmp_path: Pat
     )
     found = _found(_check(run_cli, project))
     assert not [f for f in found if f[0] in ("LINK004", "PF002")]
+
+
+def test_a_run_that_reads_nothing_says_so_and_exits_2(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("# not an email\n", encoding="utf-8")
+    result = run_cli("check", str(tmp_path))
+    assert result.returncode == 2
+    assert "no input read" in result.stderr
+    assert "No input read" in result.stdout and "skipped 1 file (1 not an input)" in result.stdout
+    verbose = run_cli("check", str(tmp_path), "--verbose")
+    assert "skipped (not an input): " in verbose.stdout and "notes.md" in verbose.stdout
+    assert run_cli("check", str(tmp_path), "--allow-empty").returncode == 0
+    assert run_cli("check", str(tmp_path / "notes.md"), "--skip-unknown").returncode == 0
+    document = json.loads(run_cli("check", str(tmp_path), "--format", "json").stdout)
+    assert document["summary"]["files"] == 0 and document["files"] == []
+    sarif = json.loads(run_cli("check", str(tmp_path), "--format", "sarif").stdout)
+    (invocation,) = sarif["runs"][0]["invocations"]
+    assert invocation["toolExecutionNotifications"][0]["descriptor"]["id"] == "no-input"
+
+
+def test_build_folders_are_read_and_other_trees_skipped(run_cli, tmp_path: Path) -> None:
+    """dist/ and build/ hold the emails that are sent; node_modules, htmlcov, _build and
+    virtual environments never do."""
+    email = (REPO / "fixtures/campaigns/spring-launch/clean/launch.html").read_text()
+    for folder in ("dist", "build", "node_modules/pkg", "htmlcov", "_build", "venv"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "email.html").write_text(email, encoding="utf-8")
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr\n", encoding="utf-8")
+    document = _check(run_cli, tmp_path)
+    read = sorted(Path(f["path"]).parent.name for f in document["files"])
+    assert read == ["build", "dist"]
+
+
+def test_a_layout_named_alone_checks_the_emails_that_use_it(run_cli) -> None:
+    """pre-commit hands over only the changed layout: every email composed from it is
+    checked, and the layout's finding is reported once."""
+    document = _check(run_cli, DATA / "postmark" / "layouts" / "basic" / "content.html")
+    emails = sorted(
+        Path(f["path"]).parent.name for f in document["files"] if f["kind"] == "template"
+    )
+    assert emails == ["password-reset", "welcome"]
+    assert [
+        f["rule"] for f in document["findings"] if f["path"].endswith("layouts/basic/content.html")
+    ].count("LINK004") == 1
+
+
+def test_a_sidecar_layout_wraps_a_customerio_message(run_cli, tmp_path: Path) -> None:
+    """Customer.io keeps layouts apart: `layout:` in the sidecar names it, and the message
+    goes in at {{ content }}. The layout's footer counts for the message; a problem in the
+    message points at the message's own line."""
+    project = tmp_path / "customerio"
+    shutil.copytree(DATA / "customerio", project)
+    document = _check(run_cli, project)
+    assert {Path(f["path"]).name: f["kind"] for f in document["files"]} == {
+        "basic.html": "layout",
+        "welcome.html": "template",
+    }
+    assert not [f for f in document["findings"] if f["rule"] in ("CONTENT001", "CONTENT002")]
+    message = project / "messages" / "welcome.html"
+    message.write_text(
+        message.read_text().replace(
+            "https://brightleaf.example", "https://staging.brightleaf.example"
+        )
+    )
+    found = [
+        (f["rule"], Path(f["path"]).name, f["line"]) for f in _check(run_cli, project)["findings"]
+    ]
+    assert ("LINK003", "welcome.html", 3) in found

@@ -120,6 +120,13 @@ def main() -> None:
     help="Worker processes (default: config `jobs`, else one per core; 1: no workers).",
 )
 @click.option("--refresh", is_flag=True, help="With --online: check every URL again, then cache.")
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Exit 0 when no input is read (scripts that may run on an empty folder);"
+    " --skip-unknown implies it.",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Also list the files skipped, and why.")
 @click.option("--quiet", "-q", is_flag=True, help="Only errors and the summary.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
 def check(
@@ -139,6 +146,8 @@ def check(
     no_cache: bool,
     jobs: int | None,
     refresh: bool,
+    allow_empty: bool,
+    verbose: bool,
     quiet: bool,
     no_color: bool,
 ) -> None:
@@ -189,7 +198,7 @@ def check(
         and "NO_COLOR" not in os.environ
         and sys.stdout.isatty()
     )
-    pieces = chunks(report, fmt, color=color, quiet=quiet)
+    pieces = chunks(report, fmt, color=color, quiet=quiet, verbose=verbose)
     if output is not None:
         try:
             atomic_write(output, pieces)
@@ -202,7 +211,15 @@ def check(
         click.echo(f"preflight: warning: {warning}", err=True)
     for problem in report.internal_errors:
         click.echo(f"preflight: internal error: {problem}", err=True)
-    sys.exit(report.exit_code(fail_on or config.run.fail_on))
+    empty_ok = allow_empty or skip_unknown
+    if report.read_nothing and not empty_ok:
+        shown = ", ".join(str(t) for t in targets)
+        click.echo(
+            f"preflight: error: no input read in {shown} (use --allow-empty if that is expected;"
+            " --verbose lists what was skipped)",
+            err=True,
+        )
+    sys.exit(report.exit_code(fail_on or config.run.fail_on, allow_empty=empty_ok))
 
 
 @contextlib.contextmanager

@@ -47,6 +47,7 @@ TOP_KEYS = (
     "corrections",
     "jobs",
     "cache",
+    "clients",
     "compose",
     "build",
 )
@@ -176,6 +177,9 @@ class Config:
     default, .preflight_cache beside the config (or in the current folder without one)."""
     use_cache: bool = True
     """False with --no-cache: neither the results cache nor the link cache is read or written."""
+    clients: tuple[str, ...] | None = None
+    """`clients:`, the email clients the CLIENT rules judge against: the default of every rule
+    option named ``clients`` (a rule's own `clients` option beats it)."""
     compose: Mapping[str, Any] = field(default_factory=dict)
     """`compose: {layouts: [globs], partials: [globs]}`: files that are parts of emails,
     never emails (each a PathSpec)."""
@@ -250,6 +254,10 @@ class Config:
         options: dict[str, dict[str, Any]] = {
             rule.id: rule.option_defaults() for rule in catalogue.rules.values()
         }
+        if self.clients is not None:
+            for rule in catalogue.rules.values():
+                if "clients" in rule.options:
+                    options[rule.id]["clients"] = self.clients
         platform = self.platform
         layers: list[Mapping[str, RuleSettings]] = [self.rules]
         for index in overrides:
@@ -307,7 +315,14 @@ def discover_config(paths: Iterable[Path], cwd: Path | None = None) -> Config:
         found = find_config(start)
         if found is not None:
             return load_config(found)
-    return Config(root=cwd)
+    return Config(root=cwd, rules=recommended().rules)
+
+
+@functools.cache
+def recommended() -> Config:
+    """The recommended preset, whose rule severities a run without a config and a config that
+    extends nothing start from (new rule families arrive there as warnings)."""
+    return load_config(rules_dir() / "presets" / "recommended.yaml")
 
 
 @dataclass(frozen=True)
@@ -568,6 +583,8 @@ def _build(
     base = Config(root=root, source=path)
     if "extends" in data:
         base = replace(_extends(reader, data["extends"], root, seen), root=root, source=path)
+    elif path.parent != rules_dir() / "presets":
+        base = Config(root=root, source=path, rules=recommended().rules)
 
     def selectors(key: str, value: Any, at: Sequence[str | int]) -> tuple[str, ...]:
         try:
@@ -587,7 +604,9 @@ def _build(
         elif key in ("select", "ignore"):
             changes[key] = selectors(key, value, [key])
         elif key == "rules":
-            changes["rules"] = {**base.rules, **_rule_settings(reader, catalogue, value, [key])}
+            changes["rules"] = _merge_rules(
+                base.rules, _rule_settings(reader, catalogue, value, [key])
+            )
         elif key == "overrides":
             if not isinstance(value, list):
                 raise reader.fail([key], "expected a list of overrides")
@@ -719,6 +738,8 @@ def _build(
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise reader.fail([key], "expected 0 (one worker per core) or a number of workers")
             changes["jobs"] = value
+        elif key == "clients":
+            changes["clients"] = _clients(reader, catalogue, value)
         elif key == "cache":
             entry = reader.mapping(value, [key])
             reader.keys(entry, ("path",), [key])
@@ -727,6 +748,34 @@ def _build(
                     raise reader.fail([key, "path"], "expected a folder path")
                 changes["cache_path"] = root / entry["path"]
     return replace(base, **changes)
+
+
+def _merge_rules(
+    base: Mapping[str, RuleSettings], layer: Mapping[str, RuleSettings]
+) -> dict[str, RuleSettings]:
+    """``rules:`` over the extended config's: a rule's severity and each option are replaced
+    one by one, so `CLIENT001: {ignore: [...]}` keeps the severity a preset gave it."""
+    merged = dict(base)
+    for rule_id, settings in layer.items():
+        before = merged.get(rule_id)
+        if before is None:
+            merged[rule_id] = settings
+            continue
+        merged[rule_id] = RuleSettings(
+            settings.severity if settings.severity is not None else before.severity,
+            {**before.options, **settings.options},
+        )
+    return merged
+
+
+def _clients(reader: _Reader, catalogue: Catalogue, value: Any) -> tuple[str, ...]:
+    """`clients: major` or a list: validated like the CLIENT rules' own `clients` option."""
+    spec = catalogue.rules["CLIENT001"].options["clients"]
+    try:
+        validated: tuple[str, ...] = spec.validate(value)
+    except ValueError as error:
+        raise reader.fail(["clients"], str(error)) from None
+    return validated
 
 
 def _corrections(reader: _Reader, value: Any, root: Path) -> dict[str, Any]:

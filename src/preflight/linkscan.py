@@ -7,7 +7,8 @@ conservative pattern when no platform is known) and stand in as one opaque mark.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from preflight.dialects import SPECIAL_KINDS, special_pattern, tokenize
 from preflight.model import TAG_MARK, Link, Location, Part, Template
@@ -58,6 +59,17 @@ def _opaque(url: str, platform: str | None) -> str:
     return "".join(out)
 
 
+def _attribute_place(template: Template, element: Any, attribute: str) -> Callable[[], Location]:
+    """Where an attribute's value is, worked out only when a rule reports the link."""
+    html = template.html
+    assert html is not None
+
+    def place() -> Location:
+        return Location(template.path, html.attribute_span(element, attribute), Part.HTML)
+
+    return place
+
+
 def _collect(template: Template) -> Iterator[Link]:
     dialect = platform_of(template)
     platform = dialect.name if dialect else None
@@ -78,7 +90,6 @@ def _collect(template: Template) -> Iterator[Link]:
                         html.text_content(element),
                     )
                 continue
-            span = html.attribute_span(element, attribute)
             text = html.text_content(element) if element.tag != "img" else ""
             opaque = _opaque(url.strip(), platform)
             yield Link(
@@ -86,7 +97,7 @@ def _collect(template: Template) -> Iterator[Link]:
                 opaque,
                 "image" if element.tag == "img" else "link",
                 Part.HTML,
-                Location(template.path, span, Part.HTML),
+                _attribute_place(template, element, attribute),
                 element,
                 text,
                 parse_url(opaque.strip()),

@@ -17,8 +17,8 @@ from typing import Any
 
 from preflight.dialects import (
     Dialect,
-    _signature_index,
     dialects,
+    signatures,
     special_kind,
     tokenize,
 )
@@ -40,6 +40,7 @@ from preflight.tagscan import (
     markup,
     part_tokens,
     platform_of,
+    signature_hits,
     tag_sites,
     value_span,
 )
@@ -421,18 +422,6 @@ def _never_closed(text: _Text, tag: MergeTag) -> Violation:
 # -- MERGE002 foreign-dialect and MERGE011 mixed-dialects ------------------------
 
 
-@functools.cache
-def _strong_signatures() -> tuple[tuple[str, re.Pattern[str], str], ...]:
-    """(leading literal, pattern, platform) for evidence only one platform's language has."""
-    found = []
-    for literal, members in _signature_index():
-        for pattern, who in members:
-            strong = [platform for platform, weight in who if weight >= 3]
-            if len(who) == 1 and strong:
-                found.append((literal, pattern, strong[0]))
-    return tuple(found)
-
-
 @dataclass(frozen=True)
 class _Foreign:
     platform: str
@@ -446,17 +435,17 @@ def _foreign_tags(template: Template, exclude: str | None) -> list[_Foreign]:
     """Tags written in a language other than ``exclude``'s, first of each in every part."""
     found: list[_Foreign] = []
     own = dialects().get(exclude) if exclude else None
+    table = signatures()
     for text in _texts(template):
-        for literal, pattern, platform in _strong_signatures():
-            if platform == exclude or (literal and literal not in text.text):
+        for index, match_start, match_end in signature_hits(template, text.part, text.text):
+            _, _, who, strong = table[index]
+            platform = who[0][0]
+            if not strong or platform == exclude or text.hidden(match_start):
                 continue
-            for match in pattern.finditer(text.text):
-                if text.hidden(match.start()):
-                    continue
-                start, end, raw = _whole_tag(text.text, platform, match.start(), match.end())
-                if own is not None and (_own_tag(own, raw) or _own_data(own, text, start, end)):
-                    continue
-                found.append(_Foreign(platform, text, start, end, raw))
+            start, end, raw = _whole_tag(text.text, platform, match_start, match_end)
+            if own is not None and (_own_tag(own, raw) or _own_data(own, text, start, end)):
+                continue
+            found.append(_Foreign(platform, text, start, end, raw))
     found.sort(key=lambda f: (f.text.part.value, f.start))
     unique: list[_Foreign] = []
     for foreign in found:  # two languages' evidence on one tag: report it once

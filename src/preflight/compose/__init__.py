@@ -68,10 +68,11 @@ class Builder:
 def build_language(path: Path, config: Config) -> str | None:
     """The build language a `build:` entry declares for ``path``, else what its name says
     (.twig), else None."""
-    relative = config.relative(path)
-    for rule in config.build:
-        if rule.matches(relative):
-            return rule.language
+    if config.build:
+        relative = config.relative(path)
+        for rule in config.build:
+            if rule.matches(relative):
+                return rule.language
     if path.name.lower().endswith(".twig"):
         return "twig"
     return None
@@ -98,6 +99,11 @@ def compose(
         postmark = compose_postmark(path, text, max_bytes)
         if postmark is not None:
             return postmark
+    from preflight.compose.layout import sidecar_layout
+
+    laid_out = sidecar_layout(path, text, max_bytes)
+    if laid_out is not None:
+        return laid_out
     language = build_language(path, config)
     if language in build.LANGUAGES:
         return build.masked(path, text, language)

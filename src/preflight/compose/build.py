@@ -64,8 +64,8 @@ def not_compiled(path: Path, language: str) -> tuple[str, Violation]:
     return (
         "PF005",
         Violation(
-            "{language} is a build language preflight does not run: its syntax is masked and"
-            " the email is checked as written",
+            "this email is written in {language}, a build language preflight does not run: its"
+            " syntax is masked and the email is checked as written",
             Location(path),
             {"language": label, "reason": "not-compiled"},
             help="check the built email instead (the build's output folder), or pair them in"

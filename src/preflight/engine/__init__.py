@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from preflight.catalogue import Catalogue, load_catalogue
 from preflight.config import Config, Configs
 from preflight.constants import VERSION
-from preflight.discovery import InputFile, discover
+from preflight.discovery import PART_DIRS, InputFile, Skipped, discover
 from preflight.engine.facts import (
     AudiencesFinder,
     LoadedWorkflow,
@@ -87,7 +87,10 @@ class Engine:
     # -- the run ----------------------------------------------------------------------
     def run(self, paths: Sequence[Path], skip_unknown: bool = False) -> Report:
         report = Report(tool_version=VERSION)
-        items = list(discover(paths, self.configs, skip_unknown))
+        skipped = Skipped()
+        items = list(discover(paths, self.configs, skip_unknown, skipped))
+        items += _users_of_parts(items, self.configs)
+        report.skipped = skipped.reasons
         finder = AudiencesFinder(self.configs)
         files = _audiences_files(items, finder)
         audiences = {path: read_audiences(path, self.configs.for_path(path)) for path in files}
@@ -122,6 +125,12 @@ class Engine:
                 pending.append(result.pending)
         report.findings.extend(shared.findings())
         report.files.extend(shared.files(report.files))
+        listed = {key(info.path) for info in report.files}
+        report.files.extend(  # audiences files found beside or above the inputs
+            FileInfo(path, "audiences" if read.text is not None else "unreadable")
+            for path, read in audiences.items()
+            if key(path) not in listed
+        )
         if pending:
             from preflight.engine.live import live_findings
 
@@ -166,7 +175,13 @@ class Engine:
             queued.append((index, item))
         pids: set[int] = set()
         for index, result, pid in check_all(
-            queued, self.configs, facts, self.live, self.jobs, self.start_method
+            queued,
+            self.configs,
+            facts,
+            self.live,
+            self.jobs,
+            self.start_method,
+            hashes=cache is not None,
         ):
             results[index] = result
             pids.add(pid)
@@ -300,6 +315,48 @@ class _Shared:
     def files(self, listed: list[FileInfo]) -> list[FileInfo]:
         known = {key(info.path) for info in listed}
         return [FileInfo(path, role) for k, (path, role) in self._parts.items() if k not in known]
+
+
+def _users_of_parts(items: list[InputFile], configs: Configs) -> list[InputFile]:
+    """A layout or partial named alone (pre-commit hands over only what changed): every email
+    under its config's folder that is composed from it, so that the change is judged where
+    it is sent. Each candidate is composed (not checked) to learn its parts."""
+    named = [i for i in items if i.explicit and i.kind in ("layout", "partial")]
+    if not named:
+        return []
+    from preflight.compose import compose
+    from preflight.formats.decode import UnreadableInput, decode, read_bytes
+
+    have = {key(item.path) for item in items}
+    wanted = {key(item.path) for item in named}
+    users: list[InputFile] = []
+    for root in dict.fromkeys(_root_of(item.path, configs) for item in named):
+        for candidate in discover([root], configs):
+            if candidate.kind not in ("html", "mjml", "hbs", "twig") or key(candidate.path) in have:
+                continue
+            config = configs.for_path(candidate.path)
+            try:
+                text = decode(read_bytes(candidate.path, config.max_file_size))[0]
+            except UnreadableInput:
+                continue
+            composed = compose(candidate.path, candidate.kind, text, config, candidate.built_from)
+            parts = {key(path) for path in composed.files} if composed is not None else set()
+            if parts & wanted:
+                users.append(candidate)
+                have.add(key(candidate.path))
+    return users
+
+
+def _root_of(path: Path, configs: Configs) -> Path:
+    """Where the emails that may use a part live: its config's folder, else the part's
+    project (the folder above its layouts/ or partials/ folder)."""
+    config = configs.for_path(path)
+    if config.source is not None:
+        return config.root
+    for folder in path.parents:
+        if folder.name.lower() in PART_DIRS:
+            return folder.parent
+    return path.parent.parent
 
 
 def _audiences_files(items: list[InputFile], finder: AudiencesFinder) -> list[Path]:

@@ -15,13 +15,14 @@ The loaded template is never changed: each step derives a new one (the model is 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from preflight.catalogue import Catalogue
 from preflight.config import Config, FileSettings
-from preflight.dialects import detect, resolve_platform
+from preflight.dialects import resolve_platform
 from preflight.engine.facts import RunFacts, key
 from preflight.model import (
     Detection,
@@ -37,6 +38,7 @@ from preflight.model import (
 )
 from preflight.model.source import SourceText
 from preflight.suppressions import SuppressionSet, yaml_suppressions
+from preflight.tagscan import detect_template
 
 DEFAULTED = (
     ("category", "category"),
@@ -207,11 +209,9 @@ class Assembler:
     def _member_rows(self, settings: FileSettings) -> int:
         """How many member rows the enabled template rules that need members read (0: none)."""
         limits = [
-            int(settings.options[rule.id].get("max_rows", 0))
-            for rule in self.catalogue
-            if rule.needs == "members"
-            and "template" in rule.runs_on
-            and rule.id in settings.enabled
+            int(settings.options[rule_id].get("max_rows", 0))
+            for rule_id in _member_rules(self.catalogue)
+            if rule_id in settings.enabled
         ]
         return max(limits, default=0)
 
@@ -224,6 +224,14 @@ class Assembler:
         if template.audience is not None:
             return _fields_of_targets(template)
         return _fields_of_all(targeting)
+
+
+@functools.cache
+def _member_rules(catalogue: Catalogue) -> tuple[str, ...]:
+    """The template rules that need the members phase (MERGE009)."""
+    return tuple(
+        rule.id for rule in catalogue if rule.needs == "members" and "template" in rule.runs_on
+    )
 
 
 def _fields_of_targets(template: Template) -> KnownFields | None:
@@ -254,11 +262,6 @@ def _detected(template: Template) -> tuple[Template, Detection | None]:
     """With no platform declared, guess it from the merge tags (the last of the chain)."""
     if template.platform is not None:
         return template, None
-    detection = detect(
-        template.html.source.text if template.html else None,
-        template.text.text if template.text else None,
-        template.subject.value if template.subject else None,
-        template.preheader.value if template.preheader else None,
-    )
+    detection = detect_template(template)
     platform = Sourced(detection.platform, "detected") if detection.platform else None
     return replace(template, detection=detection, platform=platform), detection

@@ -67,10 +67,14 @@ class ItemResult:
 
 
 class ItemChecker:
-    def __init__(self, configs: Configs, facts: RunFacts, live: bool = False) -> None:
+    def __init__(
+        self, configs: Configs, facts: RunFacts, live: bool = False, hashes: bool = True
+    ) -> None:
         self.configs = configs
         self.facts = facts
         self.live = live
+        self.hashes = hashes
+        """Hash what each item read, for the results cache (off with --no-cache)."""
         self.catalogue = load_catalogue()
         self.registry = Registry(self.catalogue)
         self.stamper = Stamper(self.catalogue)
@@ -106,8 +110,8 @@ class ItemChecker:
         settings = config.for_file(item.path)
         if item.kind == "workflow":
             return self._workflow(item, settings, preloaded)
-        if item.kind == "audiences":
-            return ItemResult(None)  # read by the audience phase (engine/__init__.py)
+        if item.kind == "audiences":  # read by the audience phase (engine/__init__.py)
+            return ItemResult(FileInfo(item.path, "audiences"))
         if item.kind in ("layout", "partial", "source"):
             return ItemResult(FileInfo(item.path, item.kind))  # parts of emails, not emails
         if item.kind not in TEMPLATE_KINDS:
@@ -149,10 +153,11 @@ class ItemChecker:
             suppressions.items.extend(found.items)
         findings = suppressions.apply(findings)
         result = ItemResult(_file_info(item.path, template, assembled.detection), findings)
-        from preflight.formats.meta import sidecar_path
+        if self.hashes:
+            from preflight.formats.meta import sidecar_path
 
-        probed = [sidecar_path(item.path), item.path.with_suffix(".txt")]
-        result.read = file_hashes([*template.sources, *assembled.read], probed)
+            probed = [sidecar_path(item.path), item.path.with_suffix(".txt")]
+            result.read = file_hashes([*template.sources, *assembled.read], probed)
         pending = self._pending(template, settings, suppressions)
         if pending is None:
             result.findings.extend(self.stamper.unused(suppressions, settings, template.sources))

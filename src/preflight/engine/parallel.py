@@ -40,11 +40,12 @@ def check_all(
     live: bool,
     jobs: int,
     context: str | None = None,
+    hashes: bool = True,
 ) -> Iterator[tuple[int, ItemResult, int]]:
     """(index, result, pid of the process that checked it) for every item, in any order."""
     count = workers(jobs)
     if count == 1 or len(items) < count * MIN_PER_WORKER:
-        checker = ItemChecker(configs, facts, live)
+        checker = ItemChecker(configs, facts, live, hashes)
         pid = os.getpid()
         for index, item in items:
             yield index, checker.check(item), pid
@@ -58,15 +59,15 @@ def check_all(
         max_workers=count,
         mp_context=multiprocessing.get_context(context),
         initializer=_start,
-        initargs=(configs, facts, live),
+        initargs=(configs, facts, live, hashes),
     ) as pool:
         for done in pool.map(_check_chunk, chunks):
             yield from done
 
 
-def _start(configs: Configs, facts: RunFacts, live: bool) -> None:
+def _start(configs: Configs, facts: RunFacts, live: bool, hashes: bool) -> None:
     global _checker
-    _checker = ItemChecker(configs, facts, live)
+    _checker = ItemChecker(configs, facts, live, hashes)
 
 
 def _check_chunk(chunk: list[tuple[int, InputFile]]) -> list[tuple[int, ItemResult, int]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -173,7 +174,9 @@ class Link:
     """The URL with each merge tag replaced by one private-use character."""
     kind: str  # "link" | "image"
     part: Part
-    location: Location
+    place: Location | Callable[[], Location]
+    """Where it is written, or how to find out: positions cost a walk of the document, paid
+    only when a rule reports the link (see ``location``)."""
     element: Any = None
     """The lxml element it was read from (HTML links)."""
     text: str = ""
@@ -185,6 +188,10 @@ class Link:
     @property
     def has_tags(self) -> bool:
         return TAG_MARK in self.opaque
+
+    @functools.cached_property
+    def location(self) -> Location:
+        return self.place if isinstance(self.place, Location) else self.place()
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,8 @@ class Report:
     """With --online: what the link check did (URLs, requests, statuses, seconds)."""
     tool_version: str = "0.1.0"
     """preflight's version, as the JSON document's ``tool.version`` (the engine sets it)."""
+    skipped: dict[str, list[Path]] = field(default_factory=dict)
+    """What discovery left out, by reason ("not an input", "excluded"…), for the summary."""
     stats: dict[str, Any] = field(default_factory=dict)
     """How the run went, for tests and benchmarks (not in the JSON document): worker
     processes that checked items, results-cache hits and misses."""
@@ -60,8 +62,13 @@ class Report:
             counts[finding.severity.label + "s"] += 1
         return counts
 
-    def exit_code(self, fail_on: str = "error") -> int:
-        if self.internal_errors:
+    @property
+    def read_nothing(self) -> bool:
+        """True when the run read no input at all (an empty folder, only unknown files)."""
+        return not self.files
+
+    def exit_code(self, fail_on: str = "error", allow_empty: bool = True) -> int:
+        if self.internal_errors or (self.read_nothing and not allow_empty):
             return 2
         threshold = FAIL_LEVELS[fail_on]
         if threshold is None:
