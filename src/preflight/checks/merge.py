@@ -882,6 +882,24 @@ def _guards(template: Template, dialect: Dialect) -> set[int]:
 
 
 _NAME_ROLES = frozenset({"first", "full", "nick", "last"})
+_GIVEN_ROLES = frozenset({"first", "nick"})
+_RUNS_ON = re.compile(r"[ \t]+[a-zà-öø-ÿ]")
+"""A greeting's name followed by the sentence's next word, with no comma between."""
+
+
+def _greeting_without_comma(before: str, after: str) -> tuple[str, bool, bool] | None:
+    """A greeting that opens its line and runs on into the sentence without a comma, as in
+    "Hey {{ Recipient.FirstName }} your order has shipped": MERGE004 still calls it one
+    (MERGE005 does not: "Hi, {{ company }} has a new invoice" names no person)."""
+    if not _RUNS_ON.match(after):
+        return None
+    line = before[before.rfind("\n") + 1 :].strip()
+    found = greeting(line)
+    if found is None or not line.lower().startswith(found[0].lower()):
+        return None
+    return found
+
+
 _DEFAULTS = {
     "first_name": "there",
     "full_name": "there",
@@ -910,6 +928,10 @@ def missing_fallback(template: Template, options: Options) -> Iterator[Violation
             continue
         role = vocabulary().roles[found]
         greeted = greeting(site.before, site.after) if site.context in ("text", "value") else None
+        no_comma = False
+        if greeted is None and site.context in ("text", "value") and role in _GIVEN_ROLES:
+            greeted = _greeting_without_comma(site.before, site.after)
+            no_comma = greeted is not None
         if greeted is not None and role not in _NAME_ROLES:
             greeted = None  # "Hi {{ company }}" is MERGE005's, whatever its fallback
         if site.part in (Part.SUBJECT, Part.PREHEADER):
@@ -920,6 +942,8 @@ def missing_fallback(template: Template, options: Options) -> Iterator[Violation
         elif greeted is not None and "greeting" in where:
             position = "a greeting"
             example = f"{greeted[0]}{site.after[:1] if site.after[:1] in ',!.' else ''}"
+            if no_comma:  # "Hey {{ first_name }} your order…" reads "Hey your order…"
+                example = f"{greeted[0]} {' '.join(site.after.split()[:2])}…"
         elif "everywhere" in where:
             position = "the " + _PART_NAMES[site.part]
             example = ""

@@ -5,6 +5,7 @@ platform detected from its merge tags.
 Precedence, for every field (DESIGN.md, Contracts):
 
     the workflow's send step > the sidecar > the file's own format > config defaults
+    (> for the category only, inference from the content: preflight.category)
 
 and for the platform:
 
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from preflight.catalogue import Catalogue
+from preflight.category import apply_inferred_category
 from preflight.config import Config, FileSettings
 from preflight.dialects import resolve_platform
 from preflight.engine.facts import RunFacts, key
@@ -101,6 +103,7 @@ class Assembler:
             known_fields=self._known_fields(assembled),
             link_settings=self.config.links,
         )
+        assembled = apply_inferred_category(assembled)  # the category's last step: the content
         result.template, result.detection = _detected(assembled)
         return result
 

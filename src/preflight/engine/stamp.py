@@ -50,7 +50,12 @@ class Stamper:
         findings = []
         for violation in violations:
             severity = configured
-            if violation.severity is not None:
+            # a rule may mark an instance milder; one lowered only because the email's
+            # category was inferred gives way to a severity the user set for the rule
+            user_set = rule_id in settings.severities
+            if violation.severity is not None and not (
+                user_set and violation.data.get("category_source") == "inferred"
+            ):
                 severity = min(severity, violation.severity)
             span = violation.location.span
             source = sources.get(violation.location.path)

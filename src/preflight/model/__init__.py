@@ -199,7 +199,7 @@ class Sourced:
     """A metadata value together with where it came from."""
 
     value: str
-    origin: str  # "send-step" | "sidecar" | "format" | "config"
+    origin: str  # "send-step" | "sidecar" | "format" | "config" | "inferred" (category only)
     location: Location | None = None
 
 
@@ -384,7 +384,15 @@ class Template:
 
     @property
     def is_transactional(self) -> bool:
-        return self.category is not None and self.category.value == "transactional"
+        """Declared transactional (send step, sidecar, platform metadata, config). A category
+        only inferred from the content (origin "inferred") lowers CONTENT001/002 and changes
+        nothing else (preflight.category)."""
+        category = self.category
+        return (
+            category is not None
+            and category.value == "transactional"
+            and category.origin != "inferred"
+        )
 
     @property
     def is_eml(self) -> bool:
