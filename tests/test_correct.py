@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 import preflight
 from preflight.cli import main
-from preflight.corrections import KINDS
-from preflight.corrections.generator import OUTPUT_NAMES, phrases
+from preflight.corrections import KINDS, OUTPUT_NAMES
+from preflight.corrections.words import phrases
 
 from .conftest import FIXTURES, REPO
 
@@ -438,7 +438,9 @@ def test_from_report_builds_wrong_link_from_findings_data(
     report = tmp_path / "report.json"
     checked = run_cli("check", str(original), "--format", "json", "--output", str(report))
     assert checked.returncode == 1
-    assert {f["rule"] for f in json.loads(report.read_text())["findings"]} == {"LINK003"}
+    rules = {f["rule"] for f in json.loads(report.read_text())["findings"]}
+    # MERGE004: "Hi *|FNAME|*," with no audience default (issue 16); the LINK finding decides
+    assert rules == {"LINK003", "MERGE004"}
     out = tmp_path / "out"
 
     missing = run_cli("correct", str(original), "--from-report", str(report), "--output", str(out))

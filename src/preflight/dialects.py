@@ -246,6 +246,9 @@ DETECT_MARGIN = 2.0
 """The best platform must score this many times the runner-up, or the file is ambiguous."""
 _COUNT_CAP = 5
 """A pattern counts at most this often, so one repeated tag does not outvote the rest."""
+CONFIDENT = 0.75
+"""A detection whose platform has at least this share of the evidence is taken as known:
+MERGE011 then says which tag to write, and the text report does not list the file."""
 
 
 _META = frozenset(".^$*+?{}[]()|")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import yaml
 from lxml import etree
 
+from preflight import preheader
 from preflight.model import Template
 from preflight.model.source import HtmlDocument, is_element
 from preflight.resources import rules_dir
@@ -317,73 +318,16 @@ def view(template: Template) -> View | None:
 
 # -- the preheader ----------------------------------------------------------------
 
-_PREHEADER_NAME = re.compile(r"pre-?header|preview|preheader", re.IGNORECASE)
-# font-size:0 alone is not hiding: layouts set it on cells to close the gaps between
-# inline-block columns (MJML does), and the columns set their own size again
-_HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|mso-hide\s*:\s*all|max-height\s*:\s*0|opacity\s*:\s*0(?![.\d])"
-    r"|visibility\s*:\s*hidden",
-    re.IGNORECASE,
-)
-
 
 def preheader_element(template: Template) -> etree._Element | None:
-    """The element that holds the HTML's preview text: one named preheader or preview (by
-    class or id), or hidden near the top of the body, with words in it (not only spaces and
-    invisible padding)."""
-    return preheader_elements(template)[0]
-
-
-def empty_preheader(template: Template) -> etree._Element | None:
-    """When no element holds a preview text: the first one named preheader or preview (by
-    class or id) that is empty or holds only padding; else None."""
-    return preheader_elements(template)[1]
-
-
-def preheader_elements(
-    template: Template,
-) -> tuple[etree._Element | None, etree._Element | None]:
-    """(preheader_element, empty_preheader), worked out once per template."""
+    """The element that holds the HTML's preview text (preflight.preheader finds it), kept
+    in the template's memo."""
     html = template.html
     if html is None or html.root is None:
-        return None, None
-    return template.memo.get("preheader_element", lambda: _preheader_elements(html))
+        return None
 
+    def find() -> etree._Element | None:
+        found = preheader.preheader_element(html)
+        return None if found is None else found[0]
 
-def _preheader_elements(
-    html: HtmlDocument,
-) -> tuple[etree._Element | None, etree._Element | None]:
-    assert html.root is not None
-    body = html.root.find("body")
-    scope = body if body is not None else html.root
-    empty = None
-    for index, element in enumerate(scope.iter()):
-        if not is_element(element):
-            continue
-        named = _PREHEADER_NAME.search(
-            (element.get("class") or "") + " " + (element.get("id") or "")
-        )
-        hidden = index < 40 and _HIDDEN_STYLE.search(element.get("style") or "")
-        if named or hidden:
-            if has_words(html.text_content(element)):
-                return element, None
-            if named and empty is None:
-                empty = element
-    return None, empty
-
-
-_FILLERS = dict.fromkeys(
-    map(
-        ord,
-        "\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
-        "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
-        "\u200a\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202f\u205f"
-        "\u2060\u2061\u2062\u2063\u2064\u3000\u3164\ufeff\uffa0",
-    )
-)
-"""Spaces and invisible characters: what a preheader's padding is made of (&nbsp;&zwnj;…)."""
-
-
-def has_words(text: str) -> bool:
-    """Whether a preview text says anything: not only spaces and invisible padding."""
-    return bool(text.translate(_FILLERS).strip())
+    return template.memo.get("preheader_element", find)

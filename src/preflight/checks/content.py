@@ -30,7 +30,13 @@ from preflight.footer import (
 from preflight.linkscan import links
 from preflight.model import TAG_MARK, Location, Part, Severity, Span, Template, Violation
 from preflight.phraseset import PhraseSet, as_regex
-from preflight.preview import empty_preheader, has_words, preheader_element, view
+from preflight.preheader import (
+    empty_preheader_element,
+    preheader_element,
+    readable,
+    value_parts,
+)
+from preflight.preview import view
 from preflight.urls import host_allowed, shown_url
 
 Options = Mapping[str, Any]
@@ -430,9 +436,7 @@ def leftover_placeholder(template: Template, options: Options) -> Iterator[Viola
         data = {"text": value, "part": part, **({"source": source} if source else {})}
         return Violation(message, where, data, help=_placeholder_help(source))
 
-    for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
-        if sourced is None:
-            continue
+    for part, sourced in value_parts(template):  # a preheader read from the HTML: below
         where = sourced.location or template.location(part)
         where = Location(where.path, where.span, part)
         is_whole, source = _whole_placeholder(sourced.value)
@@ -557,15 +561,32 @@ def gmail_clipping(template: Template, options: Options) -> Iterator[Violation]:
 # -- CONTENT009 -------------------------------------------------------------
 
 
+_READ_BY_LOADER = frozenset({"html", "eml", "sendgrid", "postmark", "braze"})
+"""Formats whose loader reads the HTML's preview text into ``preheader`` (preflight.preheader)."""
+
+
+def _html_preheader(template: Template) -> tuple[bool, Any]:
+    """(True, None) when the HTML has a preview text that says something; else (False, the
+    first element named as a preheader, which is empty) or (False, None). The loaders read
+    the preview text already: look again only for HTML they did not load (a send step's
+    inline html), or behind a blank sidecar preheader."""
+    if template.html is None:
+        return False, None
+    loaded = template.format in _READ_BY_LOADER and template.preheader is None
+    if not loaded and preheader_element(template.html) is not None:
+        return True, None
+    return False, empty_preheader_element(template.html)
+
+
 def missing_preheader(template: Template, options: Options) -> Iterator[Violation]:
     if template.is_transactional or template.html is None:
         return
-    if template.preheader is not None and has_words(template.preheader.value):
+    if template.preheader is not None and readable(template.preheader.value):
         return
-    if preheader_element(template) is not None:
+    found, empty = _html_preheader(template)
+    if found:
         return
-    empty = empty_preheader(template)
-    if empty is not None:
+    if empty is not None and template.html is not None:
         yield Violation(
             "the preheader element is empty: inboxes will preview the first words of the body"
             " instead",

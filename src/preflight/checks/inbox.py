@@ -178,7 +178,8 @@ def _preheader_text(template: Template, element: etree._Element) -> str:
 def preheader_display(template: Template, options: Options) -> Iterator[Violation]:
     subject = readable(template.subject.value) if template.subject else None
     preheader = template.preheader
-    if preheader is not None and preheader.value.strip():
+    # a preview text the loader read from the HTML is judged below, with its element
+    if preheader is not None and preheader.origin != "html" and preheader.value.strip():
         location = _where(template, preheader, Part.PREHEADER)
         yield from _judge(readable(preheader.value), subject, location, options, None)
     element = preheader_element(template)

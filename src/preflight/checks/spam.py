@@ -19,6 +19,7 @@ from lxml import etree
 
 from preflight.linkscan import links
 from preflight.model import Location, Part, Severity, Span, Template, Violation
+from preflight.preheader import value_parts
 from preflight.preview import (
     Hidden,
     View,
@@ -93,9 +94,7 @@ def spam_phrases(template: Template, options: Options) -> Iterator[Violation]:
     found: dict[str, int] = {}  # phrase -> weight as counted
     first: dict[str, Location] = {}
     written: dict[str, str] = {}  # phrase -> as the email first writes it
-    for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
-        if sourced is None:
-            continue
+    for part, sourced in value_parts(template):  # a preview read from the HTML: as HTML
         for start, end, phrase, weight in _matches(sourced.value):
             counted = weight * (2 if part is Part.SUBJECT else 1)
             found[phrase] = max(found.get(phrase, 0), counted)

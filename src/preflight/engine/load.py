@@ -17,6 +17,7 @@ from preflight.formats import Loaded, invalid_json
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
 from preflight.model import Location, Template, Violation
 from preflight.model.source import HtmlDocument, SourceText
+from preflight.preheader import composed_preheader
 
 if TYPE_CHECKING:
     from preflight.compose import Composed
@@ -124,6 +125,8 @@ def _composed(path: Path, text: str, composed: Composed, max_bytes: int) -> Snif
     if fields.get("text_path") is not None and fields["text_path"] not in sources:
         sources[fields["text_path"]] = fields["text"]
     fields.update(composed.values)
+    if "preheader" not in fields:  # the composed HTML's preview text (preflight.preheader)
+        fields["preheader"] = composed_preheader(html, path)
     template = Template(
         path=path,
         format="html",

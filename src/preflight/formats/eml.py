@@ -12,6 +12,7 @@ from preflight.formats import Loaded
 from preflight.formats.decode import decode, read_bytes
 from preflight.model import Location, Part, Sourced, Span, Template
 from preflight.model.source import HtmlDocument, SourceText
+from preflight.preheader import hidden_preheader
 
 _HEADER = re.compile(r"^([A-Za-z0-9-]+):", re.MULTILINE)
 
@@ -43,6 +44,7 @@ def load_eml(path: Path, max_bytes: int) -> Loaded:
 
     html = _body(message, "html")
     text = _body(message, "plain")
+    document = HtmlDocument(_place(html, file_text)) if html is not None else None
     template = Template(
         path=path,
         format="eml",
@@ -53,7 +55,9 @@ def load_eml(path: Path, max_bytes: int) -> Loaded:
         sender=header("From"),
         reply_to=header("Reply-To"),
         locale=header("Content-Language") or None,
-        html=HtmlDocument(_place(html, file_text)) if html is not None else None,
+        html=document,
+        # a message has no preheader header: its HTML's hidden preview text is the one
+        preheader=hidden_preheader(document, path) if document is not None else None,
         text=_place(text, file_text) if text is not None else None,
         text_path=path if text is not None else None,
     )

@@ -15,6 +15,7 @@ from typing import Any
 from preflight.formats import Loaded
 from preflight.model import Location, Part, Sourced, Span, Template, Violation
 from preflight.model.source import HtmlDocument, SourceText
+from preflight.preheader import hidden_preheader
 
 TEMPLATE_SHAPES = ("sendgrid", "postmark", "braze")
 
@@ -118,8 +119,11 @@ def load_export(path: Path, text: str, data: Mapping[str, Any], shape: str) -> L
     html = string(record, html_key)
     if html:
         line, column = position(html_key) or (1, 1)
-        fields["html"] = HtmlDocument(SourceText(html, line, exact=False, first_column=column))
+        document = HtmlDocument(SourceText(html, line, exact=False, first_column=column))
+        fields["html"] = document
         pointers[Part.HTML] = f"{prefix}/{html_key}"
+        if "preheader" not in fields:  # none of the export's own: its HTML's preview text
+            fields["preheader"] = hidden_preheader(document, path)
     plain = string(record, text_key)
     if plain:
         line, column = position(text_key) or (1, 1)
