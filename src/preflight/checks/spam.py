@@ -12,7 +12,7 @@ import functools
 import itertools
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from lxml import etree
@@ -29,8 +29,10 @@ from preflight.preview import (
     view,
 )
 from preflight.resources import rules_dir
-from preflight.spamassassin import INSTALL_HELP, Scored
 from preflight.tagscan import value_span
+
+if TYPE_CHECKING:  # the SpamAssassin module is imported only when --spam scored something
+    from preflight.spamassassin import Scored
 
 Options = Mapping[str, Any]
 
@@ -314,6 +316,8 @@ def hidden_text(template: Template, options: Options) -> Iterator[Violation]:
 
 
 def spamassassin_score(scored: Scored, options: Options) -> Iterator[Violation]:
+    from preflight.spamassassin import INSTALL_HELP
+
     if scored.problem == "not-installed":
         yield Violation(
             "no SpamAssassin on this machine, so --spam could not score the emails of this run",
