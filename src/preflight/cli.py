@@ -177,6 +177,7 @@ def check(
             skip_unknown=skip_unknown,
             progress=_progress_bar,
             spam=spam,
+            views=fmt == "html",  # the emails and workflows the page draws
         )
     except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))

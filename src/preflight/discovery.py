@@ -78,13 +78,15 @@ def classify(path: Path) -> str:
         return "meta"
     if name.endswith(".twig"):
         return "twig"
+    if name.endswith(("-meta.amp", "-meta.ssjs")) and ".asset-" in name:
+        return "meta"  # sfmc-devtools keeps an asset's AMPscript views beside its JSON
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
         return "html"
     if suffix == ".eml":
         return "eml"
     if suffix == ".json":
-        return "meta" if name == "meta.json" else "json"
+        return "meta" if name == "meta.json" or sfmc_content(path) is not None else "json"
     if suffix == ".txt":
         return "text"
     if suffix == ".mjml":
@@ -92,6 +94,56 @@ def classify(path: Path) -> str:
     if suffix in (".hbs", ".handlebars"):
         return "hbs"
     return "unknown"
+
+
+def sfmc_content(path: Path) -> Path | None:
+    """The HTML file sfmc-devtools keeps beside an asset's JSON (``<key>.asset-message-meta
+    .json`` -> ``views.html.content.asset-message-meta.html``; a template's
+    ``content.asset-template-meta.html``; a block's ``<key>.asset-block-meta.html``): the
+    pair is one input, the HTML, with the JSON as its metadata. None when there is none."""
+    name = path.name
+    lower = name.lower()
+    if lower.endswith(".asset-message-meta.json"):
+        candidate = path.with_name("views.html.content.asset-message-meta.html")
+    elif lower.endswith(".asset-template-meta.json"):
+        candidate = path.with_name("content.asset-template-meta.html")
+    elif lower.endswith(".asset-block-meta.json"):
+        candidate = path.with_name(name[: -len(".json")] + ".html")
+    else:
+        return None
+    return candidate if candidate.is_file() else None
+
+
+def _sfmc_owner(path: Path) -> Path | None:
+    """The asset an sfmc-devtools AMPscript file belongs to: a message's HTML (or its JSON,
+    when it kept no HTML), a block's JSON."""
+    folder = path.parent
+    if path.name.lower().startswith("views."):
+        html = folder / "views.html.content.asset-message-meta.html"
+        if html.is_file():
+            return html
+        found = sorted(folder.glob("*.asset-message-meta.json"))
+        return found[0] if len(found) == 1 else None
+    stem = path.name.rsplit(".", 1)[0]
+    candidate = path.with_name(stem + ".json")
+    if candidate.is_file():
+        return sfmc_content(candidate) or candidate
+    return None
+
+
+def _sfmc_role(path: Path) -> str | None:
+    """sfmc-devtools' asset files: templates are layouts; content blocks, and the blocks
+    of a message's slots it extracted to blocks/, are partials."""
+    lower = path.name.lower()
+    if ".asset-" not in lower:
+        return None
+    if lower.endswith(".asset-block-meta.html") or (
+        path.parent.name == "blocks" and lower.endswith(("-meta.html", "-meta.amp"))
+    ):
+        return "partial"
+    if lower.endswith(".asset-template-meta.html"):
+        return "layout"
+    return None
 
 
 def part_role(path: Path, config: Config) -> str | None:
@@ -102,6 +154,9 @@ def part_role(path: Path, config: Config) -> str | None:
         return "layout"
     if compose.get("partials") is not None and compose["partials"].match_file(relative):
         return "partial"
+    sfmc = _sfmc_role(path)
+    if sfmc is not None:
+        return sfmc
     for parent in path.parent.parts[::-1]:
         role = PART_DIRS.get(parent.lower())
         if role is not None:
@@ -169,6 +224,10 @@ def _template_for(path: Path) -> Path | None:
     if name.lower() == "meta.json":
         candidate = path.with_name("content.html")
         return candidate if candidate.is_file() else None
+    if name.lower().endswith("-meta.json"):
+        return sfmc_content(path)
+    if name.lower().endswith(("-meta.amp", "-meta.ssjs")):
+        return _sfmc_owner(path)
     stem = name[: -len(".meta.yaml")] if name.lower().endswith(".meta.yaml") else path.stem
     for suffix in (".html", ".htm", ".eml", ".json", ".mjml", ".hbs", ".handlebars", ".twig"):
         candidate = path.with_name(stem + suffix)

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from preflight.category import inferred_transactional
-from preflight.dialects import dialects, has_special
+from preflight.dialects import CONFIDENT, dialects, has_special
 from preflight.footer import (
     anchors as _anchors,
 )
@@ -42,12 +42,41 @@ from preflight.urls import host_allowed, shown_url
 Options = Mapping[str, Any]
 
 
+def _write_special(template: Template, kind: str) -> str | None:
+    platform = _platform(template) or (template.detection and template.detection.platform)
+    dialect = dialects().get(platform) if platform else None
+    return dialect.write_special.get(kind) if dialect is not None else None
+
+
 def _platform_label(template: Template) -> str:
     platform = _platform(template)
     return dialects()[platform].label if platform in dialects() else "platform"
 
 
 # -- CONTENT001 -------------------------------------------------------------
+
+
+def _appending_platform(template: Template, kind: str) -> str | None:
+    """The platform that adds ``kind`` itself when the email has none (dialect `appends:`):
+    the declared one, or one detected with confidence."""
+    platform = _platform(template)
+    detection = template.detection
+    if platform is None and detection is not None and (detection.confidence or 0) >= CONFIDENT:
+        platform = detection.platform
+    dialect = dialects().get(platform) if platform else None
+    return dialect.label if dialect is not None and kind in dialect.appends else None
+
+
+def _appended(violation: Violation, label: str, what: str, tag: str) -> Violation:
+    """A missing footer item the platform adds itself: a warning, not an error."""
+    return dataclasses.replace(
+        violation,
+        template=violation.template + ", so {label} appends its own footer with " + what,
+        data={**violation.data, "platform": label, "label": label},
+        help=f"put {tag} in your footer, where your design shows it, instead of {label}'s"
+        " appended footer",
+        severity=violation.severity or Severity.WARNING,
+    )
 
 
 def _footer_violation(
@@ -110,7 +139,7 @@ def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violat
             location=Location(template.path, span or template.html.element_span(anchor), Part.HTML),
         )
         return
-    yield _footer_violation(
+    violation = _footer_violation(
         template,
         "no unsubscribe link or {platform} unsubscribe tag",
         {"platform": _platform_label(template)},
@@ -118,6 +147,11 @@ def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violat
         " in the footer",
         or_declare=True,
     )
+    label = _appending_platform(template, "unsubscribe")
+    if label is not None:
+        tag = _write_special(template, "unsubscribe") or "the unsubscribe tag"
+        violation = _appended(violation, label, "an unsubscribe link", tag)
+    yield violation
 
 
 # -- CONTENT002 -------------------------------------------------------------
@@ -139,13 +173,18 @@ def missing_postal_address(template: Template, options: Options) -> Iterator[Vio
         or looks_like_address(template.text.text)
     ):
         return
-    yield _footer_violation(
+    violation = _footer_violation(
         template,
         "no postal address or {platform} address tag",
         {"platform": _platform_label(template)},
         "add the sender's physical postal address to the footer (CAN-SPAM), or the"
         " platform's address tag such as *|LIST:ADDRESS|*",
     )
+    label = _appending_platform(template, "postal_address")
+    if label is not None:
+        tag = _write_special(template, "postal_address") or "your postal address"
+        violation = _appended(violation, label, "your audience's postal address", tag)
+    yield violation
 
 
 # -- CONTENT003 -------------------------------------------------------------

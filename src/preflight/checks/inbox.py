@@ -175,13 +175,32 @@ def _preheader_text(template: Template, element: etree._Element) -> str:
     return " ".join("".join(c for c in raw if spacer_count(c) == 0).split())
 
 
+def _without_scripts(value: str) -> str:
+    """``value`` without its <script>…</script> blocks (string search, linear)."""
+    lower = value.lower()
+    pieces: list[str] = []
+    position = 0
+    while (start := lower.find("<script", position)) != -1:
+        end = lower.find("</script", start)
+        if end == -1:
+            break
+        close = lower.find(">", end)
+        pieces.append(value[position:start])
+        position = len(value) if close == -1 else close + 1
+    pieces.append(value[position:])
+    return "".join(pieces)
+
+
 def preheader_display(template: Template, options: Options) -> Iterator[Violation]:
     subject = readable(template.subject.value) if template.subject else None
     preheader = template.preheader
     # a preview text the loader read from the HTML is judged below, with its element
     if preheader is not None and preheader.origin != "html" and preheader.value.strip():
-        location = _where(template, preheader, Part.PREHEADER)
-        yield from _judge(readable(preheader.value), subject, location, options, None)
+        value = _without_scripts(preheader.value)  # SFMC's SSJS renders, it is not read
+        if not has_tags(value) or readable(value).replace(TAG_STAND_IN, "").strip():
+            location = _where(template, preheader, Part.PREHEADER)
+            yield from _judge(readable(value), subject, location, options, None)
+        # else only merge tags and server code: what the reader sees is known at send only
     element = preheader_element(template)
     if element is None or template.html is None:
         return

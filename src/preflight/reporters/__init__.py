@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING
 if TYPE_CHECKING:
     from preflight.model.report import Report
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "junit", "html")
 
 
 def chunks(
@@ -39,6 +39,10 @@ def _chunks(report: Report, fmt: str, *, color: bool, quiet: bool, verbose: bool
         from preflight.reporters.sarif import chunks as producer
     elif fmt == "github":
         from preflight.reporters.github import chunks as producer
+    elif fmt == "junit":
+        from preflight.reporters.junit import chunks as producer
+    elif fmt == "html":
+        from preflight.reporters.html import chunks as producer
     else:
         from preflight.reporters.text import chunks as text_chunks
 
