@@ -16,6 +16,7 @@ from preflight.constants import IMPORT_PLATFORMS
 from preflight.constants import VERSION as __version__
 from preflight.corrections import KINDS
 from preflight.reporters import FORMATS
+from preflight.reporters.safe import printable
 
 if TYPE_CHECKING:
     from preflight.config import Config
@@ -34,14 +35,15 @@ class _Group(click.Group):
             sys.exit(130)
         except Exception as error:  # a bug: a message and exit 2, never a traceback
             click.echo(
-                f"preflight: internal error: {type(error).__name__}: {error}; please report it",
+                "preflight: internal error: "
+                + printable(f"{type(error).__name__}: {error}; please report it"),
                 err=True,
             )
             sys.exit(EXIT_ERROR)
 
 
 def _fail(message: str) -> None:
-    click.echo(f"preflight: error: {message}", err=True)
+    click.echo(f"preflight: error: {printable(message)}", err=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -169,7 +171,8 @@ def check(
 
         save_baseline(write_baseline, report.findings)
         click.echo(
-            f"preflight: wrote {len(report.findings)} findings to {write_baseline}", err=True
+            f"preflight: wrote {len(report.findings)} findings to {printable(str(write_baseline))}",
+            err=True,
         )
         sys.exit(EXIT_OK)
     if fmt is None:
@@ -192,9 +195,9 @@ def check(
         for piece in pieces:
             click.echo(piece, nl=False)
     for warning in report.warnings:
-        click.echo(f"preflight: warning: {warning}", err=True)
+        click.echo(f"preflight: warning: {printable(warning)}", err=True)
     for problem in report.internal_errors:
-        click.echo(f"preflight: internal error: {problem}", err=True)
+        click.echo(f"preflight: internal error: {printable(problem)}", err=True)
     sys.exit(report.exit_code(fail_on or config.fail_on))
 
 
@@ -288,12 +291,12 @@ def import_command(
     except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))
         return
-    shown = display_path(file)
+    shown = printable(display_path(file))
     for rule, violation in imported.problems:
         span = violation.location.span
         place = f"{shown}:{span.line}:{span.column}" if span else shown
         pointer = f" [{violation.location.pointer}]" if violation.location.pointer else ""
-        click.echo(f"{place}: {rule} {violation.message}{pointer}", err=True)
+        click.echo(f"{place}: {rule} {printable(violation.message)}{printable(pointer)}", err=True)
     if imported.yaml is None:
         # the mapped document does not fit the native format: no file would pass `check`
         _fail(
@@ -349,10 +352,11 @@ def render_command(
     click.echo(
         f"Platform: {rendered.platform} ({origin.get(rendered.platform_origin, 'declared')})"
     )
-    click.echo(f"Subject: {rendered.subject}")
-    click.echo(f"Preheader: {rendered.preheader}")
+    click.echo(f"Subject: {printable(rendered.subject)}")
+    click.echo(f"Preheader: {printable(rendered.preheader)}")
     click.echo("")
-    click.echo(rendered.text if rendered.text is not None else "(no text part)")
+    text = rendered.text if rendered.text is not None else "(no text part)"
+    click.echo(printable(text, keep="\n"))
 
 
 def _render_values(data_path: Path | None, row: str | None) -> dict[str, object]:
@@ -580,22 +584,24 @@ def _correct(
     shown_output = str(output)  # as the user wrote it: the next command is copied from here
     article = "an" if correction.kind[0] in "aeiou" else "a"
     click.echo(
-        f"wrote {article} {correction.kind} correction of {original}"
-        f" ({platform}, {correction.locale}) to {shown_output}:"
+        printable(
+            f"wrote {article} {correction.kind} correction of {original}"
+            f" ({platform}, {correction.locale}) to {shown_output}:"
+        )
     )
     click.echo("  " + ", ".join(OUTPUT_NAMES))
-    click.echo(f"  subject: {correction.subject}")
+    click.echo(f"  subject: {printable(correction.subject)}")
     if blocking:
         click.echo(f"  written with {len(blocking)} new error(s) (--force)")
     for finding in added:
         if finding not in blocking:  # warnings and infos: shown, never a reason to refuse
             where = finding.location.path.name
             label = finding.severity.label
-            click.echo(f"  new in {where}: {finding.rule} {label}: {finding.message}")
+            click.echo(f"  new in {where}: {finding.rule} {label}: {printable(finding.message)}")
     send = _send_to(correction.kind, correction.audience)
-    click.echo(f"next: preflight check {shown_output}, then {send}")
+    click.echo(printable(f"next: preflight check {shown_output}, then {send}"))
     for note in [*notes, *correction.notes]:
-        click.echo(f"preflight: note: {note}", err=True)
+        click.echo(f"preflight: note: {printable(note)}", err=True)
 
 
 def _send_to(kind: str, audience: str | None) -> str:
