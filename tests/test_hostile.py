@@ -60,3 +60,153 @@ def test_render_escapes_control_characters(tmp_path: Path, run_cli) -> None:
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "second line" in result.stdout
+
+
+# -- --output never destroys what it should not ---------------------------------------------
+
+IMPORTS = Path(__file__).parent / "data" / "imports"
+TEMPLATE = (
+    '<html><body><p>Hi *|FNAME|*</p><a href="http://staging.example.com/">x</a></body></html>\n'
+)
+
+
+def _template(root: Path) -> Path:
+    path = root / "t.html"
+    path.write_text(TEMPLATE, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "t.html", "--format", "json", "--output", "t.html"],
+        ["check", ".", "--format", "json", "--output", "t.html"],
+        ["check", "t.html", "--write-baseline", "t.html"],
+        ["check", ".", "--output", "t.txt"],  # the template's text part
+        ["check", ".", "--output", "t.meta.yaml"],  # its sidecar
+        ["check", "t.html", "--output", "link.json"],  # a link to the template
+    ],
+)
+def test_check_refuses_to_write_over_an_input(tmp_path: Path, run_cli, args: list[str]) -> None:
+    template = _template(tmp_path)
+    (tmp_path / "t.txt").write_text("Hi\n", encoding="utf-8")
+    (tmp_path / "t.meta.yaml").write_text("subject: Hi\n", encoding="utf-8")
+    (tmp_path / "link.json").symlink_to("t.html")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "refusing to write over" in result.stderr and "input of this run" in result.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert template.read_text(encoding="utf-8") == TEMPLATE
+
+
+def test_check_writes_a_report_beside_its_inputs(tmp_path: Path, run_cli) -> None:
+    _template(tmp_path)
+    for _ in range(2):  # the second run replaces the first run's report
+        result = run_cli("check", ".", "--format", "json", "--output", "report.json", cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        assert json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["findings"]
+
+
+def test_import_refuses_to_write_over_its_export(tmp_path: Path, run_cli) -> None:
+    export = tmp_path / "flow.json"
+    export.write_bytes((IMPORTS / "klaviyo" / "delay-then-check.json").read_bytes())
+    before = export.read_bytes()
+    result = run_cli("import", "flow.json", "--output", "flow.json", cwd=tmp_path)
+    assert result.returncode == 2 and "refusing to write over" in result.stderr
+    assert export.read_bytes() == before
+
+
+def test_correct_refuses_to_write_over_its_original(tmp_path: Path, run_cli) -> None:
+    original = tmp_path / "correction.html"
+    original.write_text(TEMPLATE, encoding="utf-8")
+    result = run_cli(
+        "correct", "correction.html", "--kind", "duplicate-send", "--platform", "mailchimp",
+        "--output", ".", "--overwrite", "--force", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2 and "refusing to write over" in result.stderr
+    assert original.read_text(encoding="utf-8") == TEMPLATE
+
+
+def test_output_keeps_an_existing_files_mode(tmp_path: Path, run_cli) -> None:
+    import os
+    import stat
+
+    _template(tmp_path)
+    report = tmp_path / "report.json"
+    report.write_text("{}", encoding="utf-8")
+    report.chmod(0o644)
+    run_cli("check", "t.html", "--format", "json", "--output", "report.json", cwd=tmp_path)
+    assert stat.S_IMODE(report.stat().st_mode) == 0o644
+    fresh = tmp_path / "fresh.json"
+    run_cli("check", "t.html", "--format", "json", "--output", "fresh.json", cwd=tmp_path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
+
+
+def test_output_to_a_fifo_streams_into_it(tmp_path: Path, run_cli) -> None:
+    import os
+    import threading
+
+    _template(tmp_path)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = run_cli("check", "t.html", "--format", "json", "--output", "pipe", cwd=tmp_path)
+    reader.join(30)
+    assert result.returncode == 1, result.stderr
+    assert fifo.is_fifo()
+    assert json.loads(received[0])["findings"]
+
+
+def test_output_through_a_link_to_a_descriptor_streams(tmp_path: Path, run_cli) -> None:
+    _template(tmp_path)
+    link = tmp_path / "out"
+    link.symlink_to("/proc/self/fd/1")
+    result = run_cli("check", "t.html", "--format", "json", "--output", "out", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert link.is_symlink()
+    assert json.loads(result.stdout)["findings"]
+
+
+_WRITER = """
+import os, signal, sys
+from pathlib import Path
+from preflight.fsutil import atomic_write
+
+def chunks():
+    yield "x" * 100000
+    os.kill(os.getpid(), getattr(signal, sys.argv[2]))
+    yield "y" * 100000
+
+atomic_write(Path(sys.argv[1]), chunks())
+"""
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_write_ended_by_a_signal_leaves_no_temp_file(tmp_path: Path, signame: str) -> None:
+    import subprocess
+    import sys
+
+    target = tmp_path / "report.json"
+    result = subprocess.run([sys.executable, "-c", _WRITER, str(target), signame], timeout=60)
+    assert result.returncode != 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_temp_file_of_a_killed_run_is_removed_by_the_next_run(tmp_path: Path, run_cli) -> None:
+    import subprocess
+    import sys
+
+    target = tmp_path / "report.json"
+    killed = subprocess.run([sys.executable, "-c", _WRITER, str(target), "SIGKILL"], timeout=60)
+    assert killed.returncode == -9
+    stale = [p.name for p in tmp_path.iterdir() if p.name.startswith(".preflight-tmp-")]
+    assert len(stale) == 1  # what kill -9 leaves behind
+    _template(tmp_path)
+    result = run_cli("check", "t.html", "--format", "json", "--output", "report.json", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".preflight-tmp-")]

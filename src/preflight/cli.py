@@ -166,10 +166,21 @@ def check(
     except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))
         return
+    try:
+        for written, flag in ((output, "--output"), (write_baseline, "--write-baseline")):
+            if written is not None:
+                api.check_output(
+                    written, targets, report=report, config=config, inputs=[baseline], flag=flag
+                )
+    except api.ApiError as error:
+        _fail(str(error))
     if write_baseline is not None:
         from preflight.baseline import write_baseline as save_baseline
 
-        save_baseline(write_baseline, report.findings)
+        try:
+            save_baseline(write_baseline, report.findings)
+        except OSError as error:
+            _fail(f"cannot write {write_baseline}: {error}")
         click.echo(
             f"preflight: wrote {len(report.findings)} findings to {printable(str(write_baseline))}",
             err=True,
@@ -286,6 +297,8 @@ def import_command(
 
     try:
         config = api.configure([file], config_path)
+        if output is not None:
+            api.check_output(output, [file], config=config, inputs=[config_path])
         base = (output.parent if output is not None else file.parent) or Path(".")
         imported = api.import_workflow(file, config, platform, base)
     except (api.ApiError, api.ConfigError) as error:
@@ -497,6 +510,15 @@ def correct(
     except ConfigError as error:
         _fail(str(error))
         return
+    from preflight import api
+
+    try:
+        for name in OUTPUT_NAMES:  # --overwrite replaces earlier corrections, never an input
+            api.check_output(
+                output / name, [], config=config, inputs=[original, report_path, config_path]
+            )
+    except api.ApiError as error:
+        _fail(str(error))
     templates = templates_dir or config.corrections.get("templates")
     request = Request(
         kind=kind or "wrong-link",
