@@ -210,3 +210,52 @@ def test_a_temp_file_of_a_killed_run_is_removed_by_the_next_run(tmp_path: Path, 
     result = run_cli("check", "t.html", "--format", "json", "--output", "report.json", cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".preflight-tmp-")]
+
+
+# -- a control character in any YAML file --------------------------------------------------
+
+LIST001_GOOD = Path(__file__).parents[1] / "fixtures" / "LIST001" / "good-known-audiences"
+CONTROLS = ["\x1b", "\x00", "\x7f", "\x0b", "\x85\x9b", "\ufffe"]
+
+
+def _yaml_project(root: Path) -> Path:
+    import shutil
+
+    project = root / "project"
+    shutil.copytree(LIST001_GOOD, project)
+    (project / "offer.meta.yaml").write_text("subject: Hello\n", encoding="utf-8")
+    return project
+
+
+@pytest.mark.parametrize("char", CONTROLS)
+@pytest.mark.parametrize("name", ["audiences.yaml", "offer.meta.yaml", "launch.workflow.yaml"])
+def test_a_control_character_in_yaml_is_pf001(
+    tmp_path: Path, run_cli, name: str, char: str
+) -> None:
+    project = _yaml_project(tmp_path)
+    path = project / name
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(1, f"# a comment with {char} in it")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli("check", ".", "--format", "json", cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert "internal error" not in result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    pf001 = [f for f in findings if f["rule"] == "PF001"]
+    if char == "\x00":  # a NUL byte: the file reads as binary
+        assert [(f["path"], f["line"]) for f in pf001] == [(name, None)]
+    else:
+        assert [(f["path"], f["line"]) for f in pf001] == [(name, 2)]
+        assert "control character" in pf001[0]["message"]
+
+
+@pytest.mark.parametrize("char", CONTROLS)
+def test_a_control_character_in_the_config_is_a_config_error(
+    tmp_path: Path, run_cli, char: str
+) -> None:
+    project = _yaml_project(tmp_path)
+    (project / "preflight.yaml").write_text(f"platform: hubspot\nexclude: [x{char}]\n", "utf-8")
+    result = run_cli("check", ".", cwd=project)
+    assert result.returncode == 2
+    assert "internal error" not in result.stderr
+    assert "preflight.yaml:2:" in result.stderr and "control character" in result.stderr

@@ -121,8 +121,9 @@ def _check_expansion(root: yaml.Node) -> None:
 
 def load_yaml(text: str) -> YamlDocument:
     """Parse one YAML document; raises YamlError with a position on any problem."""
-    loader = _LimitedLoader(text)
+    loader: _LimitedLoader | None = None
     try:
+        loader = _LimitedLoader(text)  # its reader refuses control characters at once
         node = loader.get_single_node()
         if node is not None:
             _check_expansion(node)
@@ -135,6 +136,10 @@ def load_yaml(text: str) -> YamlDocument:
         if mark is not None:
             raise YamlError(problem, mark.line + 1, mark.column + 1) from None
         raise YamlError(problem) from None
+    except yaml.reader.ReaderError as error:
+        line, column = _line_column(text, error.position)
+        what = f"#x{error.character:04x}" if isinstance(error.character, int) else "a byte"
+        raise YamlError(f"control character {what} is not allowed in YAML", line, column) from None
     except yaml.YAMLError as error:
         raise YamlError(str(error)) from None
     except RecursionError:
@@ -142,5 +147,14 @@ def load_yaml(text: str) -> YamlDocument:
     except (ValueError, TypeError, OverflowError) as error:  # a value PyYAML cannot construct
         raise YamlError(f"bad value: {error}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return YamlDocument(data, node)
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset, as an editor counts lines (LF, CRLF
+    or CR end a line)."""
+    before = text[:offset]
+    line = 1 + before.count("\n") + before.count("\r") - before.count("\r\n")
+    return line, offset - max(before.rfind("\n"), before.rfind("\r"))
