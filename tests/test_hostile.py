@@ -259,3 +259,103 @@ def test_a_control_character_in_the_config_is_a_config_error(
     assert result.returncode == 2
     assert "internal error" not in result.stderr
     assert "preflight.yaml:2:" in result.stderr and "control character" in result.stderr
+
+
+# -- inputs that crashed a command ------------------------------------------------------------
+
+
+def _nested_eml(depth: int) -> str:
+    text = "From: news@brightleaf.example\nSubject: Hi\nMIME-Version: 1.0\n"
+    for level in range(depth):
+        text += f'Content-Type: multipart/mixed; boundary="b{level}"\n\n--b{level}\n'
+    text += "Content-Type: text/html\n\n<html><body><p>Hi</p></body></html>\n"
+    return text + "".join(f"--b{level}--\n" for level in reversed(range(depth)))
+
+
+def _no_internal_error(result) -> None:
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_deeply_nested_multipart_eml_is_pf001_everywhere(tmp_path: Path, run_cli) -> None:
+    (tmp_path / "deep.eml").write_text(_nested_eml(1000), encoding="utf-8")
+    checked = run_cli("check", "deep.eml", "--format", "json", cwd=tmp_path)
+    _no_internal_error(checked)
+    assert checked.returncode == 1
+    (finding,) = json.loads(checked.stdout)["findings"]
+    assert finding["rule"] == "PF001" and "nested too deeply" in finding["message"]
+    rendered = run_cli("render", "deep.eml", "--platform", "mailchimp", cwd=tmp_path)
+    corrected = run_cli(
+        "correct", "deep.eml", "--kind", "duplicate-send", "--platform", "mailchimp",
+        "--output", "out", cwd=tmp_path,
+    )  # fmt: skip
+    for result in (rendered, corrected):
+        _no_internal_error(result)
+        assert result.returncode == 2 and "nested too deeply" in result.stderr
+
+
+def test_lone_surrogate_in_an_export_is_replaced(tmp_path: Path, run_cli) -> None:
+    (tmp_path / "welcome.json").write_text(
+        '{"Name": "Welcome", "Subject": "Hi \\udc80", "TextBody": "Hi",'
+        ' "HtmlBody": "<html><body><p>\\ud800 Hi *|FNAME|*</p></body></html>"}',
+        encoding="utf-8",
+    )
+    result = run_cli("check", "welcome.json", "--format", "json", cwd=tmp_path)
+    _no_internal_error(result)
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["findings"]
+    baseline = run_cli("check", "welcome.json", "--write-baseline", "b.json", cwd=tmp_path)
+    _no_internal_error(baseline)
+    assert baseline.returncode == 0
+
+
+def test_eml_date_with_a_huge_year_is_read(tmp_path: Path, run_cli) -> None:
+    (tmp_path / "a.eml").write_text(
+        "From: news@brightleaf.example\nSubject: Hi\n"
+        "Date: Mon, 1 Jan 99999999999999999999 10:00:00 +0000\n"
+        "Content-Type: text/html\n\n<html><body><p>Hi</p></body></html>\n",
+        encoding="utf-8",
+    )
+    result = run_cli("check", "a.eml", "--format", "json", cwd=tmp_path)
+    _no_internal_error(result)
+    assert result.returncode in (0, 1)
+
+
+def test_correct_of_a_braze_export_with_an_odd_sender_name(tmp_path: Path, run_cli) -> None:
+    (tmp_path / "braze.json").write_text(
+        json.dumps(
+            {
+                "html_body": "<html><body><p>Hi {{${first_name}}}</p></body></html>",
+                "dispatch_id": "1",
+                "subject": "Hi",
+                "from_name": "../x",
+                "from_address": "news@brightleaf.example",
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = run_cli(
+        "correct", "braze.json", "--kind", "duplicate-send", "--output", "out", cwd=tmp_path
+    )
+    _no_internal_error(result)
+    assert result.returncode in (0, 1), result.stderr
+    assert "is not an address" in result.stderr
+
+
+def test_render_refuses_a_deeply_nested_row(tmp_path: Path, run_cli) -> None:
+    (tmp_path / "a.html").write_text("<html><body><p>Hi *|FNAME|*</p></body></html>", "utf-8")
+    row = '{"FNAME": ' + "[" * 5000 + "]" * 5000 + "}"
+    result = run_cli("render", "a.html", "--platform", "mailchimp", "--row", row, cwd=tmp_path)
+    _no_internal_error(result)
+    assert result.returncode == 2 and "nests deeper" in result.stderr
+
+
+def test_render_reads_a_csv_with_a_long_field(tmp_path: Path, run_cli) -> None:
+    (tmp_path / "a.html").write_text("<html><body><p>Hi</p></body></html>", "utf-8")
+    (tmp_path / "a.txt").write_text("Hi *|FNAME|*\n", "utf-8")
+    (tmp_path / "data.csv").write_text("FNAME,LNAME\n" + "x" * 200_000 + ",y\n", "utf-8")
+    result = run_cli(
+        "render", "a.html", "--platform", "mailchimp", "--data", "data.csv", cwd=tmp_path
+    )
+    _no_internal_error(result)
+    assert result.returncode == 0
+    assert "Hi " + "x" * 200_000 in result.stdout

@@ -356,7 +356,7 @@ def render_command(
 
     try:
         config = api.configure([template], config_path, platform=platform)
-        values = _render_values(data_path, row)
+        values = _render_values(data_path, row, config.max_file_size)
         rendered = api.render(template, config, values)
     except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))
@@ -372,35 +372,53 @@ def render_command(
     click.echo(printable(text, keep="\n"))
 
 
-def _render_values(data_path: Path | None, row: str | None) -> dict[str, object]:
-    """The field values for `render`, from --row or --data; exits 2 when they cannot be read."""
+def _render_values(data_path: Path | None, row: str | None, limit: int) -> dict[str, object]:
+    """The field values for `render`, from --row or --data; exits 2 when they cannot be read
+    (not a regular file, over the size limit, not a mapping, nested too deeply)."""
     if row is not None:
         try:
             values = json.loads(row)
+        except RecursionError:
+            _fail(f"--row nests deeper than {_MAX_DEPTH} levels")
         except ValueError as error:
             _fail(f"--row is not JSON: {error}")
         if not isinstance(values, dict):
             _fail("--row must be a JSON object")
+        _check_depth(values, "--row")
         return dict(values)
     if data_path is None:
         return {}
+    from preflight.formats.decode import UnreadableInput, read_bytes
+
     try:
-        text = data_path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        raw = read_bytes(data_path, limit)  # a regular file, within the size limit
+        text = raw.decode("utf-8-sig")
+    except UnreadableInput as error:
+        _fail(f"cannot read {data_path}: {error.reason}")
+        return {}
+    except UnicodeDecodeError as error:
         _fail(f"cannot read {data_path}: {error}")
         return {}
     if data_path.suffix.lower() == ".csv":
         import csv
         import io
 
-        first = next(csv.DictReader(io.StringIO(text)), None)
+        previous = csv.field_size_limit(max(len(text), 131072))  # one value may be long
+        try:
+            first = next(csv.DictReader(io.StringIO(text)), None)
+        except csv.Error as error:
+            _fail(f"{data_path} is not CSV: {error}")
+        finally:
+            csv.field_size_limit(previous)
         if first is None:
             _fail(f"{data_path} has no data row")
             return {}
-        return dict(first)
+        return {str(k): v for k, v in first.items()}
     if data_path.suffix.lower() == ".json":
         try:
             values = json.loads(text)
+        except RecursionError:
+            _fail(f"{data_path} nests deeper than {_MAX_DEPTH} levels")
         except ValueError as error:
             _fail(f"{data_path} is not JSON: {error}")
     else:
@@ -412,7 +430,24 @@ def _render_values(data_path: Path | None, row: str | None) -> dict[str, object]
             _fail(f"{data_path} is not YAML: {error.message}")
     if not isinstance(values, dict):
         _fail(f"{data_path} must hold a mapping of field names to values")
+    _check_depth(values, str(data_path))
     return dict(values)
+
+
+_MAX_DEPTH = 32
+"""How deep field values may nest (objects for Liquid or Handlebars paths)."""
+
+
+def _check_depth(values: object, shown: str) -> None:
+    stack = [(values, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            _fail(f"{shown} nests deeper than {_MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
 
 
 @main.command()

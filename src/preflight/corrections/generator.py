@@ -590,7 +590,9 @@ def build_eml(
             continue
         try:
             message[header] = " ".join(sourced.value.split())
-        except (ValueError, TypeError, IndexError, email_errors.MessageError):
+        except (ValueError, TypeError, IndexError, AttributeError, email_errors.MessageError):
+            # AttributeError: the standard library's address parser trips on names such as
+            # "../x" (an export's from_name) instead of refusing them
             notes.append(
                 f'the original\'s {header} "{sourced.value}" is not an address: left out of {EML}'
             )

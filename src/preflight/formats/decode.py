@@ -102,7 +102,18 @@ def _normalise(text: str) -> str:
     """One newline convention, so columns and lines agree across platforms."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
+    return without_surrogates(text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (a JSON "\\ud800" escape, a UTF-7 oddity) as U+FFFD:
+    they cannot be encoded, so every later write or hash of the text would fail."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from preflight.formats import Loaded
-from preflight.formats.decode import decode, read_bytes
+from preflight.formats.decode import UnreadableInput, decode, read_bytes
 from preflight.model import Location, Part, Sourced, Span, Template
 from preflight.model.source import HtmlDocument, SourceText
 
@@ -19,6 +19,15 @@ _HEADER = re.compile(r"^([A-Za-z0-9-]+):", re.MULTILINE)
 def load_eml(path: Path, max_bytes: int) -> Loaded:
     raw = read_bytes(path, max_bytes)
     file_text, _ = decode(raw)
+    try:  # the email package parses and searches nested parts recursively
+        return _load(path, raw, file_text)
+    except RecursionError:
+        raise UnreadableInput(
+            "its MIME parts are nested too deeply to read", {"reason": "too-deep"}
+        ) from None
+
+
+def _load(path: Path, raw: bytes, file_text: str) -> Loaded:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     template = Template(path=path, format="eml", subject_knowable=True)
@@ -31,7 +40,9 @@ def load_eml(path: Path, max_bytes: int) -> Loaded:
     for name in set(message.keys()):
         try:
             value = str(message.get(name, ""))
-        except (ValueError, TypeError, IndexError):  # malformed header
+        except (ValueError, TypeError, IndexError, OverflowError, AttributeError):
+            # a malformed header (a Date: year of 20 digits overflows, the address parser
+            # trips over odd names)
             value = ""
         template.headers[name.lower()] = (value, lines.get(name.lower(), 1))
 
