@@ -359,3 +359,80 @@ def test_render_reads_a_csv_with_a_long_field(tmp_path: Path, run_cli) -> None:
     _no_internal_error(result)
     assert result.returncode == 0
     assert "Hi " + "x" * 200_000 in result.stdout
+
+
+# -- memory: spans and windows, not copies -----------------------------------------------------
+
+
+def _one_line_page(links: int) -> str:
+    body = "".join(f'<a href="http://staging.example.com/p{n}">link {n}</a>' for n in range(links))
+    return f"<!doctype html>\n<html><body>{body}</body></html>\n"
+
+
+def test_findings_keep_a_window_of_a_long_line(tmp_path: Path) -> None:
+    from preflight.api import check
+    from preflight.model.source import EXCERPT_CHARS
+
+    (tmp_path / "minified.html").write_text(_one_line_page(3000), encoding="utf-8")
+    report = check([tmp_path / "minified.html"], config={"select": ["LINK003"], "jobs": 1})
+    located = [f for f in report.findings if f.location.span]
+    assert len(located) > 100
+    for finding in located:
+        assert finding.source_line is not None and len(finding.source_line) <= EXCERPT_CHARS
+        column = finding.location.span.column - finding.source_offset  # the caret's place
+        assert finding.source_line[column - 1 :].startswith("http://staging.example.com/p")
+
+
+def test_findings_on_short_lines_keep_the_whole_line(tmp_path: Path) -> None:
+    from preflight.api import check
+
+    line = '<p><a href="http://staging.example.com/">Shop</a></p>'
+    (tmp_path / "a.html").write_text(f"<html><body>\n{line}\n</body></html>\n", "utf-8")
+    report = check([tmp_path / "a.html"], config={"select": ["LINK003"], "jobs": 1})
+    (finding,) = report.findings
+    assert (finding.source_line, finding.source_offset) == (line, 0)
+
+
+def test_the_caret_stays_under_the_finding_in_a_window(tmp_path: Path, run_cli) -> None:
+    (tmp_path / "minified.html").write_text(_one_line_page(500), encoding="utf-8")
+    result = run_cli("check", "minified.html", "--select", "LINK003", "--no-color", cwd=tmp_path)
+    lines = result.stdout.splitlines()
+    shown = 0
+    for index, line in enumerate(lines):
+        if line.startswith(" 2 | "):
+            caret = lines[index + 1]
+            start = caret.index("^") - len("   | ")
+            quoted = line[len(" 2 | ") :]
+            assert quoted[start:].startswith("http://staging.example.com/p"), (line, caret)
+            shown += 1
+    assert shown > 100
+
+
+def test_live_link_occurrences_keep_a_window_of_a_long_line() -> None:
+    from preflight.links.live import occurrences
+    from preflight.model import Template
+    from preflight.model.source import EXCERPT_CHARS, HtmlDocument, SourceText
+
+    page = _one_line_page(2000)
+    template = Template(path=Path("minified.html"), format="html")
+    template.html = HtmlDocument(SourceText(page))
+    template.sources[template.path] = template.html.source
+    found = list(occurrences(template, ["staging.example.com"]))
+    assert len(found) == 2000
+    assert all(o.source_line is not None and len(o.source_line) <= EXCERPT_CHARS for o in found)
+
+
+def test_tags_in_one_attribute_share_its_value() -> None:
+    from preflight.dialects import dialects
+    from preflight.model import Sourced, Template
+    from preflight.model.source import HtmlDocument, SourceText
+    from preflight.tagscan import tag_sites
+
+    value = " ".join("*|FNAME|*" for _ in range(2000))
+    page = f'<html><body><p title="{value}">Hi</p><p title="{value}">Hi</p></body></html>'
+    template = Template(path=Path("a.html"), format="html")
+    template.html = HtmlDocument(SourceText(page))
+    template.platform = Sourced("mailchimp", "config")
+    sites = [s for s in tag_sites(template, dialects()["mailchimp"]) if s.context == "attribute"]
+    assert len(sites) == 4000
+    assert len({id(site.value) for site in sites}) == 2  # one string per attribute

@@ -29,6 +29,10 @@ class BaselineError(Exception):
 
 
 def fingerprint(finding: Finding) -> str:
+    """A finding's identity across runs: rule, path, part, pointer, message and its source
+    line with spaces squashed. ``source_line`` is the whole line up to EXCERPT_CHARS (240)
+    characters; a longer line contributes only the window around the finding, so on such
+    a line an edit far from the finding no longer changes its fingerprint."""
     location = finding.location
     parts = [
         finding.rule,

@@ -496,7 +496,13 @@ class Engine:
                 for rule_id, live_check in self.registry.rules("live", settings.enabled):
                     violations = live_check(checked, settings.options[rule_id])
                     for stamped in self._stamp(rule_id, violations, settings, {}):
-                        found.append(replace(stamped, source_line=occurrence.source_line))
+                        found.append(
+                            replace(
+                                stamped,
+                                source_line=occurrence.source_line,
+                                source_offset=occurrence.source_offset,
+                            )
+                        )
             findings.extend(waiting.suppressions.apply(found))
             findings.extend(self._unused(waiting.suppressions, settings, waiting.template))
         self._waiting.clear()
@@ -742,7 +748,10 @@ class Engine:
                 severity = min(severity, violation.severity)
             span = violation.location.span
             source = sources.get(violation.location.path)
-            line_text = source.line_text(span.line) if source is not None and span else None
+            excerpt = (
+                source.line_excerpt(span.line, span.column) if source is not None and span else None
+            )
+            line_text, line_offset = excerpt or (None, 0)
             findings.append(
                 Finding(
                     rule=rule.id,
@@ -754,6 +763,7 @@ class Engine:
                     help=violation.help,
                     related=violation.related,
                     source_line=line_text,
+                    source_offset=line_offset,
                     fix=violation.fix,
                 )
             )

@@ -107,6 +107,9 @@ class Occurrence:
     kind: str  # link | image
     location: Location
     source_line: str | None = None
+    """The link's line, or a window of it (SourceText.line_excerpt): never a copy of a long
+    line per link."""
+    source_offset: int = 0
 
 
 @dataclass(frozen=True)

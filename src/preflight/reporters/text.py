@@ -35,7 +35,9 @@ def _finding(finding: Finding, color: bool) -> list[str]:
     if span is not None and finding.source_line is not None:
         number = str(span.line)
         gutter = " " * len(number)
-        source, column = _window(pictured(finding.source_line), span.column)
+        source, column = _window(pictured(finding.source_line), span.column - finding.source_offset)
+        if finding.source_offset and not source.startswith("…"):
+            source, column = "…" + source, column + 1
         if span.end_line == span.line:
             width = span.end_column - span.column
         else:
