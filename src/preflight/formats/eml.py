@@ -7,6 +7,7 @@ import email.policy
 import re
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from preflight.formats import Loaded
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
@@ -14,6 +15,28 @@ from preflight.model import Location, Part, Sourced, Span, Template
 from preflight.model.source import HtmlDocument, SourceText
 
 _HEADER = re.compile(r"^([A-Za-z0-9-]+):", re.MULTILINE)
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+MAX_PARSED_HEADER = 8192
+"""Header values longer than this are read as written (unfolded), not parsed: the standard
+library's header parser is quadratic or worse (a 1 MB List-Unsubscribe of encoded words
+took 100 s and 11 GB); real headers are a few hundred characters."""
+
+
+class _Policy(email.policy.EmailPolicy):
+    """policy.default, but a very long header is returned as its unfolded text."""
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if len(value) > MAX_PARSED_HEADER:
+            value = _FOLD.sub("", value).strip()
+            if name.lower().startswith("content-"):
+                # its parameters are split by slicing (quadratic): the first ones are enough
+                cut = value.rfind(";", 0, MAX_PARSED_HEADER)
+                return value[: cut if cut != -1 else MAX_PARSED_HEADER]
+            return value
+        return super().header_fetch_parse(name, value)
+
+
+_POLICY = _Policy()
 
 
 def load_eml(path: Path, max_bytes: int) -> Loaded:
@@ -28,7 +51,7 @@ def load_eml(path: Path, max_bytes: int) -> Loaded:
 
 
 def _load(path: Path, raw: bytes, file_text: str) -> Loaded:
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    message = email.message_from_bytes(raw, policy=_POLICY)
     assert isinstance(message, EmailMessage)
     template = Template(path=path, format="eml", subject_knowable=True)
     template.sources[path] = SourceText(file_text)
