@@ -436,3 +436,47 @@ def test_tags_in_one_attribute_share_its_value() -> None:
     sites = [s for s in tag_sites(template, dialects()["mailchimp"]) if s.context == "attribute"]
     assert len(sites) == 4000
     assert len({id(site.value) for site in sites}) == 2  # one string per attribute
+
+
+# -- a damaged link cache ---------------------------------------------------------------------
+
+BAD_ENTRIES = [
+    {"status": "ok", "code": 200, "checked_at": "yesterday"},
+    {"status": "ok", "code": "200", "checked_at": 1e18},
+    {"status": "broken", "code": 404, "chain": [["x", 5]], "checked_at": 1.0},
+    {"status": "ok", "code": 200, "anchors": 5, "checked_at": 1.0},
+    {"status": "ok", "code": 200, "detail": ["a"], "checked_at": float("nan")},
+    {"status": "nonsense", "checked_at": 1.0},
+    "not an entry",
+]
+
+
+@pytest.mark.parametrize("entry", BAD_ENTRIES, ids=range(len(BAD_ENTRIES)))
+def test_an_unreadable_cache_entry_is_as_good_as_absent(
+    tmp_path: Path, run_cli, link_servers, entry: object
+) -> None:
+    import time
+
+    base = link_servers[0].base
+    (tmp_path / "a.html").write_text(
+        f'<html><body><p><a href="{base}/404">Old</a> <a href="{base}/page/1">New</a></p>'
+        "</body></html>\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "preflight.yaml").write_text(
+        "select: [LINK001]\nlinks:\n  allow_hosts: [127.0.0.1]\n  timeout: 2s\n", "utf-8"
+    )
+    cache = tmp_path / ".preflight_cache" / "links.json"
+    cache.parent.mkdir()
+    good = {"status": "ok", "code": 200, "checked_at": time.time()}
+    entries = {f"{base}/404": entry, f"{base}/page/1": good}
+    cache.write_text(json.dumps({"version": 1, "entries": entries}), encoding="utf-8")
+    for cached in (1, 2):  # the bad entry is checked again, then cached properly
+        result = run_cli("check", ".", "--online", "--format", "json", cwd=tmp_path)
+        _no_internal_error(result)
+        assert result.returncode == 1, result.stderr
+        document = json.loads(result.stdout)
+        assert [f["data"]["code"] for f in document["findings"]] == [404]
+        assert document["links"]["cached"] == cached
+    saved = json.loads(cache.read_text(encoding="utf-8"))["entries"]
+    assert saved[f"{base}/404"]["checked_at"] > 0 and saved[f"{base}/404"]["code"] == 404
