@@ -480,3 +480,113 @@ def test_an_unreadable_cache_entry_is_as_good_as_absent(
         assert document["links"]["cached"] == cached
     saved = json.loads(cache.read_text(encoding="utf-8"))["entries"]
     assert saved[f"{base}/404"]["checked_at"] > 0 and saved[f"{base}/404"]["code"] == 404
+
+
+# -- explicit arguments that never end, configs and folders -----------------------------------
+
+
+def _limited_memory() -> None:  # a run that reads /dev/zero dies fast instead of swapping
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "t.html", "--config", "/dev/zero"],
+        ["check", "t.html", "--baseline", "/dev/zero"],
+        ["check", "t.html", "--config", "fifo"],
+        ["check", "t.html", "--baseline", "fifo"],
+        ["render", "t.html", "--platform", "mailchimp", "--data", "/dev/zero"],
+        ["render", "t.html", "--platform", "mailchimp", "--data", "fifo.json"],
+        [
+            "correct",
+            "t.html",
+            "--platform",
+            "mailchimp",
+            "--from-report",
+            "/dev/zero",
+            "--output",
+            "o",
+        ],
+    ],
+)
+def test_explicit_files_that_never_end_are_refused(
+    tmp_path: Path, run_cli, args: list[str]
+) -> None:
+    import os
+
+    _template(tmp_path)
+    os.mkfifo(tmp_path / "fifo")
+    os.mkfifo(tmp_path / "fifo.json")
+    result = run_cli(*args, cwd=tmp_path, preexec_fn=_limited_memory)
+    _no_internal_error(result)
+    assert result.returncode == 2
+    assert "not a regular file" in result.stderr or "not a file" in result.stderr
+
+
+def test_a_large_yaml_without_aliases_is_read() -> None:
+    from preflight.yamlio import MAX_EXPANSION, load_yaml
+
+    items = ", ".join(f"f{n}" for n in range(MAX_EXPANSION + 20_000))
+    document = load_yaml(f"audiences:\n  big:\n    kind: production\n    fields: [{items}]\n")
+    assert len(document.data["audiences"]["big"]["fields"]) == MAX_EXPANSION + 20_000
+
+
+def test_an_alias_bomb_is_refused_for_what_the_aliases_add() -> None:
+    from preflight.yamlio import YamlError, load_yaml
+
+    levels = [f"a0: &a0 [{', '.join(['x'] * 10)}]"] + [
+        f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 7)
+    ]
+    with pytest.raises(YamlError, match="aliases expand to more than"):
+        load_yaml("\n".join(levels) + "\n")
+
+
+def test_a_large_audiences_file_is_no_alias_error(tmp_path: Path, run_cli) -> None:
+    project = _yaml_project(tmp_path)
+    extra = "".join(
+        f"  extra{n}:\n    kind: production\n    fields: [email, first_name, last_name]\n"
+        for n in range(15_000)  # 150,000 values, no alias
+    )
+    with open(project / "audiences.yaml", "a", encoding="utf-8") as handle:
+        handle.write(extra)
+    result = run_cli("check", ".", "--format", "json", cwd=project)
+    _no_internal_error(result)
+    assert [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "PF001"] == []
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "0.5", "0k"])
+def test_max_file_size_must_be_positive(tmp_path: Path, run_cli, value: str) -> None:
+    _template(tmp_path)
+    (tmp_path / "preflight.yaml").write_text(f"max_file_size: {value}\n", encoding="utf-8")
+    result = run_cli("check", "t.html", cwd=tmp_path)
+    _no_internal_error(result)
+    assert result.returncode == 2 and "max_file_size" in result.stderr
+
+
+def test_walking_never_leaves_the_folder_through_a_link(tmp_path: Path, run_cli) -> None:
+    secret = "API_KEY=sk_live_do_not_print"
+    (tmp_path / ".env").write_text(f'<p><a href="http://staging.example.com/?{secret}">x</a>\n')
+    folder = tmp_path / "emails"
+    (folder / "real").mkdir(parents=True)
+    (folder / "real" / "offer.html").write_text(
+        '<html><body><p><a href="http://staging.example.com/inside">x</a></p></body></html>\n'
+    )
+    (folder / "leak.html").symlink_to(tmp_path / ".env")  # out of the folder: not walked
+    (folder / "alias.html").symlink_to(folder / "real" / "offer.html")  # inside: fine
+    (folder / "welcome.html").write_text("<html><body><p>Hi</p></body></html>\n")
+    (folder / "welcome.txt").symlink_to(tmp_path / ".env")  # a companion out of the folder
+    (folder / "welcome.meta.yaml").symlink_to(tmp_path / ".env")
+    result = run_cli("check", "emails", "--format", "json", cwd=tmp_path)
+    _no_internal_error(result)
+    assert "sk_live" not in result.stdout
+    document = json.loads(result.stdout)
+    paths = {f["path"] for f in document["files"]}
+    assert "emails/leak.html" not in paths
+    assert {"emails/alias.html", "emails/real/offer.html"} <= paths
+    outside = {f["path"] for f in document["findings"] if "outside its folder" in f["message"]}
+    assert outside == {"emails/welcome.txt", "emails/welcome.meta.yaml"}
+    named = run_cli("check", "emails/leak.html", "--format", "json", cwd=tmp_path)
+    assert "sk_live" in named.stdout  # named on the command line: told to

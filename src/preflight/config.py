@@ -20,7 +20,7 @@ from preflight.catalogue import FAMILIES, Catalogue, load_catalogue
 from preflight.constants import IMPORT_PLATFORMS
 from preflight.dialects import platform_names, resolve_platform
 from preflight.durations import parse_duration
-from preflight.formats.decode import DEFAULT_MAX_BYTES
+from preflight.formats.decode import DEFAULT_MAX_BYTES, UnreadableInput, read_bytes
 from preflight.model import Severity
 from preflight.resources import rules_dir
 from preflight.suggest import did_you_mean
@@ -247,9 +247,10 @@ def find_config(start: Path) -> Path | None:
 
 def _has_tool_table(path: Path) -> bool:
     try:
-        return "[tool.preflight" in path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        raw = read_bytes(path, DEFAULT_MAX_BYTES)  # a FIFO or /dev/zero is no config
+    except UnreadableInput:
         return False
+    return b"[tool.preflight" in raw
 
 
 def discover_config(paths: Iterable[Path], cwd: Path | None = None) -> Config:
@@ -283,9 +284,11 @@ def load_config(path: Path, _seen: tuple[Path, ...] = ()) -> Config:
 
 
 def _read(path: Path) -> tuple[dict[str, Any], YamlDocument | None]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+    try:  # a regular file within the size limit: --config /dev/zero or a FIFO is refused
+        text = read_bytes(path, DEFAULT_MAX_BYTES).decode("utf-8-sig")
+    except UnreadableInput as error:
+        raise ConfigError(f"{path}: cannot read config: {error.reason}") from None
+    except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: cannot read config: {error}") from None
     if path.name == "pyproject.toml":
         if sys.version_info >= (3, 11):
@@ -376,14 +379,19 @@ def _platform(value: Any, where: str) -> str:
 
 
 def parse_size(value: Any) -> int:
+    """A size in bytes (5MB, 512k, 1048576); ValueError unless it is at least one byte."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    match = _SIZE.match(str(value))
-    if not match:
-        raise ValueError(f'"{value}" is not a size such as 5MB')
-    number, unit = float(match.group(1)), (match.group(2) or "").lower().rstrip("b").rstrip("i")
-    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
-    return int(number * factor)
+        size = value
+    else:
+        match = _SIZE.match(str(value))
+        if not match:
+            raise ValueError(f'"{value}" is not a size such as 5MB')
+        number = float(match.group(1))
+        unit = (match.group(2) or "").lower().rstrip("b").rstrip("i")
+        size = int(number * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit])
+    if size < 1:
+        raise ValueError(f'"{value}" is not a size preflight can read files within (5MB, say)')
+    return size
 
 
 def _rule_settings(

@@ -95,7 +95,8 @@ def discover(
 
 
 def _walk(root: Path, config: Config) -> Iterator[InputFile]:
-    for directory, dirnames, filenames in os.walk(root):
+    inside: str | None = None  # the folder's real path, once a link needs it
+    for directory, dirnames, filenames in os.walk(root):  # never into linked folders
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
         base = Path(directory)
         for name in sorted(filenames):
@@ -105,4 +106,10 @@ def _walk(root: Path, config: Config) -> Iterator[InputFile]:
                 continue
             if config.is_excluded(path):
                 continue
+            if os.path.islink(path):
+                # a link to a file outside the folder (a .env next door) is not the
+                # folder's to show; named on the command line, it is read
+                inside = inside or os.path.realpath(root)
+                if os.path.commonpath([inside, os.path.realpath(path)]) != inside:
+                    continue
             yield InputFile(path, kind, False)

@@ -834,12 +834,18 @@ def _replacement(url: str, links: Mapping[str, str]) -> tuple[str, str | None]:
 
 
 def _report_findings(report: Path, original: Path) -> Iterator[dict[str, Any]]:
-    try:
-        document = json.loads(report.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as error:
+    from preflight.formats.decode import REPORT_MAX_BYTES, UnreadableInput, read_bytes
+
+    try:  # a regular file within a limit (not /dev/zero, not a FIFO)
+        document = json.loads(read_bytes(report, REPORT_MAX_BYTES).decode("utf-8-sig"))
+    except UnreadableInput as error:
+        raise CorrectionError(f"cannot read {report}: {error.reason}") from None
+    except UnicodeDecodeError as error:
         raise CorrectionError(f"cannot read {report}: {error}") from None
     except ValueError as error:
         raise CorrectionError(f"{report} is not JSON: {error}") from None
+    except RecursionError:
+        raise CorrectionError(f"{report} is not a preflight report: nested too deeply") from None
     if (
         not isinstance(document, dict)
         or document.get("version") != 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from preflight.formats import Loaded
-from preflight.formats.decode import UnreadableInput, decode, read_bytes
+from preflight.formats.decode import UnreadableInput, check_companion, decode, read_bytes
 from preflight.model import Location, Template, Violation
 from preflight.model.source import HtmlDocument, SourceText
 
@@ -17,6 +17,7 @@ def load_html(path: Path, max_bytes: int) -> Loaded:
     sibling = path.with_suffix(".txt")
     if sibling.is_file():
         try:
+            check_companion(sibling)
             template.text = SourceText(decode(read_bytes(sibling, max_bytes))[0])
             template.text_path = sibling
         except UnreadableInput as error:
