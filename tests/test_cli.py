@@ -26,13 +26,13 @@ def test_sample_campaign_exits_1_with_findings(run_cli) -> None:
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert "CONTENT006" in result.stdout and "[FIRST NAME]" in result.stdout
-    assert result.stdout.rstrip().endswith("in 10 files.")
+    assert result.stdout.rstrip().endswith("in 11 files.")
 
 
 def test_clean_twins_exit_0(run_cli) -> None:
     result = run_cli("check", str(SAMPLE / "clean"), cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "No problems found in 5 files." in result.stdout
+    assert "No problems found in 6 files." in result.stdout
 
 
 def test_readme_output_excerpt_is_current(run_cli) -> None:

@@ -18,6 +18,8 @@ from preflight.footer import looks_like_address
         "Calle Mayor 5, 28013 Madrid",
         "Keizersgracht 123, 1015 CJ Amsterdam",
         "PO Box 123, Bristol",
+        "123 Van Ness, San Francisco 94102",
+        "Brightleaf Inc. · 350 Fifth, New York, 10118-0110",
     ],
 )
 def test_addresses(text: str) -> None:
@@ -32,6 +34,8 @@ def test_addresses(text: str) -> None:
         "Join 25000 Gardeners, today",
         "Win a PS5 1TB bundle",
         "Order 2 Street Food boxes",
+        "Save 20 Percent, today only 10000 points",
+        "Call 555 0100, Extension 12345678",
     ],
 )
 def test_copy_that_is_not_an_address(text: str) -> None:

@@ -40,6 +40,7 @@ def test_library_api_without_click(email: Path, monkeypatch: pytest.MonkeyPatch)
     assert document["files"][0] == {
         "path": "email.html",
         "kind": "template",
+        "built_from": None,
         "platform": "mailchimp",
         "platform_source": "declared",
         "confidence": 1.0,

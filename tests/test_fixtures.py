@@ -186,3 +186,12 @@ def test_messages_follow_the_house_style() -> None:
             assert message, f"{case}: expected findings carry their message"
             assert not message[0].isupper(), f"{case}: {message!r} starts with a capital"
             assert not message.endswith("."), f"{case}: {message!r} ends with a period"
+
+
+def test_docs_rules_md_is_generated_from_the_catalogue(run_cli) -> None:
+    """docs/rules.md is `preflight rules --format markdown`; regenerate it when rules change:
+    preflight rules --format markdown > docs/rules.md"""
+    result = run_cli("rules", "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    shown = (FIXTURES.parent / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert shown == result.stdout, "docs/rules.md is stale: regenerate it (see the docstring)"

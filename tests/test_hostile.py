@@ -414,9 +414,9 @@ def test_live_link_occurrences_keep_a_window_of_a_long_line() -> None:
     from preflight.model.source import EXCERPT_CHARS, HtmlDocument, SourceText
 
     page = _one_line_page(2000)
-    template = Template(path=Path("minified.html"), format="html")
-    template.html = HtmlDocument(SourceText(page))
-    template.sources[template.path] = template.html.source
+    html = HtmlDocument(SourceText(page))
+    path = Path("minified.html")
+    template = Template(path=path, format="html", html=html, sources={path: html.source})
     found = list(occurrences(template, ["staging.example.com"]))
     assert len(found) == 2000
     assert all(o.source_line is not None and len(o.source_line) <= EXCERPT_CHARS for o in found)
@@ -430,9 +430,12 @@ def test_tags_in_one_attribute_share_its_value() -> None:
 
     value = " ".join("*|FNAME|*" for _ in range(2000))
     page = f'<html><body><p title="{value}">Hi</p><p title="{value}">Hi</p></body></html>'
-    template = Template(path=Path("a.html"), format="html")
-    template.html = HtmlDocument(SourceText(page))
-    template.platform = Sourced("mailchimp", "config")
+    template = Template(
+        path=Path("a.html"),
+        format="html",
+        html=HtmlDocument(SourceText(page)),
+        platform=Sourced("mailchimp", "config"),
+    )
     sites = [s for s in tag_sites(template, dialects()["mailchimp"]) if s.context == "attribute"]
     assert len(sites) == 4000
     assert len({id(site.value) for site in sites}) == 2  # one string per attribute

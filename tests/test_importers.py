@@ -1,4 +1,5 @@
-"""Platform workflow exports (HubSpot, Klaviyo, Mautic, n8n): the seed story after import,
+"""Platform workflow exports (HubSpot, Klaviyo, Mautic, n8n, Journey Builder): the seed story
+after import,
 delay units, unknown elements, bad input, `preflight import` and its exit codes, and the
 real n8n exports in ../shared/corpus."""
 
@@ -50,8 +51,23 @@ SEED = [
     ("mautic/reminder-unguarded.json", "TIME002", "send-the-reminder", "/events/1"),
     ("mautic/export-7x.json", "TIME002", "send-the-reminder", "/0/campaign_event/1"),
     ("mautic/check-without-delay.json", "TIME001", "downloads-the-guide", "/events/1"),
+    ("mautic/api-reminder-unguarded.json", "TIME002", "send-the-reminder", "/campaign/events/42"),
+    (
+        "mautic/api-check-without-delay.json",
+        "TIME001",
+        "downloads-the-guide",
+        "/campaign/events/52",
+    ),
+    (
+        "mautic/export-7x-check-without-delay.json",
+        "TIME001",
+        "opens-the-guide-offer",
+        "/0/campaign_event/1",
+    ),
     ("n8n/reminder-unguarded.json", "TIME002", "send-reminder", "/nodes/2"),
     ("n8n/check-without-wait.json", "TIME001", "downloaded-the-guide", "/nodes/2"),
+    ("sfmc/reminder-unguarded.json", "TIME002", "guide-reminder", "/activities/1"),
+    ("sfmc/check-without-wait.json", "TIME001", "clicked-the-guide", "/activities/1"),
 ]
 
 
@@ -77,7 +93,11 @@ GOOD = [
     "hubspot/delay-then-check.json",
     "klaviyo/delay-then-check.json",
     "mautic/month-then-check.json",
+    "mautic/api-wait-then-check.json",
+    "mautic/export-7x-wait-then-check.json",
     "n8n/wait-then-check.json",
+    "n8n/approval-loop.json",
+    "sfmc/wait-then-check.json",
 ]
 
 
@@ -88,6 +108,65 @@ def test_a_wait_before_the_check_is_silent(name: str) -> None:
 
 def test_every_platform_has_seed_cases() -> None:
     platforms = {name.split("/")[0] for name, *_ in SEED}
+    assert platforms == set(PLATFORMS)
+
+
+STORIES = {
+    # shape: (reminder with no wait and no check, check with no wait, the clean twin)
+    "HubSpot automation v4": (
+        "hubspot/reminder-unguarded.json",
+        "hubspot/check-without-delay.json",
+        "hubspot/delay-then-check.json",
+    ),
+    "Klaviyo flow": (
+        "klaviyo/reminder-unguarded.json",
+        "klaviyo/check-without-delay.json",
+        "klaviyo/delay-then-check.json",
+    ),
+    "Mautic API, unwrapped": (
+        "mautic/reminder-unguarded.json",
+        "mautic/check-without-delay.json",
+        "mautic/month-then-check.json",
+    ),
+    "Mautic API, GET /api/campaigns/{id}": (
+        "mautic/api-reminder-unguarded.json",
+        "mautic/api-check-without-delay.json",
+        "mautic/api-wait-then-check.json",
+    ),
+    "Mautic 7.x entity export": (
+        "mautic/export-7x.json",
+        "mautic/export-7x-check-without-delay.json",
+        "mautic/export-7x-wait-then-check.json",
+    ),
+    "n8n workflow": (
+        "n8n/reminder-unguarded.json",
+        "n8n/check-without-wait.json",
+        "n8n/wait-then-check.json",
+    ),
+    "Journey Builder journey": (
+        "sfmc/reminder-unguarded.json",
+        "sfmc/check-without-wait.json",
+        "sfmc/wait-then-check.json",
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", list(STORIES))
+def test_documented_format_reproduces_the_seed_story(shape: str) -> None:
+    """Each platform's documented export shape: the reminder with no wait and no check is
+    TIME002, the check with no wait is TIME001, and the twin with a wait is silent; all three
+    through `check`, the public surface."""
+    reminder, check_first, clean = (DATA / name for name in STORIES[shape])
+    timing = ("TIME", "FLOW")
+    assert [f.rule for f in _findings(reminder, timing)] == ["TIME002"], shape
+    assert [f.rule for f in _findings(check_first, timing)] == ["TIME001"], shape
+    assert _findings(clean, timing) == [], shape
+    for path in (reminder, check_first, clean):
+        assert [f for f in _findings(path, ("PF",)) if f.rule != "PF004"] == [], path
+
+
+def test_every_platform_and_shape_has_a_story() -> None:
+    platforms = {names[0].split("/")[0] for names in STORIES.values()}
     assert platforms == set(PLATFORMS)
 
 
@@ -150,15 +229,24 @@ def test_n8n_wait_defaults_by_version() -> None:
     assert any("only 1 hour after it" in m for m in messages), messages
 
 
-def test_klaviyo_delay_defaults_to_days_and_keeps_the_time_of_day() -> None:
+def test_klaviyo_delay_defaults_to_days_and_keeps_the_time_and_every_weekday() -> None:
     imported = _imported("klaviyo/delay-then-check.json")
     assert imported.document is not None
     wait = next(s for s in imported.document["steps"] if "wait" in s)["wait"]
     assert wait == {
         "duration": {"amount": 3, "unit": "days"},
         "until_time": "09:00",
-        "until_weekday": "monday",
+        "until_weekday": ["monday", "tuesday", "wednesday", "thursday", "friday"],
     }
+    workflow = _workflow(DATA / "klaviyo/delay-then-check.json")
+    until = next(s for s in workflow.steps if s.kind == "wait").until
+    assert until is not None and until.weekdays == (
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+    )
 
 
 def _imported(name: str, resolver: Resolver | None = None) -> Any:
@@ -367,8 +455,13 @@ def test_unresolved_reference_is_a_flow002_info_not_a_crash(tmp_path: Path) -> N
     assert "templates: {resolve: {hubspot:" in (found[0].help or "")
 
 
-def test_a_resolved_path_that_does_not_exist_is_a_flow002_error() -> None:
-    found = [f for f in _findings(DATA / "klaviyo/reminder-unguarded.json") if f.rule == "FLOW002"]
+def test_a_resolved_path_that_does_not_exist_is_a_flow002_error(tmp_path: Path) -> None:
+    copy = tmp_path / "imports"
+    shutil.copytree(DATA, copy)
+    path = copy / "klaviyo/reminder-unguarded.json"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"template_id": "reminder"', '"template_id": "WxQ9vT"'))
+    found = [f for f in _findings(path) if f.rule == "FLOW002"]
     assert [(f.severity.label, f.location.pointer) for f in found] == [
         ("error", "/data/attributes/definition/actions/1/data/message/template_id")
     ]
@@ -794,3 +887,434 @@ def test_the_import_output_in_the_docs_is_current(run_cli) -> None:
         result = run_cli("import", name, cwd=DATA)
         assert result.returncode == int(code), result.stderr
         assert result.stdout + result.stderr == shown, name
+
+
+# -- HubSpot: EMAIL_EVENT filters read their operator ---------------------------------------
+
+
+def _hubspot_check(tmp_path: Path, event_filter: dict[str, Any]) -> Any:
+    """The documented v4 check-without-delay flow with another EMAIL_EVENT filter."""
+    data = json.loads((DATA / "hubspot/check-without-delay.json").read_text(encoding="utf-8"))
+    branch = data["actions"][1]["listBranches"][0]["filterBranch"]["filterBranches"][0]
+    branch["filters"] = [event_filter]
+    path = tmp_path / "flow.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    imported = convert(path, text, data, "hubspot", Resolver(base=path.parent))
+    assert imported.document is not None
+    return next(s for s in imported.document["steps"] if "branch" in s)["branch"]
+
+
+@pytest.mark.parametrize(
+    ("operator", "condition", "then"),
+    [
+        ("OPENED", {"opened": "send-1"}, "send-4"),
+        ("LINK_CLICKED", {"clicked": "send-1"}, "send-4"),
+        ("REPLIED", {"replied": "send-1"}, "send-4"),
+        # the negations: the branch's target is the "no" side
+        ("RECEIVED_BUT_NOT_OPENED", {"opened": "send-1"}, "send-3"),
+        ("SENT_BUT_LINK_NOT_CLICKED", {"clicked": "send-1"}, "send-3"),
+        ("OPENED_BUT_NOT_REPLIED", {"replied": "send-1"}, "send-3"),
+        ("BOUNCED", {"field": "email event bounced"}, "send-4"),
+    ],
+)
+def test_hubspot_email_event_engagement_is_its_operator(
+    tmp_path: Path, operator: str, condition: dict[str, str], then: str
+) -> None:
+    event = {
+        "filterType": "EMAIL_EVENT",
+        "level": "HUBSPOT_CAMPAIGN",  # the kind of campaign, never the engagement
+        "emailId": 161531243690,
+        "appId": 113,
+        "operator": operator,
+    }
+    branch = _hubspot_check(tmp_path, event)
+    assert branch["if"] == condition
+    assert branch["then"] == then
+
+
+def test_hubspot_level_is_not_an_engagement(tmp_path: Path) -> None:
+    """The mistake issue 15 reports: `level` named like an engagement is not read as one."""
+    event = {"filterType": "EMAIL_EVENT", "level": "CLICKED", "emailId": 1, "operator": "SENT"}
+    assert _hubspot_check(tmp_path, event)["if"] == {"field": "email event sent"}
+
+
+def test_hubspot_link_clicked_keeps_its_click_url(tmp_path: Path) -> None:
+    event = {
+        "filterType": "EMAIL_EVENT",
+        "level": "EMAIL_API_CAMPAIGN",
+        "emailId": 161531243690,
+        "appId": 113,
+        "operator": "LINK_CLICKED",
+        "clickUrl": "https://brightleaf.example/guide",
+    }
+    condition = _hubspot_check(tmp_path, event)["if"]
+    assert condition == {"clicked": "send-1", "url": "https://brightleaf.example/guide"}
+
+
+def test_hubspot_v4_examples_import_and_a_placeholder_stays_a_finding(corpus: Path) -> None:
+    """HubSpot's own v4 examples: the minimal create body and the branching flow whose
+    actionTypeId is a placeholder ("<copy-from-a-real-get>"): a PF004, never a crash."""
+    folder = corpus / "hubspot-v4-flow-examples"
+    files = sorted(folder.rglob("*.json"))
+    assert len(files) == 2
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+        assert detect(data) == "hubspot", path
+        workflow, problems = to_workflow(convert(path, text, data, "hubspot"))
+        assert workflow is not None, path
+        assert {rule for rule, _ in problems} <= {"PF004"}, path
+    report = check([folder])
+    assert not report.internal_errors
+    assert [(f.rule, f.data.get("type")) for f in report.findings] == [
+        ("PF004", "<copy-from-a-real-get>")
+    ]
+
+
+# -- Mautic: GET /api/campaigns/{id} wraps the campaign --------------------------------------
+
+
+def test_mautic_wrapped_api_response_is_detected_checked_and_imported(run_cli) -> None:
+    data = json.loads((DATA / "mautic/api-check-without-delay.json").read_text(encoding="utf-8"))
+    assert set(data) == {"campaign"}
+    assert detect(data) == "mautic"
+    assert detect(data["campaign"]) == "mautic"  # the inner object alone, as before
+    result = run_cli("import", "mautic/api-wait-then-check.json", "--from", "mautic", cwd=DATA)
+    assert result.returncode == 0, result.stderr
+    document = yaml.safe_load(result.stdout)
+    assert document["name"] == "Planting guide follow-up (API, three days to download)"
+    assert document["audience"] == {"include": ["mautic-segment-3"]}
+    walked = check([DATA / "mautic"])  # found by walking, not only when named
+    assert any(f.location.path.name == "api-check-without-delay.json" for f in walked.findings)
+
+
+# -- n8n: send and wait for a response -------------------------------------------------------
+
+
+def _n8n(tmp_path: Path, node: dict[str, Any], loop: bool = True) -> Path:
+    nodes = [
+        {"name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1},
+        {"typeVersion": 2, "name": "Ask", **node},
+        {
+            "name": "Send it",
+            "type": "n8n-nodes-base.emailSend",
+            "typeVersion": 2.1,
+            "parameters": {"subject": "This week in the garden", "text": "Garden news."},
+        },
+    ]
+    connections = {
+        "Start": {"main": [[{"node": "Ask", "type": "main", "index": 0}]]},
+        "Ask": {"main": [[{"node": "Send it", "type": "main", "index": 0}]]},
+    }
+    if loop:
+        connections["Send it"] = {"main": [[{"node": "Ask", "type": "main", "index": 0}]]}
+    path = tmp_path / "flow.json"
+    path.write_text(json.dumps({"name": "x", "nodes": nodes, "connections": connections}))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("node_type", "resource"),
+    [
+        ("n8n-nodes-base.gmail", "message"),
+        ("n8n-nodes-base.microsoftOutlook", "message"),
+        ("n8n-nodes-base.emailSend", None),
+        ("n8n-nodes-base.slack", "message"),
+        ("n8n-nodes-base.telegram", "message"),
+        ("n8n-nodes-base.discord", "message"),
+    ],
+)
+def test_n8n_send_and_wait_is_a_message_then_a_wait_for_the_response(
+    tmp_path: Path, node_type: str, resource: str | None
+) -> None:
+    parameters: dict[str, Any] = {
+        "operation": "sendAndWait",
+        "subject": "Approve the newsletter?",
+        "message": "The draft is ready.",
+        "options": {"limitWaitTime": {"values": {"resumeAmount": 2, "resumeUnit": "days"}}},
+    }
+    if resource:
+        parameters["resource"] = resource
+    path = _n8n(tmp_path, {"type": node_type, "parameters": parameters})
+    steps = {s.id: s for s in _workflow(path).steps}
+    email = node_type.endswith(("gmail", "microsoftOutlook", "emailSend"))
+    assert steps["ask"].kind == ("send" if email else "notify")
+    wait = steps["ask-response"]
+    assert wait.kind == "wait" and wait.until is not None
+    assert wait.until.event == "a response to Ask" and wait.until.timeout == 2 * 86400
+    assert steps["ask"].next == "ask-response" and wait.next == "send-it"
+    # the loop back to the question holds contacts at the wait: no FLOW003
+    assert not [f for f in _findings(path) if f.rule.startswith(("FLOW", "TIME"))]
+
+
+def test_n8n_send_and_wait_limits_take_n8ns_defaults(tmp_path: Path) -> None:
+    def timeout(parameters: dict[str, Any]) -> Any:
+        node = {"type": "n8n-nodes-base.slack", "parameters": {"operation": "sendAndWait"}}
+        node["parameters"].update(parameters)
+        wait = next(s for s in _workflow(_n8n(tmp_path, node)).steps if s.kind == "wait")
+        return wait.until.timeout if wait.until else "no until"
+
+    assert timeout({}) is None  # n8n waits indefinitely (WAIT_INDEFINITELY)
+    assert timeout({"options": {"limitWaitTime": {"values": {}}}}) == 45 * 60  # the option
+    assert timeout({"options": {"limitWaitTime": {"values": {"resumeAmount": 3}}}}) == 3 * 3600
+    assert timeout({"limitWaitTime": True, "resumeUnit": "days"}) == 86400  # the Form node's
+    path = _n8n(
+        tmp_path, {"type": "n8n-nodes-base.slack", "parameters": {"operation": "sendAndWait"}}
+    )
+    assert [f.rule for f in _findings(path)] == ["TIME003"]  # no timeout: contacts stay for good
+
+
+def test_n8n_send_and_wait_until_a_set_time_is_pf004(tmp_path: Path) -> None:
+    limit = {"limitType": "atSpecifiedTime", "maxDateAndTime": "2026-05-01T09:00:00"}
+    node = {
+        "type": "n8n-nodes-base.gmail",
+        "parameters": {"operation": "sendAndWait", "options": {"limitWaitTime": {"values": limit}}},
+    }
+    found = [f for f in _findings(_n8n(tmp_path, node, loop=False)) if f.rule == "PF004"]
+    assert [f.location.pointer for f in found] == ["/nodes/1/parameters/options/limitWaitTime"]
+
+
+def test_n8n_outlook_send_is_a_send(tmp_path: Path) -> None:
+    node = {
+        "type": "n8n-nodes-base.microsoftOutlook",
+        "parameters": {"subject": "Hi", "bodyContent": "<p>Hi</p>", "bodyContentType": "html"},
+    }
+    ask = next(s for s in _workflow(_n8n(tmp_path, node, loop=False)).steps if s.id == "ask")
+    assert ask.kind == "send" and ask.spec == {"subject": "Hi", "html": "<p>Hi</p>"}
+
+
+# -- Klaviyo: every day a delay may end on ----------------------------------------------------
+
+
+def test_klaviyo_weekday_sets_are_judged_day_by_day(tmp_path: Path) -> None:
+    """delay_until_weekdays [friday, saturday] at 09:00: the send can go out on a Saturday
+    (reading only the first day, Friday, hid it)."""
+    data = json.loads((DATA / "klaviyo/delay-then-check.json").read_text(encoding="utf-8"))
+    delay = next(a for a in data["actions"] if a["type"] == "time-delay")
+    path = tmp_path / "flow.json"
+    for days, expected in ((["friday", "saturday"], ["Saturday"]), (["friday"], [])):
+        delay["data"]["delay_until_weekdays"] = days
+        path.write_text(json.dumps(data), encoding="utf-8")
+        report = check([path], config={"select": ["TIME004"]})
+        assert ["Saturday" if "Saturday" in f.message else f.message for f in report.findings] == (
+            expected * 2  # the thanks and the reminder after the check
+        ), days
+
+
+# -- Journey Builder ---------------------------------------------------------------------------
+
+
+def _journey(tmp_path: Path, activities: list[dict[str, Any]], **extra: Any) -> Path:
+    base = json.loads((DATA / "sfmc/wait-then-check.json").read_text(encoding="utf-8"))
+    base.update(activities=activities, **extra)
+    path = tmp_path / "journey.json"
+    path.write_text(json.dumps(base), encoding="utf-8")
+    return path
+
+
+def _email(key: str, email_id: int, subject: str, nxt: str | None) -> dict[str, Any]:
+    return {
+        "key": key,
+        "name": key.lower(),
+        "type": "EMAILV2",
+        "outcomes": [{"key": f"{key}-o", "next": nxt}],
+        "configurationArguments": {"triggeredSend": {"emailId": email_id, "emailSubject": subject}},
+    }
+
+
+def _wait_activity(key: str, config: dict[str, Any], nxt: str | None, **meta: Any) -> Any:
+    return {
+        "key": key,
+        "name": key.lower(),
+        "type": "WAIT",
+        "outcomes": [{"key": f"{key}-o", "next": nxt}],
+        "configurationArguments": config,
+        "metaData": meta,
+    }
+
+
+def test_journey_builder_waits(tmp_path: Path) -> None:
+    activities = [
+        _wait_activity("WAIT-1", {"waitDuration": 2, "waitUnit": "WEEKS"}, "WAIT-2"),
+        _wait_activity(
+            "WAIT-2",
+            {"waitDuration": 1, "waitUnit": "DAYS", "specifiedTime": "09:30"},
+            "WAIT-3",
+            isExtended=True,
+        ),
+        _wait_activity(
+            "WAIT-3",
+            {"waitDuration": 1, "waitUnit": "DAYS", "specifiedTime": "00:00"},
+            "WAIT-4",
+            isExtended=False,
+        ),
+        _wait_activity("WAIT-4", {"specificDate": "2026-06-12T09:00:00"}, "WAIT-5"),
+        _wait_activity(
+            "WAIT-5",
+            {
+                "waitEndDateAttributeExpression": '{{Contact.Attribute."Webinar"."WebinarDate"}}',
+                "waitDuration": -1,
+                "waitUnit": "DAYS",
+            },
+            "WAIT-6",
+            uiType="WAITBYATTRIBUTE",
+        ),
+        _wait_activity(
+            "WAIT-6",
+            {"waitForEventKey": "APIEvent-order", "waitDuration": 3, "waitUnit": "DAYS"},
+            None,
+        ),
+    ]
+    imported = convert(
+        _journey(tmp_path, activities),
+        "",
+        json.loads((tmp_path / "journey.json").read_text()),
+        "sfmc",
+    )
+    assert imported.document is not None
+    waits = [s["wait"] for s in imported.document["steps"] if "wait" in s]
+    assert waits == [
+        {"amount": 2, "unit": "weeks"},
+        {"duration": {"amount": 1, "unit": "days"}, "until_time": "09:30"},
+        {"amount": 1, "unit": "days"},  # the API's "00:00" of a wait nobody extended
+        {"until_field": "2026-06-12T09:00:00"},
+        {"until_field": "WebinarDate", "offset": "-1 days"},
+        {"until_event": "event APIEvent-order", "timeout": {"amount": 3, "unit": "days"}},
+    ]
+
+
+def test_journey_builder_splits_and_exit_criteria(tmp_path: Path) -> None:
+    activities = [
+        _email("EMAILV2-1", 9001, "Your free planting guide", "RANDOMSPLIT-1"),
+        {
+            "key": "RANDOMSPLIT-1",
+            "type": "RandomSplit",
+            "outcomes": [
+                {"key": "a", "next": "WAIT-1", "arguments": {"percentage": 90}},
+                {"key": "b", "next": None, "arguments": {"percentage": 10}},
+            ],
+        },
+        _wait_activity(
+            "WAIT-1", {"waitDuration": 3, "waitUnit": "days"}, "MULTICRITERIADECISION-1"
+        ),
+        {
+            "key": "MULTICRITERIADECISION-1",
+            "type": "MULTICRITERIADECISION",
+            "outcomes": [
+                {"key": "p1", "next": "EMAILV2-2", "metaData": {"criteriaDescription": "Gold"}},
+                {"key": "remainder_path", "next": "SMS-1", "metaData": {"label": None}},
+            ],
+            "configurationArguments": {"criteria": {"p1": "<FilterDefinition/>"}},
+        },
+        _email("EMAILV2-2", 9003, "Enjoy the guide", None),
+        {"key": "SMS-1", "type": "SMSSYNC", "outcomes": [{"key": "s", "next": None}]},
+    ]
+    exits = [{"key": "EXIT-1", "name": "Purchased", "configurationArguments": {"criteria": "<x/>"}}]
+    path = _journey(tmp_path, activities, exits=exits)
+    steps = {s.id: s for s in _workflow(path).steps}
+    assert steps["randomsplit-1"].split == {"wait-1": 90.0, "end": 10.0}
+    check_exit = steps["wait-1-exit-criteria"]
+    assert steps["wait-1"].next == "wait-1-exit-criteria"
+    assert (check_exit.yes, check_exit.no) == ("exit-criteria-met", "multicriteriadecision-1")
+    assert steps["exit-criteria-met"].kind == "exit"
+    decision = steps["multicriteriadecision-1"]
+    assert decision.kind == "branch" and (decision.yes, decision.no) == ("emailv2-2", "sms-1")
+    pf004 = [f for f in _findings(path) if f.rule == "PF004"]
+    assert [f.data["type"] for f in pf004] == ["SMSSYNC"]
+
+
+def test_journey_builder_goals_that_only_measure_keep_contacts(tmp_path: Path) -> None:
+    activities = [_wait_activity("WAIT-1", {"waitDuration": 1, "waitUnit": "days"}, None)]
+    measure = [{"key": "g", "name": "Bought", "metaData": {"isExitCriteria": False}}]
+    steps = [s.id for s in _workflow(_journey(tmp_path, activities, goals=measure)).steps]
+    assert steps == ["wait-1", "end"]
+    leave = [{"key": "g", "name": "Bought", "metaData": {"isExitCriteria": True}}]
+    workflow = _workflow(_journey(tmp_path, activities, goals=leave))
+    goal = next(s for s in workflow.steps if s.kind == "goal")
+    assert goal.spec == "goal or exit criteria: Bought"
+
+
+def test_journey_builder_engagement_split_sides_and_statistics(tmp_path: Path) -> None:
+    def branch(config: dict[str, Any], outcomes: list[dict[str, Any]]) -> Any:
+        split = {"key": "E-1", "type": "ENGAGEMENTDECISION", "outcomes": outcomes}
+        split["configurationArguments"] = config
+        activities = [
+            _email("EMAILV2-1", 9001, "Your free planting guide", "E-1"),
+            split,
+            _email("EMAILV2-2", 9002, "Reminder", None),
+            _email("EMAILV2-3", 9003, "Thanks", None),
+        ]
+        return next(s for s in _workflow(_journey(tmp_path, activities)).steps if s.id == "e-1")
+
+    opened = branch(
+        {"refActivityCustomerKey": "EMAILV2-1", "statsTypeId": 2},
+        [
+            {"key": "n", "next": "EMAILV2-2", "arguments": {"when": False}},
+            {"key": "y", "next": "EMAILV2-3", "arguments": {"when": True}},
+        ],
+    )
+    assert opened.engagement == ("opened", "emailv2-1")
+    assert (opened.yes, opened.no) == ("emailv2-3", "emailv2-2")
+    by_label = branch(
+        {"refActivityCustomerKey": "EMAILV2-1", "statsTypeId": "3"},
+        [
+            {"key": "y", "next": "EMAILV2-3", "metaData": {"label": "Yes"}},
+            {"key": "n", "next": "EMAILV2-2", "metaData": {"label": "No"}},
+        ],
+    )
+    assert by_label.engagement == ("clicked", "emailv2-1")
+    bounced = branch({"statsTypeId": 6}, [{"key": "y", "next": None}, {"key": "n", "next": None}])
+    assert bounced.engagement is None
+
+
+def test_journey_builder_shapes_are_findings_not_crashes(tmp_path: Path) -> None:
+    for activities in (
+        [{"type": "EMAILV2"}],  # no key
+        [{"key": "A", "type": "WAIT", "configurationArguments": {"waitDuration": "x"}}],
+        [
+            {
+                "key": "A",
+                "type": "WAIT",
+                "configurationArguments": {"waitUnit": "FORTNIGHTS", "waitDuration": 1},
+            }
+        ],
+        [{"key": "A", "type": "EMAILV2", "outcomes": [{"next": "NOWHERE"}]}],
+        [
+            {
+                "key": "A",
+                "type": "RANDOMSPLIT",
+                "outcomes": [{"next": None, "arguments": {"percentage": "1e400"}}],
+            }
+        ],
+        [3, None, "x"],
+    ):
+        report = check([_journey(tmp_path, activities)])
+        assert not report.internal_errors
+        assert any(f.rule == "PF003" for f in report.findings), activities
+
+
+def test_every_corpus_journey_imports(corpus: Path) -> None:
+    """The Journey Builder journeys of sfmc-devtools, read in place: the API answers
+    (test/resources) and mcdev's journey-meta.json files."""
+    files = sorted(
+        p
+        for p in (corpus / "sfmc-devtools").rglob("*.json")
+        if detect(json.loads(p.read_text(encoding="utf-8"))) == "sfmc"
+    )
+    assert len(files) == 14
+    kinds: collections.Counter[str] = collections.Counter()
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        imported = convert(path, text, json.loads(text), "sfmc", Resolver(base=path.parent))
+        workflow, problems = to_workflow(imported)
+        assert workflow is not None, path
+        assert {rule for rule, _ in problems} <= {"FLOW002"}, (path, problems)
+        kinds.update(s.kind for s in workflow.steps)
+    assert kinds["send"] == 10 and kinds["wait"] == 4 and kinds["branch"] == 2
+    assert kinds["update"] == 4
+    multistep = [p for p in files if "Multistep" in str(p)]
+    for path in multistep:
+        steps = {s.id: s for s in _workflow(path).steps}
+        assert steps["multicriteriadecisionv2-1"].yes == "my-custom-activity-name"
+        assert steps["my-custom-activity-name"].next == "1-day"

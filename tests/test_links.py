@@ -57,3 +57,55 @@ def test_allow_hosts_exempts_from_003_and_004(tmp_path: Path) -> None:
     )
     config = {"select": ["LINK"], "links": {"allow_hosts": ["127.0.0.1", "qa.brightleaf.example"]}}
     assert preflight.check([tmp_path], config=config).findings == []
+
+
+@pytest.mark.parametrize(
+    ("host", "domain", "labels"),
+    [
+        ("dev.to", "dev.to", []),
+        ("test-kitchen.shop.co.uk", "shop.co.uk", ["test-kitchen"]),
+        ("www.staging.brightleaf.co.uk", "brightleaf.co.uk", ["www", "staging"]),
+        ("staging.brightleaf.example", "brightleaf.example", ["staging"]),  # unlisted TLD
+        ("brightleaf-dev.herokuapp.com", "herokuapp.com", ["brightleaf-dev"]),  # ICANN part only
+        ("www.city.kawasaki.jp", "city.kawasaki.jp", ["www"]),  # an exception rule
+        ("x.y.kawasaki.jp", "x.y.kawasaki.jp", []),  # a wildcard rule
+        ("co.uk", None, []),
+        ("127.0.0.1", None, []),
+        ("[::1]", None, []),
+        ("xn--80ak6aa92e.com", "xn--80ak6aa92e.com", []),
+    ],
+)
+def test_registrable_domain_by_the_public_suffix_list(
+    host: str, domain: str | None, labels: list[str]
+) -> None:
+    from preflight.urls import registrable_domain, subdomain_labels
+
+    assert registrable_domain(host) == domain
+    assert subdomain_labels(host) == labels
+
+
+def test_without_the_public_suffix_list_the_last_two_labels_are_the_site(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from preflight import urls
+
+    monkeypatch.setattr(urls, "_public_suffixes", lambda: None)
+    assert urls.registrable_domain("staging.brightleaf.co.uk") == "co.uk"
+    assert urls.subdomain_labels("dev.to") == []
+    assert urls.listed_suffix("seeds.html") is None
+
+
+def test_the_public_suffix_list_is_read_only_when_a_name_looks_like_staging(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "a.html").write_text('<a href="https://brightleaf.example/">x</a>')
+    path = str(tmp_path / "a.html")
+    code = (
+        f"import preflight, preflight.urls as u; preflight.check([{path!r}]);"
+        "print(u._public_suffixes.cache_info().currsize)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "0", result.stderr

@@ -791,3 +791,147 @@ def _implementation(rule_id: str) -> Any:
     from preflight.engine.registry import implementation
 
     return implementation(load_catalogue().rules[rule_id])
+
+
+# -- TIME001: a wait for the very event checked ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wait", "expected"),
+    [
+        ("{until_event: downloaded, timeout: 5 days}", []),
+        ("{until_event: asset.download, timeout: 3d}", []),  # Mautic's name for it
+        ("{until_event: downloaded}", []),  # no timeout: TIME003's, not a check too early
+        ("{until_event: downloaded, timeout: 2 hours}", ["only 2 hours after it"]),
+        ("{until_event: a webhook call, timeout: 5 days}", ["right after it"]),  # another event
+        ("{until_event: opened, timeout: 5 days}", ["right after it"]),
+    ],
+)
+def test_time001_a_wait_until_the_checked_event_counts_its_timeout(
+    tmp_path: Path, wait: str, expected: list[str]
+) -> None:
+    steps = (
+        "  - id: offer\n    send: offer.html\n"
+        f"  - id: w\n    wait: {wait}\n"
+        "  - id: downloaded\n    branch: {if: {downloaded: offer}, then: done, else: done}\n"
+        "  - id: done\n    exit: true\n"
+    )
+    messages = _messages(_write(tmp_path, steps), "TIME001")
+    assert [next((e for e in expected if e in m), m) for m in messages] == expected
+
+
+# -- TIME002 leaves event reminders to TIME006 -----------------------------------------------
+
+EVENT = (
+    "  - id: confirmation\n    send: confirmation.html\n"
+    "  - id: w\n    wait: {{until_field: webinar_date, offset: {offset}}}\n"
+    "  - id: reminder\n    send: reminder.html\n"
+    "  - id: done\n    exit: true\n"
+)
+
+
+@pytest.mark.parametrize(("offset", "reported"), [("-1d", False), ("-2h", False), ("+1d", True)])
+def test_time002_leaves_reminders_timed_before_a_date_to_time006(
+    tmp_path: Path, offset: str, reported: bool
+) -> None:
+    _email(tmp_path, "confirmation.html", "<p>You're registered.</p>", "You're registered")
+    _email(tmp_path, "reminder.html", "<p>Reminder: the webinar is at 7pm.</p>")
+    path = _write(tmp_path, EVENT.format(offset=offset))
+    assert bool(_messages(path, "TIME002")) is reported
+
+
+def test_time002_still_reports_a_reminder_reached_around_the_date_wait(tmp_path: Path) -> None:
+    _email(tmp_path, "confirmation.html", "<p>You're registered.</p>", "You're registered")
+    _email(tmp_path, "reminder.html", "<p>Reminder: the webinar is at 7pm.</p>")
+    steps = EVENT.format(offset="-1d").replace(
+        "  - id: confirmation\n    send: confirmation.html\n",
+        "  - id: confirmation\n    send: confirmation.html\n    next: [w, reminder]\n",
+    )
+    assert len(_messages(_write(tmp_path, steps), "TIME002")) == 1
+
+
+# -- until_weekday: a day or the days a wait may end on ------------------------------------
+
+
+def test_until_weekday_takes_a_list_and_time004_judges_each_day(tmp_path: Path) -> None:
+    steps = (
+        "  - id: w\n    wait: {{until_time: '09:00', until_weekday: {days}}}\n"
+        "  - id: nudge\n    send: nudge.html\n"
+    )
+    _email(tmp_path, "nudge.html", "<p>Hello</p>")
+    weekdays = _write(tmp_path, steps.format(days="[monday, friday]"))
+    assert _loaded(weekdays).steps[0].until is not None
+    assert _loaded(weekdays).steps[0].until.weekdays == ("monday", "friday")  # type: ignore[union-attr]
+    assert _messages(weekdays, "TIME004") == []
+    weekend = _write(tmp_path, steps.format(days="[Friday, SATURDAY]"))
+    assert _messages(weekend, "TIME004") == [
+        'step "nudge" goes out at 09:00 on Saturday in Europe/London (wait until 09:00 → nudge),'
+        " on a weekend"
+    ]
+
+
+# -- a step that does not fit the format is a pass-through --------------------------------
+
+
+def _findings(path: Path, *rules: str) -> list[tuple[str, str]]:
+    report = check([path], config={"select": list(rules)})
+    return [(f.rule, f.message) for f in report.findings]
+
+
+def test_a_broken_step_does_not_hide_the_rest(tmp_path: Path) -> None:
+    """A typo in one step (a wait's unit) keeps the workflow: PF003 at the step, the other
+    steps' findings, and nothing judged across the broken wait."""
+    _email(tmp_path, "offer.html", "<p>Your guide</p>")
+    _email(tmp_path, "nudge.html", "<p>Hello</p>", "Last chance for the guide")
+    steps = (
+        "  - id: offer\n    send: offer.html\n"
+        "  - id: w\n    wait: {amount: 3, unit: dayz}\n"
+        "  - id: nudge\n    send: nudge.html\n"  # TIME002 only across the broken wait: skipped
+        "  - id: loop\n    branch: {if: {opened: offer}, then: offer, else: done}\n"
+        "  - id: done\n    exit: true\n"
+        "  - id: orphan\n    send: {template: offer.html, at: '2026-03-07T02:00'}\n"
+    )
+    path = _write(tmp_path, steps)
+    found = _findings(path, "PF003", "TIME", "FLOW")
+    rules = [rule for rule, _ in found]
+    assert rules.count("PF003") == 1 and "FLOW001" in rules and "TIME004" in rules
+    assert not {"TIME001", "TIME002", "FLOW003"} & set(rules), found
+    workflow, problems = load_workflow(path, 1_000_000)
+    assert workflow is not None and [rule for rule, _ in problems] == ["PF003"]
+    broken = workflow.by_id["w"]
+    assert broken.broken and broken.kind == "opaque"
+
+
+def test_a_broken_step_without_an_id_gets_one_and_keeps_its_targets(tmp_path: Path) -> None:
+    steps = (
+        "  - id: a\n    send: a.html\n"
+        "  - next: c\n    wait: 1 day\n"
+        "  - id: b\n    exit: true\n"
+        "  - id: c\n    exit: true\n"
+        "  - {id: d, branch: {if: {clicked: a}, then: b, else: c, oops: 1}}\n"
+    )
+    workflow, problems = load_workflow(_write(tmp_path, steps), 1_000_000)
+    assert workflow is not None and len(problems) == 2
+    unnamed, branch = workflow.steps[1], workflow.steps[4]
+    assert (unnamed.id, unnamed.broken, unnamed.next) == ("step-2", True, "c")
+    assert (branch.kind, branch.next, branch.also) == ("opaque", "b", ("c",))
+
+
+def test_a_bad_top_level_key_is_left_out_and_the_steps_checked(tmp_path: Path) -> None:
+    header = "name: Guide\ntimezone: 5\naudiance: x\nsteps:\n"
+    steps = (
+        "  - id: offer\n    send: offer.html\n"
+        "  - id: opened\n    branch: {if: {opened: offer}, then: done, else: done}\n"
+        "  - id: done\n    exit: true\n"
+    )
+    _email(tmp_path, "offer.html", "<p>Your guide</p>")
+    found = _findings(_write(tmp_path, steps, header), "PF003", "TIME001")
+    assert [rule for rule, _ in found] == ["PF003", "PF003", "TIME001"]
+
+
+def test_no_steps_is_still_no_workflow(tmp_path: Path) -> None:
+    for header in ("name: Guide\nsteps: []\n", "name: Guide\nsteps: 3\n", "- a\n"):
+        path = tmp_path / "guide.workflow.yaml"
+        path.write_text(header, encoding="utf-8")
+        workflow, problems = load_workflow(path, 1_000_000)
+        assert workflow is None and problems, header

@@ -170,7 +170,7 @@ def test_weekdays_in_any_case_are_read_in_lower_case(tmp_path: Path) -> None:
     )
     workflow, problems = load_workflow(path, 1_000_000)
     assert problems == [] and workflow is not None
-    assert workflow.steps[0].until is not None and workflow.steps[0].until.weekday == "monday"
+    assert workflow.steps[0].until is not None and workflow.steps[0].until.weekdays == ("monday",)
     window = workflow.steps[1].send_window
     assert window is not None and window.days == ("tuesday", "friday")
     assert _messages(tmp_path, "  - id: a\n    wait: {until_weekday: Mon}\n") == [

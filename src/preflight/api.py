@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from preflight.config import Config, ConfigError, discover_config, load_config
+from preflight.config import (
+    CliChoices,
+    Config,
+    ConfigError,
+    Configs,
+    discover_config,
+    load_config,
+)
 from preflight.constants import VERSION
 from preflight.model import Finding, Template
 from preflight.model.report import Report
@@ -42,6 +49,8 @@ class ApiError(Exception):
 
 
 ConfigLike = Config | Mapping[str, Any] | str | Path | None
+"""What the library takes as a config: a Config, a mapping of preflight.yaml's keys, a
+config file, or None (each file's nearest config)."""
 
 
 def configure(
@@ -55,19 +64,14 @@ def configure(
     link_cache: str | None = None,
     jobs: int | None = None,
     cache: bool | None = None,
-) -> Config:
-    """The config a run uses: the one given (a Config, a mapping, or a file), else the
-    nearest one above ``paths``, with command-line choices on top. Raises ConfigError."""
-    resolved = _resolve(config, paths)
-    return resolved.with_cli(
-        select=select,
-        ignore=ignore,
-        platform=platform,
-        online=online,
-        link_cache=link_cache,
-        jobs=jobs,
-        cache=cache,
-    )
+) -> Configs:
+    """The configs a run uses, with command-line choices on top of each: the one given (a
+    Config, a mapping, or a file) for every file; else, for each file, the nearest config
+    above it (DESIGN.md, Contracts). Raises ConfigError."""
+    choices = CliChoices(tuple(select), tuple(ignore), platform, online, link_cache, jobs, cache)
+    if config is None:
+        return Configs.discover(paths, choices)
+    return Configs.fixed(choices.apply(_resolve(config, paths)))
 
 
 def _resolve(config: ConfigLike, paths: Sequence[Path]) -> Config:
@@ -84,17 +88,20 @@ def _resolve(config: ConfigLike, paths: Sequence[Path]) -> Config:
 
 def check(
     paths: Iterable[str | Path] | str | Path,
-    config: ConfigLike = None,
+    config: ConfigLike | Configs = None,
     baseline: str | Path | None = None,
     *,
     skip_unknown: bool = False,
     allow_empty: bool = True,
     progress: Progress | None = None,
+    jobs: int | None = None,
+    cache: bool | None = None,
 ) -> Report:
     """Check paths (files or directories) and return the Report.
 
     A path that does not exist raises ApiError; so does a run that reads no input when
     ``allow_empty`` is False. ``baseline`` hides the findings a baseline file records.
+    ``jobs`` and ``cache`` override the config's worker count and results cache.
     """
     from preflight.engine import Engine
 
@@ -104,7 +111,8 @@ def check(
     for path in resolved:
         if not path.exists():
             raise ApiError(f"path does not exist: {path}")
-    engine = Engine(_resolve(config, resolved), progress=progress)
+    configs = config if isinstance(config, Configs) else configure(resolved, config)
+    engine = Engine(configs, progress=progress, jobs=jobs, use_cache=cache)
     try:
         report = engine.run(resolved, skip_unknown=skip_unknown)
     except FileNotFoundError as error:  # removed while the run walked it
@@ -119,7 +127,7 @@ def check(
     return report
 
 
-def load_template(path: Path, config: Config) -> tuple[Template, list[Finding]]:
+def load_template(path: Path, config: Config | Configs) -> tuple[Template, list[Finding]]:
     """One template as the rules see it (sidecar, defaults, platform); raises ApiError when
     it cannot be read or is not a template."""
     from preflight.engine import Engine
@@ -148,7 +156,7 @@ class Rendered:
     text: str | None
 
 
-def render(path: Path, config: Config, values: Mapping[str, object]) -> Rendered:
+def render(path: Path, config: Config | Configs, values: Mapping[str, object]) -> Rendered:
     """Fill a template's merge tags with ``values``: subject, preheader and text part."""
     from preflight.dialects import render as fill
 
@@ -186,7 +194,7 @@ class Imported:
 
 
 def import_workflow(
-    path: Path, config: Config, platform: str | None = None, base: Path | None = None
+    path: Path, config: Config | Configs, platform: str | None = None, base: Path | None = None
 ) -> Imported:
     """Map an export onto the native YAML; template references resolve relative to ``base``
     (where the YAML will be written; default: the export's folder). Raises ApiError when the
@@ -202,6 +210,8 @@ def import_workflow(
 
     if not path.is_file():
         raise ApiError(f"not a file: {path}")
+    if isinstance(config, Configs):
+        config = config.for_path(path)
     try:
         text, data, found = read_export(path, config.max_file_size, platform)
     except ImportFailed as error:
@@ -222,7 +232,7 @@ def check_output(
     targets: Sequence[Path],
     *,
     report: Report | None = None,
-    config: Config | None = None,
+    config: Config | Configs | None = None,
     inputs: Iterable[Path | None] = (),
     flag: str = "--output",
 ) -> None:
@@ -239,8 +249,9 @@ def check_output(
     named: list[Path] = [*targets, *(p for p in inputs if p is not None)]
     if report is not None:
         named += [info.path for info in report.files]
-    if config is not None:
-        named += [p for p in (config.source, config.audiences) if p is not None]
+    configs = config.loaded() if isinstance(config, Configs) else [config] if config else []
+    for each in configs:
+        named += [p for p in (each.source, each.audiences) if p is not None]
     for path in named:
         if path.is_file() and same_file(output, path):
             raise ApiError(_overwrite_message(output, flag))

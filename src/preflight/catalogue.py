@@ -20,12 +20,26 @@ from preflight.model import Severity
 from preflight.resources import rules_dir
 from preflight.suggest import did_you_mean
 
-ID_PATTERN = re.compile(r"^[A-Z]+[0-9]{3}$")
-FAMILIES = ("MERGE", "LINK", "LIST", "TIME", "FLOW", "CONTENT", "PF")
+ID_PATTERN = re.compile(r"^[A-Z](?:[A-Z0-9]*[A-Z])?[0-9]{3}$")  # A11Y001 too
+FAMILIES = (
+    "MERGE",
+    "LINK",
+    "LIST",
+    "TIME",
+    "FLOW",
+    "CONTENT",
+    "CLIENT",
+    "A11Y",
+    "INBOX",
+    "SPAM",
+    "PF",
+)
 EXPLAIN_SECTIONS = ("summary", "why", "example", "instead")
 SUBJECTS = ("template", "workflow", "audience", "live", "engine")
 """What a rule can run on (the catalogue's ``runs_on``)."""
-NEEDS = ("audiences",)
+NEEDS = ("audiences", "members")
+"""Facts a rule may need: the run's audiences; their members files (read by the engine's
+members phase: rows for audience rules, counts per column for template rules)."""
 OPTION_TYPES: dict[str, tuple[type[Any], ...]] = {
     "int": (int,),
     "float": (int, float),
@@ -36,6 +50,8 @@ OPTION_TYPES: dict[str, tuple[type[Any], ...]] = {
     "duration": (str, int, float),  # 10s, 5m, 2 days; the rule gets seconds
     "caps": (list,),  # [{sends: 2, within: 24h}, …]; the rule gets (sends, seconds) pairs
     "clock": (str,),  # a time of day, HH:MM
+    "clients": (str, list),  # email clients: caniemail ids, families, presets (preflight.clients)
+    "features": (list,),  # caniemail features: slugs or property names (rules/clients/)
 }
 _CLOCK = re.compile(CLOCK)
 
@@ -54,7 +70,9 @@ class OptionSpec:
             raise ValueError(f"expected {self.type}, got a boolean")
         if not isinstance(value, accepted):
             raise ValueError(f"expected {self.type}, got {type(value).__name__}")
-        if self.type in ("list", "patterns") and not all(isinstance(item, str) for item in value):
+        if self.type in ("list", "patterns", "clients", "features") and not all(
+            isinstance(item, str) for item in (value if isinstance(value, list) else [value])
+        ):
             raise ValueError("expected a list of strings")
         if self.type == "duration":
             from preflight.durations import parse_duration
@@ -62,6 +80,10 @@ class OptionSpec:
             return parse_duration(value)
         if self.type == "caps":
             return _caps(value)
+        if self.type == "clients":
+            return _clients(value)
+        if self.type == "features":
+            return _features(value)
         if self.type == "clock" and not _CLOCK.match(value):
             raise ValueError(f'"{value}" is not a time of day such as 08:00 or 21:30')
         if self.type == "patterns":
@@ -71,6 +93,34 @@ class OptionSpec:
                 except re.error as error:
                     raise ValueError(f'"{item}" is not a regular expression: {error}') from None
         return value
+
+
+def _clients(value: str | list[str]) -> tuple[str, ...]:
+    """A client selection as written (validated); the rule resolves presets and families."""
+    from preflight import clients
+
+    names = [value] if isinstance(value, str) else value
+    items = tuple(part.strip() for name in names for part in name.split(",") if part.strip())
+    if not items:
+        raise ValueError("expected at least one email client or preset")
+    for item in items:
+        problem = clients.unknown_name(item)
+        if problem is not None:
+            raise ValueError(problem)
+    return items
+
+
+def _features(value: list[str]) -> list[str]:
+    from preflight import clients
+
+    known = clients.support()["features"]
+    for item in value:
+        name = item.strip().lower()
+        if not any(c in known for c in (name, f"css-{name}", f"html-{name}", f"image-{name}")):
+            guess = did_you_mean(name, [*known, *(k.split("-", 1)[1] for k in known)])
+            hint = f' (did you mean "{guess}"?)' if guess else ""
+            raise ValueError(f'unknown caniemail feature "{item}"{hint}')
+    return value
 
 
 def _caps(value: list[Any]) -> tuple[tuple[int, float], ...]:
@@ -196,7 +246,7 @@ def _check(rule_id: str, raw: Mapping[str, Any]) -> str | None:
     engine_only = raw.get("runs_on") == "engine"
     if engine_only != (value is None):
         raise ValueError(f"{rule_id}: `check: module.function` is required unless runs_on: engine")
-    if value is not None and not re.fullmatch(r"[a-z_]+(?:\.[a-z_0-9]+)+", str(value)):
+    if value is not None and not re.fullmatch(r"[a-z_][a-z_0-9]*(?:\.[a-z_0-9]+)+", str(value)):
         raise ValueError(f"{rule_id}: check {value!r} is not module.function")
     return None if value is None else str(value)
 

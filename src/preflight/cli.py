@@ -117,6 +117,13 @@ def main() -> None:
     help="Worker processes (default: config `jobs`, else one per core; 1: no workers).",
 )
 @click.option("--refresh", is_flag=True, help="With --online: check every URL again, then cache.")
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Exit 0 when no input is read (scripts that may run on an empty folder);"
+    " --skip-unknown implies it.",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Also list the files skipped, and why.")
 @click.option("--quiet", "-q", is_flag=True, help="Only errors and the summary.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
 def check(
@@ -135,6 +142,8 @@ def check(
     no_cache: bool,
     jobs: int | None,
     refresh: bool,
+    allow_empty: bool,
+    verbose: bool,
     quiet: bool,
     no_color: bool,
 ) -> None:
@@ -196,7 +205,7 @@ def check(
         and "NO_COLOR" not in os.environ
         and sys.stdout.isatty()
     )
-    pieces = chunks(report, fmt, color=color, quiet=quiet)
+    pieces = chunks(report, fmt, color=color, quiet=quiet, verbose=verbose)
     if output is not None:
         try:
             atomic_write(output, pieces)
@@ -209,7 +218,15 @@ def check(
         click.echo(f"preflight: warning: {printable(warning)}", err=True)
     for problem in report.internal_errors:
         click.echo(f"preflight: internal error: {printable(problem)}", err=True)
-    sys.exit(report.exit_code(fail_on or config.fail_on))
+    empty_ok = allow_empty or skip_unknown
+    if report.read_nothing and not empty_ok:
+        shown = ", ".join(str(t) for t in targets)
+        click.echo(
+            f"preflight: error: no input read in {shown} (use --allow-empty if that is expected;"
+            " --verbose lists what was skipped)",
+            err=True,
+        )
+    sys.exit(report.exit_code(fail_on or config.run.fail_on, allow_empty=empty_ok))
 
 
 @contextlib.contextmanager
@@ -225,12 +242,17 @@ def _progress_bar(total: int) -> Iterator[Callable[[int], None] | None]:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
 def rules(fmt: str) -> None:
-    """List every rule: id, name, default severity and summary."""
+    """List every rule: id, name, default severity and summary (markdown: docs/rules.md)."""
     from preflight.catalogue import load_catalogue
 
     catalogue = load_catalogue()
+    if fmt == "markdown":
+        from preflight.explain import rules_markdown
+
+        click.echo(rules_markdown(list(catalogue)), nl=False)
+        return
     if fmt == "json":
         rows = [
             {
@@ -238,6 +260,7 @@ def rules(fmt: str) -> None:
                 "name": rule.name,
                 "family": rule.family,
                 "severity": rule.severity.label,
+                "runs_on": list(rule.runs_on),
                 "summary": rule.summary,
                 "options": {
                     name: {"type": o.type, "default": o.default} for name, o in rule.options.items()
@@ -286,7 +309,8 @@ def explain(rule: str) -> None:
 def import_command(
     file: Path, platform: str | None, output: Path | None, config_path: Path | None
 ) -> None:
-    """Map a HubSpot, Klaviyo, Mautic or n8n workflow export onto the native YAML format.
+    """Map a HubSpot, Klaviyo, Mautic, n8n or Journey Builder workflow export onto the native YAML
+    format.
 
     What could not be mapped is listed on stderr. Exit 0: all mapped; 1: imported with
     PF003/PF004 findings; 2: unreadable or of no known format.
@@ -356,7 +380,7 @@ def render_command(
 
     try:
         config = api.configure([template], config_path, platform=platform)
-        values = _render_values(data_path, row, config.max_file_size)
+        values = _render_values(data_path, row, config.for_path(template).max_file_size)
         rendered = api.render(template, config, values)
     except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))

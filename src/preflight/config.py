@@ -47,6 +47,9 @@ TOP_KEYS = (
     "corrections",
     "jobs",
     "cache",
+    "clients",
+    "compose",
+    "build",
 )
 OVERRIDE_KEYS = ("files", "select", "ignore", "platform", "rules")
 LINK_KEYS = (
@@ -85,6 +88,46 @@ class Override:
     ignore: tuple[str, ...] = ()
     platform: str | None = None
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)
+
+
+BUILD_LANGUAGES = ("maizzle", "mjml", "handlebars", "inky", "twig", "jinja", "mako")
+
+
+@dataclass(frozen=True)
+class BuildRule:
+    """One `build:` entry: sources matching ``files`` under ``source`` compile to the same
+    relative path under ``output`` (all relative to the config's folder)."""
+
+    spec: Any  # pathspec.PathSpec over ``files``
+    language: str
+    source: str
+    output: str
+
+    def matches(self, relative: str) -> bool:
+        return bool(self.spec.match_file(relative))
+
+    def output_for(self, path: Path, root: Path) -> Path | None:
+        try:
+            rest = Path(os.path.abspath(path)).relative_to(os.path.abspath(root / self.source))
+        except ValueError:
+            return None
+        candidate = (root / self.output / rest).with_suffix(".html")
+        if candidate.name.endswith(".html.html"):
+            candidate = candidate.with_name(candidate.name[: -len(".html")])
+        return candidate if candidate.is_file() else None
+
+    def source_for(self, path: Path, root: Path) -> Path | None:
+        try:
+            rest = Path(os.path.abspath(path)).relative_to(os.path.abspath(root / self.output))
+        except ValueError:
+            return None
+        base = root / self.source / rest
+        for candidate in (base, *(base.with_suffix(s) for s in (".mjml", ".hbs", ".twig"))):
+            if candidate.is_file() and self.matches(
+                Path(os.path.relpath(candidate, root)).as_posix()
+            ):
+                return candidate
+        return None
 
 
 @dataclass(frozen=True)
@@ -134,6 +177,14 @@ class Config:
     default, .preflight_cache beside the config (or in the current folder without one)."""
     use_cache: bool = True
     """False with --no-cache: neither the results cache nor the link cache is read or written."""
+    clients: tuple[str, ...] | None = None
+    """`clients:`, the email clients the CLIENT rules judge against: the default of every rule
+    option named ``clients`` (a rule's own `clients` option beats it)."""
+    compose: Mapping[str, Any] = field(default_factory=dict)
+    """`compose: {layouts: [globs], partials: [globs]}`: files that are parts of emails,
+    never emails (each a PathSpec)."""
+    build: tuple[BuildRule, ...] = ()
+    """`build:` sources and where their output goes."""
 
     def with_cli(
         self,
@@ -203,6 +254,10 @@ class Config:
         options: dict[str, dict[str, Any]] = {
             rule.id: rule.option_defaults() for rule in catalogue.rules.values()
         }
+        if self.clients is not None:
+            for rule in catalogue.rules.values():
+                if "clients" in rule.options:
+                    options[rule.id]["clients"] = self.clients
         platform = self.platform
         layers: list[Mapping[str, RuleSettings]] = [self.rules]
         for index in overrides:
@@ -261,7 +316,89 @@ def discover_config(paths: Iterable[Path], cwd: Path | None = None) -> Config:
         found = find_config(start)
         if found is not None:
             return load_config(found)
-    return Config(root=cwd)
+    return Config(root=cwd, rules=recommended().rules)
+
+
+@functools.cache
+def recommended() -> Config:
+    """The recommended preset, whose rule severities a run without a config and a config that
+    extends nothing start from (new rule families arrive there as warnings)."""
+    return load_config(rules_dir() / "presets" / "recommended.yaml")
+
+
+@dataclass(frozen=True)
+class CliChoices:
+    """What the command line chose (--select, --platform, --jobs…): it applies on top of
+    every config of the run."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    platform: str | None = None
+    online: bool = False
+    link_cache: str | None = None
+    jobs: int | None = None
+    cache: bool | None = None
+
+    def apply(self, config: Config) -> Config:
+        return config.with_cli(
+            select=self.select,
+            ignore=self.ignore,
+            platform=self.platform,
+            online=self.online,
+            link_cache=self.link_cache,
+            jobs=self.jobs,
+            cache=self.cache,
+        )
+
+
+class Configs:
+    """The config of each file of a run, as ruff finds it: the nearest preflight.yaml,
+    .preflight.yaml or pyproject.toml [tool.preflight] above the file, which applies alone
+    (a parent applies only through `extends`). A run given one config (--config, or the
+    library's ``config=``) uses it for every file.
+
+    ``run`` is the run's own config (its jobs, cache, fail_on and live-link settings): the
+    one given, else the nearest to the inputs (as before hierarchy), else the defaults.
+    Configs are picklable: worker processes receive them once.
+    """
+
+    def __init__(self, run: Config, hierarchical: bool, choices: CliChoices = CliChoices()) -> None:
+        self.run = run
+        self.hierarchical = hierarchical
+        self.choices = choices
+        self._by_source: dict[Path | None, Config] = {run.source: run}
+        self._by_folder: dict[str, Path | None] = {}
+
+    @classmethod
+    def fixed(cls, config: Config) -> Configs:
+        return cls(config, hierarchical=False)
+
+    @classmethod
+    def discover(cls, paths: Iterable[Path], choices: CliChoices = CliChoices()) -> Configs:
+        """Raises ConfigError for a config that cannot be used."""
+        return cls(choices.apply(discover_config(paths)), hierarchical=True, choices=choices)
+
+    def loaded(self) -> list[Config]:
+        """Every config this run has read so far (the run's first)."""
+        return list(self._by_source.values())
+
+    def for_path(self, path: Path) -> Config:
+        """The config that applies to ``path``. Raises ConfigError for a broken one."""
+        if not self.hierarchical:
+            return self.run
+        folder = os.path.abspath(path if path.is_dir() else path.parent)
+        if folder not in self._by_folder:
+            found = find_config(Path(folder))
+            self._by_folder[folder] = found.resolve() if found is not None else None
+        source = self._by_folder[folder]
+        if source is None:
+            return self.run  # no config above it: the run's (found from the inputs or cwd)
+        if source not in self._by_source:
+            self._by_source[source] = self.choices.apply(load_config(source))
+        return self._by_source[source]
+
+    def all(self) -> list[Config]:
+        return list(self._by_source.values())
 
 
 def _common_parent(paths: list[Path]) -> list[Path]:
@@ -450,6 +587,8 @@ def _build(
     base = Config(root=root, source=path)
     if "extends" in data:
         base = replace(_extends(reader, data["extends"], root, seen), root=root, source=path)
+    elif path.parent != rules_dir() / "presets":
+        base = Config(root=root, source=path, rules=recommended().rules)
 
     def selectors(key: str, value: Any, at: Sequence[str | int]) -> tuple[str, ...]:
         try:
@@ -469,7 +608,9 @@ def _build(
         elif key in ("select", "ignore"):
             changes[key] = selectors(key, value, [key])
         elif key == "rules":
-            changes["rules"] = {**base.rules, **_rule_settings(reader, catalogue, value, [key])}
+            changes["rules"] = _merge_rules(
+                base.rules, _rule_settings(reader, catalogue, value, [key])
+            )
         elif key == "overrides":
             if not isinstance(value, list):
                 raise reader.fail([key], "expected a list of overrides")
@@ -563,10 +704,46 @@ def _build(
             changes["fail_on"] = value
         elif key == "corrections":
             changes["corrections"] = {**base.corrections, **_corrections(reader, value, root)}
+        elif key == "compose":
+            entry = reader.mapping(value, [key])
+            reader.keys(entry, ("layouts", "partials"), [key])
+            changes["compose"] = {
+                name: _spec(reader, globs, [key, name]) for name, globs in entry.items()
+            }
+        elif key == "build":
+            if not isinstance(value, list):
+                raise reader.fail([key], "expected a list of {files, language, source, output}")
+            rules = []
+            for index, raw in enumerate(value):
+                at = [key, index]
+                entry = reader.mapping(raw, at)
+                reader.keys(entry, ("files", "language", "source", "output"), at)
+                for needed in ("files", "source", "output"):
+                    if not isinstance(entry.get(needed), str) or not entry[needed]:
+                        raise reader.fail([*at, needed], f'a build entry needs "{needed}"')
+                language = entry.get("language", "html")
+                if language not in (*BUILD_LANGUAGES, "html"):
+                    hint = suggestion_hint(did_you_mean(str(language), list(BUILD_LANGUAGES)))
+                    raise reader.fail(
+                        [*at, "language"],
+                        f'unknown build language "{language}"{hint} (one of'
+                        f" {', '.join(BUILD_LANGUAGES)})",
+                    )
+                rules.append(
+                    BuildRule(
+                        _spec(reader, entry["files"], [*at, "files"]),
+                        str(language),
+                        entry["source"].strip("/"),
+                        entry["output"].strip("/"),
+                    )
+                )
+            changes["build"] = tuple(rules)
         elif key == "jobs":
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise reader.fail([key], "expected 0 (one worker per core) or a number of workers")
             changes["jobs"] = value
+        elif key == "clients":
+            changes["clients"] = _clients(reader, catalogue, value)
         elif key == "cache":
             entry = reader.mapping(value, [key])
             reader.keys(entry, ("path",), [key])
@@ -575,6 +752,34 @@ def _build(
                     raise reader.fail([key, "path"], "expected a folder path")
                 changes["cache_path"] = root / entry["path"]
     return replace(base, **changes)
+
+
+def _merge_rules(
+    base: Mapping[str, RuleSettings], layer: Mapping[str, RuleSettings]
+) -> dict[str, RuleSettings]:
+    """``rules:`` over the extended config's: a rule's severity and each option are replaced
+    one by one, so `CLIENT001: {ignore: [...]}` keeps the severity a preset gave it."""
+    merged = dict(base)
+    for rule_id, settings in layer.items():
+        before = merged.get(rule_id)
+        if before is None:
+            merged[rule_id] = settings
+            continue
+        merged[rule_id] = RuleSettings(
+            settings.severity if settings.severity is not None else before.severity,
+            {**before.options, **settings.options},
+        )
+    return merged
+
+
+def _clients(reader: _Reader, catalogue: Catalogue, value: Any) -> tuple[str, ...]:
+    """`clients: major` or a list: validated like the CLIENT rules' own `clients` option."""
+    spec = catalogue.rules["CLIENT001"].options["clients"]
+    try:
+        validated: tuple[str, ...] = spec.validate(value)
+    except ValueError as error:
+        raise reader.fail(["clients"], str(error)) from None
+    return validated
 
 
 def _corrections(reader: _Reader, value: Any, root: Path) -> dict[str, Any]:

@@ -6,10 +6,16 @@ from __future__ import annotations
 VERSION = "0.1.0"
 """preflight's version (the package's `__version__`; pyproject.toml holds the same text)."""
 
-IMPORT_PLATFORMS = ("hubspot", "klaviyo", "mautic", "n8n")
+IMPORT_PLATFORMS = ("hubspot", "klaviyo", "mautic", "n8n", "sfmc")
 """Platforms whose workflow exports `preflight import` reads (one module each in
 preflight.importers), and whose email references `templates.resolve` maps."""
-PLATFORM_LABELS = {"hubspot": "HubSpot", "klaviyo": "Klaviyo", "mautic": "Mautic", "n8n": "n8n"}
+PLATFORM_LABELS = {
+    "hubspot": "HubSpot",
+    "klaviyo": "Klaviyo",
+    "mautic": "Mautic",
+    "n8n": "n8n",
+    "sfmc": "Journey Builder",
+}
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 """In ISO order: ``WEEKDAYS[date.weekday()]``. The native format writes them in lower case."""

@@ -11,7 +11,7 @@ import functools
 import itertools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -319,24 +319,56 @@ def _signature_index() -> tuple[
     return tuple((literal, tuple(members)) for literal, members in groups.items())
 
 
+@functools.cache
+def signatures() -> tuple[tuple[str, re.Pattern[str], tuple[tuple[str, int], ...], bool], ...]:
+    """Every signature once: (leading literal, pattern, who it is evidence for, strong), where
+    strong means one platform's own tag (weight 3 or more, no other language shares it)."""
+    found = []
+    for literal, members in _signature_index():
+        for pattern, who in members:
+            strong = len(who) == 1 and who[0][1] >= DETECT_MIN_SCORE
+            found.append((literal, pattern, who, strong))
+    return tuple(found)
+
+
+Hit = tuple[int, int, int]
+"""(signature index, start, end) of a signature's match in a text."""
+
+
+def signature_hits(text: str) -> list[Hit]:
+    """Where the signatures match in ``text``: every match of a strong signature (MERGE002
+    and MERGE011 report them), the first few of the others (detection counts them). One
+    scan serves detection and the MERGE rules (tagscan memoizes it per template part)."""
+    hits: list[Hit] = []
+    for index, (literal, pattern, _, strong) in enumerate(signatures()):
+        if literal and literal not in text:
+            continue
+        matches = pattern.finditer(text)
+        for match in matches if strong else itertools.islice(matches, _COUNT_CAP):
+            hits.append((index, match.start(), match.end()))
+    return hits
+
+
 def detect(*texts: str | None) -> Detection:
     """Which platform's merge language ``texts`` are written in, and how sure that is."""
+    return detect_hits([signature_hits(text) for text in texts if text])
+
+
+def detect_hits(parts: Iterable[list[Hit]]) -> Detection:
+    """Detection from each text's signature hits (see signature_hits)."""
+    table = signatures()
+    counts: dict[int, int] = {}
+    for hits in parts:
+        for index, _, _ in hits:
+            counts[index] = counts.get(index, 0) + 1
     scores: dict[str, int] = {}
     strong: set[str] = set()  # platforms with evidence no other language shares
-    # one text, the parts kept apart by a character no signature contains
-    blob = "\x00".join(text for text in texts if text)
-    for literal, members in _signature_index():
-        if literal and literal not in blob:
-            continue
-        for pattern, who in members:
-            count = 0
-            for _ in itertools.islice(pattern.finditer(blob), _COUNT_CAP):
-                count += 1
-            if count:
-                for platform, weight in who:
-                    scores[platform] = scores.get(platform, 0) + weight * min(count, _COUNT_CAP)
-                    if weight >= DETECT_MIN_SCORE and len(who) == 1:
-                        strong.add(platform)
+    for index, count in counts.items():
+        _, _, who, _ = table[index]
+        for platform, weight in who:
+            scores[platform] = scores.get(platform, 0) + weight * min(count, _COUNT_CAP)
+            if weight >= DETECT_MIN_SCORE and len(who) == 1:
+                strong.add(platform)
     if not scores:
         return Detection(None, None)
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))

@@ -1,24 +1,69 @@
-"""Which files are inputs, and of what kind (DESIGN.md, Contracts: file kinds)."""
+"""Which files are inputs, what each one is, and what a run skipped and why
+(DESIGN.md, Contracts: file kinds and discovery).
+
+An email is often several files: a content template and its layout and partials, or a
+build source and the compiled output that is sent. Discovery tells them apart:
+
+- a *layout* or *partial* is part of emails, never an email (config `compose:` globs, or
+  the conventions: a folder named layouts, partials, components or includes; Postmark's
+  layouts/<alias>/; an MJML file that is a fragment, not an <mjml> document);
+- a build *source* and its *output* are one email, checked once as the output (config
+  `build:`, or the same relative path in sibling folders: emails/ -> dist/, source/ ->
+  compiled/, src/ -> build/);
+- a source with no output (MJML, Handlebars, Twig, an Inky or Maizzle page) is checked
+  as it is composed or compiled in process.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from preflight.config import Config
+from preflight.config import Config, Configs
 
-SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages", "dist", "build"})
+SKIP_DIRS = frozenset(
+    {"node_modules", "__pycache__", "site-packages", "htmlcov", "_build", "bower_components"}
+)
+"""Trees that never hold emails. dist/ and build/ are read: build tools put the sent
+emails there. Virtual environments (a folder with pyvenv.cfg) and hidden folders are
+skipped too."""
 CONFIG_FILES = frozenset({"preflight.yaml", ".preflight.yaml", "pyproject.toml"})
+PART_DIRS = {
+    "layouts": "layout",
+    "partials": "partial",
+    "components": "partial",
+    "includes": "partial",
+}
+"""Conventional folders of composition parts (Panini, Maizzle, Handlebars projects)."""
+SOURCE_DIRS = ("emails", "source", "src", "templates")
+OUTPUT_DIRS = ("dist", "build", "compiled", "output", "out")
+"""Build conventions: a source in SOURCE_DIRS/<path> pairs with OUTPUT_DIRS/<path> in the
+same parent folder (.mjml, .hbs and .twig sources pair with .html outputs)."""
+TEMPLATE_KINDS = frozenset({"html", "eml", "json", "mjml", "hbs", "twig"})
+"""Kinds checked as emails (a source kind compiled or composed first)."""
 
 
 @dataclass(frozen=True)
 class InputFile:
     path: Path
     kind: str
-    """html | eml | json | workflow | audiences | meta | text | config | unknown"""
+    """html | eml | json | mjml | hbs | twig | workflow | audiences | layout | partial |
+    source | meta | text | config | unknown"""
     explicit: bool
+    built_from: Path | None = None
+    """For a compiled output: the source it was built from (checked as this output)."""
+
+
+@dataclass
+class Skipped:
+    """What discovery left out, by reason, for the run's summary."""
+
+    reasons: dict[str, list[Path]] = field(default_factory=dict)
+
+    def add(self, reason: str, path: Path) -> None:
+        self.reasons.setdefault(reason, []).append(path)
 
 
 def classify(path: Path) -> str:
@@ -31,23 +76,101 @@ def classify(path: Path) -> str:
         return "audiences"
     if name.endswith(".meta.yaml"):
         return "meta"
+    if name.endswith(".twig"):
+        return "twig"
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
         return "html"
     if suffix == ".eml":
         return "eml"
     if suffix == ".json":
-        return "json"
+        return "meta" if name == "meta.json" else "json"
     if suffix == ".txt":
         return "text"
+    if suffix == ".mjml":
+        return "mjml"
+    if suffix in (".hbs", ".handlebars"):
+        return "hbs"
     return "unknown"
 
 
+def part_role(path: Path, config: Config) -> str | None:
+    """ "layout" or "partial" when the file is part of emails, not an email; else None."""
+    compose = config.compose
+    relative = config.relative(path)
+    if compose.get("layouts") is not None and compose["layouts"].match_file(relative):
+        return "layout"
+    if compose.get("partials") is not None and compose["partials"].match_file(relative):
+        return "partial"
+    for parent in path.parent.parts[::-1]:
+        role = PART_DIRS.get(parent.lower())
+        if role is not None:
+            return role
+    if path.suffix.lower() == ".mjml" and _mjml_fragment(path):
+        return "partial"
+    if path.name.startswith("_") and path.suffix.lower() in (".mjml", ".hbs", ".handlebars"):
+        return "partial"  # the underscore convention of Sass and Handlebars projects
+    return None
+
+
+def _mjml_fragment(path: Path) -> bool:
+    """An MJML file that is not a whole <mjml> document is an include."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4096).lower()
+    except OSError:
+        return False
+    return b"<mjml" not in head
+
+
+def build_output(path: Path, config: Config) -> Path | None:
+    """The compiled output of a build source, declared or by convention; None when the
+    source has none on disk."""
+    for rule in config.build:
+        if rule.matches(config.relative(path)):
+            return rule.output_for(path, config.root)
+    parts = path.parts
+    for index in range(len(parts) - 2, -1, -1):
+        if parts[index].lower() not in SOURCE_DIRS:
+            continue
+        base = Path(*parts[:index])
+        rest = Path(*parts[index + 1 :])
+        for name in OUTPUT_DIRS:
+            candidate = (base / name / rest).with_suffix(".html")
+            if candidate != path and candidate.is_file():
+                return candidate
+    return None
+
+
+def build_source(path: Path, config: Config) -> Path | None:
+    """The source a compiled output was built from (the reverse of build_output)."""
+    for rule in config.build:
+        source = rule.source_for(path, config.root)
+        if source is not None:
+            return source
+    parts = path.parts
+    for index in range(len(parts) - 2, -1, -1):
+        if parts[index].lower() not in OUTPUT_DIRS:
+            continue
+        base = Path(*parts[:index])
+        rest = Path(*parts[index + 1 :])
+        for name in SOURCE_DIRS:
+            for suffix in (".html", ".mjml", ".hbs", ".handlebars", ".html.twig"):
+                candidate = base / name / rest.with_suffix("")
+                candidate = candidate.with_name(candidate.name + suffix)
+                if candidate.is_file() and candidate != path:
+                    return candidate
+    return None
+
+
 def _template_for(path: Path) -> Path | None:
-    """The template a sidecar or a text part belongs to, if there is one."""
+    """The template a sidecar, a text part or a Postmark meta.json belongs to."""
     name = path.name
+    if name.lower() == "meta.json":
+        candidate = path.with_name("content.html")
+        return candidate if candidate.is_file() else None
     stem = name[: -len(".meta.yaml")] if name.lower().endswith(".meta.yaml") else path.stem
-    for suffix in (".html", ".htm", ".eml", ".json"):
+    for suffix in (".html", ".htm", ".eml", ".json", ".mjml"):
         candidate = path.with_name(stem + suffix)
         if candidate.is_file():
             return candidate
@@ -55,13 +178,20 @@ def _template_for(path: Path) -> Path | None:
 
 
 def discover(
-    paths: Iterable[Path], config: Config, skip_unknown: bool = False
+    paths: Iterable[Path],
+    configs: Config | Configs,
+    skip_unknown: bool = False,
+    skipped: Skipped | None = None,
 ) -> Iterator[InputFile]:
     """Inputs in a stable order; each file once. Raises FileNotFoundError for a missing path.
 
     With ``skip_unknown`` (pre-commit passes every changed file), named files are
     treated like files found by walking: what is not an input is skipped quietly.
+    What was left out, and why, goes to ``skipped``.
     """
+    if isinstance(configs, Config):
+        configs = Configs.fixed(configs)
+    skipped = skipped if skipped is not None else Skipped()
     paths = list(paths)
     for path in paths:
         if not path.exists():
@@ -74,42 +204,83 @@ def discover(
         if key not in seen:
             seen.add(key)
             # a file named on the command line is explicit even when a walk finds it first
-            yield InputFile(item.path, item.kind, True) if key in named else item
+            if key in named and not item.explicit:
+                item = InputFile(item.path, item.kind, True, item.built_from)
+            yield item
 
     for path in paths:
         if path.is_dir():
-            for found in _walk(path, config):
+            for found in _walk(path, configs, skipped):
                 yield from once(found)
             continue
         kind = classify(path)
         if kind in ("meta", "text"):
             owner = _template_for(path)
             if owner is not None:
-                yield from once(InputFile(owner, classify(owner), True))
+                yield from once(_item(owner, classify(owner), True, configs))
                 continue
             if kind == "meta":
-                continue  # a sidecar with no template yet: nothing to check
-        if kind == "config" or (skip_unknown and kind in ("unknown", "text")):
+                skipped.add("metadata without its template", path)
+                continue
+        if kind == "config":
+            skipped.add("config", path)
             continue
-        yield from once(InputFile(path, kind, not skip_unknown))
+        if skip_unknown and kind in ("unknown", "text"):
+            skipped.add("not an input", path)
+            continue
+        yield from once(_item(path, kind, not skip_unknown, configs))
 
 
-def _walk(root: Path, config: Config) -> Iterator[InputFile]:
+def _item(path: Path, kind: str, explicit: bool, configs: Configs) -> InputFile:
+    """What a template-like file is: a part of emails, a paired build source or output, or
+    an email of its own."""
+    if kind not in TEMPLATE_KINDS or kind in ("eml", "json"):
+        return InputFile(path, kind, explicit)
+    config = configs.for_path(path)
+    role = part_role(path, config)
+    if role is not None:
+        return InputFile(path, role, explicit)
+    output = build_output(path, config)
+    if output is not None:
+        if explicit:  # a changed source (pre-commit): check the email it builds
+            return InputFile(output, "html", True, path)
+        return InputFile(path, "source", explicit, None)
+    if kind == "html":
+        source = build_source(path, config)
+        if source is not None:
+            return InputFile(path, "html", explicit, source)
+    return InputFile(path, kind, explicit)
+
+
+def _walk(root: Path, configs: Configs, skipped: Skipped) -> Iterator[InputFile]:
     inside: str | None = None  # the folder's real path, once a link needs it
     for directory, dirnames, filenames in os.walk(root):  # never into linked folders
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
+        kept = []
+        for name in sorted(dirnames):
+            if name.startswith(".") or name in SKIP_DIRS:
+                continue
+            if os.path.isfile(os.path.join(directory, name, "pyvenv.cfg")):
+                continue  # a virtual environment
+            kept.append(name)
+        dirnames[:] = kept
         base = Path(directory)
         for name in sorted(filenames):
             path = base / name
             kind = classify(path)
-            if kind in ("unknown", "config", "meta", "text"):
+            if kind in ("config", "meta", "text"):
+                continue  # read with the template or workflow they belong to
+            if kind == "unknown":
+                skipped.add("not an input", path)
                 continue
+            config = configs.for_path(path)
             if config.is_excluded(path):
+                skipped.add("excluded", path)
                 continue
             if os.path.islink(path):
                 # a link to a file outside the folder (a .env next door) is not the
                 # folder's to show; named on the command line, it is read
                 inside = inside or os.path.realpath(root)
                 if os.path.commonpath([inside, os.path.realpath(path)]) != inside:
+                    skipped.add("outside the folder", path)
                     continue
-            yield InputFile(path, kind, False)
+            yield _item(path, kind, False, configs)

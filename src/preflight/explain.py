@@ -55,3 +55,36 @@ def explain_markdown(rule: RuleSpec) -> str:
             text = f"```\n{textwrap.dedent(text)}\n```"
         parts.append(f"### {title}\n\n{text}")
     return "\n\n".join(parts)
+
+
+def rules_markdown(rules: list[RuleSpec]) -> str:
+    """docs/rules.md: every rule of the catalogue, generated (`preflight rules --format
+    markdown`); a test fails when the file in the repository is stale."""
+    lines = [
+        "# Rules",
+        "",
+        "Generated from the catalogue (`rules/*.yaml`) by `preflight rules --format markdown`;",
+        "do not edit by hand. `preflight explain ID` gives each rule's full text.",
+        "",
+        "| id | name | family | severity | runs on | summary | options |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for rule in rules:
+        summary = " ".join(rule.summary.split()).replace("|", "\\|")
+        options = ", ".join(
+            f"`{o.name}` ({o.type}, default `{_shown(o.default)}`)" for o in rule.options.values()
+        )
+        runs_on = ", ".join(rule.runs_on)
+        lines.append(
+            f"| {rule.id} | {rule.name} | {rule.family} | {rule.severity.label} | {runs_on}"
+            f" | {summary} | {options or '—'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, list):
+        if len(value) > 6:
+            return ", ".join(str(v) for v in value[:6]) + f", … ({len(value)} in all)"
+        return ", ".join(str(v) for v in value)
+    return str(value).replace("|", "\\|")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -32,23 +33,65 @@ def anchors(template: Template) -> Iterator[etree._Element]:
 
 def has_unsubscribe(template: Template, words: list[str], html_only: bool = False) -> bool:
     """True when the template has an unsubscribe tag of its platform or an unsubscribe link
-    (a link whose text or address has one of ``words``), as CONTENT001 judges it."""
+    (a link whose address has one of ``words``, or whose text has one and whose address can
+    be one), as CONTENT001 judges it."""
     lowered = [w.lower() for w in words]
     if template.html is not None:
         html = template.html
         if has_special("unsubscribe", declared_platform(template), html.source.text, html.lower):
             return True
-        for anchor in anchors(template):
-            href = (anchor.get("href") or "").strip()
-            # a merge tag named like "unsubscribe" is not a link unless it is this platform's tag
-            if not href.lower().startswith(("http://", "https://", "mailto:")):
-                href = ""
-            label = (template.html.text_content(anchor) + " " + href).lower()
-            if any(word in label for word in lowered):
-                return True
+        if any(ok for _, ok in _unsubscribe_links(template, lowered)):
+            return True
     if not html_only and template.text is not None:
         return text_has_unsubscribe(template, template.text.text, lowered)
     return False
+
+
+def false_unsubscribe_links(template: Template, words: list[str]) -> list[etree._Element]:
+    """Links whose text says unsubscribe but whose address cannot be an unsubscribe address:
+    nowhere ("#"), an image or document, a blog or news page, or a site's home page."""
+    if template.html is None:
+        return []
+    lowered = [w.lower() for w in words]
+    return [anchor for anchor, ok in _unsubscribe_links(template, lowered) if not ok]
+
+
+def _unsubscribe_links(
+    template: Template, words: list[str]
+) -> Iterator[tuple[etree._Element, bool]]:
+    """(link, whether it can unsubscribe) for each link that reads as an unsubscribe link."""
+    if template.html is None:
+        return
+    for anchor in anchors(template):
+        raw = (anchor.get("href") or "").strip()
+        href = raw.lower()
+        # a merge tag named like "unsubscribe" is not a link unless it is this platform's tag
+        web = href.startswith(("http://", "https://", "mailto:"))
+        if web and any(word in href for word in words):
+            yield anchor, True
+            continue
+        text = template.html.text_content(anchor).lower()
+        if not any(word in text for word in words):
+            continue
+        yield anchor, _can_unsubscribe(href)
+
+
+_NOT_UNSUBSCRIBE_PATH = re.compile(
+    r"\.(?:png|jpe?g|gif|webp|svg|bmp|ico|pdf|docx?|xlsx?|zip|mp4|mov)$"
+    r"|/(?:blogs?|news|articles?|posts?)(?:/|$)",
+    re.IGNORECASE,
+)
+
+
+def _can_unsubscribe(href: str) -> bool:
+    if href in ("", "#") or href.startswith(("#", "javascript:")):
+        return False
+    if not href.startswith(("http://", "https://")):
+        return True  # mailto:, a merge tag, a platform's own link: not for us to judge
+    parts = urlsplit(href)
+    if parts.path in ("", "/") and not parts.query and not parts.fragment:
+        return False  # a home page
+    return _NOT_UNSUBSCRIBE_PATH.search(parts.path) is None
 
 
 def text_has_unsubscribe(template: Template, text: str, words: list[str]) -> bool:
@@ -94,6 +137,12 @@ _ADDRESS_PATTERNS = [
         r"\b(?:[Cc]alle|C/|[Aa]venida|[Aa]vda\.?|[Pp]laza|[Pp]aseo|[Cc]arrer)\s+[A-ZÁÉ][^,\n]{1,40},?\s*\d+"
     ),
     re.compile(r"\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"),  # US state + ZIP
+    # a number and a name, a city and a ZIP, with no street word: "123 Van Ness, San
+    # Francisco 94102", "350 Fifth, New York, 10118"
+    re.compile(
+        r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][A-Za-z'.-]*\s+){0,3}[A-Z][A-Za-z'.-]*,\s*"
+        r"(?:[A-Z][A-Za-z'.-]*\s+){0,3}[A-Z][A-Za-z'.-]*,?\s+\d{5}(?:-\d{4})?(?![\d-])"
+    ),
     re.compile(
         r"(?:,\s*|[A-Z][a-z]+\s+)[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b"
     ),  # UK: city or comma, postcode

@@ -17,17 +17,25 @@ def reachable(
     start: str,
     skip: frozenset[tuple[str, str]] = frozenset(),
     stop: Callable[[Step], bool] | None = None,
+    through_broken: bool = False,
 ) -> dict[str, str | None]:
     """Step ids reachable from ``start`` (itself included), and each one's parent on a
     shortest-hop path; ``skip`` holds (step id, edge label) pairs not to follow, and steps
-    for which ``stop`` is true are reached but not gone through (``start`` always is)."""
+    for which ``stop`` is true are reached but not gone through (``start`` always is).
+
+    A broken step (one that does not fit the format) is reached but not gone through: no
+    path across it is judged. ``through_broken`` passes through it, for rules that only
+    ask whether a step can be reached at all."""
     steps = workflow.by_id
     parents: dict[str, str | None] = {start: None}
     queue = deque([start])
     while queue:
         current = queue.popleft()
         step = steps.get(current)
-        if step is None or (stop is not None and current != start and stop(step)):
+        if step is None or (
+            current != start
+            and ((stop is not None and stop(step)) or (step.broken and not through_broken))
+        ):
             continue
         for edge in workflow.edges(step):
             if (current, edge.label) in skip or edge.target in parents:
@@ -51,13 +59,16 @@ def shortest_waits(
     start: str,
     limit: float = float("inf"),
     stop: Callable[[Step], bool] | None = None,
+    cost: Callable[[Step], float] | None = None,
 ) -> tuple[dict[str, float], dict[str, str]]:
     """Dijkstra over the steps: the least total wait from ``start`` to every step it reaches
-    in less than ``limit`` (steps for which ``stop`` is true are reached, not gone through).
+    in less than ``limit`` (steps for which ``stop`` is true, and broken steps, are reached,
+    not gone through). ``cost`` is the time a contact spends in a step (default `wait_of`).
 
     A wait step adds its shortest wait to the steps after it; nothing is enumerated path by
     path, so a workflow with many branches stays linear-logarithmic.
     """
+    spend = cost or wait_of
     steps = workflow.by_id
     best: dict[str, float] = {start: 0.0}
     parents: dict[str, str] = {}
@@ -67,9 +78,11 @@ def shortest_waits(
         if distance > best.get(current, float("inf")):
             continue
         step = steps.get(current)
-        if step is None or (stop is not None and current != start and stop(step)):
+        if step is None or (
+            current != start and ((stop is not None and stop(step)) or step.broken)
+        ):
             continue
-        leaving = distance + wait_of(step)
+        leaving = distance + spend(step)
         for edge in workflow.edges(step):
             if leaving >= limit:
                 break
@@ -89,12 +102,12 @@ def holds(step: Step) -> bool:
     """True when a step keeps contacts a while: a wait with a duration, or one that ends at a
     time of day, on a weekday or at an event. A date field's wait ends at once once the date
     has passed, so it holds nobody on a second time round a loop."""
-    if step.kind != "wait":
+    if step.kind != "wait" or step.broken:
         return False
     if step.wait_seconds:
         return True
     until = step.until
-    return until is not None and (until.time or until.weekday or until.event) is not None
+    return until is not None and bool(until.time or until.weekdays or until.event)
 
 
 def strongly_connected(

@@ -7,10 +7,12 @@ conservative pattern when no platform is known) and stand in as one opaque mark.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from preflight.dialects import SPECIAL_KINDS, special_pattern, tokenize
 from preflight.model import TAG_MARK, Link, Location, Part, Template
+from preflight.model.source import BUILD_MARK
 from preflight.tagscan import platform_of
 from preflight.urls import parse_url
 
@@ -24,13 +26,12 @@ _GENERIC_TAGS = re.compile(
 _TEXT_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"')\]]{1,2000}", re.IGNORECASE)
 
 
+_BUILD_RUN = re.compile(BUILD_MARK + "+")
+
+
 def links(template: Template) -> list[Link]:
     """Every link and image URL of the template, in document order, read once."""
-    cached = template.cache.get("links")
-    if cached is None:
-        cached = list(_collect(template))
-        template.cache["links"] = cached
-    return list(cached)
+    return list(template.memo.get("links", lambda: list(_collect(template))))
 
 
 def _opaque(url: str, platform: str | None) -> str:
@@ -44,6 +45,8 @@ def _opaque(url: str, platform: str | None) -> str:
             if pattern is not None:
                 spans += [m.span() for m in pattern.finditer(url)]
     spans += [m.span() for m in _GENERIC_TAGS.finditer(url)]
+    if BUILD_MARK in url:  # build syntax that was not run (PF005): filled in later, like a tag
+        spans += [m.span() for m in _BUILD_RUN.finditer(url)]
     if not spans:
         return url
     out, position = [], 0
@@ -54,6 +57,17 @@ def _opaque(url: str, platform: str | None) -> str:
         position = end
     out.append(url[position:])
     return "".join(out)
+
+
+def _attribute_place(template: Template, element: Any, attribute: str) -> Callable[[], Location]:
+    """Where an attribute's value is, worked out only when a rule reports the link."""
+    html = template.html
+    assert html is not None
+
+    def place() -> Location:
+        return Location(template.path, html.attribute_span(element, attribute), Part.HTML)
+
+    return place
 
 
 def _collect(template: Template) -> Iterator[Link]:
@@ -76,7 +90,6 @@ def _collect(template: Template) -> Iterator[Link]:
                         html.text_content(element),
                     )
                 continue
-            span = html.attribute_span(element, attribute)
             text = html.text_content(element) if element.tag != "img" else ""
             opaque = _opaque(url.strip(), platform)
             yield Link(
@@ -84,7 +97,7 @@ def _collect(template: Template) -> Iterator[Link]:
                 opaque,
                 "image" if element.tag == "img" else "link",
                 Part.HTML,
-                Location(template.path, span, Part.HTML),
+                _attribute_place(template, element, attribute),
                 element,
                 text,
                 parse_url(opaque.strip()),

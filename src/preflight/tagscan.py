@@ -13,8 +13,9 @@ import html as html_lib
 import re
 from dataclasses import dataclass
 
-from preflight.dialects import Dialect, dialects, tokenize
-from preflight.model import Location, MergeTag, Part, Sourced, Span, Template
+from preflight.dialects import Dialect, Hit, detect_hits, dialects, tokenize
+from preflight.dialects import signature_hits as scan_signatures
+from preflight.model import Detection, Location, MergeTag, Part, Sourced, Span, Template
 
 _OPEN_TAG = re.compile(r"""<[a-zA-Z][^\s/>]*(?:"[^"]*"|'[^']*'|[^'">])*>""")
 _ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
@@ -85,12 +86,8 @@ def tag_sites(template: Template, dialect: Dialect | None = None) -> list[TagSit
     dialect = dialect or platform_of(template)
     if dialect is None:
         return []
-    key = f"tag_sites:{dialect.name}"
-    cached = template.cache.get(key)
-    if cached is None:
-        cached = list(_scan(template, dialect))
-        template.cache[key] = cached
-    return list(cached)
+    chosen = dialect
+    return list(template.memo.get(f"tag_sites:{dialect.name}", lambda: _scan(template, chosen)))
 
 
 def _scan(template: Template, dialect: Dialect) -> list[TagSite]:
@@ -119,11 +116,7 @@ def _scan(template: Template, dialect: Dialect) -> list[TagSite]:
 def part_tokens(template: Template, part: Part, text: str, dialect: Dialect) -> list[MergeTag]:
     """The tags of one part of the template in ``dialect``, tokenized once per template."""
     key = f"tokens:{dialect.name}:{part.value}"
-    found = template.cache.get(key)
-    if found is None:
-        found = tokenize(text, dialect.name)
-        template.cache[key] = found
-    return list(found)
+    return list(template.memo.get(key, lambda: tokenize(text, dialect.name)))
 
 
 def value_span(template: Template, sourced: Sourced, start: int, end: int) -> Span | None:
@@ -241,11 +234,8 @@ def markup(template: Template) -> Markup | None:
     """The template's HTML markup index, built once."""
     if template.html is None:
         return None
-    found = template.cache.get("markup")
-    if found is None:
-        found = Markup(template.html.source.text, template.html.lower)
-        template.cache["markup"] = found
-    return found
+    html = template.html
+    return template.memo.get("markup", lambda: Markup(html.source.text, html.lower))
 
 
 def _html_sites(template: Template, dialect: Dialect) -> list[TagSite]:
@@ -331,3 +321,27 @@ def _squash(chunk: str, keep: str) -> str:
     ends at the end of its line)."""
     squashed = _LINES.sub("\n", _SPACES.sub(" ", chunk))
     return squashed[-_CONTEXT_CHARS:] if keep == "end" else squashed[:_CONTEXT_CHARS]
+
+
+def part_texts(template: Template) -> list[tuple[Part, str]]:
+    """The texts of a template a merge language can be written in, by part."""
+    found = []
+    for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
+        if sourced is not None and sourced.value:
+            found.append((part, sourced.value))
+    if template.html is not None:
+        found.append((Part.HTML, template.html.source.text))
+    if template.text is not None:
+        found.append((Part.TEXT, template.text.text))
+    return found
+
+
+def signature_hits(template: Template, part: Part, text: str) -> list[Hit]:
+    """Where the platforms' signatures match in one part, scanned once per template (for
+    detection and for MERGE002/MERGE011)."""
+    return template.memo.get(f"signatures:{part.value}", lambda: scan_signatures(text))
+
+
+def detect_template(template: Template) -> Detection:
+    """Which platform's merge language the template is written in (from its tags)."""
+    return detect_hits(signature_hits(template, part, text) for part, text in part_texts(template))

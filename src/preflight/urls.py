@@ -6,11 +6,13 @@ FLOW005 and the corrections all read URLs through it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import ipaddress
 import re
 import socket
 from collections.abc import Iterable
+from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from preflight.model import TAG_MARK, Parsed
@@ -140,6 +142,96 @@ def local_reason(host: str) -> str | None:
     if "." not in host:
         return "a single-label name, which only resolves inside a network"
     return None
+
+
+@functools.cache
+def _public_suffixes() -> frozenset[str] | None:
+    """The ICANN section of Mozilla's Public Suffix List, as the `publicsuffixlist` package
+    ships it (its data file only: no network, no import of the package, whose constructor
+    costs 80 ms). Read on first use; None when the package is missing."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("publicsuffixlist")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.origin is None:
+        return None
+    try:
+        text = Path(spec.origin).with_name("public_suffix_list.dat").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    start, end = text.find("===BEGIN ICANN DOMAINS==="), text.find("===END ICANN DOMAINS===")
+    if start == -1 or end == -1:
+        return None
+    # The private section (github.io, herokuapp.com, netlify.app…) is left out on purpose:
+    # a staging deployment on a hosting platform is a subdomain of it, and stays one here.
+    return frozenset(
+        line.split()[0]
+        for line in text[start:end].splitlines()
+        if line.strip() and not line.startswith("//")
+    )
+
+
+def _suffix_length(labels: list[str], rules: frozenset[str]) -> tuple[int, bool]:
+    """How many trailing labels are the public suffix, and whether a rule listed it (an
+    unlisted top-level name is a suffix of one label, the list's default rule)."""
+    for index in range(len(labels)):
+        suffix = ".".join(labels[index:])
+        if "!" + suffix in rules:  # an exception: its parent is the suffix
+            return len(labels) - index - 1, True
+        parent = ".".join(labels[index + 1 :])
+        if suffix in rules or (parent and "*." + parent in rules):
+            return len(labels) - index, True
+    return 1, False
+
+
+def _labels(host: str) -> list[str]:
+    labels = host.lower().strip("[]").rstrip(".").split(".")
+    if any(label.startswith("xn--") for label in labels):
+        with contextlib.suppress(UnicodeError):
+            labels = [
+                label.encode("ascii").decode("idna") if label.startswith("xn--") else label
+                for label in labels
+            ]
+    return labels
+
+
+def registrable_domain(host: str) -> str | None:
+    """The host's registrable domain by the Public Suffix List: ``dev.to`` for dev.to,
+    ``shop.co.uk`` for test-kitchen.shop.co.uk, the last two labels under a top-level name
+    the list does not have; None for a public suffix itself or an IP address."""
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        pass
+    else:
+        return None
+    labels = _labels(host)
+    rules = _public_suffixes()
+    length = _suffix_length(labels, rules)[0] if rules is not None else 1
+    if len(labels) <= length:
+        return None
+    return ".".join(host.lower().strip("[]").rstrip(".").split(".")[-(length + 1) :])
+
+
+def subdomain_labels(host: str) -> list[str]:
+    """The labels in front of the registrable domain (``["www", "staging"]`` for
+    www.staging.brightleaf.co.uk): the part of a name a site's owner chose per host."""
+    domain = registrable_domain(host)
+    if domain is None:
+        return []
+    labels = host.lower().strip("[]").rstrip(".").split(".")
+    return labels[: len(labels) - len(domain.split("."))]
+
+
+def listed_suffix(host: str) -> bool | None:
+    """Whether the Public Suffix List knows the host's top-level name (``com`` yes, ``html``
+    no); None when the list is not installed."""
+    rules = _public_suffixes()
+    if rules is None:
+        return None
+    return _suffix_length(_labels(host), rules)[1]
 
 
 def normal_url(url: str) -> str:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
+import functools
 import itertools
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
+from preflight.category import inferred_transactional
 from preflight.dialects import dialects, has_special
 from preflight.footer import (
     anchors as _anchors,
@@ -16,13 +21,17 @@ from preflight.footer import (
     declared_platform as _platform,
 )
 from preflight.footer import (
+    false_unsubscribe_links,
     has_unsubscribe,
     link_words,
     looks_like_address,
     text_has_unsubscribe,
 )
-from preflight.model import Location, Part, Severity, Span, Template, Violation
+from preflight.linkscan import links
+from preflight.model import TAG_MARK, Location, Part, Severity, Span, Template, Violation
 from preflight.model.source import is_element
+from preflight.phraseset import PhraseSet, as_regex
+from preflight.urls import host_allowed, shown_url
 
 Options = Mapping[str, Any]
 
@@ -35,18 +44,73 @@ def _platform_label(template: Template) -> str:
 # -- CONTENT001 -------------------------------------------------------------
 
 
+def _footer_violation(
+    template: Template, missing: str, data: dict[str, Any], add: str, or_declare: bool = False
+) -> Violation:
+    """CONTENT001/002: an error on a marketing email; an info with the evidence and a
+    "declare `category:`" help when the content reads as transactional (the category was
+    inferred, not declared: a severity the user set for the rule still applies)."""
+    location = template.location(Part.HTML if template.html is not None else Part.TEXT)
+    inference = inferred_transactional(template)
+    if inference is None:
+        return Violation(
+            missing + " in this marketing email",
+            location,
+            data,
+            help=add
+            + (
+                ", or mark the email `category: transactional` in its metadata"
+                if or_declare
+                else ""
+            ),
+        )
+    return Violation(
+        missing + " in this email, which reads as transactional ({evidence_text})",
+        location,
+        {**data, "evidence_text": inference.summary(), **inference.data()},
+        help=f"declare `category: transactional` in {template.path.stem}.meta.yaml if it is;"
+        f" if it is marketing, {add}",
+        severity=Severity.INFO,
+    )
+
+
 def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violation]:
     if template.is_transactional or (template.html is None and template.text is None):
         return
     if has_unsubscribe(template, options["link_words"]):
         return
-    label = _platform_label(template)
-    yield Violation(
-        "no unsubscribe link or {platform} unsubscribe tag in this marketing email",
-        template.location(Part.HTML if template.html is not None else Part.TEXT),
-        {"platform": label},
-        help="add the platform's unsubscribe tag (for example *|UNSUB|* or {{ unsubscribe_link }})"
-        " in the footer, or mark the email `category: transactional` in its metadata",
+    false_links = false_unsubscribe_links(template, options["link_words"])
+    if false_links and template.html is not None:
+        anchor = false_links[0]
+        href = (anchor.get("href") or "").strip()
+        violation = _footer_violation(
+            template,
+            'the unsubscribe link "{text}" goes to "{href}", which is no unsubscribe address,'
+            " and there is no {platform} unsubscribe tag",
+            {
+                "text": template.html.text_content(anchor)[:60],
+                "href": shown_url(href),
+                "platform": _platform_label(template),
+            },
+            "point the link at the platform's unsubscribe tag (for example *|UNSUB|* or"
+            " {{ unsubscribe_link }})",
+            or_declare=True,
+        )
+        span = (
+            template.html.attribute_span(anchor, "href") if anchor.get("href") is not None else None
+        )
+        yield dataclasses.replace(
+            violation,
+            location=Location(template.path, span or template.html.element_span(anchor), Part.HTML),
+        )
+        return
+    yield _footer_violation(
+        template,
+        "no unsubscribe link or {platform} unsubscribe tag",
+        {"platform": _platform_label(template)},
+        "add the platform's unsubscribe tag (for example *|UNSUB|* or {{ unsubscribe_link }})"
+        " in the footer",
+        or_declare=True,
     )
 
 
@@ -69,11 +133,11 @@ def missing_postal_address(template: Template, options: Options) -> Iterator[Vio
         or looks_like_address(template.text.text)
     ):
         return
-    yield Violation(
-        "no postal address or {platform} address tag in this marketing email",
-        template.location(Part.HTML if template.html is not None else Part.TEXT),
+    yield _footer_violation(
+        template,
+        "no postal address or {platform} address tag",
         {"platform": _platform_label(template)},
-        help="add the sender's physical postal address to the footer (CAN-SPAM), or the"
+        "add the sender's physical postal address to the footer (CAN-SPAM), or the"
         " platform's address tag such as *|LIST:ADDRESS|*",
     )
 
@@ -244,85 +308,188 @@ def _bracket_is_placeholder(inner: str) -> bool:
     return len(tokens) >= 2 or inner.strip().isupper()
 
 
+@dataclass(frozen=True)
+class _Known:
+    """Builder and platform default copy, Latin filler and placeholder data
+    (rules/data/placeholders.yaml), read once."""
+
+    phrases: PhraseSet[str | None]
+    """Default copy labelled with its source (None: placeholder data), and Latin words
+    labelled "latin-word"."""
+    exact: re.Pattern[str] | None
+    """Case-sensitive, for the text as written (DD-MM-YYYY); never inside quotes."""
+    whole: Mapping[str, str | None]
+    """A whole run, line, subject or preheader (lower-cased, spaces collapsed) -> source."""
+
+
+@functools.cache
+def _known() -> _Known:
+    import yaml
+
+    from preflight.resources import rules_dir
+
+    data = yaml.load(
+        (rules_dir() / "data" / "placeholders.yaml").read_text(encoding="utf-8"),
+        Loader=yaml.CSafeLoader,
+    )
+    phrases: list[tuple[str, str | None]] = []
+    whole: dict[str, str | None] = {}
+    entries = [(e["source"], e) for e in data.get("defaults") or ()]
+    entries.append((None, data.get("data") or {}))
+    for source, entry in entries:
+        phrases.extend((phrase, source) for phrase in entry.get("phrases") or ())
+        for text in entry.get("whole") or ():
+            whole[" ".join(text.lower().split())] = source
+    phrases.extend((re.escape(word), "latin-word") for word in data.get("latin") or ())
+    exact = [as_regex(p) for p in (data.get("data") or {}).get("exact") or ()]
+    return _Known(
+        PhraseSet(phrases),
+        re.compile(rf"(?:{'|'.join(exact)})(?![\w\"'])") if exact else None,
+        whole,
+    )
+
+
+_LATIN_SOURCE = "Latin filler"
+
+
 def _placeholders(text: str, extra: list[re.Pattern[str]]) -> Iterator[tuple[int, int, str]]:
-    found: list[tuple[int, int, str]] = []
+    for start, end, value, _ in _placeholders_with_source(text, extra):
+        yield start, end, value
+
+
+def _placeholders_with_source(
+    text: str, extra: list[re.Pattern[str]]
+) -> Iterator[tuple[int, int, str, str | None]]:
+    """(start, end, text, where it comes from) of each placeholder in ``text``; the source is
+    a builder's name, "Latin filler", or None for a generic placeholder."""
+    found: list[tuple[int, int, str, str | None]] = []
     lowered, pattern = text.lower(), _PLACEHOLDERS
     if len(lowered) != len(text):  # a character that grows when lowered: offsets would drift
         lowered, pattern = text, _PLACEHOLDERS_ANY_CASE
     for match in pattern.finditer(lowered):
-        found.append((match.start(), match.end(), text[match.start() : match.end()]))
+        latin = match.group(0).lower().startswith(("lorem", "dolor"))
+        found.append(
+            (
+                match.start(),
+                match.end(),
+                text[match.start() : match.end()],
+                _LATIN_SOURCE if latin else None,
+            )
+        )
+    known = _known()
+    for start, end, source in known.phrases.finditer(text):
+        found.append((start, end, text[start:end], source))
+    if known.exact is not None:
+        for match in known.exact.finditer(text):
+            before = text[match.start() - 1] if match.start() else " "
+            if not (before.isalnum() or before in "_\"'"):
+                found.append((*match.span(), match.group(0), None))
     if any(word in text for word in _SHOUTED_WORDS):
         for match in _SHOUTED.finditer(text):
-            found.append((match.start(), match.end(), match.group(0)))
+            found.append((match.start(), match.end(), match.group(0), None))
     if "[" in text:
         for match in _BRACKETED.finditer(text):
             before = text[match.start() - 1] if match.start() else " "
             if before.isalnum() or before == "_" or before in _NOT_BEFORE_BRACKET:
                 continue
             if _bracket_is_placeholder(match.group(1)):
-                found.append((match.start(), match.end(), match.group(0)))
+                found.append((match.start(), match.end(), match.group(0), None))
     for extra_pattern in extra:
         for match in extra_pattern.finditer(text):
-            found.append((match.start(), match.end(), match.group(0)))
-    found.sort()
+            found.append((match.start(), match.end(), match.group(0), None))
+    found.sort(key=lambda item: (item[0], -item[1]))  # the longest match at a place wins
     last_end = -1
-    for start, end, value in found:
-        if start >= last_end:  # overlapping matches report once
-            yield start, end, value
-            last_end = end
+    latin_lines: set[int] = set()
+    for start, end, value, source in found:
+        if start < last_end:  # overlapping matches report once
+            continue
+        line = text.rfind("\n", 0, start)
+        if source == "latin-word":  # one Latin word per line, none beside lorem ipsum
+            if line in latin_lines:
+                continue
+            source = _LATIN_SOURCE
+        if source == _LATIN_SOURCE:
+            latin_lines.add(line)
+        yield start, end, value, source
+        last_end = end
+
+
+def _whole_placeholder(text: str) -> tuple[bool, str | None]:
+    """(True, source) when all of ``text`` is a placeholder such as "Heading 1"."""
+    if len(text) > 60:  # the longest is "your company name" with its padding
+        return False, None
+    key = " ".join(text.lower().split())
+    whole = _known().whole
+    return (key in whole, whole.get(key)) if len(key) < 40 else (False, None)
+
+
+def _placeholder_help(source: str | None) -> str:
+    if source == _LATIN_SOURCE:
+        return "this is Latin filler text: replace it with the real copy before sending"
+    if source is not None:
+        return f"this is {source}'s default copy: replace it with the real copy before sending"
+    return "replace it with the real copy before sending"
 
 
 def leftover_placeholder(template: Template, options: Options) -> Iterator[Violation]:
     extra = [re.compile(p, re.IGNORECASE) for p in options["extra_patterns"]]
     message = 'placeholder text "{text}" left in the {part}'
-    help_text = "replace it with the real copy before sending"
+
+    def violation(value: str, where: Location, part: str, source: str | None) -> Violation:
+        data = {"text": value, "part": part, **({"source": source} if source else {})}
+        return Violation(message, where, data, help=_placeholder_help(source))
+
     for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
         if sourced is None:
             continue
-        for _, _, value in _placeholders(sourced.value, extra):
-            where = sourced.location or template.location(part)
-            yield Violation(
-                message,
-                Location(where.path, where.span, part),
-                {"text": value, "part": part.value},
-                help=help_text,
-            )
+        where = sourced.location or template.location(part)
+        where = Location(where.path, where.span, part)
+        is_whole, source = _whole_placeholder(sourced.value)
+        if is_whole:
+            yield violation(sourced.value.strip(), where, part.value, source)
+            continue
+        for _, _, value, source in _placeholders_with_source(sourced.value, extra):
+            yield violation(value, where, part.value, source)
     if template.html is not None:
         html = template.html
         runs = html.visible_text()
         # one pass of the patterns over all runs joined, then each match back to its run
         joined = "\n".join(text for _, text, _ in runs)
         run_starts = list(itertools.accumulate((len(text) + 1 for _, text, _ in runs), initial=0))
-        for start, end, value in _placeholders(joined, extra):
+        for start, end, value, source in _placeholders_with_source(joined, extra):
             index = bisect.bisect_right(run_starts, start) - 1
             if end > run_starts[index] + len(runs[index][1]):
                 continue  # spans two runs: not one piece of copy
             element, run_text, is_tail = runs[index]
             earlier = run_text.count(value, 0, start - run_starts[index])
             span = html.text_span(element, value, tail=is_tail, occurrence=earlier)
-            yield Violation(
-                message,
-                Location(template.path, span, Part.HTML),
-                {"text": value, "part": "HTML part"},
-                help=help_text,
-            )
+            yield violation(value, Location(template.path, span, Part.HTML), "HTML part", source)
+        for element, run_text, is_tail in runs:
+            is_whole, source = _whole_placeholder(run_text)
+            if is_whole:
+                value = run_text.strip()
+                span = html.text_span(element, value, tail=is_tail)
+                where = Location(template.path, span, Part.HTML)
+                yield violation(value, where, "HTML part", source)
         for image in html.iter("img"):
-            for _, _, value in _placeholders(image.get("alt") or "", extra):
-                yield Violation(
-                    message,
-                    Location(template.path, html.attribute_span(image, "alt"), Part.HTML),
-                    {"text": value, "part": "alt text"},
-                    help=help_text,
-                )
+            alt = image.get("alt") or ""
+            where = Location(template.path, html.attribute_span(image, "alt"), Part.HTML)
+            for _, _, value, source in _placeholders_with_source(alt, extra):
+                yield violation(value, where, "alt text", source)
     if template.text is not None:
-        source = template.text
-        for start, end, value in _placeholders(source.text, extra):
-            yield Violation(
-                message,
-                template.location(Part.TEXT, source.span(start, end)),
-                {"text": value, "part": "text part"},
-                help=help_text,
-            )
+        source_text = template.text
+        for start, end, value, source in _placeholders_with_source(source_text.text, extra):
+            where = template.location(Part.TEXT, source_text.span(start, end))
+            yield violation(value, where, "text part", source)
+        offset = 0
+        for line in source_text.text.splitlines(keepends=True):
+            is_whole, source = _whole_placeholder(line)
+            if is_whole:
+                begin = offset + len(line) - len(line.lstrip())
+                value = line.strip()
+                where = template.location(Part.TEXT, source_text.span(begin, begin + len(value)))
+                yield violation(value, where, "text part", source)
+            offset += len(line)
 
 
 # -- CONTENT007 -------------------------------------------------------------
@@ -406,11 +573,14 @@ _HIDDEN_STYLE = re.compile(
 _PREHEADER_NAME = re.compile(r"pre-?header|preview|preheader", re.IGNORECASE)
 
 
-def _html_preheader(template: Template) -> bool:
+def _html_preheader(template: Template) -> tuple[bool, Any]:
+    """(True, None) when the body starts with a preview text that says something; else
+    (False, the first element named as a preheader, which is empty) or (False, None)."""
     if template.html is None or template.html.root is None:
-        return False
+        return False, None
     body = template.html.root.find("body")
     scope = body if body is not None else template.html.root
+    empty = None
     for index, element in enumerate(scope.iter()):
         if not is_element(element):
             continue
@@ -418,17 +588,47 @@ def _html_preheader(template: Template) -> bool:
             (element.get("class") or "") + " " + (element.get("id") or "")
         )
         hidden = index < 40 and _HIDDEN_STYLE.search(element.get("style") or "")
-        if (named or hidden) and template.html.text_content(element):
-            return True
-    return False
+        if named or hidden:
+            if _readable(template.html.text_content(element)):
+                return True, None
+            if named and empty is None:
+                empty = element
+    return False, empty
+
+
+_FILLERS = dict.fromkeys(
+    map(
+        ord,
+        "\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+        "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+        "\u200a\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202f\u205f"
+        "\u2060\u2061\u2062\u2063\u2064\u3000\u3164\ufeff\uffa0",
+    )
+)
+"""Spaces and invisible characters: what a preheader's padding is made of (&nbsp;&zwnj;…)."""
+
+
+def _readable(text: str) -> bool:
+    """Whether a preview text says anything: not only spaces and invisible padding."""
+    return bool(text.translate(_FILLERS).strip())
 
 
 def missing_preheader(template: Template, options: Options) -> Iterator[Violation]:
     if template.is_transactional or template.html is None:
         return
-    if template.preheader is not None and template.preheader.value.strip():
+    if template.preheader is not None and _readable(template.preheader.value):
         return
-    if _html_preheader(template):
+    found, empty = _html_preheader(template)
+    if found:
+        return
+    if empty is not None and template.html is not None:
+        yield Violation(
+            "the preheader element is empty: inboxes will preview the first words of the body"
+            " instead",
+            Location(template.path, template.html.element_span(empty), Part.HTML),
+            {"element": empty.tag},
+            help="write the preview text in it, or add `preheader:` to the metadata",
+        )
         return
     yield Violation(
         "no preheader: inboxes will preview the first words of the body instead",
@@ -436,3 +636,35 @@ def missing_preheader(template: Template, options: Options) -> Iterator[Violatio
         help="add `preheader:` to the metadata, or a hidden preview-text element at the top of"
         ' the body (<div class="preheader" style="display:none">…</div>)',
     )
+
+
+# -- CONTENT012 -------------------------------------------------------------
+
+
+def placeholder_image(template: Template, options: Options) -> Iterator[Violation]:
+    if template.html is None:
+        return
+    hosts = tuple(options["hosts"])
+    names = [re.compile(p, re.IGNORECASE) for p in options["file_names"]]
+    for link in links(template):
+        if link.kind != "image" or link.parsed is None:
+            continue
+        where = link.location
+        host = link.parsed.host
+        if host is not None and host_allowed(host, hosts):
+            yield Violation(
+                'the image "{src}" is a placeholder from {host}',
+                where,
+                {"src": shown_url(link.url.strip()), "host": host},
+                help="put the real image in before sending",
+            )
+            continue
+        name = unquote(link.parsed.path.rsplit("/", 1)[-1])
+        if TAG_MARK not in name and any(p.search(name) for p in names):
+            yield Violation(
+                'the image "{src}" reads as a placeholder ("{name}")',
+                where,
+                {"src": shown_url(link.url.strip()), "name": name},
+                help="put the real image in before sending",
+                severity=Severity.WARNING,
+            )

@@ -30,9 +30,9 @@ Options = Mapping[str, Any]
 def unreachable_step(workflow: Workflow, options: Options) -> Iterator[Violation]:
     if not workflow.steps:
         return
-    seen = reachable(workflow, workflow.steps[0].id)
+    seen = reachable(workflow, workflow.steps[0].id, through_broken=True)
     for step in workflow.steps:
-        if step.id not in seen:
+        if step.id not in seen and not step.broken:
             yield Violation(
                 'step "{step}" is never reached: no step leads to it',
                 step.location,
@@ -62,7 +62,7 @@ def dangling_reference(workflow: Workflow, options: Options) -> Iterator[Violati
             )
         if step.engagement is not None:
             verb, send = step.engagement
-            if send in steps and steps[send].kind != "send":
+            if send in steps and steps[send].kind != "send" and not steps[send].broken:
                 yield Violation(
                     'step "{step}" checks whether contacts {verb} "{send}", which sends nothing',
                     step.target_locations.get("engagement", step.location),
@@ -159,10 +159,11 @@ def loop_without_wait(workflow: Workflow, options: Options) -> Iterator[Violatio
     def successors(step_id: str) -> Iterator[str]:
         for edge in workflow.edges(steps[step_id]):
             target = steps.get(edge.target)
-            if target is not None and not holds(target):
+            if target is not None and not holds(target) and not target.broken:
                 yield edge.target
 
-    quick = [s.id for s in workflow.steps if not holds(s) and steps[s.id] is s]
+    # a broken step's hold is unknown: no loop through it is judged
+    quick = [s.id for s in workflow.steps if not holds(s) and not s.broken and steps[s.id] is s]
     for component in strongly_connected(quick, successors):
         members = set(component)
         if len(component) == 1 and component[0] not in successors(component[0]):
@@ -225,9 +226,9 @@ def condition_on_unsent_email(workflow: Workflow, options: Options) -> Iterator[
         if dominates(idom, send, branch.id):
             continue
         data = {"step": branch.id, "verb": verb, "send": send}
-        if branch.id not in reachable(workflow, send):
+        if branch.id not in reachable(workflow, send, through_broken=True):
             if from_entry is None:
-                from_entry = reachable(workflow, entry)
+                from_entry = reachable(workflow, entry, through_broken=True)
             yield Violation(
                 'step "{step}" checks whether contacts {verb} "{send}", which is never sent'
                 " before it ({path})",
@@ -238,6 +239,8 @@ def condition_on_unsent_email(workflow: Workflow, options: Options) -> Iterator[
             )
             continue
         around = reachable(workflow, entry, stop=_is_step(send))  # the send taken out
+        if branch.id not in around:
+            continue  # only across a broken step: that path is not judged
         yield Violation(
             'step "{step}" checks whether contacts {verb} "{send}", but some reach it'
             ' without being sent "{send}" ({path})',

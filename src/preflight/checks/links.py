@@ -21,7 +21,7 @@ from preflight.checks.live import live_data
 from preflight.links.results import Checked
 from preflight.linkscan import links
 from preflight.model import TAG_MARK, Link, Location, Part, Related, Template, Violation
-from preflight.urls import host_allowed, local_reason, shown_url
+from preflight.urls import host_allowed, listed_suffix, local_reason, shown_url, subdomain_labels
 
 Options = Mapping[str, Any]
 
@@ -43,10 +43,20 @@ _BUTTON_CLASS = re.compile(r"\b(?:btn|button|cta)\b", re.IGNORECASE)
 # -- LINK003 non-production-host ----------------------------------------------------
 
 
+_TECHNICAL = (
+    "api|app|apps|web|www|cdn|static|assets|admin|cms|shop|store|mail|email|img|images|media"
+    "|portal|site|server|backend|frontend|env|internal|branch|build|deploy"
+)
+
+
 @functools.cache
 def _host_patterns(patterns: tuple[str, ...]) -> re.Pattern[str]:
     words = "|".join(patterns)
-    return re.compile(rf"^(?:{words})(?:[-_0-9]|$)|[-_](?:{words})$", re.IGNORECASE)
+    # the word alone or numbered (dev, staging-2), the last part of a label (shop-dev), or
+    # the first part before a number, a short or a technical part (dev-api, staging-eu):
+    # "test-kitchen" and "preview-books" are names, not environments
+    after = rf"(?:\d*|[-_]\d+|[-_](?:[a-z]{{1,3}}|{_TECHNICAL})\d*)"
+    return re.compile(rf"^(?:{words}){after}$|[-_](?:{words})\d*$", re.IGNORECASE)
 
 
 def non_production_host(subject: Template | Checked, options: Options) -> Iterator[Violation]:
@@ -70,8 +80,10 @@ def non_production_host(subject: Template | Checked, options: Options) -> Iterat
         reason = local_reason(host)
         if reason is None and host_allowed(host, tuple(blocked)):
             reason = "on the blocklist (`blocked_hosts`)"
-        if reason is None:
-            label = next((label for label in host.split(".")[:-1] if named.search(label)), None)
+        if reason is None and any(named.search(label) for label in host.split(".")):
+            # only the labels in front of the registrable domain (Public Suffix List): the
+            # site's own name is never judged, dev.to and staging.co.uk are sites
+            label = next((label for label in subdomain_labels(host) if named.search(label)), None)
             if label is not None:
                 reason = f'named like a non-production host ("{label}")'
         if reason is None:
@@ -130,7 +142,29 @@ def _is_button(element: etree._Element | None) -> bool:
     return styled or bool(_BUTTON_CLASS.search(element.get("class") or ""))
 
 
+def _image_alt(element: etree._Element | None) -> str:
+    """The alt text of the image an otherwise empty link wraps (MJML's mj-image href)."""
+    if element is None:
+        return ""
+    image = element.find(".//img")
+    return " ".join((image.get("alt") or "").split()) if image is not None else ""
+
+
+def _shared_placeholder(url: str, patterns: list[re.Pattern[str]]) -> str | None:
+    """The shared address of a social share link when it is a placeholder ("#", ""), else
+    None: MJML writes the mj-social-element's href into the network's share URL."""
+    for pattern in patterns:
+        match = pattern.match(url)
+        if match is None:
+            continue
+        target = unquote(match.group("target")).strip()
+        if target.lower() in _PLACEHOLDER_HREFS or target.lower() in ("[[url]]", "{{url}}"):
+            return target
+    return None
+
+
 def placeholder_href(template: Template, options: Options) -> Iterator[Violation]:
+    shares: list[re.Pattern[str]] = []
     for link in links(template):
         if link.kind == "missing":
             if _is_button(link.element) and link.text:
@@ -152,18 +186,38 @@ def placeholder_href(template: Template, options: Options) -> Iterator[Violation
             parsed = link.parsed
             if parsed is not None and parsed.host and _EXAMPLE_HOSTS.search(parsed.host):
                 reason = "an example domain"
+        if reason is None and link.kind == "link" and "?" in url:
+            if not shares:  # compiled on the first link with a query, not for every email
+                shares = [re.compile(p, re.IGNORECASE) for p in options["share_links"]]
+            shared = _shared_placeholder(url, shares)
+            if shared is not None:
+                text = link.text or _image_alt(link.element)
+                yield Violation(
+                    'the share link "{text}" shares "{shared}", a placeholder'
+                    if text
+                    else 'a share link shares "{shared}", a placeholder',
+                    link.location,
+                    {"text": text[:60], "url": shown_url(url), "shared": shared},
+                    help="give it the address of the page to share (in MJML, the"
+                    " mj-social-element's href)",
+                )
+            continue
         if reason is None:
             continue
         if link.kind == "link" and lowered == "#" and not _is_button(link.element):
             # "#" on a plain text link: still nowhere, but say so plainly
             reason = "an empty link"
         what = "button" if _is_button(link.element) else link.kind
+        text = link.text
+        if not text and link.kind == "link":
+            text = _image_alt(link.element)
+            what = "image link" if text else what
         yield Violation(
             'the {what} "{text}" links to "{url}", {reason}'
-            if link.text
+            if text
             else 'a {what} links to "{url}", {reason}',
             link.location,
-            {"what": what, "text": link.text[:60], "url": url, "reason": reason},
+            {"what": what, "text": text[:60], "url": url, "reason": reason},
             help="put the real address in before sending",
         )
     if template.html is not None:
@@ -194,7 +248,7 @@ def malformed_url(template: Template, options: Options) -> Iterator[Violation]:
         if opaque in ("", "#") or opaque == TAG_MARK or opaque.lower().startswith("javascript:"):
             continue  # LINK007's, or a tag that is the whole URL
         reason = _malformed(link, opaque)
-        if reason is None:
+        if reason is None or (link.kind == "image" and _file_beside(template, opaque)):
             continue
         yield Violation(
             'the {kind} "{url}" is malformed: {reason}',
@@ -202,6 +256,20 @@ def malformed_url(template: Template, options: Options) -> Iterator[Violation]:
             {"kind": link.kind, "url": shown_url(url), "reason": reason},
             help="fix the address; test it in a browser",
         )
+
+
+def _file_beside(template: Template, opaque: str) -> bool:
+    """A relative image whose file is beside the template: the folder is uploaded with it
+    (Mailchimp's import zip, a local build), and the platform hosts the file."""
+    if TAG_MARK in opaque or opaque.startswith(("/", "\\")) or ":" in opaque.split("/", 1)[0]:
+        return False
+    path = unquote(urlsplit(opaque).path)
+    if not path:
+        return False
+    try:
+        return (template.path.parent / path).is_file()
+    except (OSError, ValueError):  # a name too long or with a NUL: not a file
+        return False
 
 
 def _malformed(link: Link, opaque: str) -> str | None:
@@ -217,7 +285,8 @@ def _malformed(link: Link, opaque: str) -> str | None:
             return None  # a tag writes the start of the URL
         if opaque.startswith("//"):
             return None
-        if _DOMAIN_IN_TEXT.match(opaque):
+        domain = _DOMAIN_IN_TEXT.match(opaque)
+        if domain and listed_suffix(domain.group("host")) is not False:  # not seeds.html
             return "it has no https:// in front, so clients open it as a relative address"
         return "it is relative, and an email has no page to be relative to"
     if parsed.scheme not in _KNOWN_SCHEMES and TAG_MARK not in parsed.scheme:

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from preflight.fields import meaning
-from preflight.formats.members import Members, field_columns
+from preflight.formats.members import field_columns
 from preflight.model import (
     Audience,
     Location,
@@ -538,12 +538,10 @@ class _Tally:
 
 
 def suspicious_members(audience: Audience, options: Options) -> Iterator[Violation]:
-    if audience.kind != "production" or audience.members is None:
+    members = audience.member_facts
+    if audience.kind != "production" or members is None or members.rows is None:
         return
-    members = Members(audience.members, options["max_rows"])
     tally = _Tally(max(1, options["examples"]))
-    rows = members.rows()
-    first = next(rows, None)  # reads the header
     columns = field_columns(members.header, meaning)
     email = columns.get("email", ())
     firsts, lasts = columns.get("first_name", ()), columns.get("last_name", ())
@@ -579,10 +577,8 @@ def suspicious_members(audience: Audience, options: Options) -> Iterator[Violati
                     tally.add("swapped", line)
                 pairs.add(hash((given, family)))
 
-    if first is not None:
-        judge(*first)
-        for line, cells in rows:
-            judge(line, cells)
+    for line, cells in members.rows:
+        judge(line, list(cells))
     where = Location(members.path, None, Part.AUDIENCE)
     if members.problem is not None:
         stopped = members.problem_line
@@ -593,7 +589,7 @@ def suspicious_members(audience: Audience, options: Options) -> Iterator[Violati
             help="export it again as UTF-8 CSV with a header row of field names",
             related=_defined(audience),
         )
-    sampled = f" in the first {members.rows_read:,} rows" if members.sampled else ""
+    sampled = f" in the first {members.total:,} rows" if members.sampled else ""
     for kind, label in _PROBLEMS.items():
         count = tally.counts.get(kind)
         if not count:
@@ -612,7 +608,7 @@ def suspicious_members(audience: Audience, options: Options) -> Iterator[Violati
                 "lines": ", ".join(map(str, lines)) + more,
                 "line_word": "line" if count == 1 else "lines",
                 "kind": kind,
-                "rows": members.rows_read,
+                "rows": members.total,
             },
             help=_MEMBER_HELP[kind],
             related=_defined(audience),

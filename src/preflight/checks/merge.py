@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import difflib
 import functools
-import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,13 +18,22 @@ from typing import Any
 
 from preflight.dialects import (
     Dialect,
-    _signature_index,
     dialects,
+    signatures,
     special_kind,
     tokenize,
 )
 from preflight.fields import meaning, vocabulary
-from preflight.model import Location, MergeTag, Part, Related, Severity, Template, Violation
+from preflight.model import (
+    Location,
+    MemberFacts,
+    MergeTag,
+    Part,
+    Related,
+    Severity,
+    Template,
+    Violation,
+)
 from preflight.suggest import did_you_mean
 from preflight.tagscan import (
     Markup,
@@ -33,6 +41,7 @@ from preflight.tagscan import (
     markup,
     part_tokens,
     platform_of,
+    signature_hits,
     tag_sites,
     value_span,
 )
@@ -103,9 +112,10 @@ class _Text:
 
 
 def _texts(template: Template) -> list[_Text]:
-    cached = template.cache.get("merge_texts")
-    if cached is not None:
-        return list(cached)
+    return list(template.memo.get("merge_texts", lambda: _read_texts(template)))
+
+
+def _read_texts(template: Template) -> list[_Text]:
     texts = []
     for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
         if sourced is not None and sourced.value:
@@ -115,8 +125,7 @@ def _texts(template: Template) -> list[_Text]:
         texts.append(_Text(Part.HTML, text, template, markup(template)))
     if template.text is not None:
         texts.append(_Text(Part.TEXT, template.text.text, template))
-    template.cache["merge_texts"] = texts
-    return list(texts)
+    return texts
 
 
 # -- MERGE001 malformed-tag -------------------------------------------------------
@@ -414,18 +423,6 @@ def _never_closed(text: _Text, tag: MergeTag) -> Violation:
 # -- MERGE002 foreign-dialect and MERGE011 mixed-dialects ------------------------
 
 
-@functools.cache
-def _strong_signatures() -> tuple[tuple[str, re.Pattern[str], str], ...]:
-    """(leading literal, pattern, platform) for evidence only one platform's language has."""
-    found = []
-    for literal, members in _signature_index():
-        for pattern, who in members:
-            strong = [platform for platform, weight in who if weight >= 3]
-            if len(who) == 1 and strong:
-                found.append((literal, pattern, strong[0]))
-    return tuple(found)
-
-
 @dataclass(frozen=True)
 class _Foreign:
     platform: str
@@ -439,17 +436,17 @@ def _foreign_tags(template: Template, exclude: str | None) -> list[_Foreign]:
     """Tags written in a language other than ``exclude``'s, first of each in every part."""
     found: list[_Foreign] = []
     own = dialects().get(exclude) if exclude else None
+    table = signatures()
     for text in _texts(template):
-        for literal, pattern, platform in _strong_signatures():
-            if platform == exclude or (literal and literal not in text.text):
+        for index, match_start, match_end in signature_hits(template, text.part, text.text):
+            _, _, who, strong = table[index]
+            platform = who[0][0]
+            if not strong or platform == exclude or text.hidden(match_start):
                 continue
-            for match in pattern.finditer(text.text):
-                if text.hidden(match.start()):
-                    continue
-                start, end, raw = _whole_tag(text.text, platform, match.start(), match.end())
-                if own is not None and (_own_tag(own, raw) or _own_data(own, text, start, end)):
-                    continue
-                found.append(_Foreign(platform, text, start, end, raw))
+            start, end, raw = _whole_tag(text.text, platform, match_start, match_end)
+            if own is not None and (_own_tag(own, raw) or _own_data(own, text, start, end)):
+                continue
+            found.append(_Foreign(platform, text, start, end, raw))
     found.sort(key=lambda f: (f.text.part.value, f.start))
     unique: list[_Foreign] = []
     for foreign in found:  # two languages' evidence on one tag: report it once
@@ -924,6 +921,24 @@ def _guards(template: Template, dialect: Dialect) -> set[int]:
 
 
 _NAME_ROLES = frozenset({"first", "full", "nick", "last"})
+_GIVEN_ROLES = frozenset({"first", "nick"})
+_RUNS_ON = re.compile(r"[ \t]+[a-zà-öø-ÿ]")
+"""A greeting's name followed by the sentence's next word, with no comma between."""
+
+
+def _greeting_without_comma(before: str, after: str) -> tuple[str, bool, bool] | None:
+    """A greeting that opens its line and runs on into the sentence without a comma, as in
+    "Hey {{ Recipient.FirstName }} your order has shipped": MERGE004 still calls it one
+    (MERGE005 does not: "Hi, {{ company }} has a new invoice" names no person)."""
+    if not _RUNS_ON.match(after):
+        return None
+    line = before[before.rfind("\n") + 1 :].strip()
+    found = greeting(line)
+    if found is None or not line.lower().startswith(found[0].lower()):
+        return None
+    return found
+
+
 _DEFAULTS = {
     "first_name": "there",
     "full_name": "there",
@@ -952,6 +967,10 @@ def missing_fallback(template: Template, options: Options) -> Iterator[Violation
             continue
         role = vocabulary().roles[found]
         greeted = greeting(site.before, site.after) if site.context in ("text", "value") else None
+        no_comma = False
+        if greeted is None and site.context in ("text", "value") and role in _GIVEN_ROLES:
+            greeted = _greeting_without_comma(site.before, site.after)
+            no_comma = greeted is not None
         if greeted is not None and role not in _NAME_ROLES:
             greeted = None  # "Hi {{ company }}" is MERGE005's, whatever its fallback
         if site.part in (Part.SUBJECT, Part.PREHEADER):
@@ -962,6 +981,8 @@ def missing_fallback(template: Template, options: Options) -> Iterator[Violation
         elif greeted is not None and "greeting" in where:
             position = "a greeting"
             example = f"{greeted[0]}{site.after[:1] if site.after[:1] in ',!.' else ''}"
+            if no_comma:  # "Hey {{ first_name }} your order…" reads "Hey your order…"
+                example = f"{greeted[0]} {' '.join(site.after.split()[:2])}…"
         elif "everywhere" in where:
             position = "the " + _PART_NAMES[site.part]
             example = ""
@@ -1307,15 +1328,10 @@ def blank_for_recipients(template: Template, options: Options) -> Iterator[Viola
         return
     for sent in template.sent_to:
         audience = sent.audience
-        if audience.members is None or audience.kind == "suppression":
+        facts = audience.member_facts
+        if facts is None or audience.kind == "suppression":
             continue
-        counted = _blank_counts(
-            audience.members,
-            frozenset(dialect.fold(n) for _, n in sites),
-            dialect,
-            options["max_rows"],
-            template.targeting.cache if template.targeting is not None else {},
-        )
+        counted = _blank_counts(facts, frozenset(dialect.fold(n) for _, n in sites), dialect)
         if counted is None:
             continue
         blanks, total, sampled = counted
@@ -1361,44 +1377,20 @@ def blank_for_recipients(template: Template, options: Options) -> Iterator[Viola
 
 
 def _blank_counts(
-    path: Any, wanted: frozenset[str], dialect: Dialect, max_rows: int, cache: dict[Any, Any]
+    facts: MemberFacts, wanted: frozenset[str], dialect: Dialect
 ) -> tuple[dict[str, int], int, bool] | None:
-    """(folded field -> members with it empty, members read, sampled) from a members CSV.
+    """(folded field -> members with it empty, members read, sampled), from the members phase's
+    counts per column; None when the file could not be read or has no such column (a file
+    LIST008 reports as unreadable, or a field MERGE003 reports as unknown)."""
+    from preflight.formats.members import field_columns
 
-    Counted once per run for each file and set of fields (``cache`` is the run's): a
-    campaign's templates mostly use the same few fields of the same audience.
-    """
-    key = ("MERGE009", str(path), max_rows, dialect.case_sensitive, wanted)
-    if key not in cache:
-        cache[key] = _count_blanks(path, wanted, dialect, max_rows)
-    found: tuple[dict[str, int], int, bool] | None = cache[key]
-    return found
-
-
-def _count_blanks(
-    path: Any, wanted: frozenset[str], dialect: Dialect, max_rows: int
-) -> tuple[dict[str, int], int, bool] | None:
-    from preflight.formats.members import Members, field_columns
-
-    members = Members(path, max_rows)
-    rows = members.rows()
-    first = next(rows, None)
-    columns = field_columns(members.header, dialect.fold)
-    needed = [(name, columns[name][0]) for name in wanted if name in columns]
-    if not needed:
-        return None  # no such column, or no header (a file LIST008 reports as unreadable)
-    blanks = dict.fromkeys((name for name, _ in needed), 0)
-    total = 0
-    if first is not None:
-        for _, cells in itertools.chain((first,), rows):
-            total += 1
-            width = len(cells)
-            for name, index in needed:
-                if index >= width or not cells[index].strip():
-                    blanks[name] += 1
-    if members.problem is not None:
+    if facts.problem is not None:
         return None
-    return blanks, total, members.sampled
+    columns = field_columns(facts.header, dialect.fold)
+    blanks = {name: facts.blanks[columns[name][0]] for name in wanted if name in columns}
+    if not blanks:
+        return None
+    return blanks, facts.total, facts.sampled
 
 
 def _blanked(site: TagSite) -> str:

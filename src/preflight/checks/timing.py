@@ -30,11 +30,33 @@ from preflight.model import (
     Violation,
     Workflow,
 )
+from preflight.phrases import Match, first, language_of, phrase_list, settle
 
 Options = Mapping[str, Any]
 
 
 # -- TIME001 check-before-response ---------------------------------------------------------
+
+
+_EVENT_WORDS = {
+    "opened": ("open",),
+    "clicked": ("click",),
+    "replied": ("repl",),
+    "submitted": ("submit",),
+    "downloaded": ("download",),
+}
+"""How a wait's `until_event` names each engagement ("downloaded", "email.open",
+"asset.download", "form.submit"): a word of it starting so."""
+
+
+def waits_for(step: Step, verb: str) -> bool:
+    """True for a wait until the event an engagement branch checks (`until_event: downloaded`
+    before a `downloaded` check)."""
+    until = step.until
+    if step.kind != "wait" or until is None or until.event is None:
+        return False
+    words = re.findall(r"[a-z]+", until.event.lower())
+    return any(word.startswith(stem) for word in words for stem in _EVENT_WORDS[verb])
 
 
 def check_before_response(workflow: Workflow, options: Options) -> Iterator[Violation]:
@@ -46,7 +68,16 @@ def check_before_response(workflow: Workflow, options: Options) -> Iterator[Viol
         verb, send = branch.engagement
         if send not in steps or steps[send].kind != "send":
             continue  # FLOW002 says so
-        waits, parents = shortest_waits(workflow, send, window)
+
+        def held(step: Step, verb: str = verb) -> float:
+            """A wait for the very event checked holds those who have not done it until its
+            timeout (for good without one): after it, the check is right on both sides."""
+            if waits_for(step, verb):
+                assert step.until is not None
+                return max(step.wait_seconds or 0.0, step.until.timeout or float("inf"))
+            return wait_of(step)
+
+        waits, parents = shortest_waits(workflow, send, window, cost=held)
         if branch.id not in waits or waits[branch.id] >= window:
             continue
         path = path_to(parents, branch.id)
@@ -73,9 +104,11 @@ def check_before_response(workflow: Workflow, options: Options) -> Iterator[Viol
 # -- TIME002 unguarded-reminder ------------------------------------------------------------
 
 
-def _copy(template: Template | None) -> str:
+def _copy(template: Template | None) -> tuple[str, str | None]:
+    """The copy phrase lists are read in (subject, preheader, text or visible HTML: each its
+    own clause) and the template's locale."""
     if template is None:
-        return ""
+        return "", None
     pieces = [template.subject.value if template.subject else ""]
     if template.preheader:
         pieces.append(template.preheader.value)
@@ -83,26 +116,64 @@ def _copy(template: Template | None) -> str:
         pieces.append(template.text.text)
     elif template.html is not None:
         pieces.append(" ".join(text for _, text, _ in template.html.visible_text()))
-    return " ".join(pieces)
+    return "\n".join(pieces), template.locale.value if template.locale else None
 
 
-def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
-    escaped = sorted((re.escape(p.lower()).replace(r"\ ", r"\s+") for p in phrases), key=len)
-    return re.compile(r"(?<!\w)(?:" + "|".join(escaped[::-1]) + r")(?!\w)", re.IGNORECASE)
+def _find(phrases: Any, workflow: Workflow, step_id: str) -> list[Match]:
+    """Where the phrases of one option are found in the copy a send step sends."""
+    copy, locale = _copy(workflow.templates.get(step_id))
+    if not copy.strip():
+        return []
+    return phrase_list(tuple(phrases)).matches(copy, language_of(copy, locale))
+
+
+def _before_dates(workflow: Workflow) -> dict[str, set[str]]:
+    """Send step id -> the waits on a date field that time it before that date (an event
+    reminder: `until_field: webinar_date, offset: -1d`); TIME006 judges those sends."""
+    placed: dict[str, set[str]] = {}
+    for wait in workflow.steps:
+        until = wait.until
+        if wait.kind != "wait" or until is None or until.field is None:
+            continue
+        later, _ = shortest_waits(workflow, wait.id, stop=_resets(until.field))
+        for step_id, elapsed in later.items():
+            if workflow.by_id[step_id].kind == "send" and until.offset + elapsed < 0:
+                placed.setdefault(step_id, set()).add(wait.id)
+    return placed
+
+
+def _resets(field: str) -> Any:
+    def resets(step: Step) -> bool:
+        """Another wait on the same date field: the clock starts again there."""
+        return step.until is not None and step.until.field == field
+
+    return resets
 
 
 def unguarded_reminder(workflow: Workflow, options: Options) -> Iterator[Violation]:
-    pattern = _phrase_pattern(tuple(options["phrases"]))
     sends = [s for s in workflow.steps if s.kind == "send"]
     reach: dict[str, dict[str, str | None]] = {}
+    dated: dict[str, set[str]] | None = None
     for reminder in sends:
-        match = pattern.search(_copy(workflow.templates.get(reminder.id)))
+        match = first(_find(options["phrases"], workflow, reminder.id))
         if match is None:
             continue
+        if dated is None:
+            dated = _before_dates(workflow)
+        dates = dated.get(reminder.id, set())
+
+        def timed(step: Step, dates: set[str] = dates) -> bool:
+            """A wait that times the reminder before a date: an event reminder past it."""
+            return step.id in dates
+
+        stop = timed if dates else None
         for send in sends:  # what each send reaches, worked out only once a reminder needs it
             if send.id not in reach:
                 reach[send.id] = reachable(workflow, send.id)
-        earlier = [s for s in sends if s.id != reminder.id and reminder.id in reach[s.id]]
+        ways = (
+            reach if stop is None else {s.id: reachable(workflow, s.id, stop=stop) for s in sends}
+        )
+        earlier = [s for s in sends if s.id != reminder.id and reminder.id in ways[s.id]]
         if not earlier:
             continue
         guarded = False
@@ -112,20 +183,20 @@ def unguarded_reminder(workflow: Workflow, options: Options) -> Iterator[Violati
                 for b in workflow.steps
                 if b.engagement is not None and b.engagement[1] == send.id
             )
-            if reminder.id not in reachable(workflow, send.id, no_sides):
+            if reminder.id not in reachable(workflow, send.id, no_sides, stop):
                 guarded = True  # every way from this send passes the "no" side of a check on it
                 break
         if guarded:
             continue
-        nearest = min(earlier, key=lambda s: len(path_to(reach[s.id], reminder.id)))
-        path = path_to(reach[nearest.id], reminder.id)
+        nearest = min(earlier, key=lambda s: len(path_to(ways[s.id], reminder.id)))
+        path = path_to(ways[nearest.id], reminder.id)
         yield Violation(
             'step "{step}" reads like a reminder ("{phrase}") but reaches contacts without a'
             ' check that they did not respond to "{send}" ({path})',
             reminder.location,
             {
                 "step": reminder.id,
-                "phrase": match.group(0),
+                "phrase": match.text,
                 "send": nearest.id,
                 "path": show_path(workflow, path),
             },
@@ -535,7 +606,7 @@ def _timed_waits(
     reported: set[tuple[str, str | None]] = set()  # (send, zone): one finding for each
     for wait in workflow.steps:
         until = wait.until
-        if wait.kind != "wait" or until is None or (until.time is None and until.weekday is None):
+        if wait.kind != "wait" or until is None or (until.time is None and not until.weekdays):
             continue
         later, parents = shortest_waits(
             workflow, wait.id, stop=lambda step: step.kind == "wait" and step.until is not None
@@ -572,36 +643,38 @@ def _after_wait(
     # `after` counts the wait's own duration, which runs before its clock time (a
     # Klaviyo delay: 3 days, then until Monday 09:00): only what follows it counts
     delay = int(max(0.0, after - wait_of(wait)) // 60)
-    day = _DAYS.index(until.weekday) if until.weekday else None
     clock = _minutes(until.time) if until.time else None
-    for shift in _shifts(written_in or zone, zone):
-        if clock is not None:
-            # a time of day on no given weekday can be any day: only its hour is judged
-            moment = [((day or 0) * 1440 + clock + delay + shift, 1)]
-            found = quiet.problem(moment, weekend=day is not None)
-        else:
-            assert day is not None
-            moment = [(day * 1440 + delay // 1440 * 1440, 1)]
-            found = quiet.problem(moment, night=False)
-        if found is None:
-            continue
-        minute, problem = found
-        when = (f"at {_clock(minute)}" if clock is not None else "") + (
-            f" on {_DAYS[minute // 1440 % 7].title()}" if day is not None else ""
-        )
-        return Violation(
-            'step "{step}" goes out {when} in ' + where + " ({path}), {problem}",
-            send.location,
-            {
-                "step": send.id,
-                "when": when.strip(),
-                **data,
-                "path": show_path(workflow, path_to(parents, send.id)),
-                "problem": problem,
-            },
-            help=_quiet_help(quiet),
-            related=(Related(wait.location, "the wait it follows"),),
-        )
+    # every day it may end on is judged (Klaviyo's delay_until_weekdays names several)
+    days: list[int | None] = [_DAYS.index(day) for day in until.weekdays] or [None]
+    for day in days:
+        for shift in _shifts(written_in or zone, zone):
+            if clock is not None:
+                # a time of day on no given weekday can be any day: only its hour is judged
+                moment = [((day or 0) * 1440 + clock + delay + shift, 1)]
+                found = quiet.problem(moment, weekend=day is not None)
+            else:
+                assert day is not None
+                moment = [(day * 1440 + delay // 1440 * 1440, 1)]
+                found = quiet.problem(moment, night=False)
+            if found is None:
+                continue
+            minute, problem = found
+            when = (f"at {_clock(minute)}" if clock is not None else "") + (
+                f" on {_DAYS[minute // 1440 % 7].title()}" if day is not None else ""
+            )
+            return Violation(
+                'step "{step}" goes out {when} in ' + where + " ({path}), {problem}",
+                send.location,
+                {
+                    "step": send.id,
+                    "when": when.strip(),
+                    **data,
+                    "path": show_path(workflow, path_to(parents, send.id)),
+                    "problem": problem,
+                },
+                help=_quiet_help(quiet),
+                related=(Related(wait.location, "the wait it follows"),),
+            )
     return None
 
 
@@ -644,8 +717,8 @@ def frequency_cap(workflow: Workflow, options: Options) -> Iterator[Violation]:
             continue
         for edge in workflow.edges(steps[step_id]):
             target = steps.get(edge.target)
-            if target is None:
-                continue
+            if target is None or target.broken:
+                continue  # no path across a step that does not fit the format is judged
             state = (target.id, count + 1 if target.kind == "send" else count)
             if state[1] <= top and leaving < best.get(state, float("inf")):
                 best[state] = leaving
@@ -690,7 +763,7 @@ def frequency_cap(workflow: Workflow, options: Options) -> Iterator[Violation]:
 
 def _clock_wait(step: Step) -> bool:
     until = step.until
-    return until is not None and (until.time is not None or until.weekday is not None)
+    return until is not None and (until.time is not None or bool(until.weekdays))
 
 
 def _state_path(
@@ -721,34 +794,31 @@ def _per(seconds: float) -> str:
 
 
 def event_order(workflow: Workflow, options: Options) -> Iterator[Violation]:
-    before = _phrase_pattern(tuple(options["before_phrases"]))
-    after = _phrase_pattern(tuple(options["after_phrases"]))
     reported: set[str] = set()
     for wait in workflow.steps:
         until = wait.until
         if wait.kind != "wait" or until is None or until.field is None:
             continue
         field = until.field
-
-        def resets(step: Step, field: str = field) -> bool:
-            """Another wait on the same date field: the clock starts again there."""
-            return step.until is not None and step.until.field == field
-
-        later, parents = shortest_waits(workflow, wait.id, stop=resets)
+        later, parents = shortest_waits(workflow, wait.id, stop=_resets(field))
         for step_id, elapsed in later.items():
             send = workflow.by_id[step_id]
             if send.kind != "send" or step_id in reported:
                 continue
-            copy = _copy(workflow.templates.get(step_id))
-            early, late = before.search(copy), after.search(copy)
+            # where the two lists overlap ("Don't miss it"), the closer reading wins
+            befores, afters = settle(
+                _find(options["before_phrases"], workflow, step_id),
+                _find(options["after_phrases"], workflow, step_id),
+            )
+            early, late = first(befores), first(afters)
             if (early is None) == (late is None):
                 continue  # neither, or both (a reminder that mentions the recording)
             relative = until.offset + elapsed
             if early is not None and relative >= 0:
-                kind, phrase = "a reminder before", early.group(0)
+                kind, phrase = "a reminder before", early.text
                 help_text = "send it before the date: a negative offset such as -1d on the wait"
             elif late is not None and relative < 0:
-                kind, phrase = "a follow-up after", late.group(0)
+                kind, phrase = "a follow-up after", late.text
                 help_text = "send it after the date: an offset of 0 or more (+2h) on the wait"
             else:
                 continue

@@ -53,8 +53,7 @@ def load_eml(path: Path, max_bytes: int) -> Loaded:
 def _load(path: Path, raw: bytes, file_text: str) -> Loaded:
     message = email.message_from_bytes(raw, policy=_POLICY)
     assert isinstance(message, EmailMessage)
-    template = Template(path=path, format="eml", subject_knowable=True)
-    template.sources[path] = SourceText(file_text)
+    headers: dict[str, tuple[str, int]] = {}
     header_end = file_text.find("\n\n")
     header_block = file_text if header_end == -1 else file_text[:header_end]
     lines: dict[str, int] = {}
@@ -67,30 +66,31 @@ def _load(path: Path, raw: bytes, file_text: str) -> Loaded:
             # a malformed header (a Date: year of 20 digits overflows, the address parser
             # trips over odd names)
             value = ""
-        template.headers[name.lower()] = (value, lines.get(name.lower(), 1))
+        headers[name.lower()] = (value, lines.get(name.lower(), 1))
 
     def header(name: str) -> Sourced | None:
-        if name.lower() not in template.headers:
+        if name.lower() not in headers:
             return None
-        value, line = template.headers[name.lower()]
+        value, line = headers[name.lower()]
         location = Location(path, Span.point(line, 1, len(name)), Part.HEADERS)
         return Sourced(" ".join(value.split()), "format", location)
 
-    template.subject = header("Subject") or Sourced(
-        "", "format", Location(path, None, Part.HEADERS)
-    )
-    template.sender = header("From")
-    template.reply_to = header("Reply-To")
-    language = header("Content-Language")
-    if language:
-        template.locale = language
     html = _body(message, "html")
-    if html is not None:
-        template.html = HtmlDocument(_place(html, file_text))
     text = _body(message, "plain")
-    if text is not None:
-        template.text = _place(text, file_text)
-        template.text_path = path
+    template = Template(
+        path=path,
+        format="eml",
+        subject_knowable=True,
+        sources={path: SourceText(file_text)},
+        headers=headers,
+        subject=header("Subject") or Sourced("", "format", Location(path, None, Part.HEADERS)),
+        sender=header("From"),
+        reply_to=header("Reply-To"),
+        locale=header("Content-Language") or None,
+        html=HtmlDocument(_place(html, file_text)) if html is not None else None,
+        text=_place(text, file_text) if text is not None else None,
+        text_path=path if text is not None else None,
+    )
     return Loaded(template)
 
 

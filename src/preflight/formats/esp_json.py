@@ -53,8 +53,9 @@ def _key_position(text: str, key: str, occurrence: int = 0) -> tuple[int, int] |
 
 
 def load_export(path: Path, text: str, data: Mapping[str, Any], shape: str) -> Loaded:
-    template = Template(path=path, format=shape, subject_knowable=True)
-    loaded = Loaded(template)
+    fields: dict[str, Any] = {}
+    pointers: dict[Part, str] = {}
+    loaded = Loaded()
 
     # a SendGrid template lists its versions: positions and pointers are the chosen one's
     prefix, version = "", 0
@@ -96,37 +97,45 @@ def load_export(path: Path, text: str, data: Mapping[str, Any], shape: str) -> L
     if shape == "sendgrid":
         record = _sendgrid_version(data)
         html_key, text_key, subject_key = "html_content", "plain_content", "subject"
-        template.platform = Sourced("sendgrid", "format")
+        fields["platform"] = Sourced("sendgrid", "format")
     elif shape == "postmark":
         html_key, text_key, subject_key = "HtmlBody", "TextBody", "Subject"
-        template.platform = Sourced("postmark", "format")
+        fields["platform"] = Sourced("postmark", "format")
         stream = string(record, "MessageStream")
         if stream:
             category = "marketing" if stream.lower().startswith("broadcast") else "transactional"
-            template.category = Sourced(category, "format")
+            fields["category"] = Sourced(category, "format")
         sender = string(record, "From")
         if sender:
-            template.sender = Sourced(sender, "format", where("From", Part.HEADERS))
+            fields["sender"] = Sourced(sender, "format", where("From", Part.HEADERS))
     else:
         html_key, text_key, subject_key = "html_body", "plaintext_body", "subject"
-        template.platform = Sourced("braze", "format")
+        fields["platform"] = Sourced("braze", "format")
         name, address = string(record, "from_name"), string(record, "from_address")
         if address:
-            template.sender = Sourced(f"{name} <{address}>" if name else address, "format")
+            fields["sender"] = Sourced(f"{name} <{address}>" if name else address, "format")
     subject = string(record, subject_key)
-    template.subject = Sourced(subject or "", "format", where(subject_key, Part.SUBJECT))
+    fields["subject"] = Sourced(subject or "", "format", where(subject_key, Part.SUBJECT))
     html = string(record, html_key)
     if html:
         line, column = position(html_key) or (1, 1)
-        template.html = HtmlDocument(SourceText(html, line, exact=False, first_column=column))
-        template.pointers[Part.HTML] = f"{prefix}/{html_key}"
+        fields["html"] = HtmlDocument(SourceText(html, line, exact=False, first_column=column))
+        pointers[Part.HTML] = f"{prefix}/{html_key}"
     plain = string(record, text_key)
     if plain:
         line, column = position(text_key) or (1, 1)
-        template.text = SourceText(plain, line, exact=False, first_column=column)
-        template.text_path = path
-        template.pointers[Part.TEXT] = f"{prefix}/{text_key}"
-    template.pointers[Part.SUBJECT] = f"{prefix}/{subject_key}"
+        fields["text"] = SourceText(plain, line, exact=False, first_column=column)
+        fields["text_path"] = path
+        pointers[Part.TEXT] = f"{prefix}/{text_key}"
+    pointers[Part.SUBJECT] = f"{prefix}/{subject_key}"
+    loaded.template = Template(
+        path=path,
+        format=shape,
+        subject_knowable=True,
+        pointers=pointers,
+        sources={path: SourceText(text)},
+        **fields,
+    )
     return loaded
 
 

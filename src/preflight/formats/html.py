@@ -10,16 +10,23 @@ from preflight.model import Location, Template, Violation
 from preflight.model.source import HtmlDocument, SourceText
 
 
-def load_html(path: Path, max_bytes: int) -> Loaded:
-    text, _ = decode(read_bytes(path, max_bytes))
-    template = Template(path=path, format="html", html=HtmlDocument(SourceText(text)))
-    loaded = Loaded(template)
+def load_html(path: Path, max_bytes: int, text: str | None = None) -> Loaded:
+    """An HTML template (``text``: its contents, when the caller read them already) and its
+    sibling text part."""
+    if text is None:
+        text, _ = decode(read_bytes(path, max_bytes))
+    html = HtmlDocument(SourceText(text))
+    sources = {path: html.source}
+    loaded = Loaded(Template(path=path, format="html", html=html, sources=sources))
     sibling = path.with_suffix(".txt")
     if sibling.is_file():
         try:
             check_companion(sibling)
-            template.text = SourceText(decode(read_bytes(sibling, max_bytes))[0])
-            template.text_path = sibling
+            plain = SourceText(decode(read_bytes(sibling, max_bytes))[0])
+            sources[sibling] = plain
+            loaded.template = Template(
+                path=path, format="html", html=html, text=plain, text_path=sibling, sources=sources
+            )
         except UnreadableInput as error:
             loaded.problems.append(
                 (

@@ -21,6 +21,7 @@ STRING_KEYS = (
     "platform",
     "campaign",
     "audience",
+    "layout",
 )
 CATEGORIES = ("marketing", "transactional")
 ALL_KEYS = (*STRING_KEYS, "category", "audience_tags", "correction")

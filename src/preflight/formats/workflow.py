@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,8 @@ def build(
     for place in sorted(
         chosen, key=lambda keys: [(0, int(k), "") if k.isdigit() else (1, 0, k) for k in keys]
     ):
+        if len(problems) >= 20:
+            break
         error = chosen[place]
         keys = list(error.absolute_path)
         where = "/".join(str(k) for k in keys) or "the document"
@@ -132,12 +135,13 @@ def build(
                 ),
             )
         )
-        if len(problems) >= 20:
-            break
-    if not problems:
-        problems = _duplicate_ids(data["steps"], at)
-    if problems:
+    usable = _usable(path, data, [chosen[place] for place in chosen])
+    if usable is None:
         return None, problems
+    data, broken = usable
+    duplicates = _duplicate_ids(data["steps"], at)
+    if duplicates:
+        return None, problems + duplicates
     workflow = Workflow(
         path,
         data["name"],
@@ -151,11 +155,89 @@ def build(
         workflow.timezone_location = at("timezone")
     workflow.include, workflow.exclude = audience_names(data.get("audience"))
     workflow.audience_locations = audience_locations(data.get("audience"), at, ("audience",))
+    taken = {str(raw["id"]) for raw in data["steps"] if _readable_id(raw)}
     for index, raw in enumerate(data["steps"]):
-        step, step_problems = _step(raw, index, at)
+        if index in broken:
+            step = _broken_step(raw, index, at, taken)
+        else:
+            step, step_problems = _step(raw, index, at)
+            problems.extend(step_problems)
         workflow.steps.append(step)
-        problems.extend(step_problems)
     return workflow, problems
+
+
+_TOP_OPTIONAL = ("kind", "timezone", "campaign", "platform", "audience")
+"""Top-level keys a workflow can do without: one that does not fit is left out (its PF003
+says why) and the steps are still checked."""
+
+
+def _usable(path: Path, data: Any, errors: list[Any]) -> tuple[dict[str, Any], set[int]] | None:
+    """The document with what does not fit set aside: (the top-level keys that fit, the
+    indexes of the steps that do not), or None when there are no steps to check at all."""
+    if not isinstance(data, Mapping):
+        return None
+    steps = data.get("steps")
+    if not isinstance(steps, list) or not steps:
+        return None
+    usable = {key: data[key] for key in ("name", "steps", *_TOP_OPTIONAL) if key in data}
+    broken: set[int] = set()
+    for error in errors:
+        keys = list(error.absolute_path)
+        if not keys:
+            continue  # an unknown top-level key (left out) or a missing name (the file's)
+        if keys[0] == "steps":
+            if len(keys) < 2 or not isinstance(keys[1], int):
+                return None
+            broken.add(keys[1])
+        else:
+            usable.pop(str(keys[0]), None)
+    if not isinstance(usable.get("name"), str) or not usable["name"]:
+        usable["name"] = path.name.split(".")[0] or path.name
+    return usable, broken
+
+
+def _readable_id(raw: Any) -> bool:
+    return (
+        isinstance(raw, Mapping)
+        and isinstance(raw.get("id"), str)
+        and _ID.match(raw["id"]) is not None
+    )
+
+
+_ID = re.compile(r"^[^\s]+$")
+
+
+def _broken_step(raw: Any, index: int, at: Any, taken: set[str]) -> Step:
+    """A step that does not fit the schema, as a pass-through: its own id when it has one
+    (else ``step-N``), going on to whatever targets it names readably (else the next step)."""
+    if _readable_id(raw):
+        step_id = str(raw["id"])
+    else:
+        number, step_id = index + 1, f"step-{index + 1}"
+        while step_id in taken:
+            number += 1
+            step_id = f"step-{index + 1}-{number}"
+        taken.add(step_id)
+    block = raw if isinstance(raw, Mapping) else {}
+    kind = next((k for k in KINDS if k in block), None)
+    targets: list[str] = []
+    follow = block.get("next")
+    if isinstance(follow, str):
+        targets.append(follow)
+    elif isinstance(follow, list):
+        targets.extend(t for t in follow if isinstance(t, str))
+    spec = block.get(kind) if kind else raw
+    if kind == "branch" and isinstance(spec, Mapping):
+        targets.extend(spec[k] for k in ("then", "else") if isinstance(spec.get(k), str))
+    elif kind == "split" and isinstance(spec, Mapping):
+        targets.extend(k for k in spec if isinstance(k, str))
+    step = Step(step_id, "opaque", at("steps", index), spec, broken=True)
+    targets = list(dict.fromkeys(targets))
+    if targets:
+        step.next, step.also = targets[0], tuple(targets[1:])
+    if "next" in block:
+        step.target_locations["next"] = at("steps", index, "next")
+    return step
 
 
 def audience_names(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -197,6 +279,8 @@ def _duplicate_ids(steps: list[Mapping[str, Any]], at: Any) -> list[tuple[str, V
     first: dict[str, int] = {}
     problems: list[tuple[str, Violation]] = []
     for index, raw in enumerate(steps):
+        if not _readable_id(raw):
+            continue  # a step without a usable id: its own PF003 says so
         step_id = str(raw["id"])
         if step_id not in first:
             first[step_id] = index
@@ -243,6 +327,8 @@ def _leaves(error: Any) -> list[Any]:
     from jsonschema.exceptions import best_match
 
     best = best_match([error])
+    if best is error:  # no deeper match: the alternative of the value's own type
+        best = next((sub for sub in error.context if sub.validator != "type"), None)
     while best is not None and best.parent is not None and best.parent is not error:
         best = best.parent
     if best is None or not best.relative_schema_path:
@@ -362,6 +448,7 @@ def _step(raw: Mapping[str, Any], index: int, at: Any) -> tuple[Step, list[tuple
                 if isinstance(spec, Mapping) and key in spec:
                     step.target_locations[key] = at("steps", index, "wait", key)
         if problem is not None:
+            step.broken = True  # how long it holds is unknown: no path through it is judged
             problems.append(
                 (
                     "PF003",
@@ -451,15 +538,21 @@ def _until(spec: Any) -> Until | None:
     """What a wait waits for, beside a duration; raises ValueError for a bad offset or timeout."""
     if not isinstance(spec, Mapping) or not set(spec) - {"amount", "unit", "duration"}:
         return None
-    weekday = spec.get("until_weekday")
     return Until(
         time=spec.get("until_time"),
-        weekday=weekday.lower() if isinstance(weekday, str) else None,
+        weekdays=weekdays(spec.get("until_weekday")),
         field=spec.get("until_field"),
         offset=parse_offset(spec["offset"]) if "offset" in spec else 0.0,
         event=spec.get("until_event"),
         timeout=_duration(spec["timeout"]) if "timeout" in spec else None,
     )
+
+
+def weekdays(value: Any) -> tuple[str, ...]:
+    """`until_weekday: monday` or `[monday, wednesday]` as lower-case days in ISO order."""
+    names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    found = {str(name).lower() for name in names}
+    return tuple(day for day in WEEKDAYS if day in found)
 
 
 def _send_audience(
@@ -494,7 +587,8 @@ def _wait(spec: Any) -> tuple[float | None, str | None, str | None]:
         if "until_time" in spec:
             return 0.0, f"until {spec['until_time']}", None
         if "until_weekday" in spec:
-            return 0.0, f"until {str(spec['until_weekday']).title()}", None
+            days = " or ".join(day.title() for day in weekdays(spec["until_weekday"]))
+            return 0.0, f"until {days}", None
         if "until_field" in spec:
             return 0.0, f"until {spec['until_field']} {spec.get('offset', '')}".strip(), None
     except ValueError as error:

@@ -1,6 +1,6 @@
 """Importers: platform workflow exports mapped onto the native workflow document.
 
-Each platform has one module (hubspot, klaviyo, mautic, n8n) with a
+Each platform has one module (hubspot, klaviyo, mautic, n8n, sfmc) with a
 ``convert(data, builder)`` that walks the export and adds native steps to a
 ``Builder`` (importers/base.py), remembering for every step the export's JSON
 pointer. The native document is then validated and built by the same
@@ -32,6 +32,12 @@ def detect(data: Any) -> str | None:
         return None
     if isinstance(data.get("nodes"), list) and isinstance(data.get("connections"), dict):
         return "n8n"
+    if isinstance(data.get("activities"), list) and (
+        isinstance(data.get("triggers"), list)
+        or "workflowApiVersion" in data
+        or "definitionType" in data
+    ):
+        return "sfmc"  # a Journey Builder journey (the Journey Specification)
     inner = data.get("data")
     if isinstance(inner, dict) and inner.get("type") == "flow":
         return "klaviyo"
@@ -47,6 +53,9 @@ def detect(data: Any) -> str | None:
         return "hubspot"
     if "campaign_event" in data and isinstance(data.get("campaign"), list):
         return "mautic"
+    wrapped = data.get("campaign")  # GET /api/campaigns/{id}: {"campaign": {…, "events": …}}
+    if isinstance(wrapped, dict) and isinstance(wrapped.get("events"), (list, dict)):
+        return "mautic"
     if isinstance(data.get("events"), (list, dict)) and (
         "canvasSettings" in data or "lists" in data or "segments" in data
     ):
@@ -57,8 +66,9 @@ def detect(data: Any) -> str | None:
 TOP_LEVEL = {
     "hubspot": ("actions",),
     "klaviyo": ("data", "actions"),
-    "mautic": ("events", "campaign_event"),
+    "mautic": ("events", "campaign_event", "campaign"),
     "n8n": ("nodes", "connections"),
+    "sfmc": ("activities",),
 }
 """The keys an export of each platform has at its top (one at least), for ``--from``."""
 

@@ -36,7 +36,19 @@ ADD_TO_LIST, REMOVE_FROM_LIST = "0-63809083", "0-63863438"
 NOTIFY = frozenset({"0-8", "0-9"})
 """Internal email and in-app notifications (unverified ids: seen in public examples)."""
 UNITS = {"MINUTES": "minutes", "HOURS": "hours", "DAYS": "days"}
-LEVELS = {"OPENED": "opened", "CLICKED": "clicked", "REPLIED": "replied"}
+EMAIL_EVENTS = {
+    "OPENED": ("opened", False),
+    "LINK_CLICKED": ("clicked", False),
+    "REPLIED": ("replied", False),
+    "RECEIVED_BUT_NOT_OPENED": ("opened", True),
+    "SENT_BUT_LINK_NOT_CLICKED": ("clicked", True),
+    "OPENED_BUT_LINK_NOT_CLICKED": ("clicked", True),
+    "OPENED_BUT_NOT_REPLIED": ("replied", True),
+}
+"""An EMAIL_EVENT filter's ``operator`` (the engagement; ``level`` is the kind of campaign,
+EMAIL_API_CAMPAIGN, HUBSPOT_CAMPAIGN…) -> (engagement, whether the filter is its negation).
+The other operators (SENT, RECEIVED, BOUNCED, UNSUBSCRIBED, MARKED_SPAM…) are not a response
+the TIME rules time: they become field conditions."""
 DAYS = {day.upper(): day for day in WEEKDAYS}
 
 
@@ -211,15 +223,18 @@ def _branches(
         builder.invalid(f"{where}/{key}", f"{key} is missing or empty")
         branches = []
     default = _next(action.get("defaultBranch"), ids, builder, f"{where}/defaultBranch") or END
-    chain: list[tuple[str, dict[str, Any], str, str]] = []
+    chain: list[tuple[str, dict[str, Any], str, str, bool]] = []
     for number, branch in enumerate(branches):
         at = f"{where}/{key}/{number}"
         if not isinstance(branch, Mapping):
             builder.invalid(at, "a branch is an object")
             continue
         target = _next(branch.get("connection"), ids, builder, f"{at}/connection") or END
-        condition = _static_condition(action, branch) if static else _list_condition(branch, sends)
-        chain.append((at, condition, target, str(branch.get("branchName") or "")))
+        if static:
+            condition, negated = _static_condition(action, branch), False
+        else:
+            condition, negated = _list_condition(branch, sends)
+        chain.append((at, condition, target, str(branch.get("branchName") or ""), negated))
     if not chain:
         builder.add(
             step_id, "opaque", {"platform": "hubspot", "type": str(action.get("type"))}, where
@@ -227,12 +242,13 @@ def _branches(
         builder.follow(step_id, [default])
         return
     step_ids = [step_id] + [builder.new_id(f"{step_id}-{n + 2}") for n in range(len(chain) - 1)]
-    for number, (at, condition, target, label) in enumerate(chain):
+    for number, (at, condition, target, label, negated) in enumerate(chain):
         otherwise = step_ids[number + 1] if number + 1 < len(chain) else default
+        yes, no = (otherwise, target) if negated else (target, otherwise)
         builder.add(
             step_ids[number],
             "branch",
-            {"if": condition, "then": target, "else": otherwise},
+            {"if": condition, "then": yes, "else": no},
             at,
             label or None,
         )
@@ -250,21 +266,30 @@ def _filters(value: Any) -> list[Mapping[str, Any]]:
     return found
 
 
-def _list_condition(branch: Mapping[str, Any], sends: Mapping[str, str]) -> dict[str, Any]:
+def _list_condition(
+    branch: Mapping[str, Any], sends: Mapping[str, str]
+) -> tuple[dict[str, Any], bool]:
+    """(the native condition, whether it is negated: then and else swap)."""
     filters = _filters(branch.get("filterBranch"))
     for item in filters:
-        level = str(item.get("level", "")).upper()
-        if item.get("filterType") == "EMAIL_EVENT" and level in LEVELS:
+        operator = str(item.get("operator", "")).upper()
+        if item.get("filterType") == "EMAIL_EVENT" and operator in EMAIL_EVENTS:
+            verb, negated = EMAIL_EVENTS[operator]
             email = item.get("emailId", item.get("contentId"))
-            return {LEVELS[level]: sends.get(str(email), PENDING)}
+            condition: dict[str, Any] = {verb: sends.get(str(email), PENDING)}
+            if verb == "clicked" and isinstance(item.get("clickUrl"), str) and item["clickUrl"]:
+                condition["url"] = item["clickUrl"]
+            return condition, negated
         if item.get("filterType") == "FORM_SUBMISSION":
-            return {"submitted": PENDING}
+            return {"submitted": PENDING}, False
     for item in filters:
+        if item.get("filterType") == "EMAIL_EVENT":
+            return {"field": f"email event {str(item.get('operator', '')).lower()}"}, False
         if item.get("filterType") == "IN_LIST" and "listId" in item:
-            return {"member_of": list_name(item["listId"])}
-        if item.get("filterType") == "PROPERTY" and "property" in item:
-            return {"field": str(item["property"])}
-    return {"field": str(branch.get("branchName") or "list branch")}
+            return {"member_of": list_name(item["listId"])}, False
+        if item.get("filterType") in ("PROPERTY", None) and isinstance(item.get("property"), str):
+            return {"field": item["property"]}, False
+    return {"field": str(branch.get("branchName") or "list branch")}, False
 
 
 def _static_condition(action: Mapping[str, Any], branch: Mapping[str, Any]) -> dict[str, Any]:

@@ -177,9 +177,13 @@ def _delay(builder: Builder, data: Mapping[str, Any], where: str) -> Any:
         )
     weekdays = data.get("delay_until_weekdays")
     if isinstance(weekdays, list):
-        days = [str(d).lower() for d in weekdays if str(d).lower() in WEEKDAYS]
+        # the days the delay may end on, kept whole (all seven: any day, nothing to keep)
+        named = {str(d).lower() for d in weekdays}
+        days = [day for day in WEEKDAYS if day in named]
         if days and len(days) < 7:
-            spec["until_weekday"] = days[0]
+            spec["until_weekday"] = days[0] if len(days) == 1 else days
+    elif weekdays is not None:
+        builder.invalid(f"{where}/delay_until_weekdays", "delay_until_weekdays is a list of days")
     return spec if len(spec) > 1 else duration
 
 

@@ -1,4 +1,5 @@
-"""Mautic campaigns: the API's JSON (``{name, events, lists, canvasSettings}``) and the 7.x
+"""Mautic campaigns: the API's JSON (``GET /api/campaigns/{id}`` answers ``{"campaign":
+{name, events, lists, canvasSettings}}``; the inner object alone is read too) and the 7.x
 entity export (``[{"campaign": [...], "campaign_event": [...], "dependencies": [...]}]``,
 snake_case keys).
 
@@ -112,6 +113,8 @@ def _unwrap(data: Any, builder: Builder) -> tuple[Any, str, list[str]]:
     if isinstance(data, list):
         data = data[0] if data and isinstance(data[0], Mapping) else None
         prefix = "/0"
+    elif isinstance(data, Mapping) and isinstance(data.get("campaign"), Mapping):
+        data, prefix = data["campaign"], "/campaign"  # GET /api/campaigns/{id} wraps it
     else:
         prefix = ""
     if not isinstance(data, Mapping):
@@ -138,7 +141,10 @@ def _unwrap(data: Any, builder: Builder) -> tuple[Any, str, list[str]]:
     if isinstance(data.get("name"), str) and data["name"]:
         builder.name = data["name"]
     segments = []
-    for segment in data.get("lists") or data.get("segments") or []:
+    lists = data.get("lists") or data.get("segments") or []
+    if isinstance(lists, Mapping):  # the API keys them by id: {"3": {"id": 3, "name": …}}
+        lists = list(lists.values())
+    for segment in lists if isinstance(lists, list) else []:
         value = segment.get("id") if isinstance(segment, Mapping) else segment
         if value is not None:
             segments.append(segment_name(value))

@@ -1,7 +1,10 @@
 """n8n workflows: ``{name, nodes: [...], connections: {"<node name>": {main: [[...]]}}}``.
 
-Sends: Send Email, Gmail (send, reply), SendGrid mail, Mailjet email, Mautic contact
-sendEmail, Mailchimp campaign send; other operations of those nodes (and of HubSpot,
+Sends: Send Email, Gmail (send, reply), Outlook message send, SendGrid mail, Mailjet email,
+Mautic contact sendEmail, Mailchimp campaign send. A "send and wait for response" operation
+(``sendAndWait``, on email and chat nodes alike) is a send (an email) or a notify (a chat
+message) followed by a wait for the response, with its Limit Wait Time as the timeout (none
+when it is not set: n8n then waits indefinitely). Other operations of those nodes (and of HubSpot,
 Mailchimp, Mautic…) change contacts or lists: `update`. Wait nodes become waits, with
 n8n's defaults when the export omits them (n8n drops default-valued parameters): version
 1 waits 1 hour, version 1.1 and later 5 seconds. IF and Filter nodes become branches
@@ -59,8 +62,22 @@ ESP_NODES = frozenset(
 """Email platforms: their operations that do not send change contacts or lists (`update`)."""
 ENGAGEMENT = re.compile(r"\b(opened|clicked|downloaded|replied|submitted)\b", re.IGNORECASE)
 EMAIL_TOOLS = frozenset({"emailSendTool", "gmailTool"})
-EMAIL_NODES = frozenset({"emailSend", "sendGrid", "mailjet", "mailgun", "awsSes", "postmark"})
+EMAIL_NODES = frozenset(
+    {"emailSend", "sendGrid", "mailjet", "mailgun", "awsSes", "postmark", "microsoftOutlook"}
+)
 """n8n nodes that send email; an operation of theirs preflight cannot map is a PF004."""
+SEND_AND_WAIT = "sendAndWait"
+"""n8n's SEND_AND_WAIT_OPERATION: Send Email, Gmail, Outlook, Slack, Telegram, Discord,
+Teams, Google Chat, WhatsApp… send a message with approve/respond buttons or a form link and
+hold the run until the recipient answers."""
+WAIT_LIMIT_OPTION = (45.0, "minutes")
+"""The Limit Wait Time option as n8n fills it in when it is added with nothing changed
+(utils/sendAndWait: the fixedCollection's default)."""
+WAIT_LIMIT_VALUE = (1.0, "hours")
+"""resumeAmount and resumeUnit left out of a limit that is there (their own defaults in
+utils/sendAndWait/descriptions.ts)."""
+EMAIL_SEND_AND_WAIT = frozenset({"emailSend", "gmail", "microsoftOutlook"})
+"""Nodes whose send-and-wait message is an email (the others post to a chat)."""
 
 
 def convert(data: Any, builder: Builder) -> None:
@@ -198,6 +215,9 @@ def _node(
         spec = {"if": condition, "then": yes, "else": no}
         builder.add(step_id, "branch", spec, where, name, {("branch", "if"): f"{where}/parameters"})
         return
+    if params.get("operation") == SEND_AND_WAIT:
+        _send_and_wait(builder, step_id, where, node, short, params, everything())
+        return
     send = _send(params, short)
     if send is not None:
         spec = builder.send(step_id, None, None, **send)
@@ -214,6 +234,68 @@ def _node(
         builder.opaque(step_id, where, node_type, name)
         builder.unmapped(f"{where}/type", "node type", node_type, step_id)
     builder.follow(step_id, everything())
+
+
+def _send_and_wait(
+    builder: Builder,
+    step_id: str,
+    where: str,
+    node: Mapping[str, Any],
+    short: str,
+    params: Mapping[str, Any],
+    targets: list[str],
+) -> None:
+    """A send-and-wait operation: the message (an email send, or a notify for a chat), then
+    a wait for the answer with n8n's limit: none unless Limit Wait Time is set (n8n waits
+    indefinitely, WAIT_INDEFINITELY in utils/sendAndWait/configureWaitTillDate.util.ts)."""
+    name = node["name"]
+    if short in EMAIL_SEND_AND_WAIT:
+        spec = builder.send(
+            step_id,
+            None,
+            None,
+            subject=_literal(params.get("subject")),
+            text=_literal(params.get("message")),
+        )
+        builder.add(step_id, "send", spec, where, name)
+    else:
+        builder.add(step_id, "notify", {}, where, name)
+    wait_id = builder.new_id(f"{step_id}-response")
+    wait: dict[str, Any] = {"until_event": f"a response to {name}"[:200]}
+    timeout, at = _wait_limit(builder, params, where)
+    if timeout is not None:
+        wait["timeout"] = timeout
+    builder.add(wait_id, "wait", wait, at or where, f"{name} (waiting for the response)")
+    builder.follow(step_id, [wait_id])
+    builder.follow(wait_id, targets)
+
+
+def _wait_limit(
+    builder: Builder, params: Mapping[str, Any], where: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """(the timeout of a send-and-wait, where it is written): `options.limitWaitTime.values`
+    (`limitType`, `resumeAmount`, `resumeUnit`), or the same keys at the top of the
+    parameters after `limitWaitTime: true` (the Form node's way)."""
+    options = params.get("options")
+    limit = options.get("limitWaitTime") if isinstance(options, Mapping) else None
+    if isinstance(limit, Mapping):
+        at = f"{where}/parameters/options/limitWaitTime"
+        values = limit.get("values")
+        if not isinstance(values, Mapping) or not values:
+            return _interval(*WAIT_LIMIT_OPTION), at
+    elif params.get("limitWaitTime") is True:
+        at, values = f"{where}/parameters", params
+    else:
+        return None, None
+    if values.get("limitType", "afterTimeInterval") != "afterTimeInterval":
+        builder.unmapped(at, "wait limit", str(values.get("limitType")))
+        return None, at
+    amount = values.get("resumeAmount", WAIT_LIMIT_VALUE[0])
+    unit = values.get("resumeUnit", WAIT_LIMIT_VALUE[1])
+    timeout = _interval(amount, unit)
+    if timeout is None:
+        builder.invalid(at, f'cannot read the wait limit "{amount}" "{unit}"')
+    return timeout, at
 
 
 def _side(builder: Builder, step_id: str, side: str, targets: list[str], where: str) -> str:
@@ -341,6 +423,8 @@ def _send(params: Mapping[str, Any], short: str) -> dict[str, Any] | None:
         sends = operation == "sendEmail"
     elif short == "mailchimp":
         sends = resource == "campaign" and operation == "send"
+    elif short == "microsoftOutlook":
+        sends = resource in (None, "message") and operation in (None, "send")
     else:
         return None
     if not sends:
@@ -355,6 +439,15 @@ def _send(params: Mapping[str, Any], short: str) -> dict[str, Any] | None:
             text = params["contentValue"]
     if short == "gmail" and params.get("emailType", "html") == "html" and html is None:
         html, text = text, None
+    if short == "microsoftOutlook" and isinstance(params.get("bodyContent"), str):
+        content_type = params.get("bodyContentType")
+        if not isinstance(content_type, str):  # version 1 keeps it in additionalFields
+            extra = params.get("additionalFields")
+            content_type = extra.get("bodyContentType") if isinstance(extra, Mapping) else None
+        if content_type == "html":
+            html = params["bodyContent"]
+        else:
+            text = params["bodyContent"]
     return {
         "subject": _literal(subject),
         "html": _literal(html),

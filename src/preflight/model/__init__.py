@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from preflight.model.source import HtmlDocument, SourceText
+    from preflight.model.source import HtmlDocument, Locator, SourceText
+
+
+T = TypeVar("T")
 
 
 class Severity(enum.IntEnum):
@@ -174,7 +178,9 @@ class Link:
     """The URL with each merge tag replaced by one private-use character."""
     kind: str  # "link" | "image"
     part: Part
-    location: Location
+    place: Location | Callable[[], Location]
+    """Where it is written, or how to find out: positions cost a walk of the document, paid
+    only when a rule reports the link (see ``location``)."""
     element: Any = None
     """The lxml element it was read from (HTML links)."""
     text: str = ""
@@ -187,13 +193,17 @@ class Link:
     def has_tags(self) -> bool:
         return TAG_MARK in self.opaque
 
+    @functools.cached_property
+    def location(self) -> Location:
+        return self.place if isinstance(self.place, Location) else self.place()
+
 
 @dataclass(frozen=True, slots=True)
 class Sourced:
     """A metadata value together with where it came from."""
 
     value: str
-    origin: str  # "send-step" | "sidecar" | "format" | "config"
+    origin: str  # "send-step" | "sidecar" | "format" | "config" | "inferred" (category only)
     location: Location | None = None
 
 
@@ -224,6 +234,32 @@ class Audience:
     members: Path | None = None
     timezone_location: Location | None = None
     """Where the file writes ``timezone`` (for findings about the zone)."""
+    member_facts: MemberFacts | None = None
+    """What the engine's members phase read from ``members`` (None: no file, or not read in
+    this run). Rules read these facts; no rule opens a members file."""
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    """An audience's members CSV as the members phase read it, once per run."""
+
+    path: Path
+    header: tuple[str, ...] = ()
+    blanks: tuple[int, ...] = ()
+    """For each header column: members whose cell is empty (or missing)."""
+    total: int = 0
+    """Member rows read (at most the row limit)."""
+    sampled: bool = False
+    """True when reading stopped at the row limit with rows left."""
+    problem: str | None = None
+    """Why reading stopped early, in words for a message; None when it did not."""
+    problem_line: int | None = None
+    rows: tuple[tuple[int, tuple[str, ...]], ...] | None = None
+    """(line, cells) of each row read, for rules that judge members one by one (LIST008);
+    None where they are not needed (the facts handed to template workers)."""
+
+    def without_rows(self) -> MemberFacts:
+        return replace(self, rows=None) if self.rows is not None else self
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,9 +282,6 @@ class Targeting:
     """The audiences file."""
     suppression: tuple[str, ...] = ()
     """The config's `suppression_audiences`; empty: every audience of kind suppression."""
-    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
-    """Work rules share across the run's templates (MERGE009's counts of a members file):
-    the engine makes one Targeting per run, so this lives as long as the run."""
 
     def suppressions(self) -> tuple[str, ...]:
         if self.suppression:
@@ -282,12 +315,32 @@ class Detection:
         return self.platform is None and bool(self.candidates)
 
 
-@dataclass
-class Template:
-    """One email, whatever format it came from.
+class Memo:
+    """Work derived once from an object and shared by the rules that read it (a template's
+    merge tags, its links). The engine gives each object it assembles a fresh Memo; shared
+    libraries fill it through :meth:`get` with pure functions of the object; rules never
+    write it. It is not carried across processes (a pickled Memo comes back empty)."""
 
-    Mutable only while a loader assembles it; rules treat it as read-only.
-    """
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+
+    def get(self, key: str, compute: Callable[[], T]) -> T:
+        if key in self._values:
+            value: T = self._values[key]
+            return value
+        value = self._values[key] = compute()
+        return value
+
+    def __reduce__(self) -> tuple[type[Memo], tuple[()]]:
+        return (Memo, ())
+
+
+@dataclass(frozen=True, eq=False)
+class Template:
+    """One email, whatever format it came from: frozen once a loader made it; the engine's
+    assemble stage derives the email as sent with ``dataclasses.replace``."""
 
     path: Path
     format: str  # "html" | "eml" | "sendgrid" | "postmark"
@@ -322,12 +375,28 @@ class Template:
     """Text of every file this template was read from, for source lines in reports."""
     detection: Detection | None = None
     """What detection found, when no platform was declared."""
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)
-    """Work rules share (the merge tags found), computed once per template."""
+    memo: Memo = field(default_factory=Memo, repr=False, compare=False)
+    """Work the rules share (the merge tags found), computed once per template."""
+    html_map: Locator | None = None
+    """For an email composed from several files (a layout, partials) or compiled from a
+    source: where each span of ``html`` came from. The engine moves findings there."""
+    text_map: Locator | None = None
+    built_from: Path | None = None
+    """The build source a compiled email came from (an .mjml file, a Maizzle page)."""
+    parts: tuple[tuple[Path, str], ...] = ()
+    """The layouts and partials the email was composed from: (path, "layout" | "partial")."""
 
     @property
     def is_transactional(self) -> bool:
-        return self.category is not None and self.category.value == "transactional"
+        """Declared transactional (send step, sidecar, platform metadata, config). A category
+        only inferred from the content (origin "inferred") lowers CONTENT001/002 and changes
+        nothing else (preflight.category)."""
+        category = self.category
+        return (
+            category is not None
+            and category.value == "transactional"
+            and category.origin != "inferred"
+        )
 
     @property
     def is_eml(self) -> bool:
@@ -367,13 +436,16 @@ class Until:
 
     time: str | None = None
     """A time of day, "02:00", in the workflow's time zone (or the audience's, when it has none)."""
-    weekday: str | None = None
+    weekdays: tuple[str, ...] = ()
+    """The days of the week the wait may end on, in ISO order (none: any day). Klaviyo's
+    ``delay_until_weekdays`` names several; the wait ends on the first of them it reaches."""
     field: str | None = None
     """A date field of the contact: the wait ends at that date plus ``offset``."""
     offset: float = 0.0
     """Seconds from the field's date; negative is before it."""
     event: str | None = None
     timeout: float | None = None
+    """Seconds before a wait for an event gives up (None: it never does)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,6 +498,9 @@ class Step:
     """For sends: the subject override."""
     target_locations: dict[str, Location] = field(default_factory=dict)
     """Where each reference (next, then, else, split targets, template) is written."""
+    broken: bool = False
+    """The step does not fit the format (a PF003 says why): contacts pass through it to its
+    readable targets, and the TIME and FLOW rules judge no path that crosses it."""
 
 
 @dataclass

@@ -15,6 +15,7 @@ import re
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 from lxml import etree
@@ -381,3 +382,129 @@ def is_element(node: etree._Element) -> bool:
     """True for elements, False for comments and processing instructions."""
     tag: object = node.tag  # the stubs say str; comments carry a factory function
     return isinstance(tag, str)
+
+
+# -- composed emails: where each run of the email's text came from ---------------------------
+
+BUILD_MARK = "\ue001"
+"""What build-time syntax that could not be run (a Twig or Maizzle expression) becomes in the
+text the rules read: a private-use character per character, newlines kept, so positions
+stay where they were. URL rules treat it like a merge tag (filled in later)."""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of a composed text copied from a file: composed[start:end] is the file's text
+    from ``origin`` on."""
+
+    start: int
+    end: int
+    path: Path
+    origin: int
+
+
+class Locator:
+    """Maps a span of an email's composed text back to the file it came from."""
+
+    files: dict[Path, SourceText]
+    keeps_unmapped: bool = False
+    """True when the email's own file holds the composed text (a compiled output on disk):
+    a span that maps nowhere stays there. Else it becomes a whole-file finding."""
+
+    def locate(self, composed: SourceText, span: Span) -> tuple[Path, Span] | None:
+        raise NotImplementedError
+
+
+def _offset(source: SourceText, line: int, column: int) -> int | None:
+    index = line - source.first_line
+    if not source.exact or index < 0 or index >= len(source.starts):
+        return None
+    return min(source.starts[index] + column - 1, len(source.text))
+
+
+class SourceMap(Locator):
+    """An email assembled from several files (a layout with its content, partials):
+    every composed character that was copied from a file maps back to it."""
+
+    def __init__(self, pieces: list[Piece], files: dict[Path, SourceText]) -> None:
+        self.pieces = pieces
+        self.files = files
+        self._starts = [piece.start for piece in pieces]
+
+    def locate(self, composed: SourceText, span: Span) -> tuple[Path, Span] | None:
+        start = _offset(composed, span.line, span.column)
+        end = _offset(composed, span.end_line, span.end_column)
+        if start is None:
+            return None
+        index = bisect.bisect_right(self._starts, start) - 1
+        if index < 0:
+            return None
+        piece = self.pieces[index]
+        if not piece.start <= start < max(piece.end, piece.start + 1):
+            return None
+        source = self.files[piece.path]
+        origin = piece.origin + start - piece.start
+        stop = origin + max(1, min(end if end is not None else start + 1, piece.end) - start)
+        return piece.path, source.span(origin, stop)
+
+
+_ATTRIBUTE_VALUE = re.compile(r"""=\s*(?:"([^"]{4,})"|'([^']{4,})')""")
+_ATTRIBUTE_BEFORE = re.compile(r"""([A-Za-z][\w:-]*)=(["'])""")
+
+
+class ValueMap(Locator):
+    """A compiled email (MJML, a build tool's output): a finding points at its build source
+    where the value it is about occurs exactly once in the source or its includes; else it
+    stays on the output."""
+
+    def __init__(self, files: dict[Path, SourceText], keeps_unmapped: bool = False) -> None:
+        self.files = files
+        self.keeps_unmapped = keeps_unmapped
+
+    def locate(self, composed: SourceText, span: Span) -> tuple[Path, Span] | None:
+        start = _offset(composed, span.line, span.column)
+        end = _offset(composed, span.end_line, span.end_column)
+        if start is None or end is None or end <= start:
+            return None
+        text = composed.text[start:end]
+        needles = [text.strip()] if "\n" not in text.strip() else []
+        values = [m.group(1) or m.group(2) for m in _ATTRIBUTE_VALUE.finditer(text)]
+        needles += sorted(values, key=len, reverse=True)
+        shifts = dict.fromkeys(needles, 0)
+        named = _ATTRIBUTE_BEFORE.search(composed.text, max(0, start - 60), start)
+        if named is not None and named.end() == start:  # a short value: with its name, href="#"
+            quote = named.group(2)
+            needle = f"{named.group(1)}={quote}{text}{quote}"
+            needles.append(needle)
+            shifts[needle] = len(named.group(1)) + 2
+        for needle in needles:
+            if len(needle) < 4:
+                continue
+            found = self._once(needle)
+            if found is not None:
+                path, span = found
+                if shifts.get(needle):
+                    span = self._shifted(path, span, shifts[needle], len(text))
+                return path, span
+        return None
+
+    def _shifted(self, path: Path, span: Span, shift: int, length: int) -> Span:
+        source = self.files[path]
+        offset = _offset(source, span.line, span.column)
+        if offset is None:
+            return span
+        return source.span(offset + shift, offset + shift + max(length, 1))
+
+    def _once(self, needle: str) -> tuple[Path, Span] | None:
+        hit: tuple[Path, int] | None = None
+        for path, source in self.files.items():
+            first = source.text.find(needle)
+            if first == -1:
+                continue
+            if hit is not None or source.text.find(needle, first + 1) != -1:
+                return None  # more than once: the output is the honest place
+            hit = (path, first)
+        if hit is None:
+            return None
+        path, offset = hit
+        return path, self.files[path].span(offset, offset + len(needle))

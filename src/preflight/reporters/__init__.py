@@ -16,8 +16,10 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "sarif", "github")
 
 
-def chunks(report: Report, fmt: str, *, color: bool = False, quiet: bool = False) -> Iterator[str]:
-    return map(_valid_utf8, _chunks(report, fmt, color=color, quiet=quiet))
+def chunks(
+    report: Report, fmt: str, *, color: bool = False, quiet: bool = False, verbose: bool = False
+) -> Iterator[str]:
+    return map(_valid_utf8, _chunks(report, fmt, color=color, quiet=quiet, verbose=verbose))
 
 
 def _valid_utf8(piece: str) -> str:
@@ -29,7 +31,7 @@ def _valid_utf8(piece: str) -> str:
     return piece
 
 
-def _chunks(report: Report, fmt: str, *, color: bool, quiet: bool) -> Iterator[str]:
+def _chunks(report: Report, fmt: str, *, color: bool, quiet: bool, verbose: bool) -> Iterator[str]:
     producer: Callable[[Report], Iterator[str]]
     if fmt == "json":
         from preflight.reporters.json import chunks as producer
@@ -40,7 +42,7 @@ def _chunks(report: Report, fmt: str, *, color: bool, quiet: bool) -> Iterator[s
     else:
         from preflight.reporters.text import chunks as text_chunks
 
-        return text_chunks(report, color=color, quiet=quiet)
+        return text_chunks(report, color=color, quiet=quiet, verbose=verbose)
     return producer(report)
 
 

@@ -91,6 +91,30 @@ def _artifacts(report: Report) -> list[dict[str, Any]]:
     return artifacts
 
 
+def _invocation(report: Report) -> dict[str, Any]:
+    """How the run went: a run that read no input says so (a tool execution notification),
+    so that code scanning does not show it as a clean pass."""
+    notifications = []
+    if report.read_nothing:
+        skipped = sum(len(paths) for paths in report.skipped.values())
+        notifications.append(
+            {
+                "level": "error",
+                "message": {
+                    "text": "no input read: nothing checked is an email, workflow or audiences"
+                    f" file preflight knows ({skipped} files skipped)"
+                },
+                "descriptor": {"id": "no-input"},
+            }
+        )
+    for problem in report.internal_errors:
+        notifications.append({"level": "error", "message": {"text": f"internal error: {problem}"}})
+    return {
+        "executionSuccessful": not report.internal_errors,
+        "toolExecutionNotifications": notifications,
+    }
+
+
 def chunks(report: Report) -> Iterator[str]:
     """The SARIF log; results are written one per line as they are produced."""
     rules = list(load_catalogue())
@@ -109,6 +133,7 @@ def chunks(report: Report) -> Iterator[str]:
                     }
                 },
                 "columnKind": "unicodeCodePoints",
+                "invocations": [_invocation(report)],
                 "artifacts": _artifacts(report),
                 "results": [],
             }

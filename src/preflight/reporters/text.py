@@ -72,7 +72,46 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def chunks(report: Report, *, color: bool = False, quiet: bool = False) -> Iterator[str]:
+_KINDS = (
+    ("template", "email", "emails"),
+    ("workflow", "workflow", "workflows"),
+    ("audiences", "audiences file", "audiences files"),
+    ("layout", "layout", "layouts"),
+    ("partial", "partial", "partials"),
+    ("source", "build source", "build sources"),
+    ("unreadable", "unreadable file", "unreadable files"),
+    ("unknown", "file of no known kind", "files of no known kind"),
+)
+
+
+def read_line(report: Report, verbose: bool = False) -> str:
+    """What the run read, by kind, and what it skipped, by reason (names with --verbose)."""
+    counts: dict[str, int] = {}
+    for info in report.files:
+        counts[info.kind] = counts.get(info.kind, 0) + 1
+    read = [
+        f"{counts[kind]} {one if counts[kind] == 1 else many}"
+        for kind, one, many in _KINDS
+        if counts.get(kind)
+    ]
+    compiled = sum(1 for info in report.files if info.built_from is not None)
+    if compiled:
+        read.append(f"{compiled} of them built from a source")
+    skipped = sum(len(paths) for paths in report.skipped.values())
+    line = "Read " + (", ".join(read) if read else "nothing")
+    if skipped:
+        reasons = ", ".join(f"{len(p)} {reason}" for reason, p in sorted(report.skipped.items()))
+        line += f"; skipped {_plural(skipped, 'file')} ({reasons})"
+    lines = [line + "."]
+    if verbose:
+        for reason, paths in sorted(report.skipped.items()):
+            lines += [f"  skipped ({reason}): {display_path(path)}" for path in paths]
+    return "\n".join(lines) + "\n"
+
+
+def chunks(
+    report: Report, *, color: bool = False, quiet: bool = False, verbose: bool = False
+) -> Iterator[str]:
     for finding in report.findings:
         if quiet and finding.severity < Severity.ERROR:
             continue
@@ -86,10 +125,17 @@ def chunks(report: Report, *, color: bool = False, quiet: bool = False) -> Itera
             yield "\n".join([heading, *lines]) + "\n\n"
         if report.links is not None:
             yield _links_line(report.links)
+        if not report.read_nothing or report.skipped:
+            yield read_line(report, verbose)
     summary = report.summary
     total = summary["errors"] + summary["warnings"] + summary["infos"]
     files = _plural(summary["files"], "file")
-    if total == 0:
+    if report.read_nothing:
+        line = (
+            "No input read: nothing here is an email, workflow or audiences file preflight"
+            " knows (templates are .html, .htm, .eml, .mjml, .hbs, .twig or platform JSON)."
+        )
+    elif total == 0:
         line = f"No problems found in {files}."
     else:
         line = (

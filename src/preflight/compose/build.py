@@ -1,0 +1,270 @@
+"""Build-time languages: Handlebars partials and Panini layouts are composed; the syntax
+of languages preflight cannot run (Twig, Jinja, Mako, Maizzle, Inky) is masked so that no
+rule reads it as a merge tag or a URL, and the email is checked as written (PF005 says so).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from preflight.compose import MAX_DEPTH, Builder, Composed
+from preflight.formats.decode import UnreadableInput, decode, read_bytes
+from preflight.model import Location, Part, Sourced, Violation
+from preflight.model.source import BUILD_MARK, SourceText
+
+FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_HANDLEBARS = re.compile(r"\{\{\{\{/?raw\}\}\}\}|\{\{!--.*?--\}\}|\{\{\{?.*?\}\}\}?", re.S)
+_PARTIAL = re.compile(r"\{\{>\s*([\w./-]+)[^}]*\}\}")
+_RAW = re.compile(r"\{\{\{\{raw\}\}\}\}(.*?)\{\{\{\{/raw\}\}\}\}", re.S)
+_TWIG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_MAKO = re.compile(r"\$\{.*?\}|<%.*?%>|^[ \t]*%[^\n]*$|<%doc>.*?</%doc>", re.S | re.M)
+_MAIZZLE = re.compile(r"(?<!@)\{\{.*?\}\}|</?x-[\w.-]+[^>]*>", re.S)
+_INKY = re.compile(r"<(?:container|row|columns|spacer|wrapper|callout|menu|button)\b", re.I)
+LANGUAGES = {"twig": _TWIG, "jinja": _TWIG, "mako": _MAKO, "maizzle": _MAIZZLE}
+LABELS = {
+    "twig": "Twig",
+    "jinja": "Jinja",
+    "mako": "Mako",
+    "maizzle": "Maizzle",
+    "handlebars": "Handlebars",
+    "inky": "Inky",
+    "panini": "Panini (Handlebars)",
+}
+
+
+def mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` with each span's characters (not its line ends) turned into BUILD_MARK."""
+    chars = list(text)
+    for start, end in spans:
+        for index in range(start, end):
+            if chars[index] not in "\r\n":
+                chars[index] = BUILD_MARK
+    return "".join(chars)
+
+
+def front_matter(text: str) -> tuple[dict[str, Any], int]:
+    """The YAML front matter of a page (Panini, Maizzle, Jekyll), and where the page starts."""
+    match = FRONT_MATTER.match(text)
+    if match is None:
+        return {}, 0
+    from preflight.yamlio import YamlError, load_yaml
+
+    try:
+        data = load_yaml(match.group(1)).data
+    except YamlError:
+        data = None
+    return (data if isinstance(data, dict) else {}), match.end()
+
+
+def not_compiled(path: Path, language: str) -> tuple[str, Violation]:
+    label = LABELS.get(language, language)
+    return (
+        "PF005",
+        Violation(
+            "this email is written in {language}, a build language preflight does not run: its"
+            " syntax is masked and the email is checked as written",
+            Location(path),
+            {"language": label, "reason": "not-compiled"},
+            help="check the built email instead (the build's output folder), or pair them in"
+            " `build:`",
+        ),
+    )
+
+
+def masked(path: Path, text: str, language: str) -> Composed:
+    """A source in a language preflight cannot run, masked and checked as written."""
+    matter, start = front_matter(text)
+    spans = [(0, start)] if start else []
+    pattern = LANGUAGES.get(language)
+    if pattern is not None:
+        spans += [m.span() for m in pattern.finditer(text, start)]
+    composed = Composed(html=mask(text, spans), files={path: SourceText(text)})
+    composed.problems.append(not_compiled(path, language))
+    _matter_values(composed, path, matter, text)
+    return composed
+
+
+def is_inky(text: str) -> bool:
+    return _INKY.search(text) is not None
+
+
+def panini_layouts(path: Path) -> Path | None:
+    """A Panini page lives in pages/ beside layouts/ (Foundation for Emails, Customer.io
+    starters): the folder that holds the layouts."""
+    if path.parent.name.lower() != "pages":
+        return None
+    folder = path.parent.parent / "layouts"
+    return folder if folder.is_dir() else None
+
+
+def compose_handlebars(path: Path, text: str, max_bytes: int, panini: bool) -> Composed:
+    """A Handlebars page with its partials (and, for Panini, its layout): build-time
+    Handlebars is masked; what a ``{{{{raw}}}}`` block holds is kept (platform tags)."""
+    composed = Composed(files={path: SourceText(text)})
+    matter, body_start = front_matter(text)
+    _matter_values(composed, path, matter, text)
+    builder = Builder()
+    partials = _partial_folders(path)
+    if panini:
+        layouts = panini_layouts(path)
+        name = str(matter.get("layout") or "default")
+        layout = _find(layouts, name) if layouts is not None else None
+        if layout is None:
+            composed.problems.append(
+                (
+                    "PF003",
+                    Violation(
+                        'layout "{layout}" is not in {folder}',
+                        Location(path),
+                        {"layout": name, "folder": str(layouts)},
+                    ),
+                )
+            )
+            _include(builder, path, text, body_start, len(text), partials, composed, 0, max_bytes)
+        else:
+            layout_text = _read(layout, max_bytes, composed)
+            composed.parts.append((layout, "layout"))
+            body = re.search(r"\{\{>\s*body\s*\}\}", layout_text)
+            if body is None:
+                _include(
+                    builder,
+                    layout,
+                    layout_text,
+                    0,
+                    len(layout_text),
+                    partials,
+                    composed,
+                    0,
+                    max_bytes,
+                )
+            else:
+                _include(
+                    builder, layout, layout_text, 0, body.start(), partials, composed, 0, max_bytes
+                )
+                _include(
+                    builder, path, text, body_start, len(text), partials, composed, 0, max_bytes
+                )
+                _include(
+                    builder,
+                    layout,
+                    layout_text,
+                    body.end(),
+                    len(layout_text),
+                    partials,
+                    composed,
+                    0,
+                    max_bytes,
+                )
+    else:
+        _include(builder, path, text, body_start, len(text), partials, composed, 0, max_bytes)
+    raw = builder.text()
+    keep = [m.span(1) for m in _RAW.finditer(raw)]
+    spans = [m.span() for m in _HANDLEBARS.finditer(raw) if not _inside(m.span(), keep)]
+    composed.html = mask(raw, spans)
+    composed.html_map = builder.locator(composed.files)
+    if panini and is_inky(raw):
+        composed.problems.append(not_compiled(path, "inky"))
+    return composed
+
+
+def _inside(span: tuple[int, int], keep: list[tuple[int, int]]) -> bool:
+    return any(start <= span[0] and span[1] <= end for start, end in keep)
+
+
+def _include(
+    builder: Builder,
+    path: Path,
+    text: str,
+    start: int,
+    end: int,
+    folders: list[Path],
+    composed: Composed,
+    depth: int,
+    max_bytes: int,
+) -> None:
+    """Copy text[start:end], with each {{> partial}} replaced by the partial's text."""
+    position = start
+    for match in _PARTIAL.finditer(text, start, end):
+        name = match.group(1)
+        if name == "body":
+            continue
+        partial = next((p for f in folders if (p := _find(f, name)) is not None), None)
+        if partial is None or depth >= MAX_DEPTH:
+            continue  # left as written, and masked: an unresolved build tag, not a merge tag
+        builder.copy(path, text, position, match.start())
+        partial_text = _read(partial, max_bytes, composed)
+        composed.parts.append((partial, "partial"))
+        _include(
+            builder,
+            partial,
+            partial_text,
+            0,
+            len(partial_text),
+            folders,
+            composed,
+            depth + 1,
+            max_bytes,
+        )
+        position = match.end()
+    builder.copy(path, text, position, end)
+
+
+def _partial_folders(path: Path) -> list[Path]:
+    """partials/ folders beside the page's folder and above it, nearest first."""
+    found = []
+    for folder in (path.parent, *path.parents)[:4]:
+        for name in ("partials", "components", "includes"):
+            candidate = folder / name
+            if candidate.is_dir():
+                found.append(candidate)
+    return found
+
+
+def _find(folder: Path | None, name: str) -> Path | None:
+    if folder is None:
+        return None
+    for suffix in ("", ".html", ".hbs", ".handlebars"):
+        candidate = folder / (name + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read(path: Path, max_bytes: int, composed: Composed) -> str:
+    if path in composed.files:
+        return composed.files[path].text
+    try:
+        text = decode(read_bytes(path, max_bytes))[0]
+    except UnreadableInput:
+        text = ""
+    composed.files[path] = SourceText(text)
+    return text
+
+
+def _matter_values(composed: Composed, path: Path, matter: dict[str, Any], text: str) -> None:
+    """A page's front matter subject and preheader (Panini's `subject` and `description`,
+    Maizzle's `title` and `preheader`), as the email's own metadata."""
+    for key, field, part in (
+        ("subject", "subject", Part.SUBJECT),
+        ("preheader", "preheader", Part.PREHEADER),
+        ("description", "preheader", Part.PREHEADER),
+    ):
+        value = matter.get(key)
+        if isinstance(value, str) and field not in composed.values:
+            line = _line_of(text, key)
+            location = Location(path, None if line is None else _span(line, len(key)), part)
+            composed.values[field] = Sourced(value, "format", location)
+
+
+def _line_of(text: str, key: str) -> int | None:
+    match = re.search(r"^" + re.escape(key) + r"\s*:", text, re.M)
+    return None if match is None else text.count("\n", 0, match.start()) + 1
+
+
+def _span(line: int, length: int) -> Any:
+    from preflight.model import Span
+
+    return Span.point(line, 1, length)

@@ -1,0 +1,165 @@
+"""Marketing or transactional, inferred from the content when nothing declares it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+import preflight
+from preflight.category import _evidence, infer_category
+from preflight.config import Config
+from preflight.engine import Engine
+from preflight.phraseset import required_words
+from preflight.resources import rules_dir
+
+
+def _template(tmp_path: Path, body: str, name: str = "email.html", meta: str | None = None):
+    path = tmp_path / name
+    path.write_text(f"<!DOCTYPE html><html><body>{body}</body></html>", encoding="utf-8")
+    if meta is not None:
+        path.with_suffix(".meta.yaml").write_text(meta, encoding="utf-8")
+    template, _ = Engine(Config(root=tmp_path)).load_template(path)
+    assert template is not None
+    return template
+
+
+TRANSACTIONAL = {
+    "en-reset": "<h1>Reset your password</h1><p>Click the button to choose a new password.</p>"
+    '<p><a href="{{ reset_url }}">Reset password</a></p>',
+    "en-receipt": "<h1>Receipt</h1><p>Order number 1042</p><p>Subtotal $20.00</p>",
+    "en-shipping": "<h2>Your order has shipped</h2><p>Tracking number: 1Z999</p>",
+    "en-verification": "<p>Your verification code is 123456.</p>"
+    "<p>If you didn't request this code, ignore this email.</p>",
+    "de-passwort": "<h1>Passwort zurücksetzen</h1><p>Falls du das nicht angefordert hast, "
+    "ignoriere diese E-Mail.</p>",
+    "de-bestellung": "<h1>Vielen Dank für deine Bestellung</h1><p>Bestellnummer: 55</p>"
+    "<p>Lieferadresse: Berlin</p>",
+    "fr-commande": "<h1>Merci pour votre commande</h1><p>Numéro de commande : 55</p>"
+    "<p>Adresse de livraison : Paris</p>",
+    "fr-mot-de-passe": "<h1>Mot de passe oublié ?</h1><p>Cliquez pour réinitialiser votre mot de"
+    " passe. Si vous n'avez pas demandé ce changement, ignorez ce message.</p>",
+    "es-pedido": "<h1>Gracias por tu pedido</h1><p>Número de pedido: 55</p>"
+    "<p>Dirección de envío: Madrid</p>",
+    "es-contrasena": "<h1>Restablecer tu contraseña</h1><p>Si no has solicitado este cambio, "
+    "ignora este correo.</p>",
+    "nl-bestelling": "<h1>Bedankt voor je bestelling</h1><p>Bestelnummer: 55</p>"
+    "<p>Afleveradres: Utrecht</p>",
+    "nl-wachtwoord": "<h1>Wachtwoord vergeten?</h1><p>Als je dit niet hebt aangevraagd, "
+    "kun je deze e-mail negeren.</p>",
+}
+
+MARKETING = {
+    "newsletter-your-order": "<h1>Spring at Brightleaf</h1><p>Your order ships free this"
+    " month. <a href='https://b.example'>Shop now</a></p>",
+    "promo-thanks-for-order": "<h1>20% off everything</h1><p>Thank you for your order last"
+    " year! Use discount code SPRING.</p>",
+    "help-footer": "<h1>New seeds are in</h1><p>Twelve heritage tomatoes.</p>"
+    "<p>Forgot your password? Reset your password in the app.</p>",
+    "track-in-app": "<h1>New arrivals</h1><p>Track your order in our new app.</p>",
+    "welcome-only": "<h1>Welcome to Kraken Academy</h1><p>An exciting future awaits.</p>",
+    "invoice-product": "<h2>Invoicing made easy</h2><p>Send an invoice in seconds.</p>"
+    "<p>Read more on our blog.</p>",
+    "empty": "",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRANSACTIONAL))
+def test_transactional_content_in_five_languages(tmp_path: Path, name: str) -> None:
+    inference = infer_category(_template(tmp_path, TRANSACTIONAL[name]))
+    assert inference.category == "transactional", inference
+    assert inference.evidence and inference.evidence[0].location is not None
+
+
+@pytest.mark.parametrize("name", sorted(MARKETING))
+def test_marketing_stays_marketing(tmp_path: Path, name: str) -> None:
+    """Precision first: one mention, or a weak word in a heading, is not enough."""
+    assert infer_category(_template(tmp_path, MARKETING[name])).category == "marketing"
+
+
+def test_subject_counts_as_prominent(tmp_path: Path) -> None:
+    template = _template(tmp_path, "<p>Order number 1042</p>", meta='subject: "Your receipt"\n')
+    inference = infer_category(template)
+    assert inference.category == "transactional"
+    assert {e.part.value for e in inference.evidence} == {"subject", "html"}
+
+
+def test_declared_category_is_never_inferred(tmp_path: Path) -> None:
+    body = TRANSACTIONAL["en-reset"]
+    declared = _template(tmp_path, body, "a.html", meta="category: marketing\n")
+    assert declared.category is not None and declared.category.origin == "sidecar"
+    assert not declared.is_transactional
+    inferred = _template(tmp_path, body, "b.html")
+    assert inferred.category is not None and inferred.category.origin == "inferred"
+    assert not inferred.is_transactional  # only CONTENT001/002 read an inferred category
+
+
+def test_config_default_beats_inference(tmp_path: Path) -> None:
+    (tmp_path / "reset.html").write_text(TRANSACTIONAL["en-reset"], encoding="utf-8")
+    (tmp_path / "preflight.yaml").write_text("defaults: {category: marketing}\n")
+    report = preflight.check([tmp_path / "reset.html"])
+    severities = {f.rule: f.severity.label for f in report.findings}
+    assert severities["CONTENT001"] == "error"
+
+
+def test_findings_carry_the_evidence_in_json(tmp_path: Path) -> None:
+    (tmp_path / "reset.html").write_text(TRANSACTIONAL["en-reset"], encoding="utf-8")
+    report = preflight.check([tmp_path / "reset.html"])
+    document = json.loads(report.to_json())
+    [finding] = [f for f in document["findings"] if f["rule"] == "CONTENT001"]
+    assert finding["severity"] == "info"
+    assert finding["data"]["category"] == "transactional"
+    assert finding["data"]["category_source"] == "inferred"
+    assert finding["data"]["evidence"][0] == {
+        "kind": "password",
+        "text": "Reset your password",
+        "part": "html",
+        "line": 1,
+        "column": 5,
+    }
+    assert "declare `category: transactional` in reset.meta.yaml" in finding["help"]
+    # CONTENT009 is not touched by an inferred category: it still asks for a preheader
+    assert any(f["rule"] == "CONTENT009" for f in document["findings"])
+
+
+def test_hostile_input_is_quick_and_quiet(tmp_path: Path) -> None:
+    bodies = ["a" * 300_000, "a_b." * 100_000, "(" * 50_000 + "order #" * 10_000, "\u0130" * 5000]
+    for index, body in enumerate(bodies):
+        inference = infer_category(_template(tmp_path, f"<p>{body}</p>", f"h{index}.html"))
+        assert inference.category == "marketing"
+
+
+def test_data_is_well_formed() -> None:
+    data = yaml.safe_load((rules_dir() / "data" / "category.yaml").read_text(encoding="utf-8"))
+    for side in ("transactional", "marketing"):
+        for entry in data[side]:
+            for language, phrases in (entry.get("phrases") or {}).items():
+                assert language in {"en", "de", "fr", "es", "nl"}, entry["kind"]
+                for phrase in phrases:
+                    re.compile(phrase)
+                    # matched against lower-cased text: literals must be lower case
+                    literal = re.sub(r"\\.", "", phrase)
+                    assert literal == literal.lower() or not re.search(r"[A-Z]", literal), phrase
+    transactional_languages = {
+        language for entry in data["transactional"] for language in entry.get("phrases") or {}
+    }
+    assert transactional_languages == {"en", "de", "fr", "es", "nl"}
+    assert len(_evidence().phrases.phrases) > 100
+
+
+@pytest.mark.parametrize(
+    ("phrase", "needles"),
+    [
+        ("reset (?:your|the) password", ("reset", "password")),
+        ("your order(?: #?\\S{1,40})? (?:has been|was) shipped", ("your", "order", "shipped")),
+        ("bienvenid[oa]s?", ()),
+        ("can (?:be )?safely (?:be )?ignored?", ("can", "safely")),
+        ("(?:please )?do not reply", ("do", "not", "reply")),
+        ("\\d{1,2} ?% off", ("off",)),
+    ],
+)
+def test_needles(phrase: str, needles: tuple[str, ...]) -> None:
+    assert required_words(phrase) == needles

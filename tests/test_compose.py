@@ -1,0 +1,194 @@
+"""The email as it is sent: layouts, partials, build sources and platform metadata.
+
+Each project in tests/data/compose is checked as a user would (the CLI's JSON): emails
+are composed before the rules see them, findings point at the file their text came from,
+and a finding in a shared part is reported once.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .conftest import REPO
+
+DATA = REPO / "tests" / "data" / "compose"
+
+
+def _check(run_cli, *paths: Path) -> dict[str, Any]:
+    result = run_cli("check", *map(str, paths), "--format", "json", "--no-cache")
+    assert result.returncode in (0, 1), result.stderr
+    assert "internal error" not in result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def _files(document: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+    return {
+        Path(f["path"]).as_posix().split("compose/", 1)[1]: (f["kind"], f["built_from"])
+        for f in document["files"]
+    }
+
+
+def _found(document: dict[str, Any]) -> list[tuple[str, str, int | None, int | None]]:
+    return [
+        (f["rule"], f["path"].rpartition("compose/")[2], f["line"], f["column"])
+        for f in document["findings"]
+    ]
+
+
+def test_postmark_templates_are_checked_inside_their_layout(run_cli) -> None:
+    document = _check(run_cli, DATA / "postmark")
+    assert _files(document) == {
+        "postmark/layouts/basic/content.html": ("layout", None),
+        "postmark/templates/password-reset/content.html": ("template", None),
+        "postmark/templates/welcome/content.html": ("template", None),
+    }
+    found = _found(document)
+    # the layout carries the footer (address, unsubscribe): no CONTENT001/002 on the content
+    assert not [f for f in found if f[0] in ("CONTENT001", "CONTENT002")]
+    # the layout's own problem is reported once, at the layout, with both emails it reaches
+    link = [f for f in document["findings"] if f["rule"] == "LINK004"]
+    assert len(link) == 1
+    assert link[0]["path"].endswith("layouts/basic/content.html") and link[0]["line"] == 22
+    assert sorted(Path(r["path"]).parent.name for r in link[0]["related"]) == [
+        "password-reset",
+        "welcome",
+    ]
+    assert link[0]["data"]["emails"] == 2
+    # meta.json's subject is read: MERGE004 on it, at its line
+    assert ("MERGE004", "postmark/templates/welcome/meta.json", 4, 46) in found
+    platforms = {f["platform"] for f in document["files"] if f["kind"] == "template"}
+    assert platforms == {"postmark"}
+
+
+def test_mjml_is_compiled_once_and_findings_point_at_the_source_line(run_cli) -> None:
+    document = _check(run_cli, DATA / "mjml")
+    assert _files(document) == {
+        # a source with its compiled output: checked once, as the output
+        "mjml/compiled/offer.html": (
+            "template",
+            str(Path("tests/data/compose/mjml/source/offer.mjml")),
+        ),
+        "mjml/source/offer.mjml": ("source", None),
+        # a source with no output: compiled in process
+        "mjml/source/calendar.mjml": (
+            "template",
+            str(Path("tests/data/compose/mjml/source/calendar.mjml")),
+        ),
+        "mjml/source/shared/footer.mjml": ("partial", None),
+    }
+    assert _found(document) == [
+        ("LINK007", "mjml/source/calendar.mjml", 6, 26),  # <mj-button href="#">
+        ("LINK003", "mjml/source/offer.mjml", 11, 26),  # the staging host, where it is written
+    ]
+
+
+def test_naming_a_build_source_checks_the_email_it_builds(run_cli) -> None:
+    """pre-commit hands over the changed source: its compiled output is what is checked."""
+    document = _check(run_cli, DATA / "mjml" / "source" / "offer.mjml")
+    assert [f["path"].rsplit("compose/", 1)[1] for f in document["files"]] == [
+        "mjml/compiled/offer.html"
+    ]
+    assert _found(document) == [("LINK003", "mjml/source/offer.mjml", 11, 26)]
+
+
+def test_panini_pages_are_composed_with_layout_and_partials(run_cli) -> None:
+    document = _check(run_cli, DATA / "panini")
+    kinds = _files(document)
+    assert kinds["panini/src/layouts/default.html"] == ("layout", None)
+    assert kinds["panini/src/partials/footer.html"] == ("partial", None)
+    found = _found(document)
+    # the partial's http link: once, at the partial, reaching both pages
+    assert [f for f in found if f[0] == "LINK004"] == [
+        ("LINK004", "panini/src/partials/footer.html", 2, 81)
+    ]
+    # Inky is not compiled: said once per page; build-time Handlebars ({{root}}) is masked,
+    # so it is neither a foreign merge tag nor a relative URL
+    assert sorted(f[1] for f in found if f[0] == "PF005") == [
+        "panini/src/pages/news.html",
+        "panini/src/pages/welcome.html",
+    ]
+    assert not [f for f in found if f[0].startswith(("MERGE", "LINK008", "CONTENT"))]
+
+
+def test_a_suppression_written_in_a_partial_applies_to_it(run_cli, tmp_path: Path) -> None:
+    project = tmp_path / "panini"
+    shutil.copytree(DATA / "panini", project)
+    footer = project / "src" / "partials" / "footer.html"
+    text = footer.read_text(encoding="utf-8")
+    footer.write_text(
+        text.replace(" &middot; <a href", " &middot; <!-- preflight: ignore[LINK004] --><a href"),
+        encoding="utf-8",
+    )
+    found = _found(_check(run_cli, project))
+    assert not [f for f in found if f[0] in ("LINK004", "PF002")]
+
+
+def test_a_run_that_reads_nothing_says_so_and_exits_2(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("# not an email\n", encoding="utf-8")
+    result = run_cli("check", str(tmp_path))
+    assert result.returncode == 2
+    assert "no input read" in result.stderr
+    assert "No input read" in result.stdout and "skipped 1 file (1 not an input)" in result.stdout
+    verbose = run_cli("check", str(tmp_path), "--verbose")
+    assert "skipped (not an input): " in verbose.stdout and "notes.md" in verbose.stdout
+    assert run_cli("check", str(tmp_path), "--allow-empty").returncode == 0
+    assert run_cli("check", str(tmp_path / "notes.md"), "--skip-unknown").returncode == 0
+    document = json.loads(run_cli("check", str(tmp_path), "--format", "json").stdout)
+    assert document["summary"]["files"] == 0 and document["files"] == []
+    sarif = json.loads(run_cli("check", str(tmp_path), "--format", "sarif").stdout)
+    (invocation,) = sarif["runs"][0]["invocations"]
+    assert invocation["toolExecutionNotifications"][0]["descriptor"]["id"] == "no-input"
+
+
+def test_build_folders_are_read_and_other_trees_skipped(run_cli, tmp_path: Path) -> None:
+    """dist/ and build/ hold the emails that are sent; node_modules, htmlcov, _build and
+    virtual environments never do."""
+    email = (REPO / "fixtures/campaigns/spring-launch/clean/launch.html").read_text()
+    for folder in ("dist", "build", "node_modules/pkg", "htmlcov", "_build", "venv"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "email.html").write_text(email, encoding="utf-8")
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr\n", encoding="utf-8")
+    document = _check(run_cli, tmp_path)
+    read = sorted(Path(f["path"]).parent.name for f in document["files"])
+    assert read == ["build", "dist"]
+
+
+def test_a_layout_named_alone_checks_the_emails_that_use_it(run_cli) -> None:
+    """pre-commit hands over only the changed layout: every email composed from it is
+    checked, and the layout's finding is reported once."""
+    document = _check(run_cli, DATA / "postmark" / "layouts" / "basic" / "content.html")
+    emails = sorted(
+        Path(f["path"]).parent.name for f in document["files"] if f["kind"] == "template"
+    )
+    assert emails == ["password-reset", "welcome"]
+    assert [
+        f["rule"] for f in document["findings"] if f["path"].endswith("layouts/basic/content.html")
+    ].count("LINK004") == 1
+
+
+def test_a_sidecar_layout_wraps_a_customerio_message(run_cli, tmp_path: Path) -> None:
+    """Customer.io keeps layouts apart: `layout:` in the sidecar names it, and the message
+    goes in at {{ content }}. The layout's footer counts for the message; a problem in the
+    message points at the message's own line."""
+    project = tmp_path / "customerio"
+    shutil.copytree(DATA / "customerio", project)
+    document = _check(run_cli, project)
+    assert {Path(f["path"]).name: f["kind"] for f in document["files"]} == {
+        "basic.html": "layout",
+        "welcome.html": "template",
+    }
+    assert not [f for f in document["findings"] if f["rule"] in ("CONTENT001", "CONTENT002")]
+    message = project / "messages" / "welcome.html"
+    message.write_text(
+        message.read_text().replace(
+            "https://brightleaf.example", "https://staging.brightleaf.example"
+        )
+    )
+    found = [
+        (f["rule"], Path(f["path"]).name, f["line"]) for f in _check(run_cli, project)["findings"]
+    ]
+    assert ("LINK003", "welcome.html", 3) in found
