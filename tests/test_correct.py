@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -378,6 +379,48 @@ def test_templates_override_from_flag_and_config(tmp_path: Path) -> None:
     result = _invoke("correct", str(original), "--kind", "early-send", "--output", str(out2))
     assert result.exit_code == 0, result.output
     assert "SORRY:" in (out2 / "correction.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}",
+            "took longer than 1 s to render",
+        ),
+        (
+            "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+            "took longer than 1 s to render",
+        ),
+        ("{{ ((9**64)**64)**64 }}", "failed"),
+        ("{{ 'x'|center(10**9) }}", "needs more than 512 MB"),
+        ("{{ '{:>1000000000}'.format(1) }}", "needs more than 512 MB"),
+        ("{{ 'x'|center(10**7) }}", "wrote more than 1,000,000 characters"),
+    ],
+)
+def test_template_denial_of_service_is_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, message: str
+) -> None:
+    """Issue 16: the sandbox let --templates loop for ever or build gigabytes. A user's
+    template renders in a child process with a memory limit and a time limit."""
+    from preflight.corrections import generator
+
+    monkeypatch.setattr(generator, "RENDER_SECONDS", 1.0)
+    original = _original(tmp_path / "sent", "mailchimp")
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "correction.txt.j2").write_text(source, encoding="utf-8")
+    out = tmp_path / "out"
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        main,
+        ["correct", str(original), "--kind", "early-send", "--templates", str(templates),
+         "--output", str(out)],
+    )  # fmt: skip
+    assert time.monotonic() - started < 10
+    assert result.exit_code == 2, result.output
+    assert f"template correction.txt.j2 {message}" in result.stderr
+    assert not out.exists()
 
 
 def test_bad_templates_folder_and_syntax_errors_exit_2(tmp_path: Path) -> None:

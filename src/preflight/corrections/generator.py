@@ -529,34 +529,126 @@ def check_templates(templates: Path | None) -> None:
         raise CorrectionError(f"{templates} has no {names} to override")
 
 
+RENDER_SECONDS = 5.0
+"""How long a user's template may take to render (it runs in a child process)."""
+RENDER_MEMORY = 512 * 1024**2
+"""How much memory a user's template may add while it renders."""
+MAX_PAGE_CHARS = 1_000_000
+"""The longest correction part a template may write."""
+
+
 def render(the_plan: Plan, templates: Path | None) -> dict[str, str]:
-    """correction.html and correction.txt; a template that fails is a CorrectionError."""
-    env = environment(templates)
+    """correction.html and correction.txt; a template that fails is a CorrectionError.
+
+    A template from ``templates`` (the user's) is rendered in a forked child process with
+    a memory limit, stopped after RENDER_SECONDS: the sandbox keeps it from Python's
+    internals, but not from looping for ever (nested ranges) or building a gigabyte in one
+    filter call (``'x'|center(10**9)``, ``'{:>1000000000}'.format(1)``)."""
     rendered: dict[str, str] = {}
     for output, name in TEMPLATE_NAMES.items():
-        try:
-            page = env.get_template(name).render(the_plan.context(html=output == HTML))
-        except TemplateSyntaxError as error:
-            where = f"{error.filename or name}:{error.lineno}"
-            raise CorrectionError(
-                f"template {where}: {_clean(error.message or str(error))}"
-            ) from None
-        except SecurityError as error:
-            raise CorrectionError(
-                f"template {name} is not allowed to do that: {_clean(str(error))}"
-            ) from None
-        except TemplateError as error:
-            raise CorrectionError(
-                f"template {name}: {_clean(error.message or str(error))}"
-            ) from None
-        except Exception as error:  # a user template may divide by zero, or worse
-            raise CorrectionError(
-                f"template {name} failed: {type(error).__name__}: {_clean(str(error))}"
-            ) from None
+        if templates is not None and (templates / name).is_file() and _can_fork():
+            page = _render_bounded(the_plan, templates, output, name)
+        else:
+            page = _render_one(the_plan, templates, output, name)
         if output == TEXT:
             page = _tidy_text(page)
         rendered[output] = page
     return rendered
+
+
+def _render_one(the_plan: Plan, templates: Path | None, output: str, name: str) -> str:
+    env = environment(templates)
+    try:
+        page = env.get_template(name).render(the_plan.context(html=output == HTML))
+    except TemplateSyntaxError as error:
+        where = f"{error.filename or name}:{error.lineno}"
+        raise CorrectionError(f"template {where}: {_clean(error.message or str(error))}") from None
+    except SecurityError as error:
+        raise CorrectionError(
+            f"template {name} is not allowed to do that: {_clean(str(error))}"
+        ) from None
+    except TemplateError as error:
+        raise CorrectionError(f"template {name}: {_clean(error.message or str(error))}") from None
+    except MemoryError:
+        raise CorrectionError(
+            f"template {name} needs more than {RENDER_MEMORY // 1024**2} MB; stopped"
+        ) from None
+    except Exception as error:  # a user template may divide by zero, or worse
+        raise CorrectionError(
+            f"template {name} failed: {type(error).__name__}: {_clean(str(error))}"
+        ) from None
+    if len(page) > MAX_PAGE_CHARS:
+        raise CorrectionError(
+            f"template {name} wrote more than {MAX_PAGE_CHARS:,} characters; stopped"
+        )
+    return page
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _render_bounded(the_plan: Plan, templates: Path, output: str, name: str) -> str:
+    """_render_one in a forked child with a memory limit, killed after RENDER_SECONDS."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_render_child, args=(writer, the_plan, templates, output, name), daemon=True
+    )
+    child.start()
+    writer.close()
+    try:
+        if not reader.poll(RENDER_SECONDS):
+            raise CorrectionError(
+                f"template {name} took longer than {RENDER_SECONDS:g} s to render; stopped"
+            )
+        ok, value = reader.recv()
+    except EOFError:  # the child died without a word (killed, or out of memory early)
+        raise CorrectionError(f"template {name} stopped its renderer; no correction") from None
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        reader.close()
+    if not ok:
+        raise CorrectionError(str(value))
+    return str(value)
+
+
+def _render_child(
+    writer: Any, the_plan: Plan, templates: Path, output: str, name: str
+) -> None:  # pragma: no cover - runs in the child process
+    _limit_memory(RENDER_MEMORY)
+    try:
+        result: tuple[bool, str] = (True, _render_one(the_plan, templates, output, name))
+    except CorrectionError as error:
+        result = (False, str(error))
+    except MemoryError:
+        result = (False, f"template {name} needs more than {RENDER_MEMORY // 1024**2} MB; stopped")
+    writer.send(result)
+    writer.close()
+
+
+def _limit_memory(extra: int) -> None:
+    """Cap this process's address space at what it uses now plus ``extra`` bytes."""
+    import os
+    import resource
+
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = used + extra
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        if soft == resource.RLIM_INFINITY or limit < soft:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (OSError, ValueError):
+        pass  # no /proc (macOS): the time limit still holds
 
 
 def _tidy_text(page: str) -> str:
