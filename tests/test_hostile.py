@@ -593,3 +593,20 @@ def test_walking_never_leaves_the_folder_through_a_link(tmp_path: Path, run_cli)
     assert outside == {"emails/welcome.txt", "emails/welcome.meta.yaml"}
     named = run_cli("check", "emails/leak.html", "--format", "json", cwd=tmp_path)
     assert "sk_live" in named.stdout  # named on the command line: told to
+
+
+# -- found by the fuzz test (tests/test_fuzz.py) ------------------------------------------
+
+
+def test_css_with_a_number_of_thousands_of_digits(tmp_path: Path, run_cli) -> None:
+    """tinycss2 reads integers with int(), which refuses more than 4,300 digits."""
+    digits = "9" * 5000
+    (tmp_path / "t.html").write_text(
+        f"<html><head><style>p {{ width: {digits}px }}</style></head><body>\n"
+        f'<p style="font-size:{digits}px;color:#{digits}">Hi</p></body></html>\n',
+        encoding="utf-8",
+    )
+    result = run_cli("check", "t.html", "--format", "json", cwd=tmp_path)
+    _no_internal_error(result)
+    assert result.returncode in (0, 1)
+    json.loads(result.stdout)
