@@ -409,8 +409,9 @@ _FILTER_DEFAULT = re.compile(
 """A default filter anywhere in a tag's filter chain ({{ name | title | default: 'x' }})."""
 
 
-def tokenize(text: str, platform: str) -> list[MergeTag]:
-    """Every merge tag of ``platform`` in ``text``, in order.
+def tokenize(text: str, platform: str, until: int | None = None) -> list[MergeTag]:
+    """Every merge tag of ``platform`` in ``text``, in order (those that start at or
+    before ``until``, when given).
 
     One pass from left to right: at each point the earliest match of any pattern
     wins (the earlier pattern on a tie) and the scan goes on after it, so a match
@@ -434,7 +435,7 @@ def tokenize(text: str, platform: str) -> list[MergeTag]:
         for candidate, (start, priority, _) in enumerate(upcoming):
             if start != -1 and (start, priority) < best:
                 index, best = candidate, (start, priority)
-        if index == -1:
+        if index == -1 or (until is not None and best[0] > until):
             return tags
         match = upcoming[index][2]
         assert match is not None

@@ -481,7 +481,7 @@ def _own_tag(dialect: Dialect, raw: str) -> bool:
 def _whole_tag(body: str, platform: str, start: int, end: int) -> tuple[int, int, str]:
     """The whole foreign tag around a signature match (the match may be a prefix of it)."""
     window_start = max(0, start - 40)
-    for tag in tokenize(body[window_start : end + 200], platform):
+    for tag in tokenize(body[window_start : end + 200], platform, until=start - window_start):
         tag_start, tag_end = tag.start + window_start, tag.end + window_start
         if tag_start <= start < tag_end:
             return tag_start, tag_end, tag.raw
