@@ -39,7 +39,20 @@ REPO = Path(__file__).resolve().parents[1]
 CAMPAIGN = REPO / "fixtures" / "campaigns" / "spring-launch"
 IMPORTS = REPO / "tests" / "data" / "imports"
 MEMBERS = REPO / "fixtures" / "MERGE009" / "bad-blank-first-names" / "exports" / "webinar.csv"
+COMPOSE = REPO / "tests" / "data" / "compose"
+TWIG = REPO / "fixtures" / "PF005" / "bad-twig-theme"
 MAX_CASE_BYTES = 400_000
+PYPROJECT = """[project]
+name = "newsletters"
+
+[tool.preflight]
+platform = "mailchimp"
+fail_on = "error"
+ignore = ["CONTENT003"]
+
+[tool.preflight.links]
+allow_hosts = ["brightleaf.example"]
+"""
 
 BRAZE = {
     "dispatch_id": "d-1",
@@ -62,8 +75,10 @@ class Kind:
     path: str
     """The file a case replaces, relative to the project."""
     commands: tuple[tuple[str, ...], ...]
-    config: bool = False
-    """True for the config itself: check may exit 2 (a broken config is a usage error)."""
+    argument: bool = False
+    """True for the config and for files named by an option (a baseline, a report, render's
+    data): any command may exit 2 with a message (a broken one is a usage error). For every
+    other input file, check exits 0 or 1 with a JSON report whatever the file holds."""
 
 
 CHECK = ("check", "--format", "json", "-j", "1", "--no-cache")
@@ -124,7 +139,34 @@ KINDS = (
     Kind("n8n", "flows/n8n.json", ((*CHECK, "flows/n8n.json"), ("import", "flows/n8n.json"))),
     Kind("audiences", "audiences.yaml", ((*CHECK, "emails"),)),
     Kind("members", "exports/customers.csv", ((*CHECK, "emails"),)),
-    Kind("config", "preflight.yaml", ((*CHECK, "emails"), _render(LAUNCH)), config=True),
+    Kind("sfmc", "flows/sfmc.json", ((*CHECK, "flows/sfmc.json"), ("import", "flows/sfmc.json"))),
+    Kind("twig", "twig/email.html.twig", ((*CHECK, "twig"), _render("twig/email.html.twig"))),
+    Kind("twig-sidecar", "twig/email.html.meta.yaml", ((*CHECK, "twig"),)),
+    Kind("mjml", "mjml/source/offer.mjml", ((*CHECK, "mjml"), (*CHECK, "mjml/source/offer.mjml"))),
+    Kind("mjml-partial", "mjml/source/shared/footer.mjml", ((*CHECK, "mjml"),)),
+    Kind("mjml-config", "mjml/preflight.yaml", ((*CHECK, "mjml"),), argument=True),
+    Kind("hbs-page", "panini/src/pages/welcome.html", ((*CHECK, "panini"),)),
+    Kind("hbs-layout", "panini/src/layouts/default.html", ((*CHECK, "panini"),)),
+    Kind("hbs-partial", "panini/src/partials/footer.html", ((*CHECK, "panini"),)),
+    Kind("postmark-meta", "postmark/templates/welcome/meta.json", ((*CHECK, "postmark"),)),
+    Kind("postmark-layout", "postmark/layouts/basic/content.html", ((*CHECK, "postmark"),)),
+    Kind("postmark-text", "postmark/templates/welcome/content.txt", ((*CHECK, "postmark"),)),
+    Kind("config", "preflight.yaml", ((*CHECK, "emails"), _render(LAUNCH)), argument=True),
+    Kind("pyproject", "pyproj/pyproject.toml", ((*CHECK, "pyproj"),), argument=True),
+    Kind(
+        "baseline",
+        "baseline.json",
+        ((*CHECK, "--baseline", "baseline.json", "emails"),),
+        argument=True,
+    ),
+    Kind(
+        "report",
+        "report.json",
+        (("correct", LAUNCH, "--from-report", "report.json", "--output", "out", "--force"),),
+        argument=True,
+    ),
+    Kind("data-csv", "data.csv", (("render", LAUNCH, "--data", "data.csv"),), argument=True),
+    Kind("data-json", "data.json", (("render", LAUNCH, "--data", "data.json"),), argument=True),
 )
 
 TOKENS = [
@@ -242,7 +284,34 @@ def build_project(root: Path) -> Path:
         ("n8n", "n8n/wait-then-check.json"),
     ):
         shutil.copyfile(IMPORTS / source, flows / f"{name}.json")
+    shutil.copyfile(IMPORTS / "sfmc" / "wait-then-check.json", flows / "sfmc.json")
+    for name in ("mjml", "panini", "postmark"):  # layouts, partials, build sources
+        shutil.copytree(COMPOSE / name, project / name)
+    shutil.copytree(TWIG, project / "twig", ignore=shutil.ignore_patterns("case.yaml"))
+    pyproj = project / "pyproj"
+    pyproj.mkdir()
+    shutil.copyfile(project / LAUNCH, pyproj / "launch.html")
+    (pyproj / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    (project / "data.csv").write_text("EMAIL,FNAME,LNAME\nada@example.com,Ada,Lovelace\n", "utf-8")
+    (project / "data.json").write_text('{"FNAME": "Ada", "CITY": ["Leeds"]}\n', "utf-8")
+    _preflight(project, "check", "emails", "--write-baseline", "baseline.json")
+    _preflight(project, "check", "emails", "--format", "json", "--output", "report.json")
     return project
+
+
+def _preflight(project: Path, *command: str) -> None:
+    """Run preflight in this process to make a seed file (a baseline, a report)."""
+    from click.testing import CliRunner
+
+    from preflight.cli import main as cli
+
+    cwd = Path.cwd()
+    try:
+        os.chdir(project)
+        result = CliRunner().invoke(cli, [*command, "-j", "1", "--no-cache"])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code in (0, 1), result.output
 
 
 def mutate(data: bytes, rng: random.Random, others: list[bytes]) -> bytes:
@@ -315,7 +384,7 @@ def problems(case: Case, outcome: Outcome) -> list[str]:
         if marker in outcome.stderr or marker in outcome.stdout:
             found.append(f"{command}: {marker}: {outcome.stderr.strip()[-400:]}")
     if outcome.command[0] == "check":
-        allowed = {0, 1, 2} if case.kind.config else {0, 1}
+        allowed = {0, 1, 2} if case.kind.argument else {0, 1}
         if outcome.code not in allowed:
             found.append(f"{command}: exit {outcome.code}: {outcome.stderr.strip()[-400:]}")
         if outcome.code in (0, 1):
