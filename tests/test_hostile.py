@@ -610,3 +610,38 @@ def test_css_with_a_number_of_thousands_of_digits(tmp_path: Path, run_cli) -> No
     _no_internal_error(result)
     assert result.returncode in (0, 1)
     json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "audiences: " + "x" * 300 + ".yaml",
+        'audiences: "a\\0b.yaml"',
+        "cache: {path: " + "x" * 300 + "}",
+        "corrections: {templates: " + "x" * 300 + "}",
+        "extends: " + "x" * 300 + "/base.yaml",
+    ],
+    ids=["audiences", "audiences-nul", "cache", "templates", "extends"],
+)
+def test_a_path_in_the_config_the_system_refuses_is_a_config_error(
+    tmp_path: Path, run_cli, line: str
+) -> None:
+    """A name over 255 bytes raised OSError (ENAMETOOLONG) from the first stat."""
+    _template(tmp_path)
+    (tmp_path / "preflight.yaml").write_text(line + "\n", encoding="utf-8")
+    result = run_cli("check", "t.html", "--format", "json", cwd=tmp_path)
+    _no_internal_error(result)
+    assert result.returncode == 2
+    assert "preflight.yaml:1:" in result.stderr and "path" in result.stderr
+
+
+def test_a_workflow_that_sends_a_name_too_long_for_the_system(tmp_path: Path, run_cli) -> None:
+    for send in ("x" * 300 + ".html", "x" * 300 + "/a.html"):
+        (tmp_path / "w.workflow.yaml").write_text(
+            f"name: w\nsteps:\n  - id: a\n    send: {send}\n    next: end\n  - id: end\n"
+            "    exit: true\n",
+            encoding="utf-8",
+        )
+        result = run_cli("check", "w.workflow.yaml", "--format", "json", cwd=tmp_path)
+        _no_internal_error(result)
+        assert "FLOW002" in {f["rule"] for f in json.loads(result.stdout)["findings"]}

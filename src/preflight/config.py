@@ -657,9 +657,7 @@ def _build(
         elif key == "exclude":
             changes["exclude"] = _spec(reader, value, [key])
         elif key == "audiences":
-            if not isinstance(value, str):
-                raise reader.fail([key], "expected a path")
-            changes["audiences"] = root / value
+            changes["audiences"] = root / _path_value(reader, value, [key], "a path")
         elif key == "suppression_audiences":
             changes["suppression_audiences"] = tuple(reader.strings(value, [key]))
         elif key == "links":
@@ -721,6 +719,8 @@ def _build(
                 for needed in ("files", "source", "output"):
                     if not isinstance(entry.get(needed), str) or not entry[needed]:
                         raise reader.fail([*at, needed], f'a build entry needs "{needed}"')
+                    if needed != "files":
+                        _path_value(reader, entry[needed], [*at, needed], "a folder path")
                 language = entry.get("language", "html")
                 if language not in (*BUILD_LANGUAGES, "html"):
                     hint = suggestion_hint(did_you_mean(str(language), list(BUILD_LANGUAGES)))
@@ -748,9 +748,8 @@ def _build(
             entry = reader.mapping(value, [key])
             reader.keys(entry, ("path",), [key])
             if "path" in entry:
-                if not isinstance(entry["path"], str) or not entry["path"]:
-                    raise reader.fail([key, "path"], "expected a folder path")
-                changes["cache_path"] = root / entry["path"]
+                folder = _path_value(reader, entry["path"], [key, "path"], "a folder path")
+                changes["cache_path"] = root / folder
     return replace(base, **changes)
 
 
@@ -782,14 +781,24 @@ def _clients(reader: _Reader, catalogue: Catalogue, value: Any) -> tuple[str, ..
     return validated
 
 
+def _path_value(reader: _Reader, value: Any, at: Sequence[str | int], expected: str) -> str:
+    """A path written in the config: a string the file system can be asked about (a NUL
+    or a name longer than the system allows raised from every later stat)."""
+    if not isinstance(value, str) or not value:
+        raise reader.fail(at, f"expected {expected}")
+    parts = value.encode("utf-8", "surrogatepass").split(b"/")
+    if "\x00" in value or len(value) > 4000 or any(len(part) > 255 for part in parts):
+        raise reader.fail(at, f"expected {expected}: not a usable path")
+    return value
+
+
 def _corrections(reader: _Reader, value: Any, root: Path) -> dict[str, Any]:
     corrections = reader.mapping(value, ["corrections"])
     reader.keys(corrections, CORRECTION_KEYS, ["corrections"])
     result: dict[str, Any] = {}
     if "templates" in corrections:
-        if not isinstance(corrections["templates"], str):
-            raise reader.fail(["corrections", "templates"], "expected a path")
-        result["templates"] = root / corrections["templates"]
+        at = ["corrections", "templates"]
+        result["templates"] = root / _path_value(reader, corrections["templates"], at, "a path")
     if "links" in corrections:
         links = reader.mapping(corrections["links"], ["corrections", "links"])
         for old, new in links.items():
@@ -845,8 +854,7 @@ def _links(reader: _Reader, value: Any) -> dict[str, Any]:
 
 
 def _extends(reader: _Reader, value: Any, root: Path, seen: tuple[Path, ...]) -> Config:
-    if not isinstance(value, str):
-        raise reader.fail(["extends"], "expected a preset name or a path")
+    value = _path_value(reader, value, ["extends"], "a preset name or a path")
     preset = rules_dir() / "presets" / f"{value}.yaml"
     if "/" not in value and not value.endswith((".yaml", ".yml", ".toml")):
         if not preset.is_file():

@@ -160,3 +160,12 @@ def same_file(a: Path, b: Path) -> bool:
         return os.path.samefile(a, b)
     except (OSError, ValueError):
         return False
+
+
+def is_file(path: Path) -> bool:
+    """Path.is_file for a name that came from an input (a workflow's `send:`, a members
+    path): False, not OSError or ValueError, for a name the system refuses (too long, NUL)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
