@@ -645,3 +645,15 @@ def test_a_workflow_that_sends_a_name_too_long_for_the_system(tmp_path: Path, ru
         result = run_cli("check", "w.workflow.yaml", "--format", "json", cwd=tmp_path)
         _no_internal_error(result)
         assert "FLOW002" in {f["rule"] for f in json.loads(result.stdout)["findings"]}
+
+
+def test_reading_a_footer_of_a_long_dashed_run_is_linear() -> None:
+    """Found by the fuzz test: the street-suffix pattern (Hauptstraße 5) started at every
+    digit of "Lane-1-1-1…" and tried every split of the run: 28 kB took minutes. It now
+    starts where a run of name characters starts (this input: milliseconds)."""
+    from preflight.footer import looks_like_address
+
+    assert not looks_like_address("14 Orchard Lan" + "-1" * 20_000)
+    assert not looks_like_address("1 " + "A-" * 20_000)
+    assert looks_like_address("Brightleaf, Gartenweg 7, 10115 Berlin")
+    assert looks_like_address("Bürgermeister-Smidt-Straße 12")
