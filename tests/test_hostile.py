@@ -472,7 +472,9 @@ def test_an_unreadable_cache_entry_is_as_good_as_absent(
     cache = tmp_path / ".preflight_cache" / "links.json"
     cache.parent.mkdir()
     good = {"status": "ok", "code": 200, "checked_at": time.time()}
-    entries = {f"{base}/404": entry, f"{base}/page/1": good}
+    # the bad entry for a link of this run, and for one that is not (never checked again:
+    # on main it broke every later run, "checked_at": "yesterday" exited 2 on saving)
+    entries = {f"{base}/404": entry, f"{base}/page/1": good, f"{base}/elsewhere": entry}
     cache.write_text(json.dumps({"version": 1, "entries": entries}), encoding="utf-8")
     for cached in (1, 2):  # the bad entry is checked again, then cached properly
         result = run_cli("check", ".", "--online", "--format", "json", cwd=tmp_path)
@@ -483,6 +485,7 @@ def test_an_unreadable_cache_entry_is_as_good_as_absent(
         assert document["links"]["cached"] == cached
     saved = json.loads(cache.read_text(encoding="utf-8"))["entries"]
     assert saved[f"{base}/404"]["checked_at"] > 0 and saved[f"{base}/404"]["code"] == 404
+    assert f"{base}/elsewhere" not in saved
 
 
 # -- explicit arguments that never end, configs and folders -----------------------------------
