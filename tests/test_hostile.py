@@ -660,3 +660,28 @@ def test_reading_a_footer_of_a_long_dashed_run_is_linear() -> None:
     assert not looks_like_address("1 " + "A-" * 20_000)
     assert looks_like_address("Brightleaf, Gartenweg 7, 10115 Berlin")
     assert looks_like_address("Bürgermeister-Smidt-Straße 12")
+
+
+@pytest.mark.parametrize(
+    ("folder", "file", "old", "new"),
+    [
+        ("mjml", "source/offer.mjml", "./shared/footer.mjml", "./sh" + "9d" * 200 + "/f.mjml"),
+        ("panini", "src/layouts/default.html", "{{> footer}}", "{{> " + "f" * 300 + "}}"),
+    ],
+    ids=["mj-include", "handlebars-partial"],
+)
+def test_an_include_named_too_long_for_the_system(
+    tmp_path: Path, run_cli, folder: str, file: str, old: str, new: str
+) -> None:
+    """Found by the fuzz test: an mj-include path or a partial name over 255 bytes was an
+    internal error (OSError from is_file); it is a file that is not there."""
+    import shutil
+
+    project = tmp_path / folder
+    shutil.copytree(Path(__file__).parent / "data" / "compose" / folder, project)
+    path = project / file
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    result = run_cli("check", ".", "--format", "json", cwd=project)
+    _no_internal_error(result)
+    assert result.returncode in (0, 1), result.stderr
+    json.loads(result.stdout)
