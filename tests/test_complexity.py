@@ -148,3 +148,26 @@ def test_looking_up_positions_in_a_large_yaml_is_linear() -> None:
         return lambda: [document.position("audiences", f"a{i}", "kind") for i in range(n)]
 
     assert lines(make(1000)) and lines(make(2000)) / lines(make(1000)) < 2.6
+
+
+def test_a_long_word_of_tags_in_the_text_part_is_linear(tmp_path: Path) -> None:
+    """Found by the fuzz test: for each tag in the text part, MERGE's URL reading scanned
+    to the end of the tag's word, one character at a time: a 40 kB word of tags, 20 s."""
+    from preflight.api import configure, load_template
+    from preflight.checks.merge import _url_sites
+    from preflight.dialects import dialects
+
+    def make(n: int) -> Callable[[], Any]:
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        (folder / "a.html").write_text("<html><body><p>Hi</p></body></html>\n", "utf-8")
+        (folder / "a.txt").write_text(
+            "Hi\nhttps://brightleaf.example/?n=" + "*|FNAME|*" * n + "\n", "utf-8"
+        )
+        template, _ = load_template(
+            folder / "a.html", configure([folder], {"platform": "mailchimp"})
+        )
+        dialect = dialects()["mailchimp"]
+        return lambda: list(_url_sites(template, dialect))
+
+    assert growth(make, 1500) < 2.6
