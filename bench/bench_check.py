@@ -171,12 +171,14 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def measure(argv: list[str], cwd: Path, ok: tuple[int, ...] = (0,)) -> Run:
+def measure(
+    argv: list[str], cwd: Path, ok: tuple[int, ...] = (0,), env: dict[str, str] | None = None
+) -> Run:
     """Run argv in a fresh helper process; wall time and peak RSS of the child."""
     done = subprocess.run(
         [sys.executable, "-c", _HELPER, *argv],
         cwd=cwd,
-        env=child_env(),
+        env={**child_env(), **(env or {})},
         capture_output=True,
         text=True,
         check=True,
@@ -187,9 +189,10 @@ def measure(argv: list[str], cwd: Path, ok: tuple[int, ...] = (0,)) -> Run:
     return Run(data["wall"], data["rc"], data["maxrss_kib"])
 
 
-def preflight_argv() -> list[str]:
-    script = Path(sys.executable).parent / "preflight"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "preflight"]
+def preflight_argv(python: str | None = None) -> list[str]:
+    interpreter = python or sys.executable
+    script = Path(interpreter).parent / "preflight"
+    return [str(script)] if script.is_file() else [interpreter, "-m", "preflight"]
 
 
 def in_process_check(folder: Path) -> tuple[float, dict[str, int]]:
@@ -222,6 +225,8 @@ class SizeResult:
     mib: float
     check: float
     parse: float
+    warm: float
+    baseline: float | None
     check_rss: float
     parse_rss: float
     check_in: float | None
@@ -229,13 +234,21 @@ class SizeResult:
     summary: dict[str, int] | None
 
 
-def bench_size(n: int, folder: Path, cwd: Path, repeat: int, in_process: bool) -> SizeResult:
+def bench_size(
+    n: int, folder: Path, cwd: Path, repeat: int, in_process: bool, baseline: str | None
+) -> SizeResult:
     check_argv = [*preflight_argv(), "check", str(folder), "--format", "json"]
     parse_argv = [sys.executable, "-c", _PARSE, str(folder)]
-    checks, parses = [], []
-    for _ in range(repeat):  # interleaved, so drift hits both alike
-        checks.append(measure(check_argv, cwd, ok=(0, 1)))
+    base_argv = [*preflight_argv(baseline), "check", str(folder), "--format", "json"]
+    checks, warms, parses, bases = [], [], [], []
+    for round_ in range(repeat):  # interleaved, so drift hits all alike
+        # A first run: an empty results cache of its own; then the same run again, warm.
+        cache = {"PREFLIGHT_CACHE_DIR": str(cwd / f"cache-n{n}-{round_}")}
+        checks.append(measure(check_argv, cwd, ok=(0, 1), env=cache))
+        warms.append(measure(check_argv, cwd, ok=(0, 1), env=cache))
         parses.append(measure(parse_argv, cwd))
+        if baseline:
+            bases.append(measure(base_argv, cwd, ok=(0, 1)))
     check_in = parse_in = None
     summary = None
     if in_process:
@@ -248,6 +261,8 @@ def bench_size(n: int, folder: Path, cwd: Path, repeat: int, in_process: bool) -
         mib=0.0,
         check=statistics.median(r.wall for r in checks),
         parse=statistics.median(r.wall for r in parses),
+        warm=statistics.median(r.wall for r in warms),
+        baseline=statistics.median(r.wall for r in bases) if bases else None,
         check_rss=max(r.maxrss_kib for r in checks) / 1024,
         parse_rss=max(r.maxrss_kib for r in parses) / 1024,
         check_in=check_in,
@@ -312,15 +327,23 @@ def report(
         "Parse = read bytes + `lxml.etree.fromstring(data, etree.HTMLParser())`, the floor. "
         f"Ratio = check time / parse time (target: within {TARGET_RATIO:.0f}x).",
         "",
+        "First run = an empty results cache; warm = the same run again, nothing changed. "
+        "Baseline = the preflight installed with `--baseline-python`, measured in the same "
+        "run (speed-up = baseline time / first-run time).",
+        "",
         "| N | input MiB | check files/s | parse files/s | check/parse | "
+        "warm files/s | warm/parse | baseline files/s | speed-up vs baseline | "
         "check files/s (in-process) | parse files/s (in-process) | check/parse (in-process) | "
         "check peak RSS MiB | parse peak RSS MiB | findings |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in sizes:
+        speedup = "–" if s.baseline is None else f"{s.baseline / s.check:.2f}x"
         lines.append(
             f"| {s.n:,} | {s.mib:.2f} | {fmt_rate(s.n, s.check)} | {fmt_rate(s.n, s.parse)} | "
-            f"{fmt_ratio(s.check, s.parse)} | {fmt_rate(s.n, s.check_in)} | "
+            f"{fmt_ratio(s.check, s.parse)} | {fmt_rate(s.n, s.warm)} | "
+            f"{fmt_ratio(s.warm, s.parse)} | {fmt_rate(s.n, s.baseline)} | {speedup} | "
+            f"{fmt_rate(s.n, s.check_in)} | "
             f"{fmt_rate(s.n, s.parse_in)} | {fmt_ratio(s.check_in, s.parse_in)} | "
             f"{s.check_rss:.1f} | {s.parse_rss:.1f} | {fmt_findings(s.summary)} |"
         )
@@ -348,12 +371,17 @@ def report(
         "",
         f"What a pre-commit run on one file costs (target: under {TARGET_SINGLE_S} s).",
         "",
-        "| command | median wall s | min wall s | median vs `python -c pass` |",
-        "|---|---:|---:|---:|",
+        "| command | median wall s | min wall s | median vs `python -c pass` | "
+        "median vs `python -c 'import lxml.etree'` |",
+        "|---|---:|---:|---:|---:|",
     ]
+    lxml_base = statistics.median(single["python -c 'import lxml.etree'"])
     for name, walls in single.items():
         median = statistics.median(walls)
-        lines.append(f"| `{name}` | {median:.3f} | {min(walls):.3f} | {median / base:.1f}x |")
+        lines.append(
+            f"| `{name}` | {median:.3f} | {min(walls):.3f} | {median / base:.1f}x | "
+            f"{median / lxml_base:.2f}x |"
+        )
     lines += [
         "",
         f"preflight's own cost over a bare interpreter: {one - base:.3f} s; "
@@ -388,6 +416,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "directory, removed afterwards)",
     )
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="the templates corpus")
+    parser.add_argument(
+        "--baseline-python",
+        help="the interpreter of a second venv with an older preflight installed, measured "
+        "in the same run (e.g. the commit an issue started from)",
+    )
     args = parser.parse_args(argv)
     try:
         args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
@@ -436,6 +469,14 @@ def main(argv: list[str] | None = None) -> int:
                 "json",
             ],
         }
+        if args.baseline_python:
+            commands["baseline preflight check ONE --format json"] = [
+                *preflight_argv(args.baseline_python),
+                "check",
+                str(one),
+                "--format",
+                "json",
+            ]
         # Warm up before timing: the bytecode cache, lazy imports, first-use caches.
         for command in commands.values():
             measure(command, work, ok=(0, 1))
@@ -449,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"bench: building {n:,} templates in {folder}")
             size = build(sources, n, folder)
             log(f"bench: measuring N={n:,} ({args.repeat} run(s))")
-            result = bench_size(n, folder, work, args.repeat, args.in_process)
+            result = bench_size(n, folder, work, args.repeat, args.in_process, args.baseline_python)
             result.mib = size / 2**20
             results.append(result)
 

@@ -53,7 +53,7 @@ def run_cli():
     return run
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the shared corpus is not beside this checkout ({CORPUS})")

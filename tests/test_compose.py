@@ -82,6 +82,8 @@ def test_mjml_is_compiled_once_and_findings_point_at_the_source_line(run_cli) ->
     }
     assert _found(document) == [
         ("LINK007", "mjml/source/calendar.mjml", 6, 26),  # <mj-button href="#">
+        # "Hi *|FNAME|*," and no audience declares a default for FNAME (Mailchimp's fallback)
+        ("MERGE004", "mjml/source/offer.mjml", 9, 21),
         ("LINK003", "mjml/source/offer.mjml", 11, 26),  # the staging host, where it is written
     ]
 
@@ -92,7 +94,10 @@ def test_naming_a_build_source_checks_the_email_it_builds(run_cli) -> None:
     assert [f["path"].rsplit("compose/", 1)[1] for f in document["files"]] == [
         "mjml/compiled/offer.html"
     ]
-    assert _found(document) == [("LINK003", "mjml/source/offer.mjml", 11, 26)]
+    assert _found(document) == [
+        ("MERGE004", "mjml/source/offer.mjml", 9, 21),
+        ("LINK003", "mjml/source/offer.mjml", 11, 26),
+    ]
 
 
 def test_panini_pages_are_composed_with_layout_and_partials(run_cli) -> None:

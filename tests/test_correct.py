@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -16,8 +15,8 @@ from click.testing import CliRunner
 
 import preflight
 from preflight.cli import main
-from preflight.corrections import KINDS
-from preflight.corrections.generator import OUTPUT_NAMES, phrases
+from preflight.corrections import KINDS, OUTPUT_NAMES
+from preflight.corrections.words import phrases
 
 from .conftest import FIXTURES, REPO
 
@@ -381,48 +380,6 @@ def test_templates_override_from_flag_and_config(tmp_path: Path) -> None:
     assert "SORRY:" in (out2 / "correction.txt").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(
-    ("source", "message"),
-    [
-        (
-            "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}",
-            "took longer than 1 s to render",
-        ),
-        (
-            "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
-            "took longer than 1 s to render",
-        ),
-        ("{{ ((9**64)**64)**64 }}", "failed"),
-        ("{{ 'x'|center(10**9) }}", "needs more than 512 MB"),
-        ("{{ '{:>1000000000}'.format(1) }}", "needs more than 512 MB"),
-        ("{{ 'x'|center(10**7) }}", "wrote more than 1,000,000 characters"),
-    ],
-)
-def test_template_denial_of_service_is_bounded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, message: str
-) -> None:
-    """Issue 16: the sandbox let --templates loop for ever or build gigabytes. A user's
-    template renders in a child process with a memory limit and a time limit."""
-    from preflight.corrections import generator
-
-    monkeypatch.setattr(generator, "RENDER_SECONDS", 1.0)
-    original = _original(tmp_path / "sent", "mailchimp")
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    (templates / "correction.txt.j2").write_text(source, encoding="utf-8")
-    out = tmp_path / "out"
-    started = time.monotonic()
-    result = CliRunner().invoke(
-        main,
-        ["correct", str(original), "--kind", "early-send", "--templates", str(templates),
-         "--output", str(out)],
-    )  # fmt: skip
-    assert time.monotonic() - started < 10
-    assert result.exit_code == 2, result.output
-    assert f"template correction.txt.j2 {message}" in result.stderr
-    assert not out.exists()
-
-
 def test_bad_templates_folder_and_syntax_errors_exit_2(tmp_path: Path) -> None:
     original = _original(tmp_path / "sent", "sendgrid")
     out = tmp_path / "out"
@@ -481,7 +438,9 @@ def test_from_report_builds_wrong_link_from_findings_data(
     report = tmp_path / "report.json"
     checked = run_cli("check", str(original), "--format", "json", "--output", str(report))
     assert checked.returncode == 1
-    assert {f["rule"] for f in json.loads(report.read_text())["findings"]} == {"LINK003"}
+    rules = {f["rule"] for f in json.loads(report.read_text())["findings"]}
+    # MERGE004: "Hi *|FNAME|*," with no audience default (issue 16); the LINK finding decides
+    assert rules == {"LINK003", "MERGE004"}
     out = tmp_path / "out"
 
     missing = run_cli("correct", str(original), "--from-report", str(report), "--output", str(out))

@@ -4,7 +4,7 @@ A case is a folder. Its name starts with "bad" or "good". It holds input files,
 optionally a preflight.yaml, and optionally case.yaml with `select:` (default:
 the folder's rule) and, for bad cases, `findings:` — the expected findings in
 order, each with at least rule, path, line and column (line null for whole-file
-findings). Good cases must produce no finding at all.
+findings), and optionally severity, message, part and help. Good cases must produce no finding at all.
 """
 
 from __future__ import annotations
@@ -26,9 +26,14 @@ from preflight.model import display_path
 
 from .conftest import FIXTURE_PORT, FIXTURES
 
-RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name != "campaigns")
+RULE_DIRS = sorted(
+    p for p in FIXTURES.iterdir() if p.is_dir() and p.name not in ("campaigns", "corrections")
+)
 CASES = [case for rule_dir in RULE_DIRS for case in sorted(rule_dir.iterdir()) if case.is_dir()]
-KEYS = ("rule", "path", "line", "column", "end_line", "end_column", "severity", "message", "part")
+KEYS = (
+    "rule", "path", "line", "column", "end_line", "end_column", "severity", "message", "part",
+    "help",
+)  # fmt: skip
 
 
 def _spec(case: Path) -> dict[str, Any]:
@@ -48,6 +53,7 @@ def _actual(finding: Any) -> dict[str, Any]:
         "severity": finding.severity.label,
         "message": finding.message,
         "part": finding.location.part.value if finding.location.part else None,
+        "help": finding.help,
     }
 
 

@@ -367,3 +367,33 @@ def test_progress_shows_on_a_terminal(tmp_path: Path, servers: list[LinkServer])
         os.close(controller)
     assert done.returncode == 1
     assert b"checking links" in shown and b"5/5" in shown
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "reason", "advice"),
+    [
+        ("broken", 404, None, "upload the image again and use its new address"),
+        ("broken", 410, None, "upload the image again"),
+        ("unreachable", None, "dns", "the name cdn.brightleaf.example does not resolve"),
+        ("unreachable", None, "refused", "nothing answers at cdn.brightleaf.example"),
+        ("unreachable", None, "tls", "no valid https certificate"),
+        ("timeout", None, "timeout", "did not answer in time"),
+        ("broken", 403, None, "refuses to serve the image (403): make it public"),
+        ("broken", 503, None, "cdn.brightleaf.example failed (503)"),
+    ],
+)
+def test_broken_image_help_fits_the_failure(
+    status: str, code: int | None, reason: str | None, advice: str
+) -> None:
+    """An offline DNS failure is no reason to upload the image again (issue 16)."""
+    from preflight.checks.live import broken_image
+    from preflight.links.results import Checked, Occurrence, Result, Status
+    from preflight.model import Location
+
+    url = "https://cdn.brightleaf.example/img/hero.png"
+    occurrence = Occurrence(url, url, None, "image", Location(Path("email.html")))
+    result = Result(url, Status(status), code, reason)
+    [violation] = list(broken_image(Checked(occurrence, result), {}))
+    assert violation.help is not None and advice in violation.help, violation.help
+    if reason == "dns":
+        assert "upload" not in violation.help and "offline" in violation.help

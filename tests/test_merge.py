@@ -262,8 +262,9 @@ def test_detection_shows_in_text_sarif_and_github(tmp_path: Path) -> None:
     (tmp_path / "b.html").write_text("<p>Hi {{ name }} {{#each x}}{{/each}}</p>", encoding="utf-8")
     report = preflight.check([tmp_path], config={"select": ["MERGE"]})
     text = render(report, "text")
-    assert "a.html: mailchimp (detected, confidence 1.00)" in text
+    assert "a.html: mailchimp" not in text  # confident: listed with --verbose only
     assert "b.html: ambiguous: " in text
+    assert "a.html: mailchimp (detected, confidence 1.00)" in render(report, "text", verbose=True)
     sarif = render(report, "sarif")
     assert '"platformSource": "detected"' in sarif and '"platform": "mailchimp"' in sarif
     assert "::debug::" in render(report, "github")
@@ -294,3 +295,25 @@ def test_common_data_namespaces_are_not_another_platform() -> None:
     hubspot = '{{ personalization_token("contact.firstname","there") }} {{ company.name }}'
     assert detect(hubspot + " {{ unsubscribe_link }}").platform == "hubspot"
     assert detect("<p>{{ company.name }} {{ campaign.name }}</p>").platform is None
+
+
+def test_audience_defaults_are_read_and_checked(tmp_path: Path) -> None:
+    from preflight.formats.audiences import load_audiences
+
+    path = tmp_path / "audiences.yaml"
+    path.write_text(
+        "audiences:\n"
+        "  customers: {defaults: {FNAME: there, AGE: 30}}\n"
+        "  prospects: {defaults: [FNAME]}\n",
+        encoding="utf-8",
+    )
+    audiences = load_audiences(path, 1_000_000)
+    assert dict(audiences.items["customers"].defaults) == {"FNAME": "there", "AGE": "30"}
+    assert audiences.items["customers"].defaults_location is not None
+    assert audiences.items["prospects"].defaults == {}
+    [(rule, problem)] = audiences.problems
+    assert rule == "PF003"
+    assert (
+        problem.message
+        == '"defaults" of audience "prospects" must map field names to their default values'
+    )

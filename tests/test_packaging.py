@@ -1,8 +1,8 @@
 """End-to-end packaging checks: the built wheel, and preflight as a pre-commit hook.
 
-Both tests install preflight into a brand-new environment, so they need the
+These tests install preflight into a brand-new environment, so they need the
 package registry for click, lxml, pyyaml and pathspec (and hatchling, for the
-pre-commit install). When the registry cannot be reached they skip with the
+pre-commit install; `pre-commit try-repo` clones the hook from a local path). When the registry cannot be reached they skip with the
 reason; they never fail for the lack of a network.
 """
 
@@ -11,12 +11,15 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from .conftest import FIXTURES, REPO
 
@@ -238,8 +241,16 @@ def _snapshot_checkout(dest: Path) -> None:
     _git("commit", "--quiet", "--no-verify", "-m", "snapshot", cwd=dest)
 
 
-def _try_repo(hook_repo: Path, consumer: Path, files: list[str], home: Path) -> tuple[int, str]:
-    cmd = [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "preflight"]
+def _try_repo(
+    hook_repo: Path,
+    consumer: Path,
+    files: list[str],
+    home: Path,
+    hook: str = "preflight",
+    ref: str | None = None,
+) -> tuple[int, str]:
+    cmd = [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), hook]
+    cmd += ["--ref", ref] if ref else []
     cmd += ["--color", "never", "--files", *files]
     env = _git_env(PRE_COMMIT_HOME=str(home), NO_COLOR="1")
     try:
@@ -255,20 +266,31 @@ def _try_repo(hook_repo: Path, consumer: Path, files: list[str], home: Path) -> 
     return result.returncode, output
 
 
-def test_pre_commit_hook_fails_on_placeholder_and_passes_clean(tmp_path: Path) -> None:
+def _needs_pre_commit() -> None:
     if shutil.which("git") is None:
         pytest.skip("git is not installed: pre-commit needs it")
     if importlib.util.find_spec("pre_commit") is None:
         pytest.skip("pre-commit is not installed in this environment (pip install pre-commit)")
 
+
+def _consumer(root: Path, folder: str) -> Path:
+    """A repository to check, with a copy of the clean case in ``folder`` (staged)."""
+    (root / folder).mkdir(parents=True)
+    for name in CLEAN_FILES:
+        shutil.copy2(CLEAN_CASE / name, root / folder / name)
+    _git("init", "--quiet", cwd=root)
+    return root
+
+
+def test_pre_commit_hook_checks_the_template_of_a_changed_text_part(tmp_path: Path) -> None:
+    """`pre-commit try-repo <preflight> preflight --files bad/email.txt`: the hook hands the
+    text part over and preflight checks its template, the HTML part included. (pre-commit
+    installs the hook into a new environment from the package index: with no index it
+    skips; the install reads nothing else from the network.)"""
+    _needs_pre_commit()
     hook_repo = tmp_path / "hook-repo"
     _snapshot_checkout(hook_repo)
-
-    consumer = tmp_path / "consumer"
-    for folder in ("clean", "bad"):
-        (consumer / folder).mkdir(parents=True)
-        for name in CLEAN_FILES:
-            shutil.copy2(CLEAN_CASE / name, consumer / folder / name)
+    consumer = _consumer(tmp_path / "consumer", "bad")
     bad_html = consumer / "bad" / "email.html"
     html = bad_html.read_text(encoding="utf-8")
     marker = "<p>Brightleaf Gardens"
@@ -277,19 +299,61 @@ def test_pre_commit_hook_fails_on_placeholder_and_passes_clean(tmp_path: Path) -
         html.replace(marker, f"<p>Lorem ipsum, more news soon.</p>\n{marker}", 1),
         encoding="utf-8",
     )
-    _git("init", "--quiet", cwd=consumer)
+    text = consumer / "bad" / "email.txt"
+    text.write_text(
+        text.read_text(encoding="utf-8") + "Preview: https://staging.example.com/offer\n",
+        encoding="utf-8",
+    )
     _git("add", "--all", cwd=consumer)
 
-    home = tmp_path / "pc-home"
-    # email.txt is passed too: the hook's `files` pattern must filter it out.
-    code, output = _try_repo(hook_repo, consumer, [f"bad/{n}" for n in CLEAN_FILES], home)
-    assert "preflight" in output
+    code, output = _try_repo(hook_repo, consumer, ["bad/email.txt"], tmp_path / "pc-home")
+    assert "(no files to check)" not in output, output
     assert code == 1, f"expected the hook to fail (exit 1), got {code}:\n{output}"
     assert "Failed" in output, output
-    assert "CONTENT006" in output, output
-    assert "bad/email.html" in output, output
+    assert "bad/email.txt:" in output and "LINK003" in output, output  # the text part's
+    assert "bad/email.html:" in output and "CONTENT006" in output, output  # its template's
 
-    code, output = _try_repo(hook_repo, consumer, [f"clean/{n}" for n in CLEAN_FILES], home)
+
+def _readme_pre_commit() -> tuple[str, str]:
+    """The README's pre-commit section: the command that prints the SHA to pin, and the
+    .pre-commit-config.yaml snippet."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### pre-commit\n", 1)[1].split("\n### ", 1)[0]
+    blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.DOTALL)
+    (command,) = [body.strip() for lang, body in blocks if lang == "sh"]
+    (snippet,) = [body for lang, body in blocks if lang == "yaml"]
+    return command, snippet
+
+
+def test_readme_pre_commit_snippet_works(tmp_path: Path) -> None:
+    """The README's snippet, with its `rev:` the SHA its command prints in a copy of
+    preflight, is a valid pre-commit config whose hook installs and passes a clean
+    change (a text part, a sidecar and a config among the files)."""
+    _needs_pre_commit()
+    from pre_commit.clientlib import load_config, load_manifest
+
+    command, snippet = _readme_pre_commit()
+    hook_repo = tmp_path / "hook-repo"
+    _snapshot_checkout(hook_repo)
+    printed = _run(shlex.split(command), cwd=hook_repo, env=_git_env())
+    sha = printed.stdout.strip()
+    assert printed.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", sha), printed.stdout
+
+    config = yaml.safe_load(snippet)
+    (repo,) = config["repos"]
+    assert re.fullmatch(r"[0-9a-f]{40}", str(repo["rev"])), "rev: must be a commit SHA"
+    repo["repo"], repo["rev"] = str(hook_repo), sha
+    written = tmp_path / ".pre-commit-config.yaml"
+    written.write_text(yaml.safe_dump(config), encoding="utf-8")
+    load_config(str(written))  # pre-commit's own schema
+    manifest = {hook["id"] for hook in load_manifest(str(hook_repo / ".pre-commit-hooks.yaml"))}
+    (hook,) = [h["id"] for h in repo["hooks"]]
+    assert hook in manifest
+
+    consumer = _consumer(tmp_path / "consumer", "clean")
+    (consumer / "clean" / "preflight.yaml").write_text("platform: mailchimp\n", encoding="utf-8")
+    _git("add", "--all", cwd=consumer)
+    files = [f"clean/{n}" for n in (*CLEAN_FILES, "preflight.yaml")]
+    code, output = _try_repo(hook_repo, consumer, files, tmp_path / "pc-home", hook, sha)
     assert code == 0, f"expected the hook to pass, got {code}:\n{output}"
-    assert "preflight" in output
     assert "Passed" in output, output

@@ -52,7 +52,7 @@ def test_github_annotations_escape_and_carry_positions(report: preflight.Report)
 
 def test_text_summary_and_quiet(report: preflight.Report) -> None:
     text = render(report, "text")
-    assert text.rstrip().endswith("Found 23 problems (11 errors, 12 warnings, 0 infos) in 6 files.")
+    assert text.rstrip().endswith("Found 23 problems (10 errors, 13 warnings, 0 infos) in 6 files.")
     assert "\x1b[" not in text
     quiet = render(report, "text", quiet=True)
     assert "warning" not in quiet.split("Found")[0]
@@ -70,3 +70,48 @@ def test_streamed_json_equals_the_report_dict(report: preflight.Report) -> None:
     empty = preflight.Report()
     assert json.loads(render(empty, "json"))["findings"] == []
     assert json.loads(render(empty, "sarif"))["runs"][0]["results"] == []
+
+
+def _clean_mailchimp(folder, count: int) -> None:
+    folder.mkdir()
+    for index in range(count):
+        (folder / f"email-{index:02}.html").write_text(
+            "<html lang='en'><body><p>Our spring seeds are here.</p>"
+            "<p>Brightleaf Gardens, 14 Orchard Lane, Leeds LS1 2AB</p>"
+            "<p><a href='*|UNSUB|*'>Unsubscribe</a> <a href='*|ARCHIVE|*'>View online</a></p>"
+            "</body></html>",
+            encoding="utf-8",
+        )
+
+
+def test_confident_detections_are_listed_only_with_verbose(tmp_path, run_cli) -> None:
+    """50 clean Mailchimp templates: no "Platforms detected" block (it was 51 lines)."""
+    _clean_mailchimp(tmp_path / "emails", 50)
+    args = ("check", "emails", "--select", "MERGE,LINK", "--no-cache")
+    quiet = run_cli(*args, cwd=tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout == "Read 50 emails.\nNo problems found in 50 files.\n"
+    verbose = run_cli(*args, "--verbose", cwd=tmp_path)
+    assert "Platforms detected from merge tags" in verbose.stdout
+    assert verbose.stdout.count("mailchimp (detected, confidence 1.00)") == 50
+
+
+def test_ambiguous_detections_are_listed_up_to_twenty(tmp_path) -> None:
+    from preflight.model.report import FileInfo, Report
+
+    report = Report(
+        files=[
+            FileInfo(tmp_path / f"e{i:02}.html", "template", None, "detected", 0.4, ("a", "b"))
+            for i in range(25)
+        ]
+        + [FileInfo(tmp_path / "sure.html", "template", "mailchimp", "detected", 0.9)]
+        + [FileInfo(tmp_path / "unsure.html", "template", "hubspot", "detected", 0.6)]
+    )
+    text = render(report, "text")
+    assert text.count("ambiguous: a or b (none assumed)") == 20  # the test folder says it too
+    assert "… and 6 more (--verbose lists them all)" in text
+    assert "sure.html: mailchimp" not in text
+    verbose = render(report, "text", verbose=True)
+    assert verbose.count("ambiguous: a or b") == 25
+    assert "sure.html: mailchimp (detected, confidence 0.90)" in verbose
+    assert "unsure.html: hubspot (detected, confidence 0.60)" in verbose

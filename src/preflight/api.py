@@ -23,6 +23,7 @@ from preflight.config import (
     load_config,
 )
 from preflight.constants import VERSION
+from preflight.corrections import CorrectionResult, Request
 from preflight.model import Finding, Template
 from preflight.model.report import Report
 
@@ -32,11 +33,14 @@ if TYPE_CHECKING:
 __all__ = [
     "ApiError",
     "ConfigError",
+    "CorrectionResult",
     "Imported",
     "Rendered",
+    "Request",
     "check",
     "check_output",
     "configure",
+    "correct",
     "import_workflow",
     "load_template",
     "render",
@@ -96,12 +100,14 @@ def check(
     progress: Progress | None = None,
     jobs: int | None = None,
     cache: bool | None = None,
+    views: bool = False,
 ) -> Report:
     """Check paths (files or directories) and return the Report.
 
     A path that does not exist raises ApiError; so does a run that reads no input when
     ``allow_empty`` is False. ``baseline`` hides the findings a baseline file records.
     ``jobs`` and ``cache`` override the config's worker count and results cache.
+    ``views`` attaches to each email's and workflow's FileInfo what the HTML report draws.
     """
     from preflight.engine import Engine
 
@@ -112,7 +118,7 @@ def check(
         if not path.exists():
             raise ApiError(f"path does not exist: {path}")
     configs = config if isinstance(config, Configs) else configure(resolved, config)
-    engine = Engine(configs, progress=progress, jobs=jobs, use_cache=cache)
+    engine = Engine(configs, progress=progress, jobs=jobs, use_cache=cache, views=views)
     try:
         report = engine.run(resolved, skip_unknown=skip_unknown)
     except FileNotFoundError as error:  # removed while the run walked it
@@ -154,6 +160,12 @@ class Rendered:
     subject: str
     preheader: str
     text: str | None
+    subject_written: str | None = None
+    """The subject as written, tags and all; None when nothing gives the template one."""
+    preheader_written: str | None = None
+    preheader_origin: str | None = None
+    """Where the preheader comes from: send-step, sidecar, format, config, or "html" (the
+    hidden preview text at the top of the HTML)."""
 
 
 def render(path: Path, config: Config | Configs, values: Mapping[str, object]) -> Rendered:
@@ -168,12 +180,16 @@ def render(path: Path, config: Config | Configs, values: Mapping[str, object]) -
     def show(text: str | None) -> str:
         return fill(text, name, dict(values)) if text else ""
 
+    subject, preheader = template.subject, template.preheader
     return Rendered(
         platform=name,
         platform_origin=template.platform.origin,
-        subject=show(template.subject.value if template.subject else None),
-        preheader=show(template.preheader.value if template.preheader else None),
+        subject=show(subject.value if subject else None),
+        preheader=show(preheader.value if preheader else None),
         text=show(template.text.text) if template.text else None,
+        subject_written=subject.value if subject else None,
+        preheader_written=preheader.value if preheader else None,
+        preheader_origin=preheader.origin if preheader else None,
     )
 
 
@@ -272,6 +288,36 @@ def _overwrite_message(output: Path, flag: str) -> str:
     return (
         f"refusing to write over {output} ({flag}): it is an input of this run; choose another file"
     )
+
+
+def correct(
+    original: str | Path,
+    request: Request,
+    config: ConfigLike | Configs,
+    output: str | Path,
+    *,
+    force: bool = False,
+    overwrite: bool = False,
+) -> CorrectionResult:
+    """Write the correction email of ``original`` (the template or .eml as it was sent) into
+    the folder ``output``: correction.html, .txt, .eml and .meta.yaml.
+
+    The correction is checked with preflight's own rules first; when it has an error the
+    original did not have, nothing is written (the result is ``refused``) unless ``force``.
+    Correction files already in ``output`` are replaced only with ``overwrite``. Raises
+    ApiError for what the user can fix (a missing file, an unknown link, a bad template).
+    The original's config (``config``, else the nearest above it) judges the correction too.
+    """
+    from preflight.corrections import CorrectionError
+    from preflight.corrections import correct as make
+
+    original, output = Path(original), Path(output)
+    configs = config if isinstance(config, Configs) else configure([original], config)
+    resolved = configs.for_path(original)
+    try:
+        return make(original, request, resolved, output, force=force, overwrite=overwrite)
+    except CorrectionError as error:
+        raise ApiError(str(error)) from None
 
 
 def version() -> str:

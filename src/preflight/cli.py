@@ -8,7 +8,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -17,10 +16,6 @@ from preflight.constants import VERSION as __version__
 from preflight.corrections import KINDS
 from preflight.reporters import FORMATS
 from preflight.reporters.safe import printable
-
-if TYPE_CHECKING:
-    from preflight.config import Config
-    from preflight.corrections.generator import Request
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 __all__ = ["IMPORT_PLATFORMS", "main"]
@@ -123,7 +118,13 @@ def main() -> None:
     help="Exit 0 when no input is read (scripts that may run on an empty folder);"
     " --skip-unknown implies it.",
 )
-@click.option("--verbose", "-v", is_flag=True, help="Also list the files skipped, and why.")
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Also list the files skipped, and why, and every file whose platform was detected"
+    " with confidence (text output).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Only errors and the summary.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
 def check(
@@ -171,6 +172,7 @@ def check(
             baseline=None if write_baseline else baseline,
             skip_unknown=skip_unknown,
             progress=_progress_bar,
+            views=fmt == "html",  # the emails and workflows the page draws
         )
     except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))
@@ -389,11 +391,25 @@ def render_command(
     click.echo(
         f"Platform: {rendered.platform} ({origin.get(rendered.platform_origin, 'declared')})"
     )
-    click.echo(f"Subject: {printable(rendered.subject)}")
-    click.echo(f"Preheader: {printable(rendered.preheader)}")
+    sidecar = f"{template.stem}.meta.yaml"
+    subject = _shown(rendered.subject, rendered.subject_written, sidecar, "subject")
+    click.echo(f"Subject: {printable(subject)}")
+    preheader = _shown(rendered.preheader, rendered.preheader_written, sidecar, "preheader")
+    if rendered.preheader_origin == "html" and rendered.preheader_written:
+        preheader += " [from the HTML's hidden preview text]"
+    click.echo(f"Preheader: {printable(preheader)}")
     click.echo("")
     text = rendered.text if rendered.text is not None else "(no text part)"
     click.echo(printable(text, keep="\n"))
+
+
+def _shown(rendered: str, written: str | None, sidecar: str, key: str) -> str:
+    """A rendered subject or preheader, or why there is none to show."""
+    if written is None or not written.strip():
+        return f"(none in the file: add `{key}:` to {sidecar})"
+    if not rendered.strip():  # *|MC_PREVIEW_TEXT|*: the platform fills it in at send
+        return f"{written} (as written: its merge tags have no value here)"
+    return rendered
 
 
 def _render_values(data_path: Path | None, row: str | None, limit: int) -> dict[str, object]:
@@ -540,148 +556,63 @@ def correct(
     overwrite: bool,
 ) -> None:
     """Write the short correction email for ORIGINAL (the template or .eml as it was sent)."""
-    from preflight.config import ConfigError, discover_config, load_config
-    from preflight.corrections.generator import OUTPUT_NAMES, CorrectionError, Request
-
-    if not original.is_file():
-        _fail(f"not a file: {original}")
-    if kind is None and report_path is None:
-        _fail("give --kind (one of " + ", ".join(KINDS) + ") or --from-report")
-    if fixes and kind != "wrong-detail":
-        _fail("--fix is for --kind wrong-detail")
-    if links and kind not in ("wrong-link", None):
-        _fail("--link is for --kind wrong-link")
-    if report_path is None and kind == "wrong-link" and not links:
-        _fail("wrong-link needs at least one --link OLD NEW")
-    if kind == "wrong-detail" and not fixes:
-        _fail("wrong-detail needs at least one --fix WAS IS")
-    if output.exists() and not output.is_dir():
-        _fail(f"--output must be a folder: {output} is a file")
-    existing = [output / name for name in OUTPUT_NAMES if (output / name).exists()]
-    if existing and not overwrite:
-        shown = ", ".join(str(path) for path in existing)
-        _fail(
-            f"{shown} already exist{'s' if len(existing) == 1 else ''}: use --overwrite to replace"
-        )
-    try:
-        config = load_config(config_path) if config_path else discover_config([original])
-        config = config.with_cli(platform=platform)
-    except ConfigError as error:
-        _fail(str(error))
-        return
     from preflight import api
+    from preflight.model.report import FileInfo, Report
+    from preflight.reporters import render as render_report
 
+    request = api.Request(
+        kind=kind,
+        links=tuple(links),
+        fixes=tuple(fixes),
+        audience=audience,
+        templates=templates_dir,
+        report=report_path,
+    )
     try:
+        config = api.configure([original], config_path, platform=platform)
+        from preflight.corrections.request import OUTPUT_NAMES
+
         for name in OUTPUT_NAMES:  # --overwrite replaces earlier corrections, never an input
             api.check_output(
                 output / name, [], config=config, inputs=[original, report_path, config_path]
             )
-    except api.ApiError as error:
+        result = api.correct(original, request, config, output, force=force, overwrite=overwrite)
+    except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))
-    templates = templates_dir or config.corrections.get("templates")
-    request = Request(
-        kind=kind or "wrong-link",
-        links=tuple(links),
-        fixes=tuple(fixes),
-        audience=audience,
-        templates=templates,
-    )
-    try:
-        _correct(original, request, report_path, kind, config, output, force)
-    except CorrectionError as error:
-        _fail(str(error))
-
-
-def _correct(
-    original: Path,
-    request: Request,
-    report_path: Path | None,
-    kind: str | None,
-    config: Config,
-    output: Path,
-    force: bool,
-) -> None:
-    """`correct` after its options are read: plan, render, check, write, summarise."""
-    from preflight.corrections.generator import (
-        OUTPUT_NAMES,
-        CorrectionError,
-        errors,
-        generate,
-        new_findings,
-        request_from_report,
-    )
-    from preflight.dialects import dialects
-    from preflight.engine import Engine
-    from preflight.formats.decode import UnreadableInput
-    from preflight.fsutil import atomic_write
-    from preflight.model.report import FileInfo, Report
-    from preflight.reporters import render as render_report
-
-    notes: list[str] = []
-    if report_path is not None:
-        if not report_path.is_file():
-            raise CorrectionError(f"not a file: {report_path}")
-        request, notes = request_from_report(
-            report_path, original, kind, config.corrections.get("links", {}), request
-        )
-    engine = Engine(config)
-    try:
-        template, problems = engine.load_template(original)
-    except UnreadableInput as error:
-        raise CorrectionError(f"cannot read {original}: {error.reason}") from None
-    if template is None:
-        reason = problems[0].message if problems else "not a template preflight reads"
-        raise CorrectionError(f"cannot read {original}: {reason}")
-    correction = generate(template, request)
-    before = Engine(config).run([original])
-    added = new_findings(correction, before, config, output)
-    blocking = errors(added)
-    if blocking:
+        return
+    if result.blocking:
         shown = Report(
-            findings=blocking,
-            files=[FileInfo(output / name, "template") for name in OUTPUT_NAMES[:3]],
+            findings=list(result.blocking),
+            files=[FileInfo(output / name, "template") for name in list(result.files)[:3]],
         )
         click.echo(render_report(shown, "text"), nl=False, err=True)
-        if not force:
+        if result.refused:
             click.echo(
-                f"preflight: the correction has {len(blocking)} error(s) the original did not have;"
-                " nothing written (fix them, or use --force)",
+                f"preflight: the correction has {len(result.blocking)} error(s) the original"
+                " did not have; nothing written (fix them, or use --force)",
                 err=True,
             )
             sys.exit(EXIT_FINDINGS)
-    written: list[Path] = []
-    try:
-        for name in OUTPUT_NAMES:
-            target = output / name
-            fresh = not target.exists()
-            atomic_write(target, correction.files[name])
-            if fresh:
-                written.append(target)
-    except OSError as error:
-        for path in written:  # all four or none of the new ones
-            path.unlink(missing_ok=True)
-        raise CorrectionError(f"cannot write {output}: {error}") from None
-    platform = dialects()[correction.platform].label if correction.platform else "no platform"
     shown_output = str(output)  # as the user wrote it: the next command is copied from here
-    article = "an" if correction.kind[0] in "aeiou" else "a"
+    article = "an" if result.kind[0] in "aeiou" else "a"
     click.echo(
         printable(
-            f"wrote {article} {correction.kind} correction of {original}"
-            f" ({platform}, {correction.locale}) to {shown_output}:"
+            f"wrote {article} {result.kind} correction of {original}"
+            f" ({result.platform_label}, {result.locale}) to {shown_output}:"
         )
     )
-    click.echo("  " + ", ".join(OUTPUT_NAMES))
-    click.echo(f"  subject: {printable(correction.subject)}")
-    if blocking:
-        click.echo(f"  written with {len(blocking)} new error(s) (--force)")
-    for finding in added:
-        if finding not in blocking:  # warnings and infos: shown, never a reason to refuse
+    click.echo("  " + ", ".join(result.files))
+    click.echo(f"  subject: {printable(result.subject)}")
+    if result.blocking:
+        click.echo(f"  written with {len(result.blocking)} new error(s) (--force)")
+    for finding in result.added:
+        if finding not in result.blocking:  # warnings and infos: shown, never a reason to refuse
             where = finding.location.path.name
             label = finding.severity.label
             click.echo(f"  new in {where}: {finding.rule} {label}: {printable(finding.message)}")
-    send = _send_to(correction.kind, correction.audience)
+    send = _send_to(result.kind, result.audience)
     click.echo(printable(f"next: preflight check {shown_output}, then {send}"))
-    for note in [*notes, *correction.notes]:
+    for note in result.notes:
         click.echo(f"preflight: note: {printable(note)}", err=True)
 
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from preflight.catalogue import FAMILIES, Catalogue, load_catalogue
 from preflight.constants import IMPORT_PLATFORMS
@@ -25,7 +25,7 @@ from preflight.model import Severity
 from preflight.resources import rules_dir
 from preflight.suggest import did_you_mean
 from preflight.suggest import hint as suggestion_hint
-from preflight.yamlio import YamlDocument, YamlError, load_yaml
+from preflight.yamlio import YamlError, load_yaml
 
 CONFIG_NAMES = ("preflight.yaml", ".preflight.yaml")
 TOP_KEYS = (
@@ -420,7 +420,7 @@ def load_config(path: Path, _seen: tuple[Path, ...] = ()) -> Config:
     return _build(data, document, path, (*_seen, path))
 
 
-def _read(path: Path) -> tuple[dict[str, Any], YamlDocument | None]:
+def _read(path: Path) -> tuple[dict[str, Any], _Positions | None]:
     try:  # a regular file within the size limit: --config /dev/zero or a FIFO is refused
         text = read_bytes(path, DEFAULT_MAX_BYTES).decode("utf-8-sig")
     except UnreadableInput as error:
@@ -432,14 +432,19 @@ def _read(path: Path) -> tuple[dict[str, Any], YamlDocument | None]:
             import tomllib
         else:  # pragma: no cover - exercised on 3.10 only
             import tomli as tomllib
+        from preflight.tomlpos import TomlPositions, decode_error_position
+
         try:
             tool = tomllib.loads(text).get("tool", {})
         except (tomllib.TOMLDecodeError, ValueError) as error:
-            raise ConfigError(f"{path}: invalid TOML: {error}") from None
+            message, at = decode_error_position(str(error), text)
+            where = f":{at[0]}:{at[1]}" if at else ""
+            raise ConfigError(f"{path}{where}: invalid TOML: {message}") from None
+        positions = TomlPositions(text, ("tool", "preflight"))
         table = tool.get("preflight", {}) if isinstance(tool, dict) else {}
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [tool.preflight] must be a table")
-        return table, None
+            raise _Reader(path, positions).fail([], "[tool.preflight] must be a table")
+        return table, positions
     try:
         document = load_yaml(text)
     except YamlError as error:
@@ -452,10 +457,16 @@ def _read(path: Path) -> tuple[dict[str, Any], YamlDocument | None]:
     return document.data, document
 
 
+class _Positions(Protocol):
+    """Where a key path is written: a YAML document, or the lines of a pyproject.toml."""
+
+    def position(self, *keys: str | int) -> tuple[int, int] | None: ...
+
+
 class _Reader:
     """Validation helpers that name the file, the key path and its line."""
 
-    def __init__(self, path: Path, document: YamlDocument | None) -> None:
+    def __init__(self, path: Path, document: _Positions | None) -> None:
         self.path = path
         self.document = document
 
@@ -578,7 +589,7 @@ def _spec(reader: _Reader, value: Any, at: Sequence[str | int]) -> Any:
 
 
 def _build(
-    data: Mapping[str, Any], document: YamlDocument | None, path: Path, seen: tuple[Path, ...]
+    data: Mapping[str, Any], document: _Positions | None, path: Path, seen: tuple[Path, ...]
 ) -> Config:
     reader = _Reader(path, document)
     catalogue = load_catalogue()

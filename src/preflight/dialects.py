@@ -40,6 +40,9 @@ class Dialect:
     """How a tag with an inline default is written ("<fallback>"), or None."""
     write_special: dict[str, str] = field(default_factory=dict)
     """How this platform writes each special tag (unsubscribe, view_online, …)."""
+    appends: frozenset[str] = frozenset()
+    """Special kinds (unsubscribe, postal_address) the platform adds itself, in a footer of
+    its own, to a marketing email that has none (Mailchimp's gray footer)."""
     fallback: str = "none"
     """Where a missing value's default comes from: inline | conditional | audience | none."""
     case_sensitive: bool = True
@@ -156,6 +159,7 @@ def dialects() -> dict[str, Dialect]:
             invalid=tuple(_misuse(item) for item in data.get("invalid") or ()),
             malformed=tuple(_misuse(item) for item in data.get("malformed") or ()),
             mixes_with=frozenset(str(n) for n in data.get("mixes_with") or ()),
+            appends=frozenset(str(n) for n in data.get("appends") or ()),
         )
         found[dialect.name] = dialect
     return found
@@ -207,8 +211,8 @@ def special_pattern(kind: str, platform: str | None = None) -> re.Pattern[str] |
 # around each keyword is exact, and far cheaper than a case-insensitive scan of a
 # 100 KB template with a 40-way alternation.
 SPECIAL_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "unsubscribe": ("unsub", "preference", "profile", "subscription", "asm_"),
-    "postal_address": ("addr", "sender-info"),
+    "unsubscribe": ("unsub", "preference", "profile", "subscription", "asm_", "<custom"),
+    "postal_address": ("addr", "sender-info", "<custom"),
     "view_online": ("view", "archive", "mirror", "webversion", "web_view", "webcopy"),
     "preferences": ("preference", "profile"),
 }
@@ -246,6 +250,9 @@ DETECT_MARGIN = 2.0
 """The best platform must score this many times the runner-up, or the file is ambiguous."""
 _COUNT_CAP = 5
 """A pattern counts at most this often, so one repeated tag does not outvote the rest."""
+CONFIDENT = 0.75
+"""A detection whose platform has at least this share of the evidence is taken as known:
+MERGE011 then says which tag to write, and the text report does not list the file."""
 
 
 _META = frozenset(".^$*+?{}[]()|")

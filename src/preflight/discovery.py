@@ -78,13 +78,15 @@ def classify(path: Path) -> str:
         return "meta"
     if name.endswith(".twig"):
         return "twig"
+    if name.endswith(("-meta.amp", "-meta.ssjs")) and ".asset-" in name:
+        return "meta"  # sfmc-devtools keeps an asset's AMPscript views beside its JSON
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
         return "html"
     if suffix == ".eml":
         return "eml"
     if suffix == ".json":
-        return "meta" if name == "meta.json" else "json"
+        return "meta" if name == "meta.json" or sfmc_content(path) is not None else "json"
     if suffix == ".txt":
         return "text"
     if suffix == ".mjml":
@@ -92,6 +94,56 @@ def classify(path: Path) -> str:
     if suffix in (".hbs", ".handlebars"):
         return "hbs"
     return "unknown"
+
+
+def sfmc_content(path: Path) -> Path | None:
+    """The HTML file sfmc-devtools keeps beside an asset's JSON (``<key>.asset-message-meta
+    .json`` -> ``views.html.content.asset-message-meta.html``; a template's
+    ``content.asset-template-meta.html``; a block's ``<key>.asset-block-meta.html``): the
+    pair is one input, the HTML, with the JSON as its metadata. None when there is none."""
+    name = path.name
+    lower = name.lower()
+    if lower.endswith(".asset-message-meta.json"):
+        candidate = path.with_name("views.html.content.asset-message-meta.html")
+    elif lower.endswith(".asset-template-meta.json"):
+        candidate = path.with_name("content.asset-template-meta.html")
+    elif lower.endswith(".asset-block-meta.json"):
+        candidate = path.with_name(name[: -len(".json")] + ".html")
+    else:
+        return None
+    return candidate if candidate.is_file() else None
+
+
+def _sfmc_owner(path: Path) -> Path | None:
+    """The asset an sfmc-devtools AMPscript file belongs to: a message's HTML (or its JSON,
+    when it kept no HTML), a block's JSON."""
+    folder = path.parent
+    if path.name.lower().startswith("views."):
+        html = folder / "views.html.content.asset-message-meta.html"
+        if html.is_file():
+            return html
+        found = sorted(folder.glob("*.asset-message-meta.json"))
+        return found[0] if len(found) == 1 else None
+    stem = path.name.rsplit(".", 1)[0]
+    candidate = path.with_name(stem + ".json")
+    if candidate.is_file():
+        return sfmc_content(candidate) or candidate
+    return None
+
+
+def _sfmc_role(path: Path) -> str | None:
+    """sfmc-devtools' asset files: templates are layouts; content blocks, and the blocks
+    of a message's slots it extracted to blocks/, are partials."""
+    lower = path.name.lower()
+    if ".asset-" not in lower:
+        return None
+    if lower.endswith(".asset-block-meta.html") or (
+        path.parent.name == "blocks" and lower.endswith(("-meta.html", "-meta.amp"))
+    ):
+        return "partial"
+    if lower.endswith(".asset-template-meta.html"):
+        return "layout"
+    return None
 
 
 def part_role(path: Path, config: Config) -> str | None:
@@ -102,6 +154,9 @@ def part_role(path: Path, config: Config) -> str | None:
         return "layout"
     if compose.get("partials") is not None and compose["partials"].match_file(relative):
         return "partial"
+    sfmc = _sfmc_role(path)
+    if sfmc is not None:
+        return sfmc
     for parent in path.parent.parts[::-1]:
         role = PART_DIRS.get(parent.lower())
         if role is not None:
@@ -169,8 +224,12 @@ def _template_for(path: Path) -> Path | None:
     if name.lower() == "meta.json":
         candidate = path.with_name("content.html")
         return candidate if candidate.is_file() else None
+    if name.lower().endswith("-meta.json"):
+        return sfmc_content(path)
+    if name.lower().endswith(("-meta.amp", "-meta.ssjs")):
+        return _sfmc_owner(path)
     stem = name[: -len(".meta.yaml")] if name.lower().endswith(".meta.yaml") else path.stem
-    for suffix in (".html", ".htm", ".eml", ".json", ".mjml"):
+    for suffix in (".html", ".htm", ".eml", ".json", ".mjml", ".hbs", ".handlebars", ".twig"):
         candidate = path.with_name(stem + suffix)
         if candidate.is_file():
             return candidate
@@ -188,6 +247,11 @@ def discover(
     With ``skip_unknown`` (pre-commit passes every changed file), named files are
     treated like files found by walking: what is not an input is skipped quietly.
     What was left out, and why, goes to ``skipped``.
+
+    A named file that is not an email stands for what it belongs to (pre-commit hands over
+    only what changed): a text part or sidecar for its template, a members CSV for the
+    audiences file that names it, a config file for every input it applies to. (A layout
+    or partial stands for the emails composed from it: the engine finds those.)
     """
     if isinstance(configs, Config):
         configs = Configs.fixed(configs)
@@ -223,12 +287,72 @@ def discover(
                 skipped.add("metadata without its template", path)
                 continue
         if kind == "config":
-            skipped.add("config", path)
+            governed = _governed_by(path, configs)
+            if governed is None:
+                skipped.add("config", path)
+                continue
+            for found in _walk(path.parent, configs, skipped):
+                if configs.for_path(found.path).source == governed.source:
+                    yield from once(found)
             continue
+        if kind == "unknown" and path.suffix.lower() == ".csv":
+            lists = _audiences_naming(path, configs)
+            if lists:  # a members file: check the audiences file that names it
+                for owner in lists:
+                    yield from once(InputFile(owner, "audiences", not skip_unknown))
+                continue
         if skip_unknown and kind in ("unknown", "text"):
             skipped.add("not an input", path)
             continue
         yield from once(_item(path, kind, not skip_unknown, configs))
+
+
+def _governed_by(path: Path, configs: Configs) -> Config | None:
+    """The config a config file named on the command line is (pre-commit hands over a
+    changed preflight.yaml): the files it applies to are checked. None when the file is
+    not the config in effect for its folder (a pyproject.toml without [tool.preflight], a
+    .preflight.yaml beside a preflight.yaml) or the run uses one config (--config)."""
+    if not configs.hierarchical:
+        return None
+    config = configs.for_path(path)
+    if config.source is None or config.source != path.resolve():
+        return None
+    return config
+
+
+def _audiences_naming(path: Path, configs: Configs) -> list[Path]:
+    """The audiences files whose `members:` is ``path`` (a members CSV): the one the config
+    names, and those beside or above the CSV (up to its config's folder, if it has one)."""
+    from preflight.formats import read_yaml_file
+
+    config = configs.for_path(path)
+    target = os.path.normcase(os.path.abspath(path))
+    folder = Path(os.path.abspath(path.parent))
+    stop = Path(os.path.abspath(config.root)) if config.source is not None else None
+    candidates: list[Path] = [] if config.audiences is None else [config.audiences]
+    for candidate in (folder, *folder.parents):
+        try:
+            names = sorted(entry.name for entry in os.scandir(candidate) if entry.is_file())
+        except OSError:
+            names = []
+        candidates += [candidate / n for n in names if classify(Path(n)) == "audiences"]
+        if candidate == stop:
+            break
+    found: list[Path] = []
+    for candidate in dict.fromkeys(candidates):
+        document = read_yaml_file(candidate, config.max_file_size).document
+        data = document.data if document is not None else None
+        audiences = data.get("audiences") if isinstance(data, dict) else None
+        if not isinstance(audiences, dict):
+            continue
+        for entry in audiences.values():
+            members = entry.get("members") if isinstance(entry, dict) else None
+            if isinstance(members, str) and members.strip():
+                named = os.path.normcase(os.path.abspath(candidate.parent / members))
+                if named == target:
+                    found.append(candidate)
+                    break
+    return found
 
 
 def _item(path: Path, kind: str, explicit: bool, configs: Configs) -> InputFile:

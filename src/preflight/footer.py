@@ -154,6 +154,11 @@ _ADDRESS_PATTERNS = [
 ]
 
 
+def address_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` reads as a postal address: (start, end) of each pattern's matches."""
+    return [match.span() for pattern in _ADDRESS_PATTERNS for match in pattern.finditer(text)]
+
+
 def looks_like_address(text: str) -> bool:
     """Whether ``text`` holds something that reads as a postal address (CONTENT002, corrections)."""
     # separate patterns: each keeps its own fast prefix scan, which one alternation loses

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from preflight.dialects import Dialect, Hit, detect_hits, dialects, tokenize
 from preflight.dialects import signature_hits as scan_signatures
 from preflight.model import Detection, Location, MergeTag, Part, Sourced, Span, Template
+from preflight.preheader import value_parts
 
 _OPEN_TAG = re.compile(r"""<[a-zA-Z][^\s/>]*(?:"[^"]*"|'[^']*'|[^'">])*>""")
 _ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
@@ -92,9 +93,8 @@ def tag_sites(template: Template, dialect: Dialect | None = None) -> list[TagSit
 
 def _scan(template: Template, dialect: Dialect) -> list[TagSite]:
     sites: list[TagSite] = []
-    for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
-        if sourced is not None:
-            sites.extend(_value_sites(template, part, sourced, dialect))
+    for part, sourced in value_parts(template):
+        sites.extend(_value_sites(template, part, sourced, dialect))
     if template.html is not None:
         sites.extend(_html_sites(template, dialect))
     if template.text is not None:
@@ -326,8 +326,8 @@ def _squash(chunk: str, keep: str) -> str:
 def part_texts(template: Template) -> list[tuple[Part, str]]:
     """The texts of a template a merge language can be written in, by part."""
     found = []
-    for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
-        if sourced is not None and sourced.value:
+    for part, sourced in value_parts(template):  # a preheader read from the HTML: counted once
+        if sourced.value:
             found.append((part, sourced.value))
     if template.html is not None:
         found.append((Part.HTML, template.html.source.text))

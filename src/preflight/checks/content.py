@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from preflight.category import inferred_transactional
-from preflight.dialects import dialects, has_special
+from preflight.dialects import CONFIDENT, dialects, has_special
 from preflight.footer import (
     anchors as _anchors,
 )
@@ -29,11 +29,22 @@ from preflight.footer import (
 )
 from preflight.linkscan import links
 from preflight.model import TAG_MARK, Location, Part, Severity, Span, Template, Violation
-from preflight.model.source import is_element
 from preflight.phraseset import PhraseSet, as_regex
+from preflight.preheader import (
+    empty_preheader_element,
+    preheader_element,
+    readable,
+    value_parts,
+)
 from preflight.urls import host_allowed, shown_url
 
 Options = Mapping[str, Any]
+
+
+def _write_special(template: Template, kind: str) -> str | None:
+    platform = _platform(template) or (template.detection and template.detection.platform)
+    dialect = dialects().get(platform) if platform else None
+    return dialect.write_special.get(kind) if dialect is not None else None
 
 
 def _platform_label(template: Template) -> str:
@@ -42,6 +53,29 @@ def _platform_label(template: Template) -> str:
 
 
 # -- CONTENT001 -------------------------------------------------------------
+
+
+def _appending_platform(template: Template, kind: str) -> str | None:
+    """The platform that adds ``kind`` itself when the email has none (dialect `appends:`):
+    the declared one, or one detected with confidence."""
+    platform = _platform(template)
+    detection = template.detection
+    if platform is None and detection is not None and (detection.confidence or 0) >= CONFIDENT:
+        platform = detection.platform
+    dialect = dialects().get(platform) if platform else None
+    return dialect.label if dialect is not None and kind in dialect.appends else None
+
+
+def _appended(violation: Violation, label: str, what: str, tag: str) -> Violation:
+    """A missing footer item the platform adds itself: a warning, not an error."""
+    return dataclasses.replace(
+        violation,
+        template=violation.template + ", so {label} appends its own footer with " + what,
+        data={**violation.data, "platform": label, "label": label},
+        help=f"put {tag} in your footer, where your design shows it, instead of {label}'s"
+        " appended footer",
+        severity=violation.severity or Severity.WARNING,
+    )
 
 
 def _footer_violation(
@@ -104,7 +138,7 @@ def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violat
             location=Location(template.path, span or template.html.element_span(anchor), Part.HTML),
         )
         return
-    yield _footer_violation(
+    violation = _footer_violation(
         template,
         "no unsubscribe link or {platform} unsubscribe tag",
         {"platform": _platform_label(template)},
@@ -112,6 +146,11 @@ def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violat
         " in the footer",
         or_declare=True,
     )
+    label = _appending_platform(template, "unsubscribe")
+    if label is not None:
+        tag = _write_special(template, "unsubscribe") or "the unsubscribe tag"
+        violation = _appended(violation, label, "an unsubscribe link", tag)
+    yield violation
 
 
 # -- CONTENT002 -------------------------------------------------------------
@@ -133,13 +172,18 @@ def missing_postal_address(template: Template, options: Options) -> Iterator[Vio
         or looks_like_address(template.text.text)
     ):
         return
-    yield _footer_violation(
+    violation = _footer_violation(
         template,
         "no postal address or {platform} address tag",
         {"platform": _platform_label(template)},
         "add the sender's physical postal address to the footer (CAN-SPAM), or the"
         " platform's address tag such as *|LIST:ADDRESS|*",
     )
+    label = _appending_platform(template, "postal_address")
+    if label is not None:
+        tag = _write_special(template, "postal_address") or "your postal address"
+        violation = _appended(violation, label, "your audience's postal address", tag)
+    yield violation
 
 
 # -- CONTENT003 -------------------------------------------------------------
@@ -439,9 +483,7 @@ def leftover_placeholder(template: Template, options: Options) -> Iterator[Viola
         data = {"text": value, "part": part, **({"source": source} if source else {})}
         return Violation(message, where, data, help=_placeholder_help(source))
 
-    for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
-        if sourced is None:
-            continue
+    for part, sourced in value_parts(template):  # a preheader read from the HTML: below
         where = sourced.location or template.location(part)
         where = Location(where.path, where.span, part)
         is_whole, source = _whole_placeholder(sourced.value)
@@ -565,58 +607,28 @@ def gmail_clipping(template: Template, options: Options) -> Iterator[Violation]:
 
 # -- CONTENT009 -------------------------------------------------------------
 
-_HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|mso-hide\s*:\s*all|max-height\s*:\s*0|opacity\s*:\s*0(?![.\d])"
-    r"|visibility\s*:\s*hidden|font-size\s*:\s*[01]px",
-    re.IGNORECASE,
-)
-_PREHEADER_NAME = re.compile(r"pre-?header|preview|preheader", re.IGNORECASE)
+
+_READ_BY_LOADER = frozenset({"html", "eml", "sendgrid", "postmark", "braze"})
+"""Formats whose loader reads the HTML's preview text into ``preheader`` (preflight.preheader)."""
 
 
 def _html_preheader(template: Template) -> tuple[bool, Any]:
-    """(True, None) when the body starts with a preview text that says something; else
-    (False, the first element named as a preheader, which is empty) or (False, None)."""
-    if template.html is None or template.html.root is None:
+    """(True, None) when the HTML has a preview text that says something; else (False, the
+    first element named as a preheader, which is empty) or (False, None). The loaders read
+    the preview text already: look again only for HTML they did not load (a send step's
+    inline html), or behind a blank sidecar preheader."""
+    if template.html is None:
         return False, None
-    body = template.html.root.find("body")
-    scope = body if body is not None else template.html.root
-    empty = None
-    for index, element in enumerate(scope.iter()):
-        if not is_element(element):
-            continue
-        named = _PREHEADER_NAME.search(
-            (element.get("class") or "") + " " + (element.get("id") or "")
-        )
-        hidden = index < 40 and _HIDDEN_STYLE.search(element.get("style") or "")
-        if named or hidden:
-            if _readable(template.html.text_content(element)):
-                return True, None
-            if named and empty is None:
-                empty = element
-    return False, empty
-
-
-_FILLERS = dict.fromkeys(
-    map(
-        ord,
-        "\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
-        "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
-        "\u200a\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202f\u205f"
-        "\u2060\u2061\u2062\u2063\u2064\u3000\u3164\ufeff\uffa0",
-    )
-)
-"""Spaces and invisible characters: what a preheader's padding is made of (&nbsp;&zwnj;…)."""
-
-
-def _readable(text: str) -> bool:
-    """Whether a preview text says anything: not only spaces and invisible padding."""
-    return bool(text.translate(_FILLERS).strip())
+    loaded = template.format in _READ_BY_LOADER and template.preheader is None
+    if not loaded and preheader_element(template.html) is not None:
+        return True, None
+    return False, empty_preheader_element(template.html)
 
 
 def missing_preheader(template: Template, options: Options) -> Iterator[Violation]:
     if template.is_transactional or template.html is None:
         return
-    if template.preheader is not None and _readable(template.preheader.value):
+    if template.preheader is not None and readable(template.preheader.value):
         return
     found, empty = _html_preheader(template)
     if found:

@@ -234,7 +234,7 @@ def condition_on_unsent_email(workflow: Workflow, options: Options) -> Iterator[
                 'step "{step}" checks whether contacts {verb} "{send}", which is never sent'
                 " before it ({path})",
                 branch.target_locations.get("engagement", branch.location),
-                {**data, "path": show_path(workflow, path_to(from_entry, branch.id))},
+                {**data, **_path(workflow, path_to(from_entry, branch.id))},
                 help=f'check a send that comes before it, or move "{send}" in front of it',
                 related=(Related(steps[send].location, "the send it checks"),),
             )
@@ -246,11 +246,16 @@ def condition_on_unsent_email(workflow: Workflow, options: Options) -> Iterator[
             'step "{step}" checks whether contacts {verb} "{send}", but some reach it'
             ' without being sent "{send}" ({path})',
             branch.target_locations.get("engagement", branch.location),
-            {**data, "path": show_path(workflow, path_to(around, branch.id))},
+            {**data, **_path(workflow, path_to(around, branch.id))},
             help=f'put the check only on paths through "{send}": those who never got it'
             " take the no side",
             related=(Related(steps[send].location, "the send it checks"),),
         )
+
+
+def _path(workflow: Workflow, path: list[str]) -> dict[str, Any]:
+    """The path as the message shows it, and its step ids (the HTML report draws it)."""
+    return {"path": show_path(workflow, path), "path_steps": path}
 
 
 def _is_step(step_id: str) -> Callable[[Step], bool]:

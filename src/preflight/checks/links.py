@@ -216,6 +216,8 @@ def placeholder_href(template: Template, options: Options) -> Iterator[Violation
         yield Violation(
             'the {what} "{text}" links to "{url}", {reason}'
             if text
+            else 'an {what} links to "{url}", {reason}'
+            if what[:1] in "aeiou"
             else 'a {what} links to "{url}", {reason}',
             link.location,
             {"what": what, "text": text[:60], "url": url, "reason": reason},

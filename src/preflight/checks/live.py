@@ -10,7 +10,7 @@ from __future__ import annotations
 import http
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from preflight.links.results import Checked, Occurrence, Result, Status
 from preflight.model import Severity, Violation
@@ -154,5 +154,36 @@ def broken_image(checked: Checked, options: Options) -> Iterator[Violation]:
         'the image "{shown}" does not load: {what}',
         occurrence.location,
         live_data(occurrence, result, what=_what(result)),
-        help="upload the image again and use its new address",
+        help=_image_help(occurrence, result),
     )
+
+
+def _image_help(occurrence: Occurrence, result: Result) -> str:
+    """What to do about an image that does not load, by why it does not."""
+    host = urlsplit(occurrence.target).hostname or "its host"
+    if result.status is Status.TIMEOUT or result.reason == "deadline":
+        return (
+            f"{host} did not answer in time: check again before sending; if it stays slow,"
+            " host the image where recipients' mail clients can load it quickly"
+        )
+    if result.status is Status.UNREACHABLE:
+        if result.reason == "dns":
+            return (
+                f"the name {host} does not resolve: check the address for a typo; if this"
+                " machine is offline or behind a private DNS, check again where it can reach"
+                " the internet"
+            )
+        if result.reason == "tls":
+            return f"{host} has no valid https certificate: serve the image over a valid one"
+        return f"nothing answers at {host}: check the address, and whether the image host is up"
+    code = result.code or 0
+    if code in (401, 403):
+        return (
+            f"{host} refuses to serve the image ({code}): make it public, or host it where"
+            " anyone may load it (mail clients send no login)"
+        )
+    if code >= 500:
+        return f"{host} failed ({code}): check again before sending, and tell the image host"
+    if result.reason in ("redirect-loop", "too-many-redirects"):
+        return "link the image's final address directly"
+    return "upload the image again and use its new address"

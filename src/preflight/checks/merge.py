@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from preflight.dialects import (
+    CONFIDENT,
     Dialect,
     dialects,
     signatures,
@@ -25,6 +26,7 @@ from preflight.dialects import (
 )
 from preflight.fields import meaning, vocabulary
 from preflight.model import (
+    Audience,
     Location,
     MemberFacts,
     MergeTag,
@@ -34,6 +36,7 @@ from preflight.model import (
     Template,
     Violation,
 )
+from preflight.preheader import value_parts
 from preflight.suggest import did_you_mean
 from preflight.tagscan import (
     Markup,
@@ -117,8 +120,8 @@ def _texts(template: Template) -> list[_Text]:
 
 def _read_texts(template: Template) -> list[_Text]:
     texts = []
-    for part, sourced in ((Part.SUBJECT, template.subject), (Part.PREHEADER, template.preheader)):
-        if sourced is not None and sourced.value:
+    for part, sourced in value_parts(template):
+        if sourced.value:
             texts.append(_Text(part, sourced.value, template))
     if template.html is not None:
         text = template.html.source.text
@@ -588,6 +591,25 @@ def mixed_dialects(template: Template, options: Options) -> Iterator[Violation]:
             continue
         tag, main_tag = first[other], first[main]
         labels = dialects()[main].label, dialects()[other].label
+        detection = template.detection
+        sure = (
+            detection is not None
+            and detection.platform == main
+            and (detection.confidence or 0) >= CONFIDENT
+        )
+        equivalent = _equivalent(tag, dialects()[main]) if sure else None
+        if sure:  # as MERGE002 would with the platform declared: the tag to write instead
+            declare = f"declare `platform: {main}` in the sidecar or config"
+            help_text = (
+                f"in {labels[0]} write {equivalent} (and {declare})"
+                if equivalent
+                else f"rewrite it in {labels[0]}'s merge language (and {declare})"
+            )
+        else:
+            help_text = (
+                "write every tag in the language of the platform that sends this email,"
+                " and declare it (`platform:` in the sidecar or config)"
+            )
         yield Violation(
             '"{tag}" is {article} {other} merge tag in a file mostly written for {main}; only'
             " one platform fills in its tags",
@@ -597,9 +619,9 @@ def mixed_dialects(template: Template, options: Options) -> Iterator[Violation]:
                 "article": _article(labels[1]),
                 "other": labels[1],
                 "main": labels[0],
+                "equivalent": equivalent,
             },
-            help="write every tag in the language of the platform that sends this email,"
-            " and declare it (`platform:` in the sidecar or config)",
+            help=help_text,
             related=(
                 Related(
                     main_tag.text.location(main_tag.start, main_tag.end),
@@ -951,8 +973,9 @@ _DEFAULTS = {
 
 def missing_fallback(template: Template, options: Options) -> Iterator[Violation]:
     dialect = platform_of(template)
-    if dialect is None or dialect.fallback not in ("inline", "conditional"):
+    if dialect is None or dialect.fallback not in ("inline", "conditional", "audience"):
         return
+    judged = _judged_audiences(template) if dialect.fallback == "audience" else []
     where = set(options["where"])
     guarded = _guards(template, dialect)
     for site in tag_sites(template, dialect):
@@ -991,6 +1014,22 @@ def missing_fallback(template: Template, options: Options) -> Iterator[Violation
         assert name is not None
         default = _DEFAULTS.get(found)
         fixed = dialect.write(name, default) if default and dialect.write_fallback else None
+        help_text = (
+            f"give it a fallback: {fixed}"
+            if fixed
+            else "give it a fallback, or show it only when the field is set"
+            + (" (an if block around it)" if dialect.fallback == "conditional" else "")
+        )
+        related: tuple[Related, ...] = ()
+        if dialect.fallback == "audience":  # Mailchimp: the audience's default merge value
+            lacking = [a for a in judged if not _declares_default(a, name, dialect)]
+            if judged and not lacking:
+                continue
+            help_text = _audience_default_help(dialect, name, default or "there", lacking)
+            related = tuple(
+                Related(a.location, f'audience "{a.name}" declares no default for {name}')
+                for a in lacking[:3]
+            )
         yield Violation(
             '"{tag}" has no fallback in {position}; a recipient without a {meaning} reads'
             ' "{example}"'
@@ -1004,11 +1043,48 @@ def missing_fallback(template: Template, options: Options) -> Iterator[Violation
                 "example": _shown(example),
                 "field": name,
             },
-            help=f"give it a fallback: {fixed}"
-            if fixed
-            else "give it a fallback, or show it only when the field is set"
-            + (" (an if block around it)" if dialect.fallback == "conditional" else ""),
+            help=help_text,
+            related=related,
         )
+
+
+def _judged_audiences(template: Template) -> list[Audience]:
+    """The audiences whose default merge values stand in for a missing field: those the
+    template goes to, else every one of the audiences file that is not a suppression list."""
+    if template.sent_to:
+        return [sent.audience for sent in template.sent_to]
+    targeting = template.targeting
+    if targeting is None:
+        return []
+    return [a for a in targeting.audiences.values() if a.kind != "suppression"]
+
+
+def _declares_default(audience: Audience, name: str, dialect: Dialect) -> bool:
+    """Whether audiences.yaml gives the audience a (non-blank) default for the field, by
+    its name or by what it means (FNAME and first_name)."""
+    wanted, means = dialect.fold(name), meaning(name)
+    for key, value in audience.defaults.items():
+        if not value.strip():
+            continue
+        if dialect.fold(key) == wanted or (means is not None and meaning(key) == means):
+            return True
+    return False
+
+
+def _audience_default_help(
+    dialect: Dialect, name: str, default: str, lacking: list[Audience]
+) -> str:
+    where = (
+        "the audience " + ", ".join(f'"{a.name}"' for a in lacking[:3])
+        if lacking
+        else "each audience it goes to"
+    )
+    guard = f"*|IF:{name}|*…*|END:IF|*" if dialect.name == "mailchimp" else "an if block"
+    return (
+        f"{dialect.label} fills a missing {name} with the audience's default merge value: set"
+        f" one for {where} in {dialect.label} and declare it in audiences.yaml (defaults:"
+        f' {{{name}: "{default}"}}), or show it only when the field is set ({guard})'
+    )
 
 
 # -- MERGE005 wrong-name-field -------------------------------------------------------

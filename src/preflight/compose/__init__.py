@@ -37,6 +37,11 @@ class Composed:
     problems: list[tuple[str, Violation]] = field(default_factory=list)
     files: dict[Path, SourceText] = field(default_factory=dict)
     """Every file read, for source lines and the results cache."""
+    text_path: Path | None = None
+    """The file the text part is in, when it is not the email's ``<stem>.txt``."""
+    role: str | None = None
+    """"layout" or "partial" when the input is a part of emails (a platform's template or
+    content block, recognised by its content), not an email."""
 
 
 class Builder:
@@ -93,6 +98,12 @@ def compose(
         from preflight.compose.mjml import compile_mjml
 
         return compile_mjml(path, text, max_bytes)
+    if path.name.lower() == "views.html.content.asset-message-meta.html":
+        from preflight.compose.sfmc import compose_message_html
+
+        message = compose_message_html(path, text, max_bytes)
+        if message is not None:
+            return message
     if path.name.lower() == "content.html":
         from preflight.compose.postmark import compose_postmark
 
@@ -113,3 +124,26 @@ def compose(
     if language == "inky" or (build.FRONT_MATTER.match(text) and build.is_inky(text)):
         return build.masked(path, text, "inky")
     return None
+
+
+def compose_json(path: Path, text: str, data: object, config: Config) -> Composed | None:
+    """A platform's template JSON composed as it is sent (an SFMC Content Builder asset, a
+    Mailchimp campaign's content, a Postmark template in a layout), or marked as a part of
+    emails (``role``); None for any other JSON (read by formats/esp_json.py or the
+    workflow importers)."""
+    if not isinstance(data, dict):
+        return None
+    max_bytes = config.max_file_size
+    if "assetType" in data:
+        from preflight.compose import sfmc
+
+        kind = sfmc.asset_type(data)
+        role = sfmc.role(kind) if kind is not None else None
+        if role in ("layout", "partial"):
+            return Composed(role=role)
+        if role == "email":
+            return sfmc.compose_asset(path, text, data, max_bytes)
+        return None
+    from preflight.compose import exports
+
+    return exports.compose_export(path, text, data, max_bytes)

@@ -66,6 +66,7 @@ class Engine:
         jobs: int | None = None,
         use_cache: bool | None = None,
         start_method: str | None = None,
+        views: bool = False,
     ) -> None:
         self.configs = config if isinstance(config, Configs) else Configs.fixed(config)
         self.config = self.configs.run
@@ -76,6 +77,8 @@ class Engine:
         self.progress = progress
         self.jobs = self.config.jobs if jobs is None else jobs
         self.use_cache = self.config.use_cache if use_cache is None else use_cache
+        self.views = views
+        """Attach what the HTML report draws to each template's and workflow's FileInfo."""
         self.start_method = start_method
         """multiprocessing's start method for workers (None: the platform's default)."""
         self.live = bool(self.config.links.get("online"))
@@ -169,6 +172,7 @@ class Engine:
             self.jobs,
             self.start_method,
             hashes=cache is not None,
+            views=self.views,
         ):
             results[index] = result
             pids.add(pid)
@@ -197,11 +201,13 @@ class Engine:
         config = self.configs.for_path(item.path)
         settings = settings_digest(config, config.for_file(item.path), self.live)
         judged = facts.digest(checker.targeting(item.path), key(item.path))
+        if self.views:  # results with views are kept apart from those without
+            settings += ":views"
         return item_key(item.path, item.explicit), settings, judged
 
     def _main_checker(self, facts: RunFacts) -> ItemChecker:
         if self._checker is None or self._checker.facts is not facts:
-            self._checker = ItemChecker(self.configs, facts, self.live)
+            self._checker = ItemChecker(self.configs, facts, self.live, views=self.views)
         return self._checker
 
     # -- audiences files -----------------------------------------------------------------

@@ -265,6 +265,6 @@ def _detected(template: Template) -> tuple[Template, Detection | None]:
     """With no platform declared, guess it from the merge tags (the last of the chain)."""
     if template.platform is not None:
         return template, None
-    detection = detect_template(template)
+    detection = detect_template(template)  # a preheader read from the HTML is counted once
     platform = Sourced(detection.platform, "detected") if detection.platform else None
     return replace(template, detection=detection, platform=platform), detection

@@ -67,13 +67,20 @@ class ItemResult:
 
 class ItemChecker:
     def __init__(
-        self, configs: Configs, facts: RunFacts, live: bool = False, hashes: bool = True
+        self,
+        configs: Configs,
+        facts: RunFacts,
+        live: bool = False,
+        hashes: bool = True,
+        views: bool = False,
     ) -> None:
         self.configs = configs
         self.facts = facts
         self.live = live
         self.hashes = hashes
         """Hash what each item read, for the results cache (off with --no-cache)."""
+        self.views = views
+        """Attach what the HTML report draws (preflight.views) to the FileInfo."""
         self.catalogue = load_catalogue()
         self.registry = Registry(self.catalogue)
         self.stamper = Stamper(self.catalogue)
@@ -130,6 +137,8 @@ class ItemChecker:
         if sniffed.kind == "export":
             assert sniffed.export is not None
             return self._workflow(item, settings, None, sniffed.export)
+        if sniffed.kind in ("layout", "partial"):  # a platform's template or content block
+            return ItemResult(FileInfo(item.path, sniffed.kind))
         return self._template(item, settings, sniffed)
 
     # -- templates ------------------------------------------------------------------------
@@ -151,7 +160,12 @@ class ItemChecker:
             found = html_suppressions(template.path, template.html, self.catalogue)
             suppressions.items.extend(found.items)
         findings = suppressions.apply(findings)
-        result = ItemResult(_file_info(item.path, template, assembled.detection), findings)
+        info = _file_info(item.path, template, assembled.detection)
+        if self.views:
+            from preflight.views import email_view
+
+            info = replace(info, view=email_view(template))
+        result = ItemResult(info, findings)
         if self.hashes:
             from preflight.formats.meta import sidecar_path
 
@@ -236,6 +250,10 @@ class ItemChecker:
         findings = self.stamper.problems(problems, settings, sources)
         if workflow is None:
             return ItemResult(info, findings)
+        if self.views:
+            from preflight.views import workflow_view
+
+            info = replace(info, view=workflow_view(workflow))
         targeting = self.targeting(item.path)
         workflow = self._enrich(workflow, targeting)
         checks = self.registry.rules("workflow", settings.enabled, needs_met(targeting))

@@ -41,33 +41,43 @@ def check_all(
     jobs: int,
     context: str | None = None,
     hashes: bool = True,
+    views: bool = False,
 ) -> Iterator[tuple[int, ItemResult, int]]:
     """(index, result, pid of the process that checked it) for every item, in any order."""
     count = workers(jobs)
     if count == 1 or len(items) < count * MIN_PER_WORKER:
-        checker = ItemChecker(configs, facts, live, hashes)
+        checker = ItemChecker(configs, facts, live, hashes=hashes, views=views)
         pid = os.getpid()
         for index, item in items:
             yield index, checker.check(item), pid
         return
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor  # 35 ms: only runs with workers pay
+    from multiprocessing import get_context
 
+    # The first item is checked here, before the workers start: it loads the rules' lazy
+    # imports and data (CSS parser, client support tables, suffix list) once, and forked
+    # workers inherit them instead of each loading its own (spawned ones load their own).
+    start = get_context(context)
+    if start.get_start_method() == "fork":
+        index, first = items[0]
+        first_checker = ItemChecker(configs, facts, live, hashes=hashes, views=views)
+        yield index, first_checker.check(first), os.getpid()
+        items = items[1:]
     chunk = max(1, min(64, len(items) // (count * 8)))
     chunks = [list(items[i : i + chunk]) for i in range(0, len(items), chunk)]
     with ProcessPoolExecutor(
         max_workers=count,
-        mp_context=multiprocessing.get_context(context),
+        mp_context=start,
         initializer=_start,
-        initargs=(configs, facts, live, hashes),
+        initargs=(configs, facts, live, hashes, views),
     ) as pool:
         for done in pool.map(_check_chunk, chunks):
             yield from done
 
 
-def _start(configs: Configs, facts: RunFacts, live: bool, hashes: bool) -> None:
+def _start(configs: Configs, facts: RunFacts, live: bool, hashes: bool, views: bool) -> None:
     global _checker
-    _checker = ItemChecker(configs, facts, live, hashes)
+    _checker = ItemChecker(configs, facts, live, hashes=hashes, views=views)
 
 
 def _check_chunk(chunk: list[tuple[int, InputFile]]) -> list[tuple[int, ItemResult, int]]:

@@ -195,7 +195,11 @@ def relocate(findings: list[Finding], template: Template) -> list[Finding]:
         location = finding.location
         span = location.span
         locator = composed = None
-        if location.path == template.path and location.part in (Part.HTML, None, Part.HEADERS):
+        if (
+            location.path == template.path
+            and location.part in (Part.HTML, None, Part.HEADERS)
+            and location.pointer is None  # a place in a platform's JSON, not in the email
+        ):
             locator, composed = template.html_map, template.html.source if template.html else None
         elif location.path == template.text_path and location.part is Part.TEXT:
             locator, composed = template.text_map, template.text

@@ -18,7 +18,7 @@ from preflight.yamlio import YamlDocument
 
 KINDS = ("production", "test", "seed", "suppression")
 CONSENTS = ("marketing", "transactional")
-KEYS = ("kind", "locale", "timezone", "consent", "tags", "fields", "members")
+KEYS = ("kind", "locale", "timezone", "consent", "tags", "fields", "members", "defaults")
 __all__ = ["CONSENTS", "KEYS", "KINDS", "Audience", "Audiences", "load_audiences"]
 
 
@@ -123,6 +123,19 @@ def _audience(
                 problem(key, '"{key}" of audience "{audience}" must be a list of names')
             else:
                 values[key] = tuple(str(v) for v in value)
+        elif key == "defaults":
+            scalars = (str, int, float)
+            if not isinstance(value, dict) or not all(
+                isinstance(k, scalars) and isinstance(v, scalars) and not isinstance(v, bool)
+                for k, v in value.items()
+            ):
+                problem(
+                    key,
+                    '"{key}" of audience "{audience}" must map field names to their default values',
+                    'for example defaults: {FNAME: "there"}',
+                )
+            else:
+                values[key] = {str(k): str(v) for k, v in value.items()}
         elif key == "members":
             if not isinstance(value, str) or not value.strip():
                 problem(key, '"{key}" of audience "{audience}" must be a path to a CSV file')
@@ -143,6 +156,7 @@ def _audience(
                 values[key] = value.strip()
     fields_at = _at(document, "audiences", name, "fields") if "fields" in values else None
     zone_at = _at(document, "audiences", name, "timezone") if "timezone" in values else None
+    defaults_at = _at(document, "audiences", name, "defaults") if "defaults" in values else None
     return Audience(
         name,
         here,
@@ -155,4 +169,6 @@ def _audience(
         fields_location=Location(path, fields_at) if fields_at else None,
         members=values.get("members"),
         timezone_location=Location(path, zone_at) if zone_at else None,
+        defaults=values.get("defaults", {}),
+        defaults_location=Location(path, defaults_at) if defaults_at else None,
     )

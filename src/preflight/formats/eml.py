@@ -13,6 +13,7 @@ from preflight.formats import Loaded
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
 from preflight.model import Location, Part, Sourced, Span, Template
 from preflight.model.source import HtmlDocument, SourceText
+from preflight.preheader import hidden_preheader
 
 _HEADER = re.compile(r"^([A-Za-z0-9-]+):", re.MULTILINE)
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
@@ -77,6 +78,7 @@ def _load(path: Path, raw: bytes, file_text: str) -> Loaded:
 
     html = _body(message, "html")
     text = _body(message, "plain")
+    document = HtmlDocument(_place(html, file_text)) if html is not None else None
     template = Template(
         path=path,
         format="eml",
@@ -87,7 +89,9 @@ def _load(path: Path, raw: bytes, file_text: str) -> Loaded:
         sender=header("From"),
         reply_to=header("Reply-To"),
         locale=header("Content-Language") or None,
-        html=HtmlDocument(_place(html, file_text)) if html is not None else None,
+        html=document,
+        # a message has no preheader header: its HTML's hidden preview text is the one
+        preheader=hidden_preheader(document, path) if document is not None else None,
         text=_place(text, file_text) if text is not None else None,
         text_path=path if text is not None else None,
     )

@@ -16,6 +16,7 @@ from preflight.formats import Loaded
 from preflight.formats.decode import without_surrogates
 from preflight.model import Location, Part, Sourced, Span, Template, Violation
 from preflight.model.source import HtmlDocument, SourceText
+from preflight.preheader import hidden_preheader
 
 TEMPLATE_SHAPES = ("sendgrid", "postmark", "braze")
 
@@ -36,6 +37,22 @@ def detect_shape(data: Any) -> str | None:
     if "html_body" in data and ("dispatch_id" in data or "campaign_id" in data):
         return "braze"
     return None
+
+
+_EXPORT_NAME = re.compile(r"\.asset-(?:message|template|block)-meta\.json$", re.IGNORECASE)
+_EXPORT_KEYS = re.compile(
+    r'"(?:html_content|plain_content|HtmlBody|TextBody|LayoutTemplate|TemplateType|html_body'
+    r'|plaintext_body|assetType|archive_html|plain_text|variate_contents)"\s*:'
+)
+
+
+def looks_like_export(path: Path, text: str | None) -> bool:
+    """True when a JSON file that does not parse says by its name (sfmc-devtools' asset
+    files) or its keys that it is a template export: a broken export is reported (PF001),
+    never dropped from a folder run as a file of no known kind."""
+    if _EXPORT_NAME.search(path.name):
+        return True
+    return text is not None and _EXPORT_KEYS.search(text[:100_000]) is not None
 
 
 def _key_position(text: str, key: str, occurrence: int = 0) -> tuple[int, int] | None:
@@ -119,8 +136,11 @@ def load_export(path: Path, text: str, data: Mapping[str, Any], shape: str) -> L
     html = string(record, html_key)
     if html:
         line, column = position(html_key) or (1, 1)
-        fields["html"] = HtmlDocument(SourceText(html, line, exact=False, first_column=column))
+        document = HtmlDocument(SourceText(html, line, exact=False, first_column=column))
+        fields["html"] = document
         pointers[Part.HTML] = f"{prefix}/{html_key}"
+        if "preheader" not in fields:  # none of the export's own: its HTML's preview text
+            fields["preheader"] = hidden_preheader(document, path)
     plain = string(record, text_key)
     if plain:
         line, column = position(text_key) or (1, 1)

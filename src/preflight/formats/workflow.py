@@ -142,27 +142,29 @@ def build(
     duplicates = _duplicate_ids(data["steps"], at)
     if duplicates:
         return None, problems + duplicates
-    workflow = Workflow(
-        path,
-        data["name"],
-        [],
-        kind=data.get("kind", "production"),
-        timezone=data.get("timezone"),
-        location=at(),
-        sources={path: SourceText(text)},
-    )
-    if "timezone" in data:
-        workflow.timezone_location = at("timezone")
-    workflow.include, workflow.exclude = audience_names(data.get("audience"))
-    workflow.audience_locations = audience_locations(data.get("audience"), at, ("audience",))
     taken = {str(raw["id"]) for raw in data["steps"] if _readable_id(raw)}
+    steps: list[Step] = []
     for index, raw in enumerate(data["steps"]):
         if index in broken:
             step = _broken_step(raw, index, at, taken)
         else:
             step, step_problems = _step(raw, index, at)
             problems.extend(step_problems)
-        workflow.steps.append(step)
+        steps.append(step)
+    include, exclude = audience_names(data.get("audience"))
+    workflow = Workflow(
+        path,
+        data["name"],
+        tuple(steps),
+        kind=data.get("kind", "production"),
+        timezone=data.get("timezone"),
+        include=include,
+        exclude=exclude,
+        location=at(),
+        audience_locations=audience_locations(data.get("audience"), at, ("audience",)),
+        sources={path: SourceText(text)},
+        timezone_location=at("timezone") if "timezone" in data else None,
+    )
     return workflow, problems
 
 
@@ -231,13 +233,13 @@ def _broken_step(raw: Any, index: int, at: Any, taken: set[str]) -> Step:
         targets.extend(spec[k] for k in ("then", "else") if isinstance(spec.get(k), str))
     elif kind == "split" and isinstance(spec, Mapping):
         targets.extend(k for k in spec if isinstance(k, str))
-    step = Step(step_id, "opaque", at("steps", index), spec, broken=True)
+    step: dict[str, Any] = {"target_locations": {}}
     targets = list(dict.fromkeys(targets))
     if targets:
-        step.next, step.also = targets[0], tuple(targets[1:])
+        step["next"], step["also"] = targets[0], tuple(targets[1:])
     if "next" in block:
-        step.target_locations["next"] = at("steps", index, "next")
-    return step
+        step["target_locations"]["next"] = at("steps", index, "next")
+    return Step(step_id, "opaque", at("steps", index), spec, broken=True, **step)
 
 
 def audience_names(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -417,38 +419,38 @@ def _step(raw: Mapping[str, Any], index: int, at: Any) -> tuple[Step, list[tuple
     kind = next(k for k in KINDS if k in raw)
     spec = raw[kind]
     follow = raw.get("next")
-    step = Step(str(raw["id"]), kind, at("steps", index), spec)
+    step: dict[str, Any] = {"target_locations": {}}  # the Step's fields, until it is made
     if isinstance(follow, list):
-        step.next, step.also = follow[0], tuple(follow[1:])
+        step["next"], step["also"] = follow[0], tuple(follow[1:])
     else:
-        step.next = follow
+        step["next"] = follow
     problems: list[tuple[str, Violation]] = []
     if "next" in raw:
-        step.target_locations["next"] = at("steps", index, "next")
+        step["target_locations"]["next"] = at("steps", index, "next")
     if kind == "send":
-        step.template = spec if isinstance(spec, str) else spec.get("template")
-        if step.template is not None:
+        step["template"] = spec if isinstance(spec, str) else spec.get("template")
+        if step["template"] is not None:
             keys: Iterable[str | int] = (
                 ("steps", index, "send")
                 if isinstance(spec, str)
                 else ("steps", index, "send", "template")
             )
-            step.target_locations["template"] = at(*keys)
+            step["target_locations"]["template"] = at(*keys)
         if isinstance(spec, Mapping):
             problems.extend(_send_timing(step, spec, index, at))
             _send_audience(step, spec, at, ("steps", index, "send"))
     elif kind == "wait":
-        step.wait_seconds, step.wait_text, problem = _wait(spec)
+        step["wait_seconds"], step["wait_text"], problem = _wait(spec)
         if problem is None:
             try:
-                step.wait_written, step.until = _written(spec), _until(spec)
+                step["wait_written"], step["until"] = _written(spec), _until(spec)
             except ValueError as error:
                 problem = str(error)
             for key in ("until_time", "until_weekday", "until_field", "until_event"):
                 if isinstance(spec, Mapping) and key in spec:
-                    step.target_locations[key] = at("steps", index, "wait", key)
+                    step["target_locations"][key] = at("steps", index, "wait", key)
         if problem is not None:
-            step.broken = True  # how long it holds is unknown: no path through it is judged
+            step["broken"] = True  # how long it holds is unknown: no path through it is judged
             problems.append(
                 (
                     "PF003",
@@ -461,26 +463,26 @@ def _step(raw: Mapping[str, Any], index: int, at: Any) -> tuple[Step, list[tuple
             )
     elif kind == "branch":
         condition = spec["if"]
-        step.yes, step.no = spec.get("then"), spec.get("else")
+        step["yes"], step["no"] = spec.get("then"), spec.get("else")
         for side, key in (("then", "then"), ("else", "else")):
             if key in spec:
-                step.target_locations[side] = at("steps", index, "branch", key)
+                step["target_locations"][side] = at("steps", index, "branch", key)
         verb = next((v for v in ENGAGEMENT if v in condition), None)
         if verb is not None:
-            step.engagement = (verb, str(condition[verb]))
-            step.target_locations["engagement"] = at("steps", index, "branch", "if", verb)
+            step["engagement"] = (verb, str(condition[verb]))
+            step["target_locations"]["engagement"] = at("steps", index, "branch", "if", verb)
             if verb == "clicked" and "url" in condition:
-                step.engagement_url = str(condition["url"])
-                step.target_locations["url"] = at("steps", index, "branch", "if", "url")
+                step["engagement_url"] = str(condition["url"])
+                step["target_locations"]["url"] = at("steps", index, "branch", "if", "url")
     elif kind == "split":
-        step.split = {str(k): float(v) for k, v in spec.items()}
-        for target in step.split:
-            step.target_locations[f"split:{target}"] = at("steps", index, "split", target)
-    return step, problems
+        step["split"] = {str(k): float(v) for k, v in spec.items()}
+        for target in step["split"]:
+            step["target_locations"][f"split:{target}"] = at("steps", index, "split", target)
+    return Step(str(raw["id"]), kind, at("steps", index), spec, **step), problems
 
 
 def _send_timing(
-    step: Step, spec: Mapping[str, Any], index: int, at: Any
+    step: dict[str, Any], spec: Mapping[str, Any], index: int, at: Any
 ) -> list[tuple[str, Violation]]:
     """A send's `at`, `window` and `blocked_dates` (TIME004 reads them)."""
     from datetime import date, datetime
@@ -503,24 +505,24 @@ def _send_timing(
     if "at" in spec:
         try:
             datetime.fromisoformat(str(spec["at"]))
-            step.send_at = str(spec["at"])
-            step.target_locations["at"] = at("steps", index, "send", "at")
+            step["send_at"] = str(spec["at"])
+            step["target_locations"]["at"] = at("steps", index, "send", "at")
         except ValueError:
             problem("at", f'"{spec["at"]}" is not a date and time such as 2025-03-04T09:30')
     if "window" in spec:
         window = spec["window"]
-        step.send_window = SendWindow(
+        step["send_window"] = SendWindow(
             tuple(str(day).lower() for day in window.get("days", ())),
             window.get("start"),
             window.get("end"),
         )
-        step.target_locations["window"] = at("steps", index, "send", "window")
+        step["target_locations"]["window"] = at("steps", index, "send", "window")
     for position, value in enumerate(spec.get("blocked_dates", ())):
         try:
             date.fromisoformat(str(value))
         except ValueError:
             problem(f"blocked_dates/{position}", f'"{value}" is not a date such as 2025-12-25')
-    step.blocked_dates = tuple(str(v) for v in spec.get("blocked_dates", ()))
+    step["blocked_dates"] = tuple(str(v) for v in spec.get("blocked_dates", ()))
     return problems
 
 
@@ -556,17 +558,18 @@ def weekdays(value: Any) -> tuple[str, ...]:
 
 
 def _send_audience(
-    step: Step, spec: Mapping[str, Any], at: Any, keys: tuple[str | int, ...]
+    step: dict[str, Any], spec: Mapping[str, Any], at: Any, keys: tuple[str | int, ...]
 ) -> None:
     """A send step's own audience and subject override (LIST rules, CONTENT003)."""
     if "audience" in spec:
-        include, step.exclude = audience_names(spec["audience"])
+        include, step["exclude"] = audience_names(spec["audience"])
         own = isinstance(spec["audience"], str) or "include" in spec["audience"]
-        step.include = include if own else None  # only `exclude:`: the workflow's, less those
-        step.target_locations.update(audience_locations(spec["audience"], at, (*keys, "audience")))
+        step["include"] = include if own else None  # only `exclude:`: the workflow's, less those
+        written = audience_locations(spec["audience"], at, (*keys, "audience"))
+        step["target_locations"].update(written)
     if isinstance(spec.get("subject"), str):
-        step.subject = spec["subject"]
-        step.target_locations["subject"] = at(*keys, "subject")
+        step["subject"] = spec["subject"]
+        step["target_locations"]["subject"] = at(*keys, "subject")
 
 
 def _wait(spec: Any) -> tuple[float | None, str | None, str | None]:

@@ -234,6 +234,10 @@ class Audience:
     members: Path | None = None
     timezone_location: Location | None = None
     """Where the file writes ``timezone`` (for findings about the zone)."""
+    defaults: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """The platform's default merge values for this audience, by field name (Mailchimp
+    keeps a greeting's fallback there, not in the tag)."""
+    defaults_location: Location | None = None
     member_facts: MemberFacts | None = None
     """What the engine's members phase read from ``members`` (None: no file, or not read in
     this run). Rules read these facts; no rule opens a members file."""
@@ -457,7 +461,7 @@ class SendWindow:
     end: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Step:
     """One step of a workflow, whatever format it came from (native YAML or an importer)."""
 
@@ -503,11 +507,13 @@ class Step:
     readable targets, and the TIME and FLOW rules judge no path that crosses it."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Workflow:
+    """A workflow as read; frozen: the engine hands rules a copy with its facts filled in."""
+
     path: Path
     name: str
-    steps: list[Step]
+    steps: tuple[Step, ...]
     kind: str = "production"
     timezone: str | None = None
     include: tuple[str, ...] = ()
@@ -525,16 +531,16 @@ class Workflow:
     engine fills it); TIME004 judges the send in each zone. A send not in the map, or whose
     audiences have no zone, is read in the workflow's ``timezone``."""
     timezone_location: Location | None = None
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    by_id: dict[str, Step] = field(init=False, repr=False, compare=False)
+    """Each step by id (the first, where ids repeat: FLOW rules report the others)."""
+    _order: dict[int, int] = field(init=False, repr=False, compare=False)
 
-    @property
-    def by_id(self) -> dict[str, Step]:
-        found = self.cache.get("by_id")
-        if found is None:
-            found = self.cache["by_id"] = {}
-            for step in self.steps:
-                found.setdefault(step.id, step)
-        return found
+    def __post_init__(self) -> None:
+        by_id: dict[str, Step] = {}
+        for step in self.steps:
+            by_id.setdefault(step.id, step)
+        object.__setattr__(self, "by_id", by_id)
+        object.__setattr__(self, "_order", {id(s): i for i, s in enumerate(self.steps)})
 
     def edges(self, step: Step) -> list[Edge]:
         """Where a contact can go from a step (targets may not exist: FLOW002 says so)."""
@@ -546,10 +552,7 @@ class Workflow:
             return [Edge(t, f"{share:g}%") for t, share in step.split.items()]
         if step.next is not None:
             return [Edge(target, "next") for target in (step.next, *step.also)]
-        order = self.cache.get("order")
-        if order is None:
-            order = self.cache["order"] = {id(s): i for i, s in enumerate(self.steps)}
-        index = order[id(step)]
+        index = self._order[id(step)]
         if index + 1 < len(self.steps):
             return [Edge(self.steps[index + 1].id, "next")]
         return []

@@ -24,6 +24,48 @@ FAIL_LEVELS: dict[str, Severity | None] = {
 
 
 @dataclass(frozen=True)
+class EmailView:
+    """An email as the HTML report shows it (preflight.views builds it; not in the JSON)."""
+
+    subject: str | None
+    preheader: str | None
+    """As an inbox shows it: the declared preheader, else the start of the body's text."""
+    html: str | None
+    """The HTML part as written, ready for a sandboxed preview: each start tag that lxml
+    placed carries ``data-pf="N"`` (N indexes ``elements``), and every address the browser
+    would fetch (src, srcset, background…) is held aside as ``data-pf-hold-NAME``."""
+    text: str | None
+    """The plain-text part, if there is one."""
+    platform: str | None
+    preheader_declared: bool = False
+    """False when ``preheader`` is the start of the body (no preheader was set)."""
+    elements: tuple[tuple[int, int, int, int], ...] = ()
+    """(line, column, end_line, end_column) of element N, start tag to end tag, in file
+    coordinates: what a finding's position maps to in the preview."""
+    remote_images: int = 0
+    """Images whose addresses are held aside until the reader asks for them."""
+    sources: tuple[Path, ...] = ()
+    """Every file the email was read from (sidecar, text part), for grouping findings."""
+
+
+@dataclass(frozen=True)
+class StepView:
+    id: str
+    kind: str
+    label: str
+    """What the step does, in a few words: the template sent, the wait, the condition."""
+    line: int | None
+    edges: tuple[tuple[str, str], ...] = ()
+    """(target step id, label: "next", "yes", "no", "40%")."""
+
+
+@dataclass(frozen=True)
+class WorkflowView:
+    name: str
+    steps: tuple[StepView, ...]
+
+
+@dataclass(frozen=True)
 class FileInfo:
     path: Path
     kind: str
@@ -34,6 +76,9 @@ class FileInfo:
     """When detection was ambiguous: the platforms whose merge languages fit."""
     built_from: Path | None = None
     """For a compiled email: the source it was built from."""
+    view: EmailView | WorkflowView | None = field(default=None, compare=False, repr=False)
+    """What the HTML report draws; built only when asked (``check(..., views=True)``) and
+    never part of the JSON document."""
 
 
 @dataclass

@@ -317,6 +317,8 @@ class HtmlDocument:
         last_position = self._position(last)
         search_from = last_position.tag_end if last_position else position.tag_end
         close = lower.rfind(f"</{name}", search_from, limit)
+        while close != -1 and lower[close + 2 + len(name) : close + 3 + len(name)].isalnum():
+            close = lower.rfind(f"</{name}", search_from, close)  # "</b" of "</body>"
         if close == -1:
             return limit
         gt = lower.find(">", close, limit)

@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING
 if TYPE_CHECKING:
     from preflight.model.report import Report
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "junit", "html")
 
 
 def chunks(
@@ -39,6 +39,10 @@ def _chunks(report: Report, fmt: str, *, color: bool, quiet: bool, verbose: bool
         from preflight.reporters.sarif import chunks as producer
     elif fmt == "github":
         from preflight.reporters.github import chunks as producer
+    elif fmt == "junit":
+        from preflight.reporters.junit import chunks as producer
+    elif fmt == "html":
+        from preflight.reporters.html import chunks as producer
     else:
         from preflight.reporters.text import chunks as text_chunks
 
@@ -46,12 +50,17 @@ def _chunks(report: Report, fmt: str, *, color: bool, quiet: bool, verbose: bool
     return producer(report)
 
 
-def detected(report: Report) -> Iterator[tuple[str, str]]:
-    """(path, what was assumed) for every file whose platform came from detection."""
+def detected(report: Report, everything: bool = True) -> Iterator[tuple[str, str]]:
+    """(path, what was assumed) for every file whose platform came from detection; unless
+    ``everything``, only those where it matters: ambiguous, or below dialects.CONFIDENT."""
+    from preflight.dialects import CONFIDENT
     from preflight.model import display_path
 
     for info in report.files:
         if info.platform_source != "detected":
+            continue
+        sure = info.platform is not None and (info.confidence or 0) >= CONFIDENT
+        if sure and not everything:
             continue
         if info.platform is not None:
             said = f"{info.platform} (detected, confidence {info.confidence:.2f})"
@@ -62,8 +71,10 @@ def detected(report: Report) -> Iterator[tuple[str, str]]:
         yield display_path(info.path), said
 
 
-def render(report: Report, fmt: str, *, color: bool = False, quiet: bool = False) -> str:
-    return "".join(chunks(report, fmt, color=color, quiet=quiet))
+def render(
+    report: Report, fmt: str, *, color: bool = False, quiet: bool = False, verbose: bool = False
+) -> str:
+    return "".join(chunks(report, fmt, color=color, quiet=quiet, verbose=verbose))
 
 
 def write(

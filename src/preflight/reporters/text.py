@@ -109,6 +109,10 @@ def read_line(report: Report, verbose: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+_MAX_DETECTED = 20
+"""Files listed under "Platforms detected" before the rest are counted (--verbose: all)."""
+
+
 def chunks(
     report: Report, *, color: bool = False, quiet: bool = False, verbose: bool = False
 ) -> Iterator[str]:
@@ -119,7 +123,15 @@ def chunks(
     if not quiet:
         from preflight.reporters import detected
 
-        lines = [f"  {printable(path)}: {printable(said)}" for path, said in detected(report)]
+        # a confident detection is listed only with --verbose: 50 clean templates would
+        # otherwise add 50 lines that ask nothing of anyone
+        lines = [
+            f"  {printable(path)}: {printable(said)}"
+            for path, said in detected(report, everything=verbose)
+        ]
+        if len(lines) > _MAX_DETECTED and not verbose:
+            rest = len(lines) - _MAX_DETECTED
+            lines[_MAX_DETECTED:] = [f"  … and {rest} more (--verbose lists them all)"]
         if lines:
             heading = "Platforms detected from merge tags (declare `platform:` to be sure):"
             yield "\n".join([heading, *lines]) + "\n\n"

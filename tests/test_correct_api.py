@@ -1,0 +1,133 @@
+"""`preflight.api.correct`: the correction as a library call that returns values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from preflight import api
+from preflight.corrections import OUTPUT_NAMES
+
+from .test_correct import NEW, OLD, _original
+
+
+def test_correct_returns_what_it_wrote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    original = _original(tmp_path / "sent", "mailchimp")
+    out = tmp_path / "out"
+    request = api.Request(kind="wrong-link", links=((OLD, NEW),))
+    result = api.correct(original, request, None, out)
+    assert not result.refused
+    assert result.kind == "wrong-link" and result.platform == "mailchimp"
+    assert result.platform_label == "Mailchimp"
+    assert [path.name for path in result.written] == list(OUTPUT_NAMES)
+    assert (out / "correction.html").read_bytes() == result.files["correction.html"]
+    assert result.subject == "Correction: Spring workshop: book now"
+    assert result.blocking == ()
+    assert capsys.readouterr() == ("", "")  # a library call prints nothing
+
+
+def test_refused_correction_writes_nothing_and_says_why(tmp_path: Path) -> None:
+    original = _original(tmp_path / "sent", "hubspot")
+    out = tmp_path / "out"
+    staging = "https://staging.brightleaf.example/workshop"
+    request = api.Request(kind="wrong-link", links=((OLD, staging),))
+    result = api.correct(original, request, None, out)
+    assert result.refused and result.written == ()
+    assert {f.rule for f in result.blocking} == {"LINK003"}
+    assert all(f.location.path.parent == out for f in result.added)
+    assert not out.exists()
+    forced = api.correct(original, request, None, out, force=True)
+    assert not forced.refused and len(forced.written) == 4
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (api.Request(kind=None), "give --kind"),
+        (api.Request(kind="wrong-link"), "wrong-link needs at least one --link"),
+        (api.Request(kind="wrong-colour"), 'unknown kind "wrong-colour"'),
+        (api.Request(kind="wrong-link", links=((OLD + "x", NEW),)), "did you mean"),
+    ],
+)
+def test_what_the_user_can_fix_is_an_api_error(
+    tmp_path: Path, request_: api.Request, message: str
+) -> None:
+    original = _original(tmp_path / "sent", "hubspot")
+    with pytest.raises(api.ApiError, match=message.replace("(", r"\(")):
+        api.correct(original, request_, None, tmp_path / "out")
+    with pytest.raises(api.ApiError, match="not a file"):
+        api.correct(tmp_path / "missing.html", request_, None, tmp_path / "out")
+
+
+def test_one_engine_for_the_whole_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from preflight import engine
+
+    made: list[object] = []
+    original_init = engine.Engine.__init__
+
+    def counting(self: engine.Engine, *args: object, **kwargs: object) -> None:
+        made.append(self)
+        original_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine.Engine, "__init__", counting)
+    original = _original(tmp_path / "sent", "sendgrid")
+    result = api.correct(original, api.Request(kind="early-send"), None, tmp_path / "out")
+    assert not result.refused
+    assert len(made) == 1
+
+
+def test_a_sender_name_the_email_package_chokes_on_is_quoted(tmp_path: Path) -> None:
+    """A Braze export with "from_name": "../x" was an internal error (issue 16)."""
+    import json
+
+    export = tmp_path / "message.json"
+    export.write_text(
+        json.dumps(
+            {
+                "html_body": "<p>Our seeds are here.</p><p>Brightleaf Gardens, 14 Orchard Lane,"
+                ' Leeds LS1 2AB</p><a href="{{${unsubscribe_url}}}">Unsubscribe</a>',
+                "plaintext_body": "Our seeds are here.",
+                "subject": "Seeds",
+                "from_name": "../x",
+                "from_address": "news@brightleaf.example",
+                "message_variation_id": "a",
+                "campaign_id": "b",
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = api.correct(export, api.Request(kind="early-send"), None, tmp_path / "out")
+    assert not result.refused
+    eml = result.files["correction.eml"].decode("utf-8")
+    assert 'From: "../x" <news@brightleaf.example>' in eml
+
+
+def test_a_write_that_fails_half_way_leaves_no_new_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rollback of the four-file write lives in the corrections layer, not in the CLI:
+    the files this call created are removed again, a file it replaced (--overwrite) gets its
+    previous bytes back."""
+    from preflight import fsutil
+
+    original = _original(tmp_path / "sent", "mailchimp")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / OUTPUT_NAMES[0]).write_text("the previous correction\n", encoding="utf-8")
+    real = fsutil.atomic_write
+    calls: list[Path] = []
+
+    def failing_third(path: Path, data: bytes, *args: object, **kwargs: object) -> None:
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        real(path, data, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fsutil, "atomic_write", failing_third)
+    request = api.Request(kind="wrong-link", links=((OLD, NEW),))
+    with pytest.raises(api.ApiError, match=r"cannot write .*No space left on device"):
+        api.correct(original, request, None, out, overwrite=True)
+    assert [path.name for path in calls[:3]] == list(OUTPUT_NAMES[:3])
+    assert sorted(path.name for path in out.iterdir()) == [OUTPUT_NAMES[0]]
+    assert (out / OUTPUT_NAMES[0]).read_text(encoding="utf-8") == "the previous correction\n"

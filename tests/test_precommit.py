@@ -1,0 +1,223 @@
+"""preflight as a pre-commit hook: which files the hook hands over, and what a file that is
+not an email stands for when it is named alone (pre-commit passes only what changed).
+
+The end-to-end runs of the hook through `pre-commit try-repo` are in test_packaging.py.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+import preflight
+from preflight.config import ConfigError, load_config
+from preflight.discovery import classify
+
+from .conftest import FIXTURES, REPO
+
+CLEAN_CASE = FIXTURES / "CONTENT001" / "good-mailchimp-tag"
+
+
+def _hook_pattern() -> re.Pattern[str]:
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    (hook,) = [h for h in hooks if h["id"] == "preflight"]
+    return re.compile(hook["files"])  # pre-commit matches with re.search on the path
+
+
+# Every row of DESIGN.md's file-kinds table, the kinds discovery adds (layouts, partials,
+# build sources) and the files that belong to an input (members CSVs, configs).
+HANDED_OVER = [
+    "emails/welcome.html",  # *.html, *.htm (+ sibling <stem>.txt): template
+    "emails/welcome.htm",
+    "emails/welcome.txt",
+    "WELCOME.HTML",
+    "emails/welcome.mjml",  # *.mjml, *.hbs, *.handlebars, *.twig: template sources
+    "emails/welcome.hbs",
+    "emails/welcome.handlebars",
+    "emails/welcome.html.twig",
+    "postmark/welcome/meta.json",  # meta.json beside a Postmark template
+    "exports/sendgrid-template.json",  # platform template JSON, workflow exports by shape
+    "sent/welcome.eml",  # *.eml
+    "emails/welcome.meta.yaml",  # <stem>.meta.yaml
+    "flows/onboarding.workflow.yaml",  # native workflows
+    "flows/onboarding.workflow.yml",
+    "flows/onboarding.workflow.json",
+    "audiences.yaml",  # audiences
+    "lists/spring.audiences.yaml",
+    "preflight.yaml",  # config: preflight.yaml, .preflight.yaml, [tool.preflight]
+    "campaigns/spring/.preflight.yaml",
+    "pyproject.toml",
+    "exports/webinar-registrants.csv",  # an audience's members file
+    "layouts/base.html",  # composition parts and build sources (discovery.py)
+    "partials/_footer.hbs",
+    "components/button.mjml",
+    "src/emails/welcome.mjml",
+    "dist/emails/welcome.html",
+]
+
+
+@pytest.mark.parametrize("name", HANDED_OVER)
+def test_hook_files_pattern_matches_every_input_kind(name: str) -> None:
+    assert _hook_pattern().search(name), f"the hook would not hand over {name}"
+
+
+@pytest.mark.parametrize("name", ["README.md", "src/app.py", "img/logo.png", "notes.yaml"])
+def test_hook_files_pattern_leaves_out_other_files(name: str) -> None:
+    assert not _hook_pattern().search(name)
+
+
+def test_hook_files_pattern_covers_the_readme_table_and_every_known_kind() -> None:
+    """Every file the README's "What it reads" table names is handed over (a new row cannot
+    be left out of the hook unnoticed), and every name above is one discovery reads."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### What it reads", 1)[1].split("###", 1)[0]
+    globs = [
+        glob
+        for line in table.splitlines()
+        if line.startswith("| `")
+        for glob in re.findall(r"`([^`]+)`", line.split("|")[1])
+        if re.fullmatch(r"[\w.*<>\[\]-]+", glob) and "." in glob  # not `audiences:`
+    ]
+    assert len(globs) >= 10, globs
+    names = [
+        "pyproject.toml" if glob == "[tool.preflight]" else glob.replace("*", "x") for glob in globs
+    ]
+    names = [name.replace("<stem>", "x") for name in names]
+    pattern = _hook_pattern()
+    for name in names:
+        assert pattern.search(name), f"README's {name} is not handed over by the hook"
+    for name in HANDED_OVER:
+        assert classify(Path(name)) != "unknown" or name.endswith(".csv"), name
+
+
+# --- a file named alone stands for what it belongs to ----------------------------------
+
+
+def _campaign(tmp_path: Path) -> Path:
+    folder = tmp_path / "emails"
+    shutil.copytree(CLEAN_CASE, folder)
+    return folder
+
+
+def _paths(report: preflight.Report) -> set[str]:
+    return {Path(f.location.path).name for f in report.findings}
+
+
+def test_text_part_named_alone_checks_its_template(tmp_path: Path) -> None:
+    folder = _campaign(tmp_path)
+    text = folder / "email.txt"
+    text.write_text(text.read_text(encoding="utf-8") + "\nLorem ipsum dolor sit amet.\n")
+    report = preflight.check([text], skip_unknown=True)
+    assert [f.rule for f in report.findings] == ["CONTENT006"]
+    assert report.findings[0].location.path.name == "email.txt"
+    assert [info.path.name for info in report.files] == ["email.html"]
+
+
+def test_text_part_without_a_template_is_skipped_with_skip_unknown(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("click>=8\n")
+    report = preflight.check([tmp_path / "requirements.txt"], skip_unknown=True)
+    assert report.findings == [] and report.files == []
+    assert report.skipped == {"not an input": [tmp_path / "requirements.txt"]}
+
+
+def test_members_csv_named_alone_checks_its_audiences_file(tmp_path: Path) -> None:
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "audiences.yaml").write_text(
+        "audiences:\n  customers:\n    kind: production\n    fields: [email]\n"
+        "    members: exports/customers.csv\n"
+    )
+    members = tmp_path / "exports" / "customers.csv"
+    members.write_text("email\nann@brightleaf.example\n")
+    (tmp_path / "exports" / "other.csv").write_text("sku\n1\n")
+    report = preflight.check([members, tmp_path / "exports" / "other.csv"], skip_unknown=True)
+    assert [(info.path.name, info.kind) for info in report.files] == [
+        ("audiences.yaml", "audiences")
+    ]
+    assert report.skipped == {"not an input": [tmp_path / "exports" / "other.csv"]}
+
+
+@pytest.mark.parametrize("name", ["preflight.yaml", ".preflight.yaml", "pyproject.toml"])
+def test_config_named_alone_checks_the_files_it_applies_to(tmp_path: Path, name: str) -> None:
+    folder = _campaign(tmp_path)
+    text = "platform: mailchimp\n"
+    if name == "pyproject.toml":
+        text = '[project]\nname = "site"\n\n[tool.preflight]\nplatform = "mailchimp"\n'
+    (tmp_path / name).write_text(text)
+    nested = tmp_path / "other"  # its own config applies there, not the changed one
+    shutil.copytree(CLEAN_CASE, nested)
+    (nested / "preflight.yaml").write_text("platform: mailchimp\n")
+    report = preflight.check([tmp_path / name], skip_unknown=True)
+    assert [info.path for info in report.files] == [folder / "email.html"]
+    assert report.findings == []
+
+
+def test_pyproject_without_tool_preflight_named_alone_checks_nothing(tmp_path: Path) -> None:
+    _campaign(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "site"\n')
+    report = preflight.check([tmp_path / "pyproject.toml"], skip_unknown=True)
+    assert report.files == []
+    assert report.skipped == {"config": [tmp_path / "pyproject.toml"]}
+
+
+def test_hook_run_of_a_text_part_reports_its_mistake(run_cli, tmp_path: Path) -> None:
+    """What the hook runs, from the repository root, with the changed text part only."""
+    folder = _campaign(tmp_path)
+    (folder / "email.txt").write_text("Hi *|FNAME|*, see https://staging.example.com/offer\n")
+    result = run_cli("check", "--skip-unknown", "emails/email.txt", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "emails/email.txt:1:" in result.stdout and "LINK003" in result.stdout
+
+
+# --- config errors in pyproject.toml name their line ------------------------------------
+
+PYPROJECT = """\
+[project]
+name = "site"
+
+[tool.preflight]
+select = ["CONTENT"]
+{top}
+
+[tool.preflight.rules.CONTENT003]
+{option}
+
+[[tool.preflight.overrides]]
+files = ["a/**"]
+{override}
+"""
+
+
+@pytest.mark.parametrize(
+    ("top", "option", "override", "where", "message"),
+    [
+        ('selct = ["LINK"]', "", "", ":6:1", 'unknown key "selct"'),
+        ('platform = "hubspott"', "", "", ":6:1", 'did you mean "hubspot"?'),
+        ("", "max_subjct_length = 3", "", ":9:1", 'did you mean "max_subject_length"?'),
+        ("", 'severity = "fatal"', "", ":9:1", "severity must be"),
+        ("", "", "[[tool.preflight.overrides]]\nselect = []", ":13:1", 'needs "files"'),
+        ('links = { timeout = "soon" }', "", "", ":6:1", "is not a duration"),
+        ("platform = hubspot", "", "", ":6:12", "invalid TOML"),
+    ],
+)
+def test_pyproject_config_errors_name_their_line(
+    tmp_path: Path, top: str, option: str, override: str, where: str, message: str
+) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(PYPROJECT.format(top=top, option=option, override=override))
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    said = str(error.value)
+    assert said.startswith(f"{path.resolve()}{where}"), said
+    assert message in said, said
+
+
+def test_pyproject_config_error_line_reaches_the_command_line(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.preflight]\n\nplatform = "hubspott"\n')
+    (tmp_path / "email.html").write_text("<p>Hi</p>\n")
+    result = run_cli("check", "email.html", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "pyproject.toml:3:1: platform: unknown platform" in result.stderr
