@@ -685,3 +685,13 @@ def test_an_include_named_too_long_for_the_system(
     _no_internal_error(result)
     assert result.returncode in (0, 1), result.stderr
     json.loads(result.stdout)
+
+
+def test_link_text_of_a_long_run_of_punctuation_is_read_in_linear_time() -> None:
+    """Found by the fuzz test (a Braze export timed out): A11Y003's link-text reading
+    stripped trailing punctuation with a regex ending in $, which retried every start of
+    a long run of punctuation followed by a word (quadratic). It is str.rstrip now."""
+    from preflight.checks.a11y import _normal
+
+    assert _normal("." * 30_000 + " Read more ...") == "." * 30_000 + " read more"
+    assert _normal("  « Click here! » ") == "click here"
