@@ -338,7 +338,9 @@ def test_correct_of_a_braze_export_with_an_odd_sender_name(tmp_path: Path, run_c
     )
     _no_internal_error(result)
     assert result.returncode in (0, 1), result.stderr
-    assert "is not an address" in result.stderr
+    # the display name is quoted so the email package takes it (main's corrections/files.py)
+    eml = (tmp_path / "out" / "correction.eml").read_text(encoding="utf-8")
+    assert 'From: "../x" <news@brightleaf.example>' in eml
 
 
 def test_render_refuses_a_deeply_nested_row(tmp_path: Path, run_cli) -> None:
