@@ -25,6 +25,8 @@ Routes (GET and HEAD unless said):
   /challenge              403 with cf-mitigated: challenge
   /login                  401
   /img/NAME.png           a PNG; /img/missing-NAME.png 404
+  /big/BYTES.png          an image of BYTES bytes, with its Content-Length
+  /nolength/NAME.png      an image whose answer gives no Content-Length
   /to/URL                 302 to the (percent-encoded) URL
 """
 
@@ -225,6 +227,17 @@ class _Handler(BaseHTTPRequestHandler):
             if parts[1].startswith("missing"):
                 return self._send(404, b"", method=method)
             return self._send(200, PNG, kind="image/png", method=method)
+        if head == "big":
+            size = min(int(parts[1].split(".")[0]), 50_000_000)
+            return self._send(200, b"\0" * size, kind="image/png", method=method)
+        if head == "nolength":
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+            if method != "HEAD":
+                self.wfile.write(PNG)
+            self.close_connection = True
+            return None
         if head == "to":
             return self._redirect(302, unquote(path[len("/to/") :]))
         return self._send(404, b"<h1>no such route</h1>", method=method)

@@ -51,7 +51,7 @@ def _original(
 <html lang="{locale}">
 <head><meta charset="utf-8"><title>Spring workshop</title></head>
 <body>
-<div class="preheader" style="display:none">Heritage tomatoes, grown together</div>
+<div class="preheader" style="display:none">Heritage tomatoes, grown together&zwnj;&nbsp;&zwnj;&nbsp;&zwnj;&nbsp;&zwnj;&nbsp;</div>
 <p>Hi {name},</p>
 <p>Our spring workshop is on 12 May at 10:00.</p>
 <p><a href="{OLD}">Book your place</a></p>

@@ -68,18 +68,41 @@ def test_json_finding_has_every_contract_field(
 def test_select_ignore_severity_and_options(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(email)
     (email / "email.meta.yaml").write_text('subject: "A subject of some thirty chars!"\n')
-    assert "CONTENT003" in _rules(
-        preflight.check(".", config={"rules": {"CONTENT003": {"max_subject_length": 10}}})
+    assert "INBOX001" in _rules(
+        preflight.check(".", config={"rules": {"INBOX001": {"max_length": 10}}})
     )
     report = preflight.check(
-        ".", config={"rules": {"CONTENT003": {"max_subject_length": 10, "severity": "info"}}}
+        ".", config={"rules": {"INBOX001": {"max_length": 10, "severity": "info"}}}
     )
-    assert [f.severity.label for f in report.findings if f.rule == "CONTENT003"] == ["info"]
+    assert [f.severity.label for f in report.findings if f.rule == "INBOX001"] == ["info"]
     report = preflight.check(
         ".",
-        config={"ignore": ["subject-problem"], "rules": {"CONTENT003": {"max_subject_length": 10}}},
+        config={"ignore": ["subject-display"], "rules": {"INBOX001": {"max_length": 10}}},
     )
-    assert "CONTENT003" not in _rules(report)
+    assert "INBOX001" not in _rules(report)
+
+
+def test_content003_max_subject_length_still_reaches_inbox001(
+    email: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The subject's length moved from CONTENT003 to INBOX001; the old option is an alias."""
+    monkeypatch.chdir(email)
+    (email / "email.meta.yaml").write_text('subject: "A subject of some thirty chars!"\n')
+    assert "INBOX001" not in _rules(preflight.check("."))  # 32 characters: under 60
+    old = {"rules": {"CONTENT003": {"max_subject_length": 10, "severity": "warning"}}}
+    report = preflight.check(".", config=old)
+    assert [(f.rule, f.data["limit"]) for f in report.findings] == [("INBOX001", 10)]
+    # the rule's own spelling wins over the old one
+    both = {"rules": {"CONTENT003": {"max_subject_length": 10}, "INBOX001": {"max_length": 40}}}
+    assert _rules(preflight.check(".", config=both)) == []
+    # and the alias works from a file, in overrides too
+    (email / "preflight.yaml").write_text(
+        "overrides:\n  - files: ['*.html']\n    rules: {CONTENT003: {max_subject_length: 12}}\n"
+    )
+    assert _rules(preflight.check(".")) == ["INBOX001"]
+    (email / "preflight.yaml").write_text("rules: {CONTENT003: {max_subject_length: ten}}\n")
+    with pytest.raises(ConfigError, match="max_subject_length: expected int"):
+        preflight.check(".")
 
 
 def test_overrides_and_per_file_ignores(email: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -166,7 +189,7 @@ def test_suppression_scopes(email: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.chdir(email)
     page = email / "email.html"
     original = page.read_text()
-    bad = '<p>lorem ipsum</p>\n<img src="https://brightleaf.example/x.png">\n'
+    bad = '<p>lorem ipsum</p>\n<img src="https://brightleaf.example/x.png" width="600">\n'
     page.write_text(
         original.replace("<h1>", "<!-- preflight: ignore[CONTENT006] -->\n" + bad + "<h1>")
     )

@@ -175,7 +175,7 @@ def test_a_send_steps_subject_overrides_the_sidecar(tmp_path: Path) -> None:
         f"  - id: invite\n    send: {{template: invite.html, subject: {long_subject.strip()}}}\n",
         encoding="utf-8",
     )
-    report = check([tmp_path], config={**_config(tmp_path), "select": ["CONTENT003"]})
+    report = check([tmp_path], config={**_config(tmp_path), "select": ["INBOX001"]})
     [finding] = report.findings
     assert finding.location.path == tmp_path / "invite.workflow.yaml"
     assert finding.location.span is not None and finding.location.span.line == 5

@@ -332,5 +332,5 @@ def test_the_readme_command_makes_the_report(run_cli, tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
-    assert page.count('<li class="f ') == 23
+    assert page.count('<li class="f ') == 27  # 23 + the four preheaders that leak (INBOX002)
     assert page.count("<svg") == 2 and page.count('class="preview"') == 8

@@ -52,7 +52,7 @@ def test_github_annotations_escape_and_carry_positions(report: preflight.Report)
 
 def test_text_summary_and_quiet(report: preflight.Report) -> None:
     text = render(report, "text")
-    assert text.rstrip().endswith("Found 23 problems (10 errors, 13 warnings, 0 infos) in 6 files.")
+    assert text.rstrip().endswith("Found 27 problems (10 errors, 17 warnings, 0 infos) in 6 files.")
     assert "\x1b[" not in text
     quiet = render(report, "text", quiet=True)
     assert "warning" not in quiet.split("Found")[0]

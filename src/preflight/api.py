@@ -100,6 +100,7 @@ def check(
     progress: Progress | None = None,
     jobs: int | None = None,
     cache: bool | None = None,
+    spam: bool = False,
     views: bool = False,
 ) -> Report:
     """Check paths (files or directories) and return the Report.
@@ -107,6 +108,7 @@ def check(
     A path that does not exist raises ApiError; so does a run that reads no input when
     ``allow_empty`` is False. ``baseline`` hides the findings a baseline file records.
     ``jobs`` and ``cache`` override the config's worker count and results cache.
+    ``spam`` also scores each email with a local SpamAssassin (SPAM010).
     ``views`` attaches to each email's and workflow's FileInfo what the HTML report draws.
     """
     from preflight.engine import Engine
@@ -118,7 +120,7 @@ def check(
         if not path.exists():
             raise ApiError(f"path does not exist: {path}")
     configs = config if isinstance(config, Configs) else configure(resolved, config)
-    engine = Engine(configs, progress=progress, jobs=jobs, use_cache=cache, views=views)
+    engine = Engine(configs, progress=progress, jobs=jobs, use_cache=cache, spam=spam, views=views)
     try:
         report = engine.run(resolved, skip_unknown=skip_unknown)
     except FileNotFoundError as error:  # removed while the run walked it

@@ -35,8 +35,10 @@ FAMILIES = (
     "PF",
 )
 EXPLAIN_SECTIONS = ("summary", "why", "example", "instead")
-SUBJECTS = ("template", "workflow", "audience", "live", "engine")
-"""What a rule can run on (the catalogue's ``runs_on``)."""
+SUBJECTS = ("template", "workflow", "audience", "live", "live-email", "spam-score", "engine")
+"""What a rule can run on (the catalogue's ``runs_on``): ``live`` is one checked link,
+``live-email`` every checked link of one email, ``spam-score`` SpamAssassin's verdict on one
+email (``check --spam``)."""
 NEEDS = ("audiences", "members")
 """Facts a rule may need: the run's audiences; their members files (read by the engine's
 members phase: rows for audience rules, counts per column for template rules)."""
@@ -62,6 +64,9 @@ class OptionSpec:
     type: str
     default: Any
     help: str
+    moved_to: tuple[str, str] | None = None
+    """(rule id, option) where the option now lives: a value set here is given to that rule
+    (an alias kept so that configs written before the move still work)."""
 
     def validate(self, value: Any) -> Any:
         """The value if it fits the option's type; raises ValueError otherwise."""
@@ -163,6 +168,7 @@ class RuleSpec:
         return {
             name: spec.validate(spec.default) if spec.type in ("duration", "caps") else spec.default
             for name, spec in self.options.items()
+            if spec.moved_to is None
         }
 
 
@@ -206,7 +212,14 @@ def _option(name: str, raw: Mapping[str, Any]) -> OptionSpec:
     kind = raw.get("type", "str")
     if kind not in OPTION_TYPES:
         raise ValueError(f"option {name}: unknown type {kind!r}")
-    return OptionSpec(name, kind, raw.get("default"), str(raw.get("help", "")).strip())
+    moved = raw.get("moved_to")
+    target = None
+    if moved is not None:
+        rule_id, _, option = str(moved).partition(".")
+        if not ID_PATTERN.match(rule_id) or not option:
+            raise ValueError(f"option {name}: moved_to must be RULE.option, not {moved!r}")
+        target = (rule_id, option)
+    return OptionSpec(name, kind, raw.get("default"), str(raw.get("help", "")).strip(), target)
 
 
 def _rule(raw: Mapping[str, Any]) -> RuleSpec:

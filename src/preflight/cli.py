@@ -100,6 +100,11 @@ def main() -> None:
     help="Also request every link and image (LINK001, 002, 005, 006, 011, 012, 013).",
 )
 @click.option(
+    "--spam",
+    is_flag=True,
+    help="Also score each email with a local SpamAssassin, network tests off (SPAM010).",
+)
+@click.option(
     "--no-cache",
     is_flag=True,
     help="Neither read nor write the results cache, nor (with --online) the link cache.",
@@ -140,6 +145,7 @@ def check(
     write_baseline: Path | None,
     skip_unknown: bool,
     online: bool,
+    spam: bool,
     no_cache: bool,
     jobs: int | None,
     refresh: bool,
@@ -172,6 +178,7 @@ def check(
             baseline=None if write_baseline else baseline,
             skip_unknown=skip_unknown,
             progress=_progress_bar,
+            spam=spam,
             views=fmt == "html",  # the emails and workflows the page draws
         )
     except (api.ApiError, api.ConfigError) as error:

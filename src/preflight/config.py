@@ -546,6 +546,7 @@ def _rule_settings(
     reader: _Reader, catalogue: Catalogue, value: Any, at: Sequence[str | int]
 ) -> dict[str, RuleSettings]:
     result: dict[str, RuleSettings] = {}
+    moved: dict[str, dict[str, Any]] = {}  # options set under the rule they moved from
     for key, raw in reader.mapping(value, at).items():
         rule = catalogue.get(str(key))
         if rule is None:
@@ -571,10 +572,17 @@ def _rule_settings(
                 hint = suggestion_hint(did_you_mean(str(name), allowed))
                 raise reader.fail(here, f'unknown option "{name}" for {rule.id}{hint}')
             try:
-                options[spec.name] = spec.validate(option_value)
+                checked = spec.validate(option_value)
             except ValueError as error:
                 raise reader.fail(here, str(error)) from None
+            if spec.moved_to is not None:
+                moved.setdefault(spec.moved_to[0], {})[spec.moved_to[1]] = checked
+            else:
+                options[spec.name] = checked
         result[rule.id] = RuleSettings(severity, options)
+    for rule_id, values in moved.items():  # the rule's own spelling wins over the old one
+        before = result.get(rule_id, RuleSettings())
+        result[rule_id] = RuleSettings(before.severity, {**values, **before.options})
     return result
 
 

@@ -23,6 +23,10 @@ def _options(rule: RuleSpec) -> str:
             if isinstance(default, list)
             else str(default)
         )
+        if option.moved_to is not None:
+            target, name = option.moved_to
+            lines.append(f"- {option.name}: moved to {target} as {name} (still accepted here)")
+            continue
         lines.append(f"- {option.name} ({option.type}, default: {shown or 'none'})")
         if option.help:
             lines.append(textwrap.indent(textwrap.fill(option.help, 72), "    "))
@@ -72,7 +76,10 @@ def rules_markdown(rules: list[RuleSpec]) -> str:
     for rule in rules:
         summary = " ".join(rule.summary.split()).replace("|", "\\|")
         options = ", ".join(
-            f"`{o.name}` ({o.type}, default `{_shown(o.default)}`)" for o in rule.options.values()
+            f"`{o.name}` (moved to {o.moved_to[0]} `{o.moved_to[1]}`)"
+            if o.moved_to is not None
+            else f"`{o.name}` ({o.type}, default `{_shown(o.default)}`)"
+            for o in rule.options.values()
         )
         runs_on = ", ".join(rule.runs_on)
         lines.append(

@@ -27,9 +27,11 @@ tries every position."""
 _HIDDEN_WITHIN = 40
 """A hidden element counts as the preview only among the first elements of the body."""
 
+# font-size:0 alone is not hiding: layouts set it on cells to close the gaps between
+# inline-block columns (MJML does), and the columns set their own size again
 HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|mso-hide\s*:\s*all|max-height\s*:\s*0|opacity\s*:\s*0(?![.\d])"
-    r"|visibility\s*:\s*hidden|font-size\s*:\s*[01]px",
+    r"|visibility\s*:\s*hidden",
     re.IGNORECASE,
 )
 PREHEADER_NAME = re.compile(r"pre-?header|preview", re.IGNORECASE)

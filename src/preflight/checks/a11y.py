@@ -406,3 +406,36 @@ def link_without_name(template: Template, options: Options) -> Iterator[Violatio
             help='put the destination in the image\'s alt (alt="Brightleaf Gardens home"), or'
             " aria-label on the link: a screen reader otherwise reads the URL or nothing",
         )
+
+
+# -- A11Y008 --------------------------------------------------------------------------------
+
+
+def missing_title(template: Template, options: Options) -> Iterator[Violation]:
+    doc = template.html
+    if doc is None:
+        return
+    html = _html_element(doc)
+    if html is None or not doc.visible_text():
+        return  # a fragment (its platform's layout brings the title), or nothing to read
+    title = next(iter(doc.iter("title")), None)
+    subject = template.subject.value.strip() if template.subject is not None else ""
+    help = (
+        f"write <title>{subject}</title> (the subject) in the <head>"
+        if subject
+        else "write a <title> that names the email (its subject) in the <head>"
+    )
+    if title is None:
+        head = next(iter(doc.iter("head")), None)
+        span = doc.element_span(head) if head is not None and head in doc.positions else None
+        yield Violation(
+            "the email has no <title>",
+            _location(template, span or doc.element_span(html)),
+            help=help,
+        )
+    elif not doc.text_content(title).strip():
+        yield Violation(
+            "the email's <title> is empty",
+            _location(template, doc.element_span(title)),
+            help=help,
+        )

@@ -36,6 +36,7 @@ from preflight.preheader import (
     readable,
     value_parts,
 )
+from preflight.preview import view
 from preflight.urls import host_allowed, shown_url
 
 Options = Mapping[str, Any]
@@ -215,15 +216,6 @@ def subject_problem(template: Template, options: Options) -> Iterator[Violation]
             location,
             {"subject": value},
             help="write the subject recipients should read",
-        )
-    limit = options["max_subject_length"]
-    if len(value) > limit:
-        yield Violation(
-            "the subject is {length} characters long, over the limit of {limit}",
-            location,
-            {"subject": value, "length": len(value), "limit": limit},
-            help="phones show about 40 characters: put what matters first and cut the rest",
-            severity=Severity.WARNING,
         )
 
 
@@ -648,6 +640,45 @@ def missing_preheader(template: Template, options: Options) -> Iterator[Violatio
         help="add `preheader:` to the metadata, or a hidden preview-text element at the top of"
         ' the body (<div class="preheader" style="display:none">…</div>)',
     )
+
+
+# -- CONTENT010 -------------------------------------------------------------
+
+
+def _kilobytes(size: int) -> str:
+    return f"{size / 1000:.0f} KB" if size >= 1000 else f"{size} bytes"
+
+
+def image_dimensions(template: Template, options: Options) -> Iterator[Violation]:
+    seen = view(template)
+    if seen is None or template.html is None:
+        return
+    html = template.html
+    for image in html.iter("img"):
+        source = (image.get("src") or "").strip()
+        if source[:5].lower() == "data:" and len(source) > options["max_data_uri_bytes"]:
+            yield Violation(
+                "an image of {size} is written into the HTML as a data: URI",
+                Location(template.path, html.attribute_span(image, "src"), Part.HTML),
+                {"size": _kilobytes(len(source)), "bytes": len(source)},
+                help="upload the image and link it by https URL: Gmail and Outlook do not show"
+                " data: images, and the bytes count towards Gmail's clipping limit",
+            )
+            continue
+        if (image.get("width") or "").strip() or seen.hidden(image) is not None:
+            continue
+        declarations = seen.declarations(image)
+        if any(
+            re.fullmatch(r"[01](?:px)?", declarations.get(size, "")) for size in ("width", "height")
+        ):
+            continue  # a tracking pixel
+        yield Violation(
+            '<img> "{src}" has no width attribute',
+            Location(template.path, html.element_span(image), Part.HTML),
+            {"src": source[:200], "height": image.get("height")},
+            help='add width="…" with the pixel width it is shown at (and height, unless it'
+            " scales): Outlook for Windows ignores CSS widths on images",
+        )
 
 
 # -- CONTENT012 -------------------------------------------------------------

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from preflight.links.results import Checked, Occurrence, Result, Status
-from preflight.model import Severity, Violation
+from preflight.links.results import Checked, CheckedEmail, Occurrence, Result, Status
+from preflight.model import Location, Part, Severity, Violation
 from preflight.urls import shown_url
 
 Options = Mapping[str, Any]
@@ -156,6 +156,51 @@ def broken_image(checked: Checked, options: Options) -> Iterator[Violation]:
         live_data(occurrence, result, what=_what(result)),
         help=_image_help(occurrence, result),
     )
+
+
+def _weight(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{size / 1000:.0f} KB"
+
+
+def image_weight(email: CheckedEmail, options: Options) -> Iterator[Violation]:
+    """CONTENT011: heavy images, and heavy emails, from the sizes the live check got."""
+    sizes: dict[str, int] = {}
+    for checked in email.links:
+        occurrence, result = checked.occurrence, checked.result
+        if occurrence.kind != "image" or result.size is None or occurrence.target in sizes:
+            continue
+        if result.status not in (Status.OK, Status.REDIRECTED):
+            continue
+        sizes[occurrence.target] = result.size
+        if result.size > options["max_image_bytes"]:
+            yield Violation(
+                'the image "{shown}" weighs {weight}',
+                occurrence.location,
+                live_data(
+                    occurrence,
+                    result,
+                    weight=_weight(result.size),
+                    bytes=result.size,
+                    limit=options["max_image_bytes"],
+                ),
+                help="resize it to the width it is shown at (twice that for sharp screens) and"
+                " compress it; a photo of 600 pixels needs about 100 KB",
+            )
+    total = sum(sizes.values())
+    # one image heavier than the whole email may be is that image's finding, not a second one
+    alone = max(sizes.values(), default=0) > options["max_email_bytes"]
+    if total > options["max_email_bytes"] and not alone:
+        yield Violation(
+            "the images of this email weigh {weight} together ({count} images)",
+            Location(email.path, None, Part.HTML),
+            {
+                "weight": _weight(total),
+                "bytes": total,
+                "count": len(sizes),
+                "limit": options["max_email_bytes"],
+            },
+            help="compress the heaviest images first; readers on mobile data wait for all of it",
+        )
 
 
 def _image_help(occurrence: Occurrence, result: Result) -> str:

@@ -66,6 +66,7 @@ class Engine:
         jobs: int | None = None,
         use_cache: bool | None = None,
         start_method: str | None = None,
+        spam: bool = False,
         views: bool = False,
     ) -> None:
         self.configs = config if isinstance(config, Configs) else Configs.fixed(config)
@@ -82,6 +83,8 @@ class Engine:
         self.start_method = start_method
         """multiprocessing's start method for workers (None: the platform's default)."""
         self.live = bool(self.config.links.get("online"))
+        self.spam = spam
+        """check --spam: SpamAssassin scores every template once all are checked."""
         self._checker: ItemChecker | None = None
 
     # -- the run ----------------------------------------------------------------------
@@ -111,12 +114,15 @@ class Engine:
             if self._judges_members(path, items, finder):
                 report.findings.extend(self._audience_rules(facts.targeting(path), facts))
         pending: list[Pending] = []
+        templates: list[Path] = []
         shared = _Shared()
         for result in self._results(items, facts, preloaded, report):
             if result.error is not None:
                 report.internal_errors.append(result.error)
             if result.info is not None:
                 report.files.append(result.info)
+                if result.info.kind == "template":
+                    templates.append(result.info.path)
             report.findings.extend(shared.once(result))
             if result.pending is not None:
                 pending.append(result.pending)
@@ -134,6 +140,13 @@ class Engine:
             report.findings.extend(
                 live_findings(pending, self.config, self.catalogue, report, self.progress)
             )
+        if self.spam and templates:
+            from preflight.engine.spam import spam_findings
+
+            emails = set(templates)
+            checker = self._main_checker(facts)
+            scored = [item for item in items if item.path in emails]
+            report.findings.extend(spam_findings(scored, checker, self.configs, self.catalogue))
         report.findings.sort(key=_order())
         return report
 

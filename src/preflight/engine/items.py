@@ -50,6 +50,8 @@ class Pending:
     occurrences: list[Occurrence]
     lines: dict[Path, KeptLines]
     """The lines its suppressions are on, for PF002 findings made after the link check."""
+    path: Path | None = None
+    """The template, for the rules that judge all its links at once (`runs_on: live-email`)."""
 
 
 @dataclass
@@ -183,7 +185,8 @@ class ItemChecker:
         self, template: Template, settings: FileSettings, suppressions: SuppressionSet
     ) -> Pending | None:
         """Hand the template's links to the run's link check; None when it has none."""
-        if not self.live or not settings.enabled & self.registry.ids("live"):
+        live = self.registry.ids("live") | self.registry.ids("live-email")
+        if not self.live or not settings.enabled & live:
             return None
         from preflight.links.live import occurrences
 
@@ -201,7 +204,7 @@ class ItemChecker:
             text = source.line_text(span.line)
             if text is not None:
                 kept.lines[span.line] = text
-        return Pending(settings, suppressions, found, lines)
+        return Pending(settings, suppressions, found, lines, template.path)
 
     def load_template(self, path: Path) -> tuple[Template | None, list[Finding]]:
         """One template as the rules see it (for `render`, `correct` and send steps)."""

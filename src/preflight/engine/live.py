@@ -12,7 +12,7 @@ from preflight.config import Config
 from preflight.engine.items import Pending
 from preflight.engine.registry import Registry
 from preflight.engine.stamp import Stamper
-from preflight.links.results import Checked
+from preflight.links.results import Checked, CheckedEmail
 from preflight.model import Finding
 from preflight.model.report import Report
 
@@ -46,11 +46,13 @@ def live_findings(
         settings = file.settings
         checks = registry.rules("live", settings.enabled)
         found: list[Finding] = []
+        everything: list[Checked] = []
         for occurrence in file.occurrences:
             result = results.get(occurrence.target)
             if result is None:
                 continue
             checked = Checked(occurrence, result)
+            everything.append(checked)
             for rule_id, check in checks:
                 violations = check(checked, settings.options[rule_id])
                 for stamped in stamper.stamp(rule_id, violations, settings, {}):
@@ -60,6 +62,21 @@ def live_findings(
                             source_line=occurrence.source_line,
                             source_offset=occurrence.source_offset,
                         )
+                    )
+        if file.path is not None:  # the rules that judge the email's links together
+            email = CheckedEmail(file.path, tuple(everything))
+            lines = {
+                c.occurrence.location: (c.occurrence.source_line, c.occurrence.source_offset)
+                for c in everything
+            }
+            for rule_id, check in registry.rules("live-email", settings.enabled):
+                violations = check(email, settings.options[rule_id])
+                for stamped in stamper.stamp(rule_id, violations, settings, {}):
+                    line, offset = lines.get(stamped.location, (None, 0))
+                    found.append(
+                        replace(stamped, source_line=line, source_offset=offset)
+                        if line
+                        else stamped
                     )
         findings.extend(file.suppressions.apply(found))
         findings.extend(stamper.unused(file.suppressions, settings, file.lines))

@@ -287,6 +287,7 @@ class Checker:
             anchors=anchors,
             complete=answer.complete,
             checked_at=now,
+            size=_size(answer),
         )
 
     # -- one request, with retries --------------------------------------------------
@@ -404,6 +405,16 @@ def _written_host(url: str) -> str | None:
         return urlsplit(url).hostname
     except ValueError:
         return None
+
+
+def _size(answer: _Answer) -> int | None:
+    """The body's size in bytes as the server gave it (Content-Length), or as read whole."""
+    declared = answer.headers.get("content-length", "").strip()
+    if declared.isdigit() and len(declared) < 16:
+        return int(declared)
+    if answer.body and answer.complete:
+        return len(answer.body)
+    return None
 
 
 def _reads_body(headers: CIMultiDictProxy[str], target: Target) -> bool:

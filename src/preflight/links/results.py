@@ -10,6 +10,7 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from preflight.model import Location
@@ -57,6 +58,9 @@ class Result:
     """False when the page was longer than what was read (an anchor may lie beyond)."""
     cached: bool = False
     checked_at: float = 0.0
+    size: int | None = None
+    """Bytes of the final answer's body: its Content-Length, or what was read when the body
+    was read whole; None when the server did not say (CONTENT011 reads it)."""
 
     @property
     def final_url(self) -> str:
@@ -76,6 +80,7 @@ class Result:
             "anchors": sorted(self.anchors) if self.anchors is not None else None,
             "complete": self.complete,
             "checked_at": self.checked_at,
+            "size": self.size,
         }
 
     @classmethod
@@ -123,7 +128,12 @@ class Result:
             complete,
             True,
             float(checked_at),
+            _size(data.get("size")),
         )
+
+
+def _size(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 @dataclass(frozen=True)
@@ -151,3 +161,12 @@ class Checked:
 
     occurrence: Occurrence
     result: Result
+
+
+@dataclass(frozen=True)
+class CheckedEmail:
+    """Every checked link and image of one email, in document order: what the rules that
+    judge an email as a whole read (``runs_on: live-email``; CONTENT011's total weight)."""
+
+    path: Path
+    links: tuple[Checked, ...]
