@@ -393,12 +393,12 @@ def rows() -> list[Row]:
         A11Y,
         "no `<title>`",
         "missing-title",
-        "–",
+        "A11Y008",
         _emailens("accessibility", "missing-title"),
-        _never,
+        _preflight("A11Y008"),
         "yes (minor)",
-        "Emailens only: an empty or missing `<title>` (read out when the email opens in a"
-        " browser view, and WCAG 2.4.2). Real; preflight has no rule for it",
+        "agree: an empty or missing `<title>` (read out when the email opens in a browser"
+        " view, WCAG 2.4.2); preflight's A11Y008 was added after this comparison found it",
     )
     add(
         A11Y,
