@@ -130,8 +130,12 @@ class Finding:
     help: str | None = None
     related: tuple[Related, ...] = ()
     source_line: str | None = None
-    """The text of the finding's first line, for carets and baseline fingerprints."""
+    """The text of the finding's first line, for carets and baseline fingerprints: the whole
+    line, or a window of it around the finding when the line is long
+    (SourceText.line_excerpt)."""
     fix: Fix | None = None
+    source_offset: int = 0
+    """Where ``source_line`` starts in the line (0-based column): 0 unless it is a window."""
 
 
 @dataclass(frozen=True, slots=True)
