@@ -154,7 +154,7 @@ def test_a_long_word_of_tags_in_the_text_part_is_linear(tmp_path: Path) -> None:
     """Found by the fuzz test: for each tag in the text part, MERGE's URL reading scanned
     to the end of the tag's word, one character at a time: a 40 kB word of tags, 20 s."""
     from preflight.api import configure, load_template
-    from preflight.checks.merge import _url_sites
+    from preflight.checks.merge.urls import _url_sites
     from preflight.dialects import dialects
 
     def make(n: int) -> Callable[[], Any]:
