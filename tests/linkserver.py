@@ -144,7 +144,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _redirect(self, code: int, where: str) -> None:
-        self._send(code, b"", headers={"Location": where})
+        # a Location with non-ASCII characters goes out as UTF-8 bytes, as real servers send it
+        self._send(code, b"", headers={"Location": where.encode("utf-8").decode("latin-1")})
 
     def _reset(self) -> None:
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -278,7 +278,7 @@ def test_html_positions_for_multiline_tags_comments_and_scripts() -> None:
                 for i in range(9)
             )
             + "fail_on: *a8\n",
-            "expands to more than",
+            "aliases expand to more than",
         ),
         ("max_file_size: 2024-13-45\n", "bad value"),
         ("fail_on: " + "9" * 5000 + "\n", "bad value"),

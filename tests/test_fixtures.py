@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,12 @@ def _actual(finding: Any) -> dict[str, Any]:
     }
 
 
+LIVE_LINKS = {"online": True, "allow_hosts": ("127.0.0.1",), "timeout": 2.0}
+"""What the runner adds to a live-link case's config: no file in the repository turns live
+checks on (test_no_config_in_the_repository_goes_online), so `preflight check fixtures/`
+stays offline."""
+
+
 def _online_copy(case: Path, into: Path, port: str) -> Path:
     """A live-link case with the test server's port where it says FIXTURE_PORT."""
     copy = into / case.name
@@ -83,6 +90,8 @@ def test_case(case: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixtu
         if (case / "preflight.yaml").is_file()
         else Config(root=case)
     )
+    if port is not None:  # online, and only towards the tests' own loopback server
+        config = replace(config, links={**config.links, **LIVE_LINKS})
     config = config.with_cli(select=spec.get("select", [rule]))
     inputs = [Path(p) for p in spec.get("inputs", ["."])]
     spam = bool(spec.get("spam"))
@@ -111,6 +120,37 @@ def test_case(case: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixtu
     assert len(actual) == len(expected), f"expected {len(expected)} findings, got {actual}"
     assert trimmed == expected
     assert any(f["rule"] == rule for f in actual), f"no {rule} finding in its own bad case"
+
+
+def test_no_config_in_the_repository_goes_online() -> None:
+    """Live checks are turned on by the runner for its own server, never by a config file
+    in the repository (each file takes its nearest config: one with `links.online: true`
+    would send `preflight check fixtures/` to the network)."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - 3.10 only
+        import tomli as tomllib
+
+    from .conftest import REPO
+
+    going_online = []
+    for directory, dirnames, filenames in os.walk(REPO):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != "node_modules"]
+        for name in filenames:
+            path = Path(directory) / name
+            if name in ("preflight.yaml", ".preflight.yaml"):
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            elif name == "pyproject.toml":
+                tool = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
+                data = tool.get("preflight", {})
+            else:
+                continue
+            links = data.get("links") if isinstance(data, dict) else None
+            if isinstance(links, dict) and links.get("online"):
+                going_online.append(str(path.relative_to(REPO)))
+    assert going_online == []
 
 
 def test_every_rule_has_bad_and_good_cases() -> None:

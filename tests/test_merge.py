@@ -226,7 +226,7 @@ def test_mixed_dialects_allowed_by_data(tmp_path: Path, monkeypatch: pytest.Monk
     assert [f.rule for f in preflight.check([folder], config={"select": ["MERGE011"]}).findings]
     table = dict(dialects())
     table["mailchimp"] = replace(table["mailchimp"], mixes_with=frozenset({"hubspot"}))
-    monkeypatch.setattr("preflight.checks.merge.dialects", lambda: table)
+    monkeypatch.setattr("preflight.checks.merge.foreign.dialects", lambda: table)
     assert preflight.check([folder], config={"select": ["MERGE011"]}, cache=False).findings == []
 
 

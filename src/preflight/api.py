@@ -8,6 +8,7 @@ with a message to show as it is.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ __all__ = [
     "Rendered",
     "Request",
     "check",
+    "check_output",
     "configure",
     "correct",
     "import_workflow",
@@ -238,6 +240,56 @@ def import_workflow(
     if imported.document is None or workflow is None:
         return Imported(found, None, 0, list(problems))
     return Imported(found, dump_yaml(imported), len(imported.document["steps"]), list(problems))
+
+
+_READ_KINDS = frozenset({"html", "eml", "workflow", "audiences", "meta", "config"})
+
+
+def check_output(
+    output: Path,
+    targets: Sequence[Path],
+    *,
+    report: Report | None = None,
+    config: Config | Configs | None = None,
+    inputs: Iterable[Path | None] = (),
+    flag: str = "--output",
+) -> None:
+    """Raise ApiError when writing ``output`` would replace an input of the run: a path
+    named on the command line, a file the run read (``report``), the config, ``inputs``
+    (a baseline, a report, the original), or a file of a kind preflight reads (a template,
+    its text part or sidecar, a workflow, audiences, a members CSV, a config) inside a
+    checked folder or beside a checked file. A file that does not exist yet is fine."""
+    from preflight.discovery import classify
+    from preflight.fsutil import same_file
+
+    if not output.exists():
+        return
+    named: list[Path] = [*targets, *(p for p in inputs if p is not None)]
+    if report is not None:
+        named += [info.path for info in report.files]
+    configs = config.loaded() if isinstance(config, Configs) else [config] if config else []
+    for each in configs:
+        named += [p for p in (each.source, each.audiences) if p is not None]
+    for path in named:
+        if path.is_file() and same_file(output, path):
+            raise ApiError(_overwrite_message(output, flag))
+    real = Path(os.path.realpath(output))
+    kind = classify(real)
+    reads = kind in _READ_KINDS or real.suffix.lower() == ".csv"
+    if kind == "text":
+        reads = any(real.with_suffix(s).is_file() for s in (".html", ".htm", ".eml", ".json"))
+    if not reads:
+        return
+    for target in targets:
+        folder = Path(os.path.realpath(target if target.is_dir() else target.parent))
+        if real.parent == folder or (target.is_dir() and folder in real.parents):
+            raise ApiError(_overwrite_message(output, flag))
+
+
+def _overwrite_message(output: Path, flag: str) -> str:
+    return (
+        f"refusing to write over {output} ({flag}): it is an input of this run; choose another file"
+    )
 
 
 def correct(

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from preflight.formats.decode import REPORT_MAX_BYTES, UnreadableInput, read_bytes
 from preflight.fsutil import atomic_write
 from preflight.model import Finding, display_path
 
@@ -29,6 +30,10 @@ class BaselineError(Exception):
 
 
 def fingerprint(finding: Finding) -> str:
+    """A finding's identity across runs: rule, path, part, pointer, message and its source
+    line with spaces squashed. ``source_line`` is the whole line up to EXCERPT_CHARS (240)
+    characters; a longer line contributes only the window around the finding, so on such
+    a line an edit far from the finding no longer changes its fingerprint."""
     location = finding.location
     parts = [
         finding.rule,
@@ -56,14 +61,18 @@ def write_baseline(path: Path, findings: list[Finding]) -> None:
 
 
 def load_baseline(path: Path) -> Counter[str]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.exists():
         raise BaselineError(
             f"{path}: baseline file does not exist (create it with --write-baseline)"
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        )
+    try:  # a regular file within a limit: --baseline /dev/zero or a FIFO is refused
+        document = json.loads(read_bytes(path, REPORT_MAX_BYTES).decode("utf-8-sig"))
+    except UnreadableInput as error:
+        raise BaselineError(f"{path}: cannot read baseline: {error.reason}") from None
+    except (UnicodeDecodeError, ValueError) as error:
         raise BaselineError(f"{path}: cannot read baseline: {error}") from None
+    except RecursionError:
+        raise BaselineError(f"{path}: cannot read baseline: nested too deeply") from None
     if not isinstance(document, dict) or not isinstance(document.get("findings"), list):
         raise BaselineError(f'{path}: not a preflight baseline (no "findings" list)')
     counts: Counter[str] = Counter()

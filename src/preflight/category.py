@@ -258,7 +258,8 @@ def _fields(template: Template, segments: list[_Segment], evidence: _Evidence) -
     for segment in segments:
         if "_" not in segment.text and "." not in segment.text:
             continue
-        names = {w for w in _FIELD_NAME.findall(segment.text) if len(w) <= 80}
+        # in order of appearance (a set's order changes with the hash seed: reports differ)
+        names = dict.fromkeys(w for w in _FIELD_NAME.findall(segment.text) if len(w) <= 80)
         for name in names:  # its first place is enough for the evidence
             start = segment.text.find(name)
             places.append((name, _place(segment, "", start, start + len(name))))
@@ -266,9 +267,9 @@ def _fields(template: Template, segments: list[_Segment], evidence: _Evidence) -
         for anchor in template.html.iter("a"):
             href = anchor.get("href") or ""
             if "{" in href or "%" in href or "[" in href:  # a merge tag's field names only
-                for name in {
+                for name in dict.fromkeys(
                     w for w in _FIELD_NAME.findall(href[: evidence.max_text]) if len(w) <= 80
-                }:
+                ):
                     places.append(
                         (name, _Found("", name, Part.HTML, False, element=anchor, attribute="href"))
                     )

@@ -15,6 +15,7 @@ from preflight.constants import IMPORT_PLATFORMS
 from preflight.constants import VERSION as __version__
 from preflight.corrections import KINDS
 from preflight.reporters import FORMATS
+from preflight.reporters.safe import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 __all__ = ["IMPORT_PLATFORMS", "main"]
@@ -29,14 +30,15 @@ class _Group(click.Group):
             sys.exit(130)
         except Exception as error:  # a bug: a message and exit 2, never a traceback
             click.echo(
-                f"preflight: internal error: {type(error).__name__}: {error}; please report it",
+                "preflight: internal error: "
+                + printable(f"{type(error).__name__}: {error}; please report it"),
                 err=True,
             )
             sys.exit(EXIT_ERROR)
 
 
 def _fail(message: str) -> None:
-    click.echo(f"preflight: error: {message}", err=True)
+    click.echo(f"preflight: error: {printable(message)}", err=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -182,12 +184,24 @@ def check(
     except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))
         return
+    try:
+        for written, flag in ((output, "--output"), (write_baseline, "--write-baseline")):
+            if written is not None:
+                api.check_output(
+                    written, targets, report=report, config=config, inputs=[baseline], flag=flag
+                )
+    except api.ApiError as error:
+        _fail(str(error))
     if write_baseline is not None:
         from preflight.baseline import write_baseline as save_baseline
 
-        save_baseline(write_baseline, report.findings)
+        try:
+            save_baseline(write_baseline, report.findings)
+        except OSError as error:
+            _fail(f"cannot write {write_baseline}: {error}")
         click.echo(
-            f"preflight: wrote {len(report.findings)} findings to {write_baseline}", err=True
+            f"preflight: wrote {len(report.findings)} findings to {printable(str(write_baseline))}",
+            err=True,
         )
         sys.exit(EXIT_OK)
     if fmt is None:
@@ -210,9 +224,9 @@ def check(
         for piece in pieces:
             click.echo(piece, nl=False)
     for warning in report.warnings:
-        click.echo(f"preflight: warning: {warning}", err=True)
+        click.echo(f"preflight: warning: {printable(warning)}", err=True)
     for problem in report.internal_errors:
-        click.echo(f"preflight: internal error: {problem}", err=True)
+        click.echo(f"preflight: internal error: {printable(problem)}", err=True)
     empty_ok = allow_empty or skip_unknown
     if report.read_nothing and not empty_ok:
         shown = ", ".join(str(t) for t in targets)
@@ -316,17 +330,19 @@ def import_command(
 
     try:
         config = api.configure([file], config_path)
+        if output is not None:
+            api.check_output(output, [file], config=config, inputs=[config_path])
         base = (output.parent if output is not None else file.parent) or Path(".")
         imported = api.import_workflow(file, config, platform, base)
     except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))
         return
-    shown = display_path(file)
+    shown = printable(display_path(file))
     for rule, violation in imported.problems:
         span = violation.location.span
         place = f"{shown}:{span.line}:{span.column}" if span else shown
         pointer = f" [{violation.location.pointer}]" if violation.location.pointer else ""
-        click.echo(f"{place}: {rule} {violation.message}{pointer}", err=True)
+        click.echo(f"{place}: {rule} {printable(violation.message)}{printable(pointer)}", err=True)
     if imported.yaml is None:
         # the mapped document does not fit the native format: no file would pass `check`
         _fail(
@@ -373,7 +389,7 @@ def render_command(
 
     try:
         config = api.configure([template], config_path, platform=platform)
-        values = _render_values(data_path, row)
+        values = _render_values(data_path, row, config.for_path(template).max_file_size)
         rendered = api.render(template, config, values)
     except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))
@@ -383,13 +399,15 @@ def render_command(
         f"Platform: {rendered.platform} ({origin.get(rendered.platform_origin, 'declared')})"
     )
     sidecar = f"{template.stem}.meta.yaml"
-    click.echo("Subject: " + _shown(rendered.subject, rendered.subject_written, sidecar, "subject"))
+    subject = _shown(rendered.subject, rendered.subject_written, sidecar, "subject")
+    click.echo(f"Subject: {printable(subject)}")
     preheader = _shown(rendered.preheader, rendered.preheader_written, sidecar, "preheader")
     if rendered.preheader_origin == "html" and rendered.preheader_written:
         preheader += " [from the HTML's hidden preview text]"
-    click.echo(f"Preheader: {preheader}")
+    click.echo(f"Preheader: {printable(preheader)}")
     click.echo("")
-    click.echo(rendered.text if rendered.text is not None else "(no text part)")
+    text = rendered.text if rendered.text is not None else "(no text part)"
+    click.echo(printable(text, keep="\n"))
 
 
 def _shown(rendered: str, written: str | None, sidecar: str, key: str) -> str:
@@ -401,35 +419,53 @@ def _shown(rendered: str, written: str | None, sidecar: str, key: str) -> str:
     return rendered
 
 
-def _render_values(data_path: Path | None, row: str | None) -> dict[str, object]:
-    """The field values for `render`, from --row or --data; exits 2 when they cannot be read."""
+def _render_values(data_path: Path | None, row: str | None, limit: int) -> dict[str, object]:
+    """The field values for `render`, from --row or --data; exits 2 when they cannot be read
+    (not a regular file, over the size limit, not a mapping, nested too deeply)."""
     if row is not None:
         try:
             values = json.loads(row)
+        except RecursionError:
+            _fail(f"--row nests deeper than {_MAX_DEPTH} levels")
         except ValueError as error:
             _fail(f"--row is not JSON: {error}")
         if not isinstance(values, dict):
             _fail("--row must be a JSON object")
+        _check_depth(values, "--row")
         return dict(values)
     if data_path is None:
         return {}
+    from preflight.formats.decode import UnreadableInput, read_bytes
+
     try:
-        text = data_path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        raw = read_bytes(data_path, limit)  # a regular file, within the size limit
+        text = raw.decode("utf-8-sig")
+    except UnreadableInput as error:
+        _fail(f"cannot read {data_path}: {error.reason}")
+        return {}
+    except UnicodeDecodeError as error:
         _fail(f"cannot read {data_path}: {error}")
         return {}
     if data_path.suffix.lower() == ".csv":
         import csv
         import io
 
-        first = next(csv.DictReader(io.StringIO(text)), None)
+        previous = csv.field_size_limit(max(len(text), 131072))  # one value may be long
+        try:
+            first = next(csv.DictReader(io.StringIO(text)), None)
+        except csv.Error as error:
+            _fail(f"{data_path} is not CSV: {error}")
+        finally:
+            csv.field_size_limit(previous)
         if first is None:
             _fail(f"{data_path} has no data row")
             return {}
-        return dict(first)
+        return {str(k): v for k, v in first.items()}
     if data_path.suffix.lower() == ".json":
         try:
             values = json.loads(text)
+        except RecursionError:
+            _fail(f"{data_path} nests deeper than {_MAX_DEPTH} levels")
         except ValueError as error:
             _fail(f"{data_path} is not JSON: {error}")
     else:
@@ -441,7 +477,24 @@ def _render_values(data_path: Path | None, row: str | None) -> dict[str, object]
             _fail(f"{data_path} is not YAML: {error.message}")
     if not isinstance(values, dict):
         _fail(f"{data_path} must hold a mapping of field names to values")
+    _check_depth(values, str(data_path))
     return dict(values)
+
+
+_MAX_DEPTH = 32
+"""How deep field values may nest (objects for Liquid or Handlebars paths)."""
+
+
+def _check_depth(values: object, shown: str) -> None:
+    stack = [(values, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            _fail(f"{shown} nests deeper than {_MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
 
 
 @main.command()
@@ -524,6 +577,12 @@ def correct(
     )
     try:
         config = api.configure([original], config_path, platform=platform)
+        from preflight.corrections.request import OUTPUT_NAMES
+
+        for name in OUTPUT_NAMES:  # --overwrite replaces earlier corrections, never an input
+            api.check_output(
+                output / name, [], config=config, inputs=[original, report_path, config_path]
+            )
         result = api.correct(original, request, config, output, force=force, overwrite=overwrite)
     except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))
@@ -544,22 +603,24 @@ def correct(
     shown_output = str(output)  # as the user wrote it: the next command is copied from here
     article = "an" if result.kind[0] in "aeiou" else "a"
     click.echo(
-        f"wrote {article} {result.kind} correction of {original}"
-        f" ({result.platform_label}, {result.locale}) to {shown_output}:"
+        printable(
+            f"wrote {article} {result.kind} correction of {original}"
+            f" ({result.platform_label}, {result.locale}) to {shown_output}:"
+        )
     )
     click.echo("  " + ", ".join(result.files))
-    click.echo(f"  subject: {result.subject}")
+    click.echo(f"  subject: {printable(result.subject)}")
     if result.blocking:
         click.echo(f"  written with {len(result.blocking)} new error(s) (--force)")
     for finding in result.added:
         if finding not in result.blocking:  # warnings and infos: shown, never a reason to refuse
             where = finding.location.path.name
             label = finding.severity.label
-            click.echo(f"  new in {where}: {finding.rule} {label}: {finding.message}")
+            click.echo(f"  new in {where}: {finding.rule} {label}: {printable(finding.message)}")
     send = _send_to(result.kind, result.audience)
-    click.echo(f"next: preflight check {shown_output}, then {send}")
+    click.echo(printable(f"next: preflight check {shown_output}, then {send}"))
     for note in result.notes:
-        click.echo(f"preflight: note: {note}", err=True)
+        click.echo(f"preflight: note: {printable(note)}", err=True)
 
 
 def _send_to(kind: str, audience: str | None) -> str:

@@ -20,7 +20,7 @@ from preflight.catalogue import FAMILIES, Catalogue, load_catalogue
 from preflight.constants import IMPORT_PLATFORMS
 from preflight.dialects import platform_names, resolve_platform
 from preflight.durations import parse_duration
-from preflight.formats.decode import DEFAULT_MAX_BYTES
+from preflight.formats.decode import DEFAULT_MAX_BYTES, UnreadableInput, read_bytes
 from preflight.model import Severity
 from preflight.resources import rules_dir
 from preflight.suggest import did_you_mean
@@ -302,9 +302,10 @@ def find_config(start: Path) -> Path | None:
 
 def _has_tool_table(path: Path) -> bool:
     try:
-        return "[tool.preflight" in path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        raw = read_bytes(path, DEFAULT_MAX_BYTES)  # a FIFO or /dev/zero is no config
+    except UnreadableInput:
         return False
+    return b"[tool.preflight" in raw
 
 
 def discover_config(paths: Iterable[Path], cwd: Path | None = None) -> Config:
@@ -377,6 +378,10 @@ class Configs:
         """Raises ConfigError for a config that cannot be used."""
         return cls(choices.apply(discover_config(paths)), hierarchical=True, choices=choices)
 
+    def loaded(self) -> list[Config]:
+        """Every config this run has read so far (the run's first)."""
+        return list(self._by_source.values())
+
     def for_path(self, path: Path) -> Config:
         """The config that applies to ``path``. Raises ConfigError for a broken one."""
         if not self.hierarchical:
@@ -416,9 +421,11 @@ def load_config(path: Path, _seen: tuple[Path, ...] = ()) -> Config:
 
 
 def _read(path: Path) -> tuple[dict[str, Any], _Positions | None]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+    try:  # a regular file within the size limit: --config /dev/zero or a FIFO is refused
+        text = read_bytes(path, DEFAULT_MAX_BYTES).decode("utf-8-sig")
+    except UnreadableInput as error:
+        raise ConfigError(f"{path}: cannot read config: {error.reason}") from None
+    except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: cannot read config: {error}") from None
     if path.name == "pyproject.toml":
         if sys.version_info >= (3, 11):
@@ -520,14 +527,19 @@ def _platform(value: Any, where: str) -> str:
 
 
 def parse_size(value: Any) -> int:
+    """A size in bytes (5MB, 512k, 1048576); ValueError unless it is at least one byte."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    match = _SIZE.match(str(value))
-    if not match:
-        raise ValueError(f'"{value}" is not a size such as 5MB')
-    number, unit = float(match.group(1)), (match.group(2) or "").lower().rstrip("b").rstrip("i")
-    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
-    return int(number * factor)
+        size = value
+    else:
+        match = _SIZE.match(str(value))
+        if not match:
+            raise ValueError(f'"{value}" is not a size such as 5MB')
+        number = float(match.group(1))
+        unit = (match.group(2) or "").lower().rstrip("b").rstrip("i")
+        size = int(number * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit])
+    if size < 1:
+        raise ValueError(f'"{value}" is not a size preflight can read files within (5MB, say)')
+    return size
 
 
 def _rule_settings(
@@ -664,9 +676,7 @@ def _build(
         elif key == "exclude":
             changes["exclude"] = _spec(reader, value, [key])
         elif key == "audiences":
-            if not isinstance(value, str):
-                raise reader.fail([key], "expected a path")
-            changes["audiences"] = root / value
+            changes["audiences"] = root / _path_value(reader, value, [key], "a path")
         elif key == "suppression_audiences":
             changes["suppression_audiences"] = tuple(reader.strings(value, [key]))
         elif key == "links":
@@ -728,6 +738,8 @@ def _build(
                 for needed in ("files", "source", "output"):
                     if not isinstance(entry.get(needed), str) or not entry[needed]:
                         raise reader.fail([*at, needed], f'a build entry needs "{needed}"')
+                    if needed != "files":
+                        _path_value(reader, entry[needed], [*at, needed], "a folder path")
                 language = entry.get("language", "html")
                 if language not in (*BUILD_LANGUAGES, "html"):
                     hint = suggestion_hint(did_you_mean(str(language), list(BUILD_LANGUAGES)))
@@ -755,9 +767,8 @@ def _build(
             entry = reader.mapping(value, [key])
             reader.keys(entry, ("path",), [key])
             if "path" in entry:
-                if not isinstance(entry["path"], str) or not entry["path"]:
-                    raise reader.fail([key, "path"], "expected a folder path")
-                changes["cache_path"] = root / entry["path"]
+                folder = _path_value(reader, entry["path"], [key, "path"], "a folder path")
+                changes["cache_path"] = root / folder
     return replace(base, **changes)
 
 
@@ -789,14 +800,24 @@ def _clients(reader: _Reader, catalogue: Catalogue, value: Any) -> tuple[str, ..
     return validated
 
 
+def _path_value(reader: _Reader, value: Any, at: Sequence[str | int], expected: str) -> str:
+    """A path written in the config: a string the file system can be asked about (a NUL
+    or a name longer than the system allows raised from every later stat)."""
+    if not isinstance(value, str) or not value:
+        raise reader.fail(at, f"expected {expected}")
+    parts = value.encode("utf-8", "surrogatepass").split(b"/")
+    if "\x00" in value or len(value) > 4000 or any(len(part) > 255 for part in parts):
+        raise reader.fail(at, f"expected {expected}: not a usable path")
+    return value
+
+
 def _corrections(reader: _Reader, value: Any, root: Path) -> dict[str, Any]:
     corrections = reader.mapping(value, ["corrections"])
     reader.keys(corrections, CORRECTION_KEYS, ["corrections"])
     result: dict[str, Any] = {}
     if "templates" in corrections:
-        if not isinstance(corrections["templates"], str):
-            raise reader.fail(["corrections", "templates"], "expected a path")
-        result["templates"] = root / corrections["templates"]
+        at = ["corrections", "templates"]
+        result["templates"] = root / _path_value(reader, corrections["templates"], at, "a path")
     if "links" in corrections:
         links = reader.mapping(corrections["links"], ["corrections", "links"])
         for old, new in links.items():
@@ -852,8 +873,7 @@ def _links(reader: _Reader, value: Any) -> dict[str, Any]:
 
 
 def _extends(reader: _Reader, value: Any, root: Path, seen: tuple[Path, ...]) -> Config:
-    if not isinstance(value, str):
-        raise reader.fail(["extends"], "expected a preset name or a path")
+    value = _path_value(reader, value, ["extends"], "a preset name or a path")
     preset = rules_dir() / "presets" / f"{value}.yaml"
     if "/" not in value and not value.endswith((".yaml", ".yml", ".toml")):
         if not preset.is_file():

@@ -12,6 +12,7 @@ them into positions in the file that holds it.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -77,6 +78,21 @@ def _tinycss2() -> Any:
     return tinycss2
 
 
+_DIGITS = re.compile(r"[0-9]+")
+_MAX_DIGITS = 4000
+"""Python's int() refuses more than 4,300 digits (sys.get_int_max_str_digits), and
+tinycss2 reads every integer token with it."""
+
+
+def _digits_bounded(text: str) -> str:
+    """``text`` with each run of more than _MAX_DIGITS digits written as that many "x": no
+    real CSS has such a number, and tinycss2 would raise ValueError on it. Lines and
+    columns stay where they were."""
+    if len(text) <= _MAX_DIGITS:
+        return text
+    return _DIGITS.sub(lambda m: "x" * len(m[0]) if len(m[0]) > _MAX_DIGITS else m[0], text)
+
+
 def _walk(tokens: Iterable[Any]) -> Iterator[Any]:
     for token in tokens:
         yield token
@@ -121,7 +137,9 @@ def _declaration(node: Any) -> Declaration:
 def inline(style: str) -> tuple[Declaration, ...]:
     """The declarations of a style attribute, in order; what does not parse is left out."""
     tinycss2 = _tinycss2()
-    nodes = tinycss2.parse_blocks_contents(style, skip_whitespace=True, skip_comments=True)
+    nodes = tinycss2.parse_blocks_contents(
+        _digits_bounded(style), skip_whitespace=True, skip_comments=True
+    )
     return tuple(_declaration(n) for n in nodes if n.type == "declaration")
 
 
@@ -294,7 +312,9 @@ class _SheetBuilder(NamedTuple):
 def stylesheet(text: str) -> Sheet:
     """A <style> block's rules and at-rules (HTML comment markers around it are ignored)."""
     tinycss2 = _tinycss2()
-    nodes = tinycss2.parse_stylesheet(text, skip_whitespace=True, skip_comments=True)
+    nodes = tinycss2.parse_stylesheet(
+        _digits_bounded(text), skip_whitespace=True, skip_comments=True
+    )
     builder = _SheetBuilder([], [])
     _rules(nodes, (), builder)
     return Sheet(tuple(builder.rules), tuple(builder.at_rules))
@@ -329,7 +349,7 @@ def length_px(value: str) -> float | None:
     tinycss2 = _tinycss2()
     tokens = [
         t
-        for t in tinycss2.parse_component_value_list(value, skip_comments=True)
+        for t in tinycss2.parse_component_value_list(_digits_bounded(value), skip_comments=True)
         if t.type != "whitespace"
     ]
     if len(tokens) != 1:
@@ -537,7 +557,7 @@ def shorthand_color(value: str) -> tuple[float, float, float, float] | None:
     from tinycss2.color3 import parse_color
     from tinycss2.parser import parse_component_value_list
 
-    for token in parse_component_value_list(value, skip_comments=True):
+    for token in parse_component_value_list(_digits_bounded(value), skip_comments=True):
         if token.type == "whitespace":
             continue
         parsed = parse_color(token)

@@ -416,8 +416,9 @@ _FILTER_DEFAULT = re.compile(
 """A default filter anywhere in a tag's filter chain ({{ name | title | default: 'x' }})."""
 
 
-def tokenize(text: str, platform: str) -> list[MergeTag]:
-    """Every merge tag of ``platform`` in ``text``, in order.
+def tokenize(text: str, platform: str, until: int | None = None) -> list[MergeTag]:
+    """Every merge tag of ``platform`` in ``text``, in order (those that start at or
+    before ``until``, when given).
 
     One pass from left to right: at each point the earliest match of any pattern
     wins (the earlier pattern on a tie) and the scan goes on after it, so a match
@@ -441,7 +442,7 @@ def tokenize(text: str, platform: str) -> list[MergeTag]:
         for candidate, (start, priority, _) in enumerate(upcoming):
             if start != -1 and (start, priority) < best:
                 index, best = candidate, (start, priority)
-        if index == -1:
+        if index == -1 or (until is not None and best[0] > until):
             return tags
         match = upcoming[index][2]
         assert match is not None
@@ -487,20 +488,53 @@ _CONDITIONS = {"if": True, "#if": True, "#": True, "unless": False, "#unless": F
 _CONDITIONS_UPPER = {"IF": True, "IFNOT": False}
 
 
-def lookup(values: Mapping[str, Any], field: str) -> Any:
+def lookup(values: Mapping[str, Any], field: str, folded: Mapping[str, Any] | None = None) -> Any:
     """A field's value: exact, then case-insensitive, then by its last name part.
 
     "contact.firstname", "${first_name}" and "custom_attribute.${plan}" find
-    "firstname", "first_name" and "plan" in a flat row of sample data.
+    "firstname", "first_name" and "plan" in a flat row of sample data. ``folded`` is
+    ``values`` keyed in lower case, when the caller has it already.
     """
     if field in values:
         return values[field]
-    folded = {str(k).lower(): v for k, v in values.items()}
+    if folded is None:
+        folded = _folded(values)
     bare = field.replace("${", "").replace("}", "")
     for candidate in (field, bare, bare.rsplit(".", 1)[-1]):
         if candidate.lower() in folded:
             return folded[candidate.lower()]
     return None
+
+
+def _folded(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(k).lower(): v for k, v in values.items()}
+
+
+class _Blocks:
+    """The blocks open while rendering, each (modelled, branch shown now, a branch was
+    shown), with counts kept so that each tag asks in constant time whether it is shown
+    (20,000 nested {{#if}} took seconds when every tag looked at every open block)."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[bool, bool, bool]] = []
+        self.hidden = 0
+        self.unmodelled = 0
+
+    def visible(self) -> bool:
+        return self.hidden == 0
+
+    def push(self, modelled: bool, shown: bool, taken: bool) -> None:
+        self.stack.append((modelled, shown, taken))
+        self.hidden += not shown
+        self.unmodelled += not modelled
+
+    def pop(self) -> tuple[bool, bool, bool] | None:
+        if not self.stack:
+            return None
+        frame = self.stack.pop()
+        self.hidden -= not frame[1]
+        self.unmodelled -= not frame[0]
+        return frame
 
 
 def _condition(tag: MergeTag) -> bool | None:
@@ -532,52 +566,50 @@ def render(text: str, platform: str, values: Mapping[str, Any]) -> str:
     preflight does not model stay in the output as written, never guessed.
     """
     out: list[str] = []
-    # each open block: (modelled, branch shown now, a branch was already shown)
-    stack: list[tuple[bool, bool, bool]] = []
+    blocks = _Blocks()
+    visible = blocks.visible
+    folded = _folded(values)
     position = 0
-
-    def visible() -> bool:
-        return all(shown for _, shown, _ in stack)
-
     for tag in tokenize(text, platform):
         if visible():
             out.append(text[position : tag.start])
         position = tag.end
-        if any(not modelled for modelled, _, _ in stack):
+        if blocks.unmodelled:
             # inside a loop or an unmodelled condition: everything stays as written
             if tag.kind == "block-open":
-                stack.append((False, True, True))
-            elif tag.kind == "block-close" and stack:
-                stack.pop()
+                blocks.push(False, True, True)
+            elif tag.kind == "block-close":
+                blocks.pop()
             if visible():
                 out.append(tag.raw)
             continue
         if tag.kind == "block-open":
             wanted = _condition(tag)
             if wanted is None:
-                stack.append((False, True, True))
+                blocks.push(False, True, True)
                 if visible():
                     out.append(tag.raw)
                 continue
-            value = lookup(values, tag.field or "")
+            value = lookup(values, tag.field or "", folded)
             show = (value not in (None, "", False, 0, [])) == wanted
-            stack.append((True, show, show))
+            blocks.push(True, show, show)
         elif tag.kind == "block-else":
-            if not stack or not stack[-1][0]:
+            if not blocks.stack or not blocks.stack[-1][0]:
                 if visible():
                     out.append(tag.raw)
                 continue
-            _, _, taken = stack.pop()
+            _, _, taken = blocks.pop() or (True, True, True)
             show = not taken
             if show and tag.field:  # ELSEIF / elsif with a field
-                show = lookup(values, tag.field) not in (None, "", False, 0, [])
-            stack.append((True, show, taken or show))
+                show = lookup(values, tag.field, folded) not in (None, "", False, 0, [])
+            blocks.push(True, show, taken or show)
         elif tag.kind == "block-close":
-            modelled = stack.pop()[0] if stack else False
+            frame = blocks.pop()
+            modelled = frame[0] if frame is not None else False
             if not modelled and visible():
                 out.append(tag.raw)
         elif tag.kind == "variable" and visible():
-            value = lookup(values, tag.field or "")
+            value = lookup(values, tag.field or "", folded)
             if value is not None and value != "":
                 out.append(str(value))
             elif tag.fallback is not None:

@@ -377,7 +377,8 @@ def _item(path: Path, kind: str, explicit: bool, configs: Configs) -> InputFile:
 
 
 def _walk(root: Path, configs: Configs, skipped: Skipped) -> Iterator[InputFile]:
-    for directory, dirnames, filenames in os.walk(root):
+    inside: str | None = None  # the folder's real path, once a link needs it
+    for directory, dirnames, filenames in os.walk(root):  # never into linked folders
         kept = []
         for name in sorted(dirnames):
             if name.startswith(".") or name in SKIP_DIRS:
@@ -399,4 +400,11 @@ def _walk(root: Path, configs: Configs, skipped: Skipped) -> Iterator[InputFile]
             if config.is_excluded(path):
                 skipped.add("excluded", path)
                 continue
+            if os.path.islink(path):
+                # a link to a file outside the folder (a .env next door) is not the
+                # folder's to show; named on the command line, it is read
+                inside = inside or os.path.realpath(root)
+                if os.path.commonpath([inside, os.path.realpath(path)]) != inside:
+                    skipped.add("outside the folder", path)
+                    continue
             yield _item(path, kind, False, configs)

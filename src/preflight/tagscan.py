@@ -204,6 +204,9 @@ class Markup:
                 kept.append(region)
         self.regions = kept
         self.starts = [region[0] for region in kept]
+        self._last_tag: tuple[int, int] | None = None
+        """The start tag found last: the tags of one attribute are asked about in order, and
+        each would otherwise match the whole start tag again (quadratic in its length)."""
 
     def region(self, offset: int) -> str | None:
         """ "comment", "script" or "style" when ``offset`` is inside one, else None."""
@@ -214,13 +217,17 @@ class Markup:
 
     def start_tag(self, offset: int) -> tuple[int, int] | None:
         """(start, end) of the start tag ``offset`` is inside (in an attribute), if any."""
+        last = self._last_tag
+        if last is not None and last[0] < offset < last[1]:
+            return last
         lt = self.text.rfind("<", max(0, offset - 20_000), offset)
         if lt == -1:
             return None
         match = _OPEN_TAG.match(self.text, lt)
         if match is None or match.end() <= offset:
             return None
-        return lt, match.end()
+        self._last_tag = (lt, match.end())
+        return self._last_tag
 
 
 def markup(template: Template) -> Markup | None:
@@ -241,31 +248,21 @@ def _html_sites(template: Template, dialect: Dialect) -> list[TagSite]:
     index = markup(template)
     assert index is not None
     sites = []
+    parsed: tuple[int, str, list[_Attribute]] | None = None  # the start tag read last
     for tag in tags:
         context, attribute, element, value, value_offset = "text", None, None, None, 0
         kind = index.region(tag.start)
         if kind is not None:
             context = kind
         elif (bounds := index.start_tag(tag.start)) is not None:
-            region_start, region_end = bounds
             context = "tag"
-            chunk = text[region_start:region_end]
-            name_end = 1
-            while (
-                name_end < len(chunk)
-                and not chunk[name_end].isspace()
-                and chunk[name_end] not in "/>"
-            ):
-                name_end += 1
-            element = chunk[1:name_end].lower()
-            for match in _ATTRIBUTE.finditer(chunk, name_end):
-                value_start = region_start + match.start(2)
-                if value_start <= tag.start < region_start + match.end(2):
-                    raw_value = match.group(2)
-                    quoted = raw_value[:1] in "\"'"
-                    inner_start = value_start + (1 if quoted else 0)
-                    context, attribute = "attribute", match.group(1).lower()
-                    value = raw_value[1:-1] if quoted else raw_value
+            if parsed is None or parsed[0] != bounds[0]:
+                parsed = (bounds[0], *_start_tag(text, *bounds))
+            element = parsed[1]
+            for value_start, value_end, name, inner, inner_start in parsed[2]:
+                if value_start <= tag.start < value_end:
+                    # every tag of one attribute shares its value (no copy per tag)
+                    context, attribute, value = "attribute", name, inner
                     value_offset = tag.start - inner_start
                     break
         sites.append(
@@ -283,6 +280,34 @@ def _html_sites(template: Template, dialect: Dialect) -> list[TagSite]:
             )
         )
     return sites
+
+
+_Attribute = tuple[int, int, str, str, int]
+"""(value start, value end, name, value without quotes, where that starts): offsets into the
+document."""
+
+
+def _start_tag(text: str, region_start: int, region_end: int) -> tuple[str, list[_Attribute]]:
+    """The element name and attributes of the start tag at ``text[region_start:region_end]``."""
+    chunk = text[region_start:region_end]
+    name_end = 1
+    while name_end < len(chunk) and not chunk[name_end].isspace() and chunk[name_end] not in "/>":
+        name_end += 1
+    attributes = []
+    for match in _ATTRIBUTE.finditer(chunk, name_end):
+        raw_value = match.group(2)
+        quoted = raw_value[:1] in "\"'"
+        value_start = region_start + match.start(2)
+        attributes.append(
+            (
+                value_start,
+                region_start + match.end(2),
+                match.group(1).lower(),
+                raw_value[1:-1] if quoted else raw_value,
+                value_start + (1 if quoted else 0),
+            )
+        )
+    return chunk[1:name_end].lower(), attributes
 
 
 def _readable(chunk: str, keep: str) -> str:

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import ipaddress
 import re
+import socket
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -83,14 +84,56 @@ def address_reason(address: str) -> str | None:
     return None
 
 
-def local_reason(host: str) -> str | None:
+@functools.lru_cache(maxsize=4096)
+def client_host(host: str) -> str | None:
+    """The host as the HTTP client (aiohttp, through yarl) connects to it: lower case, an
+    address in its compressed form, a name with non-ASCII characters through IDNA (UTS-46),
+    so that fullwidth digits, circled digits and ideographic full stops become the ASCII
+    they stand for ("１２７。０.0.1" is 127.0.0.1). None when the client cannot use it."""
     bare = host.strip("[]")
+    if bare.isascii():
+        try:
+            return ipaddress.ip_address(bare).compressed
+        except ValueError:
+            return bare.lower()
+    import yarl  # only for non-ASCII hosts: yarl is the client's own parser
+
     try:
-        ipaddress.ip_address(bare)
+        encoded = yarl.URL.build(scheme="http", host=bare).raw_host
+    except (ValueError, TypeError):  # UnicodeError is a ValueError
+        return None
+    return encoded.strip("[]") if encoded else None
+
+
+_NUMERIC = re.compile(r"[0-9a-fx.]+", re.IGNORECASE)
+
+
+def numeric_address(host: str) -> str | None:
+    """The IP address a host written as a number stands for, as the C library reads it
+    (inet_aton also takes "127.1", "2130706433", "0x7f.0.0.1" and "0177.0.0.1"), compressed;
+    None for a name. One trailing dot is ignored."""
+    bare = host.strip("[]")
+    if bare.endswith(".") and not bare.endswith(".."):
+        bare = bare[:-1]
+    try:
+        return ipaddress.ip_address(bare.split("%", 1)[0]).compressed
     except ValueError:
         pass
-    else:
-        return address_reason(bare)
+    if not _NUMERIC.fullmatch(bare) or not bare[:1].isdigit():
+        return None
+    try:
+        return socket.inet_ntoa(socket.inet_aton(bare))
+    except (OSError, ValueError):
+        return None
+
+
+def local_reason(host: str) -> str | None:
+    """Why a host is no place for a link in an email (a local, private or internal place);
+    judged on the host as the HTTP client reads it (see :func:`client_host`)."""
+    host = client_host(host) or host.lower()
+    address = numeric_address(host)
+    if address is not None:
+        return address_reason(address)
     if host == "localhost" or host.endswith(".localhost"):
         return "this computer (localhost)"
     for suffix in (".local", ".test", ".internal", ".lan", ".intranet", ".corp", ".home.arpa"):

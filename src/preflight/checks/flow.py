@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from preflight.fsutil import is_file
 from preflight.graphs import (
     dominates,
     dominators,
@@ -109,7 +110,7 @@ def _references(step: Step) -> Iterator[tuple[str, str]]:
 
 
 def _template_missing(workflow_path: Path, template: str) -> bool:
-    return not (workflow_path.parent / template).is_file()
+    return not is_file(workflow_path.parent / template)
 
 
 # -- FLOW006 split-not-100 ---------------------------------------------------------------

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 
 from preflight.checks.live import live_data
+from preflight.fsutil import is_file
 from preflight.links.results import Checked
 from preflight.linkscan import links
 from preflight.model import TAG_MARK, Link, Location, Part, Related, Template, Violation
@@ -269,7 +270,7 @@ def _file_beside(template: Template, opaque: str) -> bool:
     if not path:
         return False
     try:
-        return (template.path.parent / path).is_file()
+        return is_file(template.path.parent / path)
     except (OSError, ValueError):  # a name too long or with a NUL: not a file
         return False
 

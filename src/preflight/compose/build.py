@@ -12,6 +12,7 @@ from typing import Any
 
 from preflight.compose import MAX_DEPTH, Builder, Composed
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
+from preflight.fsutil import is_file
 from preflight.model import Location, Part, Sourced, Violation
 from preflight.model.source import BUILD_MARK, SourceText
 
@@ -228,7 +229,7 @@ def _find(folder: Path | None, name: str) -> Path | None:
         return None
     for suffix in ("", ".html", ".hbs", ".handlebars"):
         candidate = folder / (name + suffix)
-        if candidate.is_file():
+        if is_file(candidate):
             return candidate
     return None
 

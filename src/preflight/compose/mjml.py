@@ -13,6 +13,7 @@ from pathlib import Path
 
 from preflight.compose import Composed
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
+from preflight.fsutil import is_file
 from preflight.model import Location, Violation
 from preflight.model.source import SourceText, ValueMap
 
@@ -28,9 +29,9 @@ def includes(path: Path, text: str, max_bytes: int) -> dict[Path, SourceText]:
         current, body = pending.pop()
         for match in _INCLUDE.finditer(body):
             target = (current.parent / match.group(1)).resolve()
-            if target.suffix == "" and target.with_suffix(".mjml").is_file():
+            if target.suffix == "" and is_file(target.with_suffix(".mjml")):
                 target = target.with_suffix(".mjml")
-            if target in found or not target.is_file():
+            if target in found or not is_file(target):
                 continue
             try:
                 included = decode(read_bytes(target, max_bytes))[0]

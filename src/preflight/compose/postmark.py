@@ -12,6 +12,7 @@ from typing import Any
 
 from preflight.compose import Builder, Composed
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
+from preflight.fsutil import is_file
 from preflight.model import Location, Part, Sourced, Span, Violation
 from preflight.model.source import SourceText
 
@@ -119,7 +120,7 @@ def _layouts(path: Path) -> Path:
 
 
 def _read(path: Path, max_bytes: int) -> str | None:
-    if not path.is_file():
+    if not is_file(path):
         return None
     try:
         return decode(read_bytes(path, max_bytes))[0]

@@ -86,6 +86,8 @@ class Engine:
         self.spam = spam
         """check --spam: SpamAssassin scores every template once all are checked."""
         self._checker: ItemChecker | None = None
+        self._digests: dict[tuple[int, int], str] = {}
+        """settings_digest per (config, file settings): both live for the whole run."""
 
     # -- the run ----------------------------------------------------------------------
     def run(self, paths: Sequence[Path], skip_unknown: bool = False) -> Report:
@@ -212,7 +214,11 @@ class Engine:
         from preflight.engine.cache import item_key, settings_digest
 
         config = self.configs.for_path(item.path)
-        settings = settings_digest(config, config.for_file(item.path), self.live)
+        file_settings = config.for_file(item.path)  # one object per distinct settings
+        said = (id(config), id(file_settings))
+        settings = self._digests.get(said)
+        if settings is None:
+            settings = self._digests[said] = settings_digest(config, file_settings, self.live)
         judged = facts.digest(checker.targeting(item.path), key(item.path))
         if self.views:  # results with views are kept apart from those without
             settings += ":views"

@@ -21,6 +21,7 @@ from preflight.engine.load import Export, Sniffed, load, unreadable
 from preflight.engine.registry import Registry
 from preflight.engine.stamp import KeptLines, Stamper, relocate
 from preflight.formats.decode import UnreadableInput
+from preflight.fsutil import is_file
 from preflight.links.results import Occurrence
 from preflight.model import (
     AudienceZone,
@@ -318,7 +319,7 @@ class ItemChecker:
         """A template a workflow sends, read once however many steps send it."""
         if path not in self._sent:
             template = None
-            if path.is_file():
+            if is_file(path):
                 try:
                     template, _ = self.load_template(path)
                 except (UnreadableInput, OSError):

@@ -56,15 +56,28 @@ def live_findings(
             for rule_id, check in checks:
                 violations = check(checked, settings.options[rule_id])
                 for stamped in stamper.stamp(rule_id, violations, settings, {}):
-                    found.append(replace(stamped, source_line=occurrence.source_line))
+                    found.append(
+                        replace(
+                            stamped,
+                            source_line=occurrence.source_line,
+                            source_offset=occurrence.source_offset,
+                        )
+                    )
         if file.path is not None:  # the rules that judge the email's links together
             email = CheckedEmail(file.path, tuple(everything))
-            lines = {c.occurrence.location: c.occurrence.source_line for c in everything}
+            lines = {
+                c.occurrence.location: (c.occurrence.source_line, c.occurrence.source_offset)
+                for c in everything
+            }
             for rule_id, check in registry.rules("live-email", settings.enabled):
                 violations = check(email, settings.options[rule_id])
                 for stamped in stamper.stamp(rule_id, violations, settings, {}):
-                    line = lines.get(stamped.location)
-                    found.append(replace(stamped, source_line=line) if line else stamped)
+                    line, offset = lines.get(stamped.location, (None, 0))
+                    found.append(
+                        replace(stamped, source_line=line, source_offset=offset)
+                        if line
+                        else stamped
+                    )
         findings.extend(file.suppressions.apply(found))
         findings.extend(stamper.unused(file.suppressions, settings, file.lines))
     return findings

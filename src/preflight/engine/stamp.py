@@ -28,6 +28,8 @@ class Lines(Protocol):
 
     def line_text(self, line: int) -> str | None: ...
 
+    def line_excerpt(self, line: int, column: int = 1) -> tuple[str, int] | None: ...
+
 
 Sources = Mapping[Path, Lines]
 
@@ -59,7 +61,10 @@ class Stamper:
                 severity = min(severity, violation.severity)
             span = violation.location.span
             source = sources.get(violation.location.path)
-            line_text = source.line_text(span.line) if source is not None and span else None
+            excerpt = (
+                source.line_excerpt(span.line, span.column) if source is not None and span else None
+            )
+            line_text, line_offset = excerpt or (None, 0)
             findings.append(
                 Finding(
                     rule=rule.id,
@@ -71,6 +76,7 @@ class Stamper:
                     help=violation.help,
                     related=violation.related,
                     source_line=line_text,
+                    source_offset=line_offset,
                     fix=violation.fix,
                 )
             )
@@ -174,6 +180,10 @@ class KeptLines:
     def line_text(self, line: int) -> str | None:
         return self.lines.get(line)
 
+    def line_excerpt(self, line: int, column: int = 1) -> tuple[str, int] | None:
+        text = self.lines.get(line)
+        return None if text is None else (text, 0)
+
 
 def relocate(findings: list[Finding], template: Template) -> list[Finding]:
     """Findings on a composed or compiled email, moved to the file their text came from (a
@@ -207,7 +217,8 @@ def relocate(findings: list[Finding], template: Template) -> list[Finding]:
             continue
         path, new_span = found
         source = locator.files.get(path)
-        line = source.line_text(new_span.line) if source is not None else None
+        excerpt = source.line_excerpt(new_span.line, new_span.column) if source else None
+        line, offset = excerpt or (None, 0)
         where = replace(location, path=path, span=new_span)
-        moved.append(replace(finding, location=where, source_line=line))
+        moved.append(replace(finding, location=where, source_line=line, source_offset=offset))
     return moved

@@ -8,11 +8,15 @@ encoding guess). Binary content (NUL bytes outside a UTF-16 BOM) is refused.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import stat
 from pathlib import Path
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+REPORT_MAX_BYTES = 256 * 1024 * 1024
+"""The limit for files preflight wrote itself and reads back (a baseline, a JSON report):
+they grow with the number of findings, not with one template."""
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -33,10 +37,32 @@ class UnreadableInput(Exception):
         self.data = data or {}
 
 
+def check_companion(path: Path) -> None:
+    """Refuse a companion file (a text part, a sidecar) that is a link out of its folder:
+    whoever checks a folder has not asked for files elsewhere (a link to a .env next
+    door would print its lines)."""
+    if not os.path.islink(path):
+        return
+    folder = os.path.realpath(path.parent)
+    if os.path.commonpath([folder, os.path.realpath(path)]) != folder:
+        raise UnreadableInput(
+            "a link to a file outside its folder; not read", {"reason": "link-outside"}
+        )
+
+
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """A regular file's bytes, at most ``max_bytes``; UnreadableInput for anything else (a
+    FIFO or a device would block or never end, so the file is opened without blocking and
+    its type checked on the open descriptor)."""
     try:
-        status = path.stat()
-        if not stat.S_ISREG(status.st_mode):  # a FIFO or a device would block or never end
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise UnreadableInput(
+            f"cannot read file: {error.strerror or error}", {"reason": "os-error"}
+        ) from None
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
             raise UnreadableInput("not a regular file", {"reason": "not-a-file"})
         size = status.st_size
         if size > max_bytes:
@@ -44,12 +70,16 @@ def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
                 f"file is {size:,} bytes, over the {max_bytes:,}-byte limit",
                 {"reason": "too-large", "size": size, "limit": max_bytes},
             )
-        with path.open("rb") as handle:
-            raw = handle.read(max_bytes + 1)
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            raw = handle.read(size + 1)  # one more: a file that grew is caught below
+            if len(raw) > size:
+                raw += handle.read(max_bytes + 1 - len(raw))
     except OSError as error:
         raise UnreadableInput(
             f"cannot read file: {error.strerror or error}", {"reason": "os-error"}
         ) from None
+    finally:
+        os.close(descriptor)
     if len(raw) > max_bytes:  # grew while we looked
         raise UnreadableInput(
             f"file is over the {max_bytes:,}-byte limit",
@@ -102,7 +132,18 @@ def _normalise(text: str) -> str:
     """One newline convention, so columns and lines agree across platforms."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
+    return without_surrogates(text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (a JSON "\\ud800" escape, a UTF-7 oddity) as U+FFFD:
+    they cannot be encoded, so every later write or hash of the text would fail."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:

@@ -7,20 +7,52 @@ import email.policy
 import re
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from preflight.formats import Loaded
-from preflight.formats.decode import decode, read_bytes
+from preflight.formats.decode import UnreadableInput, decode, read_bytes
 from preflight.model import Location, Part, Sourced, Span, Template
 from preflight.model.source import HtmlDocument, SourceText
 from preflight.preheader import hidden_preheader
 
 _HEADER = re.compile(r"^([A-Za-z0-9-]+):", re.MULTILINE)
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+MAX_PARSED_HEADER = 8192
+"""Header values longer than this are read as written (unfolded), not parsed: the standard
+library's header parser is quadratic or worse (a 1 MB List-Unsubscribe of encoded words
+took 100 s and 11 GB); real headers are a few hundred characters."""
+
+
+class _Policy(email.policy.EmailPolicy):
+    """policy.default, but a very long header is returned as its unfolded text."""
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if len(value) > MAX_PARSED_HEADER:
+            value = _FOLD.sub("", value).strip()
+            if name.lower().startswith("content-"):
+                # its parameters are split by slicing (quadratic): the first ones are enough
+                cut = value.rfind(";", 0, MAX_PARSED_HEADER)
+                return value[: cut if cut != -1 else MAX_PARSED_HEADER]
+            return value
+        return super().header_fetch_parse(name, value)
+
+
+_POLICY = _Policy()
 
 
 def load_eml(path: Path, max_bytes: int) -> Loaded:
     raw = read_bytes(path, max_bytes)
     file_text, _ = decode(raw)
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    try:  # the email package parses and searches nested parts recursively
+        return _load(path, raw, file_text)
+    except RecursionError:
+        raise UnreadableInput(
+            "its MIME parts are nested too deeply to read", {"reason": "too-deep"}
+        ) from None
+
+
+def _load(path: Path, raw: bytes, file_text: str) -> Loaded:
+    message = email.message_from_bytes(raw, policy=_POLICY)
     assert isinstance(message, EmailMessage)
     headers: dict[str, tuple[str, int]] = {}
     header_end = file_text.find("\n\n")
@@ -31,7 +63,9 @@ def load_eml(path: Path, max_bytes: int) -> Loaded:
     for name in set(message.keys()):
         try:
             value = str(message.get(name, ""))
-        except (ValueError, TypeError, IndexError):  # malformed header
+        except (ValueError, TypeError, IndexError, OverflowError, AttributeError):
+            # a malformed header (a Date: year of 20 digits overflows, the address parser
+            # trips over odd names)
             value = ""
         headers[name.lower()] = (value, lines.get(name.lower(), 1))
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from preflight.formats import Loaded
+from preflight.formats.decode import without_surrogates
 from preflight.model import Location, Part, Sourced, Span, Template, Violation
 from preflight.model.source import HtmlDocument, SourceText
 from preflight.preheader import hidden_preheader
@@ -107,7 +108,7 @@ def load_export(path: Path, text: str, data: Mapping[str, Any], shape: str) -> L
                 )
             )
             return None
-        return value
+        return without_surrogates(value)
 
     record: Mapping[str, Any] = data
     if shape == "sendgrid":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from preflight.formats import Loaded
-from preflight.formats.decode import UnreadableInput, decode, read_bytes
+from preflight.formats.decode import UnreadableInput, check_companion, decode, read_bytes
 from preflight.model import Location, Template, Violation
 from preflight.model.source import HtmlDocument, SourceText
 from preflight.preheader import hidden_preheader
@@ -25,6 +25,7 @@ def load_html(path: Path, max_bytes: int, text: str | None = None) -> Loaded:
     sibling = path.with_suffix(".txt")
     if sibling.is_file():
         try:
+            check_companion(sibling)
             plain = SourceText(decode(read_bytes(sibling, max_bytes))[0])
             sources[sibling] = plain
             loaded.template = Template(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from preflight.formats import read_yaml_file
+from preflight.formats.decode import UnreadableInput, check_companion
 from preflight.model import Location, Part, Span, Violation
 from preflight.suggest import did_you_mean
 from preflight.yamlio import YamlDocument
@@ -59,6 +60,12 @@ def load_sidecar(path: Path, max_bytes: int) -> Sidecar:
         location = sidecar.location(at) if at else Location(path)
         sidecar.problems.append(("PF003", Violation(template, location, data, help=hint)))
 
+    try:
+        check_companion(path)
+    except UnreadableInput as error:
+        detail = Violation("{detail}", Location(path), {**error.data, "detail": error.reason})
+        sidecar.problems.append(("PF001", detail))
+        return sidecar
     read = read_yaml_file(path, max_bytes)
     sidecar.text = read.text
     if read.problem is not None or read.document is None:

@@ -41,7 +41,15 @@ class LinkCache:
             entries = data["entries"]
             if not isinstance(entries, dict):
                 raise ValueError("entries is not a mapping")
-            self.entries = entries
+            # an entry that does not read back is as good as absent ("checked_at":
+            # "yesterday" in a hand-edited cache once broke every later run)
+            self.entries = {
+                url: entry
+                for url, entry in entries.items()
+                if isinstance(url, str) and _readable(url, entry)
+            }
+            if len(self.entries) != len(entries):
+                self._changed = True
         except (OSError, ValueError, KeyError, UnicodeDecodeError, RecursionError) as error:
             self.warnings.append(
                 f"the link cache {self.path} could not be read ({error}); starting a new one"
@@ -55,7 +63,7 @@ class LinkCache:
             return None
         try:
             result = Result.from_json(url, entry)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             return None
         age = (now if now is not None else time.time()) - result.checked_at
         limit = min(self.max_age / 4, FAILURE_AGE) if result.status in FAILED else self.max_age
@@ -72,8 +80,7 @@ class LinkCache:
         kept = {
             url: entry
             for url, entry in self.entries.items()
-            if isinstance(entry, Mapping)
-            and now - float(entry.get("checked_at", 0) or 0) <= self.max_age  # type: ignore[arg-type]
+            if _readable(url, entry) and now - float(entry["checked_at"]) <= self.max_age  # type: ignore[arg-type]
         }
         data = {"version": VERSION, "entries": kept}
         try:
@@ -83,3 +90,13 @@ class LinkCache:
                 atomic_write(gitignore, "# preflight's link cache\n*\n")
         except OSError as error:
             self.warnings.append(f"the link cache {self.path} could not be written ({error})")
+
+
+def _readable(url: str, entry: object) -> bool:
+    if not isinstance(entry, Mapping):
+        return False
+    try:
+        Result.from_json(url, entry)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return False
+    return True

@@ -32,10 +32,17 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+import yarl
 from multidict import CIMultiDictProxy
 
 from preflight.constants import VERSION as __version__
-from preflight.links.guard import AddressRefused, GuardedResolver, NameNotResolved, check_literal
+from preflight.links.guard import (
+    AddressRefused,
+    GuardedResolver,
+    NameNotResolved,
+    allowed_hosts,
+    check_host,
+)
 from preflight.links.results import Hop, Result, Status
 
 USER_AGENT = f"preflight/{__version__} (link check; +https://github.com/preflight-email)"
@@ -135,6 +142,7 @@ class Checker:
         self._total = asyncio.Semaphore(settings.total)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._client: aiohttp.ClientSession | None = None
+        self._allow = allowed_hosts(settings.allow_hosts)
 
     async def run(self, targets: Iterable[Target]) -> dict[str, Result]:
         settings = self.settings
@@ -320,16 +328,21 @@ class Checker:
         return wait * (0.75 + random.random() / 2)  # jitter, so hosts are not hit in step
 
     async def _request(self, url: str, method: str, target: Target) -> _Answer:
-        host = (urlsplit(url).hostname or "").lower()
+        # parsed once, by the client's parser: the host judged is the host connected to
+        try:
+            parsed = yarl.URL(url)
+            host = parsed.raw_host or ""
+        except (ValueError, TypeError) as error:
+            raise _Failure(Status.UNREACHABLE, "error", f"not a valid URL ({error})") from None
         limit = self._hosts.get(host)
         if limit is None:
             limit = self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
         async with limit, self._total:
             try:
-                check_literal(host, self.settings.allow_hosts)  # aiohttp resolves no addresses
+                check_host(host, self._allow, _written_host(url))
                 self.counters.requests += 1
                 return await asyncio.wait_for(
-                    self._send(url, method, target), self.settings.timeout
+                    self._send(parsed, method, target), self.settings.timeout
                 )
             except (asyncio.TimeoutError, TimeoutError):
                 raise _Failure(
@@ -366,7 +379,7 @@ class Checker:
                     Status.UNREACHABLE, "error", f"{type(error).__name__}: {error}"
                 ) from None
 
-    async def _send(self, url: str, method: str, target: Target) -> _Answer:
+    async def _send(self, url: yarl.URL, method: str, target: Target) -> _Answer:
         assert self._client is not None
         async with self._client.request(method, url, allow_redirects=False) as response:
             if method == "HEAD" or response.status in REDIRECTS:
@@ -385,6 +398,13 @@ class Checker:
                     response.close()
                     break
             return _Answer(response.status, response.headers, b"".join(chunks), complete)
+
+
+def _written_host(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
 
 
 def _size(answer: _Answer) -> int | None:

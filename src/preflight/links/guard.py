@@ -8,7 +8,11 @@ of that network, so it is refused before any connection, and the refusal is a
 finding (LINK003), not a request. The check runs where the connection is made
 (aiohttp's resolver, for names; before each request, for addresses written
 as such), on the addresses the connection will really use, so a redirect or a
-DNS answer cannot slip past it.
+DNS answer cannot slip past it. The host judged is the one the client connects
+to: the URL is parsed once, by the client's own parser (yarl: IDNA/UTS-46 turns
+fullwidth digits and ideographic full stops into ASCII), and that parsed URL is
+what is requested; a host the client takes for an address is read the way the C
+library will read it ("127.1", "2130706433" and "0177.0.0.1" are 127.0.0.x).
 
 Hosts in ``links.allow_hosts`` are exempt (the tests allow their own loopback
 servers that way).
@@ -17,14 +21,14 @@ servers that way).
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 from collections.abc import Iterable
 
 from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.helpers import is_ip_address
 from aiohttp.resolver import ThreadedResolver
 
-from preflight.urls import address_reason, host_allowed
+from preflight.urls import address_reason, client_host, host_allowed, numeric_address
 
 
 class AddressRefused(Exception):
@@ -33,7 +37,7 @@ class AddressRefused(Exception):
     def __init__(self, host: str, address: str, reason: str) -> None:
         shown = (
             f"{host} is {reason}"
-            if host.strip("[]") == address
+            if host.strip("[]").lower() == address
             else (f"{host} resolves to {address}, {reason}")
         )
         super().__init__(shown)
@@ -50,25 +54,39 @@ class NameNotResolved(Exception):
         self.host = host
 
 
-def check_literal(host: str, allow_hosts: Iterable[str]) -> None:
-    """Refuse a host written as an address (aiohttp asks no resolver for those)."""
+def allowed_hosts(allow_hosts: Iterable[str]) -> tuple[str, ...]:
+    """``links.allow_hosts`` as the client spells hosts (an IDN in its ASCII form)."""
+    return tuple(client_host(host) or host.lower() for host in allow_hosts)
+
+
+def check_host(host: str, allow: tuple[str, ...], shown: str | None = None) -> None:
+    """Refuse a host that is an address preflight will not connect to.
+
+    ``host`` is the host as the client connects to it (the parsed URL's raw host), ``allow``
+    comes from :func:`allowed_hosts`; ``shown`` is the host as written, for the message.
+    A host the client takes for an address never reaches the resolver, so it is judged
+    here; a name is judged by :class:`GuardedResolver` on what it resolves to."""
     bare = host.lower().strip("[]")
-    try:
-        ipaddress.ip_address(bare.split("%", 1)[0])
-    except ValueError:
-        return  # a name: the resolver checks what it resolves to
-    if host_allowed(bare, tuple(allow_hosts)):
+    shown = shown or host
+    if host_allowed(bare, allow):
         return
-    reason = address_reason(bare.split("%", 1)[0])
+    address = numeric_address(bare)
+    if address is None:
+        if is_ip_address(bare):  # the client would hand it to the system as it stands
+            raise AddressRefused(shown, bare, "not a valid IP address")
+        return  # a name: the resolver checks what it resolves to
+    if host_allowed(address, allow):
+        return
+    reason = address_reason(address)
     if reason is not None:
-        raise AddressRefused(host, bare, reason)
+        raise AddressRefused(shown, address, reason)
 
 
 class GuardedResolver(AbstractResolver):
     """aiohttp's resolver with the guard on every answer: one bad address refuses the host."""
 
     def __init__(self, allow_hosts: Iterable[str]) -> None:
-        self._allow = tuple(allow_hosts)
+        self._allow = allowed_hosts(allow_hosts)
         self._inner = ThreadedResolver()
 
     async def resolve(

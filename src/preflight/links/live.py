@@ -49,8 +49,11 @@ def occurrences(template: Template, allow_hosts: Iterable[str]) -> Iterator[Occu
         url, fragment = target
         span = link.location.span
         source = template.sources.get(link.location.path)
-        line = source.line_text(span.line) if source is not None and span else None
-        yield Occurrence(link.url.strip(), url, fragment, link.kind, link.location, line)
+        excerpt = (
+            source.line_excerpt(span.line, span.column) if source is not None and span else None
+        )
+        line, offset = excerpt or (None, 0)
+        yield Occurrence(link.url.strip(), url, fragment, link.kind, link.location, line, offset)
 
 
 def request_url(link: Link, allow: tuple[str, ...] = ()) -> tuple[str, str | None] | None:

@@ -7,6 +7,7 @@ importing the HTTP client (start-up cost matters in pre-commit).
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,18 +85,49 @@ class Result:
 
     @classmethod
     def from_json(cls, url: str, data: Mapping[str, Any]) -> Result:
+        """A result read back from the link cache; ValueError when any field is not of its
+        type (a hand-edited or damaged cache must never reach the rules)."""
+        code = data.get("code")
+        if code is not None and (isinstance(code, bool) or not isinstance(code, int)):
+            raise ValueError(f"code {code!r} is not a status code")
+        reason, detail = data.get("reason"), data.get("detail")
+        if not all(value is None or isinstance(value, str) for value in (reason, detail)):
+            raise ValueError("reason and detail must be text")
+        chain = []
+        for hop in data.get("chain") or ():
+            if (
+                not isinstance(hop, (list, tuple))
+                or len(hop) != 2
+                or isinstance(hop[0], bool)
+                or not isinstance(hop[0], int)
+                or not isinstance(hop[1], str)
+            ):
+                raise ValueError(f"redirect {hop!r} is not [code, url]")
+            chain.append(Hop(hop[0], hop[1]))
         anchors = data.get("anchors")
+        if anchors is not None and (
+            not isinstance(anchors, list) or not all(isinstance(a, str) for a in anchors)
+        ):
+            raise ValueError("anchors must be a list of names")
+        checked_at = data.get("checked_at")
+        if isinstance(checked_at, bool) or not isinstance(checked_at, (int, float)):
+            raise ValueError(f"checked_at {checked_at!r} is not a time")
+        if not math.isfinite(checked_at):
+            raise ValueError("checked_at is not finite")
+        complete = data.get("complete", True)
+        if not isinstance(complete, bool):
+            raise ValueError("complete must be true or false")
         return cls(
             url,
             Status(data["status"]),
-            data.get("code"),
-            data.get("reason"),
-            data.get("detail"),
-            tuple(Hop(int(code), str(where)) for code, where in data.get("chain") or ()),
+            code,
+            reason,
+            detail,
+            tuple(chain),
             frozenset(anchors) if anchors is not None else None,
-            bool(data.get("complete", True)),
+            complete,
             True,
-            float(data["checked_at"]),
+            float(checked_at),
             _size(data.get("size")),
         )
 
@@ -117,6 +149,9 @@ class Occurrence:
     kind: str  # link | image
     location: Location
     source_line: str | None = None
+    """The link's line, or a window of it (SourceText.line_excerpt): never a copy of a long
+    line per link."""
+    source_offset: int = 0
 
 
 @dataclass(frozen=True)

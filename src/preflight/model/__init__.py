@@ -130,8 +130,12 @@ class Finding:
     help: str | None = None
     related: tuple[Related, ...] = ()
     source_line: str | None = None
-    """The text of the finding's first line, for carets and baseline fingerprints."""
+    """The text of the finding's first line, for carets and baseline fingerprints: the whole
+    line, or a window of it around the finding when the line is long
+    (SourceText.line_excerpt)."""
     fix: Fix | None = None
+    source_offset: int = 0
+    """Where ``source_line`` starts in the line (0-based column): 0 unless it is a window."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,12 +415,18 @@ def display_path(path: Path) -> str:
     """A path as reports show it: relative to the working directory (DESIGN.md, Contracts).
 
     A file name that is not valid UTF-8 shows U+FFFD where its bad bytes were, so every
-    report stays valid UTF-8.
+    report stays valid UTF-8. Worked out once per path and working directory: a report
+    shows the same few paths thousands of times.
     """
+    return _display_path(path, os.getcwd() if path.is_absolute() else "")
+
+
+@functools.lru_cache(maxsize=16384)
+def _display_path(path: Path, cwd: str) -> str:
     shown = path.as_posix()
     if path.is_absolute():
         with contextlib.suppress(ValueError):  # another drive, on Windows
-            shown = Path(os.path.relpath(path)).as_posix()
+            shown = Path(os.path.relpath(path, cwd)).as_posix()
     if not shown.isascii():
         shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return shown

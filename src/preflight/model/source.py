@@ -32,6 +32,12 @@ _VOID = frozenset(
 )
 _START_TAG_END = re.compile(r"""(?:"[^"]*"|'[^']*'|[^'">])*>""")
 
+EXCERPT_CHARS = 240
+"""The longest source line a finding keeps; a longer line (minified HTML, a one-line export)
+is kept as a window of this many characters around the finding."""
+EXCERPT_LEAD = 80
+"""How much of the window lies before the finding's column."""
+
 
 class SourceText:
     """A text with a line index; ``first_line`` places it inside a larger file."""
@@ -80,6 +86,25 @@ class SourceText:
         start = self.starts[index]
         end = self.text.find("\n", start)
         return self.text[start : end if end != -1 else len(self.text)].rstrip("\r")
+
+    def line_excerpt(self, line: int, column: int = 1) -> tuple[str, int] | None:
+        """What a finding at (line, column) quotes of its line, and where that starts in the
+        line (0-based): the whole line, or a window of EXCERPT_CHARS around the column for a
+        longer one, so a finding never copies a multi-megabyte line. None outside this source."""
+        index = line - self.first_line
+        starts = self.starts
+        if not self.exact or index < 0 or index >= len(starts):
+            return None
+        start = starts[index]
+        if index + 1 < len(starts):
+            end = starts[index + 1] - 1
+        else:
+            end = self.text.find("\n", start)
+            end = len(self.text) if end == -1 else end
+        if end - start <= EXCERPT_CHARS:
+            return self.text[start:end].rstrip("\r"), 0
+        offset = max(0, min(column - 1 - EXCERPT_LEAD, end - start - EXCERPT_CHARS))
+        return self.text[start + offset : start + offset + EXCERPT_CHARS], offset
 
 
 @dataclass(frozen=True)

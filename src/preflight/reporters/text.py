@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from preflight.model import Finding, Severity, display_path
+from preflight.reporters.safe import pictured, printable
 
 if TYPE_CHECKING:
     from preflight.model.report import Report
@@ -21,19 +22,22 @@ def _paint(text: str, code: str, color: bool) -> str:
 def _finding(finding: Finding, color: bool) -> list[str]:
     location = finding.location
     span = location.span
-    where = display_path(location.path)
+    where = printable(display_path(location.path))
     if span is not None:
         where += f":{span.line}:{span.column}"
     severity = _paint(finding.severity.label, "1;" + _COLORS[finding.severity], color)
     rule = _paint(f"{finding.rule}", "1", color)
     part = f" [{location.part.value}]" if location.part and span is None else ""
     lines = [  # file:line:col, id, severity, message (DESIGN.md, Outputs)
-        f"{_paint(where, '1', color)}: {rule} {severity}: {finding.message} ({finding.name}){part}"
+        f"{_paint(where, '1', color)}: {rule} {severity}: {printable(finding.message)}"
+        f" ({finding.name}){part}"
     ]
     if span is not None and finding.source_line is not None:
         number = str(span.line)
         gutter = " " * len(number)
-        source, column = _window(finding.source_line.replace("\t", " "), span.column)
+        source, column = _window(pictured(finding.source_line), span.column - finding.source_offset)
+        if finding.source_offset and not source.startswith("…"):
+            source, column = "…" + source, column + 1
         if span.end_line == span.line:
             width = span.end_column - span.column
         else:
@@ -43,13 +47,13 @@ def _finding(finding: Finding, color: bool) -> list[str]:
         lines.append(f" {number} | {source}")
         lines.append(f" {gutter} | {_paint(caret, _COLORS[finding.severity], color)}")
     if finding.help:
-        lines.append(f"  {_paint('help', '1;32', color)}: {finding.help}")
+        lines.append(f"  {_paint('help', '1;32', color)}: {printable(finding.help)}")
     for related in finding.related:
         rspan = related.location.span
-        rwhere = display_path(related.location.path) + (
+        rwhere = printable(display_path(related.location.path)) + (
             f":{rspan.line}:{rspan.column}" if rspan else ""
         )
-        lines.append(f"  note: {related.message} ({rwhere})")
+        lines.append(f"  note: {printable(related.message)} ({rwhere})")
     return lines
 
 
@@ -121,7 +125,10 @@ def chunks(
 
         # a confident detection is listed only with --verbose: 50 clean templates would
         # otherwise add 50 lines that ask nothing of anyone
-        lines = [f"  {path}: {said}" for path, said in detected(report, everything=verbose)]
+        lines = [
+            f"  {printable(path)}: {printable(said)}"
+            for path, said in detected(report, everything=verbose)
+        ]
         if len(lines) > _MAX_DETECTED and not verbose:
             rest = len(lines) - _MAX_DETECTED
             lines[_MAX_DETECTED:] = [f"  … and {rest} more (--verbose lists them all)"]
