@@ -357,3 +357,20 @@ def test_readme_pre_commit_snippet_works(tmp_path: Path) -> None:
     code, output = _try_repo(hook_repo, consumer, files, tmp_path / "pc-home", hook, sha)
     assert code == 0, f"expected the hook to pass, got {code}:\n{output}"
     assert "Passed" in output, output
+
+
+def test_every_module_has_a_place_in_the_layers_contract() -> None:
+    """A module the layers contract does not name is not held to any layer: name each one."""
+    import tomllib
+
+    data = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    contract = next(c for c in data["tool"]["importlinter"]["contracts"] if c["id"] == "layers")
+    named = {part.strip() for layer in contract["layers"] for part in re.split(r"[:|]", layer)}
+    package = REPO / "src" / "preflight"
+    modules = {
+        f"preflight.{path.stem}"
+        for path in package.iterdir()
+        if (path.suffix == ".py" and path.stem not in ("__init__", "__main__"))
+        or (path.is_dir() and (path / "__init__.py").is_file())
+    }
+    assert modules - named == set()
