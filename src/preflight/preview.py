@@ -197,6 +197,12 @@ def spacer_count(text: str) -> int:
     return sum(1 for char in text if char in _SPACERS and char not in " \t\r\n")
 
 
+_Inherited = tuple[
+    "etree._Element | None", "tuple[str | None, etree._Element | None]", "str | None"
+]
+"""(font-size owner, (text colour, its owner), background) as text inside an element gets them."""
+
+
 class View:
     """One template's HTML as a reader sees it: which runs of text are hidden and why.
 
@@ -207,6 +213,7 @@ class View:
         self.html = html
         self._styles: dict[etree._Element, dict[str, str]] = {}
         self._hidden: dict[etree._Element, Hidden | None] = {}
+        self._inheritance: dict[etree._Element, _Inherited] = {}
         self._order: dict[etree._Element, int] | None = None
         self._styled: frozenset[str] | None = None
 
@@ -239,22 +246,7 @@ class View:
     def invisible_text(self, element: etree._Element) -> Hidden | None:
         """Why text directly inside ``element`` cannot be read though nothing hides the
         element: a font size of 0 or 1px, or a colour equal to its background."""
-        size_owner = None
-        colour_owner = None
-        text_colour = None
-        background = None
-        node: etree._Element | None = element
-        while node is not None and is_element(node):
-            declarations = self.declarations(node)
-            if size_owner is None and _font_size(declarations) is not None:
-                size_owner = node
-            if text_colour is None and "color" in declarations:
-                text_colour, colour_owner = colour(declarations["color"]), node
-            if background is None:
-                background = _background(node, declarations)
-            if size_owner is not None and text_colour is not None and background is not None:
-                break
-            node = node.getparent()
+        size_owner, (text_colour, colour_owner), background = self._inherited(element)
         if size_owner is not None and tiny_font(self.declarations(size_owner)):
             return Hidden(
                 size_owner, "font-size:" + (_font_size(self.declarations(size_owner)) or "0")
@@ -267,6 +259,39 @@ class View:
         ):
             return Hidden(colour_owner, f"color:{text_colour} on a {background} background")
         return None
+
+    def _inherited(self, element: etree._Element) -> _Inherited:
+        """For the text of ``element``: the nearest element (itself or above) that sets a font
+        size, the nearest colour that reads as one (and who sets it), the nearest background.
+        Worked out once per element, from its parent's (a text run's walk up the tree was
+        the INBOX and A11Y rules' largest cost)."""
+        found = self._inheritance.get(element)
+        if found is not None:
+            return found
+        chain = []
+        node: etree._Element | None = element
+        while node is not None and is_element(node) and node not in self._inheritance:
+            chain.append(node)
+            node = node.getparent()
+        above: _Inherited = (
+            self._inheritance[node]
+            if node is not None and node in self._inheritance
+            else (None, (None, None), None)
+        )
+        for item in reversed(chain):
+            declarations = self.declarations(item)
+            size_owner, (text_colour, colour_owner), background = above
+            if _font_size(declarations) is not None:
+                size_owner = item
+            if "color" in declarations:
+                own = colour(declarations["color"])
+                if own is not None:  # one that does not read as a colour leaves the parent's
+                    text_colour, colour_owner = own, item
+            own_background = _background(item, declarations)
+            if own_background is not None:
+                background = own_background
+            above = self._inheritance[item] = (size_owner, (text_colour, colour_owner), background)
+        return above
 
     def order(self, element: etree._Element) -> int:
         """The element's place in document order."""
