@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from preflight.dialects import has_special
+from preflight.dialects import CONFIDENT, has_special
 from preflight.model import Template
 
 _URL_IN_TEXT = re.compile(r"https?://\S+|\{\{[^}]+\}\}|\*\|[^|]+\|\*|%%[^%]+%%|\{%[^%]+%\}")
@@ -23,6 +23,15 @@ def declared_platform(template: Template) -> str | None:
     platform's tags rather than report a missing tag on the strength of a guess."""
     platform = template.platform
     return platform.value if platform and platform.origin != "detected" else None
+
+
+def sure_platform(template: Template) -> str | None:
+    """The declared platform, or the detected one when detection is confident."""
+    declared = declared_platform(template)
+    detection = template.detection
+    if declared is None and detection is not None and (detection.confidence or 0) >= CONFIDENT:
+        return detection.platform
+    return declared
 
 
 def anchors(template: Template) -> Iterator[etree._Element]:

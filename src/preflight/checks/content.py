@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from preflight.category import inferred_transactional
-from preflight.dialects import CONFIDENT, dialects, has_special
+from preflight.dialects import Dialect, dialects, has_special
 from preflight.footer import (
     anchors as _anchors,
 )
@@ -25,6 +25,7 @@ from preflight.footer import (
     has_unsubscribe,
     link_words,
     looks_like_address,
+    sure_platform,
     text_has_unsubscribe,
 )
 from preflight.linkscan import links
@@ -42,12 +43,6 @@ from preflight.urls import host_allowed, shown_url
 Options = Mapping[str, Any]
 
 
-def _write_special(template: Template, kind: str) -> str | None:
-    platform = _platform(template) or (template.detection and template.detection.platform)
-    dialect = dialects().get(platform) if platform else None
-    return dialect.write_special.get(kind) if dialect is not None else None
-
-
 def _platform_label(template: Template) -> str:
     platform = _platform(template)
     return dialects()[platform].label if platform in dialects() else "platform"
@@ -56,19 +51,18 @@ def _platform_label(template: Template) -> str:
 # -- CONTENT001 -------------------------------------------------------------
 
 
-def _appending_platform(template: Template, kind: str) -> str | None:
-    """The platform that adds ``kind`` itself when the email has none (dialect `appends:`):
-    the declared one, or one detected with confidence."""
-    platform = _platform(template)
-    detection = template.detection
-    if platform is None and detection is not None and (detection.confidence or 0) >= CONFIDENT:
-        platform = detection.platform
+def _appending_platform(template: Template, kind: str) -> Dialect | None:
+    """The platform (declared, or detected with confidence) that adds ``kind`` itself when
+    the email has none (dialect `appends:`)."""
+    platform = sure_platform(template)
     dialect = dialects().get(platform) if platform else None
-    return dialect.label if dialect is not None and kind in dialect.appends else None
+    return dialect if dialect is not None and kind in dialect.appends else None
 
 
-def _appended(violation: Violation, label: str, what: str, tag: str) -> Violation:
+def _appended(violation: Violation, platform: Dialect, kind: str, what: str) -> Violation:
     """A missing footer item the platform adds itself: a warning, not an error."""
+    label = platform.label
+    tag = platform.write_special.get(kind) or f"{label}'s {kind.replace('_', ' ')} tag"
     return dataclasses.replace(
         violation,
         template=violation.template + ", so {label} appends its own footer with " + what,
@@ -147,10 +141,9 @@ def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violat
         " in the footer",
         or_declare=True,
     )
-    label = _appending_platform(template, "unsubscribe")
-    if label is not None:
-        tag = _write_special(template, "unsubscribe") or "the unsubscribe tag"
-        violation = _appended(violation, label, "an unsubscribe link", tag)
+    appending = _appending_platform(template, "unsubscribe")
+    if appending is not None:
+        violation = _appended(violation, appending, "unsubscribe", "an unsubscribe link")
     yield violation
 
 
@@ -180,10 +173,11 @@ def missing_postal_address(template: Template, options: Options) -> Iterator[Vio
         "add the sender's physical postal address to the footer (CAN-SPAM), or the"
         " platform's address tag such as *|LIST:ADDRESS|*",
     )
-    label = _appending_platform(template, "postal_address")
-    if label is not None:
-        tag = _write_special(template, "postal_address") or "your postal address"
-        violation = _appended(violation, label, "your audience's postal address", tag)
+    appending = _appending_platform(template, "postal_address")
+    if appending is not None:
+        violation = _appended(
+            violation, appending, "postal_address", "your audience's postal address"
+        )
     yield violation
 
 

@@ -17,13 +17,13 @@ from preflight.checks.merge._common import (
 )
 from preflight.checks.merge.malformed import _tokens
 from preflight.dialects import (
-    CONFIDENT,
     Dialect,
     dialects,
     signatures,
     tokenize,
 )
 from preflight.fields import meaning
+from preflight.footer import sure_platform
 from preflight.model import (
     Related,
     Template,
@@ -202,12 +202,7 @@ def mixed_dialects(template: Template, options: Options) -> Iterator[Violation]:
             continue
         tag, main_tag = first[other], first[main]
         labels = dialects()[main].label, dialects()[other].label
-        detection = template.detection
-        sure = (
-            detection is not None
-            and detection.platform == main
-            and (detection.confidence or 0) >= CONFIDENT
-        )
+        sure = sure_platform(template) == main  # nothing declared (see above): detection
         equivalent = _equivalent(tag, dialects()[main]) if sure else None
         if sure:  # as MERGE002 would with the platform declared: the tag to write instead
             declare = f"declare `platform: {main}` in the sidecar or config"
