@@ -608,7 +608,9 @@ def test_css_with_a_number_of_thousands_of_digits(tmp_path: Path, run_cli) -> No
     digits = "9" * 5000
     (tmp_path / "t.html").write_text(
         f"<html><head><style>p {{ width: {digits}px }}</style></head><body>\n"
-        f'<p style="font-size:{digits}px;color:#{digits}">Hi</p></body></html>\n',
+        f'<p style="font-size:{digits}px;color:#{digits}">Hi</p>\n'
+        f'<table bgcolor="rgb({digits},0,0)"><tr><td><font color="rgb({digits},0,0)">Hi</font>'
+        "</td></tr></table></body></html>\n",
         encoding="utf-8",
     )
     result = run_cli("check", "t.html", "--format", "json", cwd=tmp_path)

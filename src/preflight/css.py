@@ -326,7 +326,7 @@ def stylesheet(text: str) -> Sheet:
 @functools.lru_cache(maxsize=4096)
 def color(value: str) -> tuple[float, float, float, float] | None:
     """An sRGB colour (0..1 each, alpha last) from a CSS colour or an HTML bgcolor value."""
-    text = value.strip()
+    text = _digits_bounded(value.strip())  # bgcolor and <font color> come here unparsed
     if not text:
         return None
     _tinycss2()
