@@ -264,7 +264,7 @@ class View:
         """For the text of ``element``: the nearest element (itself or above) that sets a font
         size, the nearest colour that reads as one (and who sets it), the nearest background.
         Worked out once per element, from its parent's (a text run's walk up the tree was
-        the INBOX and A11Y rules' largest cost)."""
+        the INBOX and SPAM rules' largest cost)."""
         found = self._inheritance.get(element)
         if found is not None:
             return found

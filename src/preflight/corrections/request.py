@@ -8,9 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from preflight.constants import CORRECTION_KINDS as KINDS
-from preflight.model import Finding
+
+if TYPE_CHECKING:  # annotations only: the CLI imports this module at start-up
+    from preflight.model import Finding
 
 HTML, TEXT, EML, META = (
     "correction.html",

@@ -83,10 +83,6 @@ def article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
-def tag_or_none(raw: str | None) -> Words | None:
-    return Words.tag(raw) if raw else None
-
-
 def first(*choices: Words | None) -> Words | None:
     return next((choice for choice in choices if choice), None)
 

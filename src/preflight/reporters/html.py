@@ -75,17 +75,6 @@ def _assets() -> tuple[str, str]:
     return css, script
 
 
-_SHOWN: dict[Path, str] = {}
-"""Display paths worked out once per page (chunks() empties it): 60% of the time otherwise."""
-
-
-def _display(path: Path) -> str:
-    shown = _SHOWN.get(path)
-    if shown is None:
-        shown = _SHOWN[path] = display_path(path)
-    return shown
-
-
 def _hash(text: str) -> str:
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
@@ -132,7 +121,7 @@ def _sections(report: Report) -> list[_Section]:
     sections: list[_Section] = []
     owner: dict[str, _Section] = {}
     for info in report.files:
-        shown = _display(info.path)
+        shown = display_path(info.path)
         if shown in owner:
             continue
         section = _Section(len(sections), shown, info)
@@ -142,10 +131,10 @@ def _sections(report: Report) -> list[_Section]:
         view = section.info.view if section.info is not None else None
         if isinstance(view, EmailView):
             for source in view.sources:
-                owner.setdefault(_display(source), section)
+                owner.setdefault(display_path(source), section)
     loose: dict[str, _Section] = {}
     for finding in report.findings:
-        shown = _display(finding.location.path)
+        shown = display_path(finding.location.path)
         home = owner.get(shown) or loose.get(shown)
         if home is None:
             home = loose[shown] = _Section(0, shown, None)
@@ -161,7 +150,7 @@ def _sections(report: Report) -> list[_Section]:
 
 
 def _order(finding: Finding, main: str) -> tuple[int, str, int, int, str]:
-    shown = _display(finding.location.path)
+    shown = display_path(finding.location.path)
     span = finding.location.span
     return (
         0 if shown == main else 1,
@@ -223,7 +212,7 @@ def named_steps(
     lines = sorted((step.line, step.id) for step in view.steps if step.line is not None)
     places = [finding.location] + [r.location for r in finding.related]
     for location in places:
-        if location.span is None or _display(location.path) != shown or not lines:
+        if location.span is None or display_path(location.path) != shown or not lines:
             continue
         index = bisect.bisect_right(lines, (location.span.line, "\uffff")) - 1
         if index >= 0:
@@ -236,7 +225,6 @@ def named_steps(
 
 def chunks(report: Report) -> Iterator[str]:
     css, script = _assets()
-    _SHOWN.clear()  # the working directory may have changed since the last page
     catalogue = load_catalogue()
     sections = _sections(report)
     families = Counter(_family(f, catalogue) for f in report.findings)
@@ -432,7 +420,7 @@ def _section(section: _Section, catalogue: Catalogue, later: bool = False) -> st
         meta.append("platform: ambiguous (" + " or ".join(info.candidates) + ")")
     built_from = info.built_from if info is not None else None
     if built_from is not None and info is not None and built_from != info.path:
-        meta.append(f"built from {_display(built_from)}")
+        meta.append(f"built from {display_path(built_from)}")
     parts = [
         f'<section class="file{" later" if later else ""}" id="s{number}"'
         f' aria-labelledby="s{number}-h">\n'
@@ -507,7 +495,7 @@ def _workflow(section: _Section, view: WorkflowView, catalogue: Catalogue) -> st
     marks: dict[int, tuple[list[str], list[tuple[str, str]]]] = {}
     named: Counter[str] = Counter()
     for index, finding in enumerate(section.findings):
-        if _display(finding.location.path) != section.path:
+        if display_path(finding.location.path) != section.path:
             continue
         steps, path = named_steps(finding, view, section.path)
         marks[index] = (steps, path)
@@ -569,7 +557,7 @@ def _finding(
 ) -> str:
     location = finding.location
     span = location.span
-    shown = _display(location.path)
+    shown = display_path(location.path)
     where = shown + (f":{span.line}:{span.column}" if span else "")
     if location.part is not None:
         where += f" · {location.part.value} part" if location.part is not Part.WORKFLOW else ""
@@ -629,7 +617,7 @@ def _finding(
 
 def _where(location: Any) -> str:
     span = location.span
-    return _display(location.path) + (f":{span.line}:{span.column}" if span else "")
+    return display_path(location.path) + (f":{span.line}:{span.column}" if span else "")
 
 
 def _excerpt(source: str, line: int, column: int, end_line: int, end_column: int) -> str:
