@@ -334,3 +334,21 @@ def test_the_readme_command_makes_the_report(run_cli, tmp_path: Path) -> None:
     assert page.startswith("<!DOCTYPE html>")
     assert page.count('<li class="f ') == 27  # 23 + the four preheaders that leak (INBOX002)
     assert page.count("<svg") == 2 and page.count('class="preview"') == 8
+
+
+def test_a_finding_on_a_long_line_marks_its_own_text(run_cli, tmp_path: Path) -> None:
+    """A finding keeps a window of a long line (source_offset says where it starts): the
+    page marks the span's characters in that window, as the text output does."""
+    pad = "<span>x</span>" * 3000
+    (tmp_path / "t.html").write_text(
+        f"<html lang='en'><head><title>t</title></head><body><p>{pad}Hi [FIRST NAME],"
+        " welcome</p></body></html>\n",
+        encoding="utf-8",
+    )
+    result = run_cli(
+        "check", "t.html", "--select", "CONTENT006", "--format", "html", "--no-cache",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    marked = {m for m in re.findall(r"<mark>(.*?)</mark>", result.stdout)}
+    assert marked == {"[FIRST NAME]"}

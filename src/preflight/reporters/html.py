@@ -595,8 +595,16 @@ def _finding(
         f'<p class="where">{escape(where)}</p>'
     ]
     if span is not None and finding.source_line is not None:
+        offset = finding.source_offset  # source_line may be a window of a long line
         parts.append(
-            _excerpt(finding.source_line, span.line, span.column, span.end_line, span.end_column)
+            _excerpt(
+                finding.source_line,
+                span.line,
+                span.column - offset,
+                span.end_line,
+                span.end_column - offset,
+                cut=offset > 0,
+            )
         )
     if finding.help:
         parts.append(f'<p class="help"><strong>help:</strong> {escape(finding.help)}</p>')
@@ -620,8 +628,11 @@ def _where(location: Any) -> str:
     return display_path(location.path) + (f":{span.line}:{span.column}" if span else "")
 
 
-def _excerpt(source: str, line: int, column: int, end_line: int, end_column: int) -> str:
-    """The finding's first line with its span marked (to the line's end when it goes on)."""
+def _excerpt(
+    source: str, line: int, column: int, end_line: int, end_column: int, cut: bool = False
+) -> str:
+    """The finding's first line with its span marked (to the line's end when it goes on);
+    ``cut``: ``source`` is a window that starts inside the line, columns counted in it."""
     text = source.replace("\t", " ")
     start = max(0, column - 1)
     end = end_column - 1 if end_line == line else len(text)
@@ -630,9 +641,10 @@ def _excerpt(source: str, line: int, column: int, end_line: int, end_column: int
     if len(text) > _MAX_SOURCE:  # a minified line: a window around the span
         begin = max(0, start - _MAX_SOURCE // 3)
         stop = max(begin + _MAX_SOURCE, min(end, begin + 2 * _MAX_SOURCE))
-        prefix = "…" if begin else ""
+        prefix = "…" if begin or cut else ""
         suffix = "…" if stop < len(text) else ""
         text, start, end = text[begin:stop], start - begin, min(end, stop) - begin
+    prefix = prefix or ("…" if cut else "")
     more = f" (continues to line {end_line})" if end_line > line else ""
     return (
         f'<pre class="src"><span class="ln">{line} | </span>{prefix}{escape(text[:start])}'
