@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,51 @@ def test_each_kind_of_dependency_invalidates(tmp_path: Path, change: str) -> Non
     assert misses >= 1, f"a changed {change} must be a cache miss"
     fresh = check([folder], jobs=1, cache=False).to_json()
     assert report == fresh, "what the cache served must equal a cold run"
+
+
+def test_a_settled_file_rewritten_with_the_same_size_and_time_is_a_miss(tmp_path: Path) -> None:
+    """Files last changed long ago are judged by their stat() on a warm run (no reading):
+    a rewrite that keeps the size and puts the old modification time back still changes
+    the ctime, so it is a miss."""
+    import os
+
+    folder = _library(tmp_path / "lib", 4)
+    for path in folder.rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(1_000_000_000, 1_000_000_000))  # settled long ago
+    time.sleep(2.1)  # the ctime the utime calls set must be settled too (items.SETTLED_NS)
+    _run(folder)
+    assert _run(folder)[1] == 0
+    email = folder / "emails/batch1/e001.html"
+    before = os.stat(email)
+    os.utime(email)  # a touch alone changes nothing that was read: still a hit
+    assert _run(folder)[1] == 0
+    _edit(email, "issue 1<", "issue 9<")
+    os.utime(email, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(email).st_size == before.st_size
+    _, misses, report = _run(folder)
+    assert misses >= 1
+    assert report == check([folder], jobs=1, cache=False).to_json()
+
+
+def test_a_warm_json_report_is_byte_identical(tmp_path: Path, run_cli) -> None:
+    """The JSON report of a warm run writes the lines the first run's workers encoded and
+    the cache kept; from another working directory it encodes them afresh (their paths are
+    relative to it). Every one equals a run without the cache."""
+    folder = _library(tmp_path / "lib", 24)
+    cache = {"PREFLIGHT_CACHE_DIR": str(tmp_path / "c")}
+
+    def run(cwd: Path, *extra: str) -> bytes:
+        args = ("check", str(folder), "--format", "json", "--jobs", "2", *extra)
+        result = run_cli(*args, cwd=cwd, env=cache)
+        assert result.returncode == 1, result.stderr
+        return result.stdout.encode("utf-8")
+
+    fresh = run(folder, "--no-cache")
+    assert run(folder) == fresh  # first run: the workers' lines
+    assert run(folder) == fresh  # warm: the cache's lines
+    elsewhere = run(tmp_path, "--no-cache")
+    assert elsewhere != fresh and run(tmp_path) == elsewhere
 
 
 def test_a_new_preflight_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

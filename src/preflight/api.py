@@ -102,6 +102,7 @@ def check(
     cache: bool | None = None,
     spam: bool = False,
     views: bool = False,
+    json_lines: bool = False,
 ) -> Report:
     """Check paths (files or directories) and return the Report.
 
@@ -110,6 +111,8 @@ def check(
     ``jobs`` and ``cache`` override the config's worker count and results cache.
     ``spam`` also scores each email with a local SpamAssassin (SPAM010).
     ``views`` attaches to each email's and workflow's FileInfo what the HTML report draws.
+    ``json_lines`` encodes each finding's line of the JSON report where it is found (in the
+    workers, or from the results cache), for a JSON report written next (``json_chunks``).
     """
     from preflight.engine import Engine
 
@@ -120,7 +123,15 @@ def check(
         if not path.exists():
             raise ApiError(f"path does not exist: {path}")
     configs = config if isinstance(config, Configs) else configure(resolved, config)
-    engine = Engine(configs, progress=progress, jobs=jobs, use_cache=cache, spam=spam, views=views)
+    engine = Engine(
+        configs,
+        progress=progress,
+        jobs=jobs,
+        use_cache=cache,
+        spam=spam,
+        views=views,
+        json_lines=json_lines,
+    )
     try:
         report = engine.run(resolved, skip_unknown=skip_unknown)
     except FileNotFoundError as error:  # removed while the run walked it

@@ -180,6 +180,7 @@ def check(
             progress=_progress_bar,
             spam=spam,
             views=fmt == "html",  # the emails and workflows the page draws
+            json_lines=fmt == "json",  # encoded by the workers, or kept in the results cache
         )
     except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))

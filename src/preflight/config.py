@@ -368,6 +368,8 @@ class Configs:
         self.choices = choices
         self._by_source: dict[Path | None, Config] = {run.source: run}
         self._by_folder: dict[str, Path | None] = {}
+        self._by_path: dict[Path, Config] = {}
+        """Each path's config, once found: an item asks for it several times (a stat each)."""
 
     @classmethod
     def fixed(cls, config: Config) -> Configs:
@@ -386,6 +388,13 @@ class Configs:
         """The config that applies to ``path``. Raises ConfigError for a broken one."""
         if not self.hierarchical:
             return self.run
+        known = self._by_path.get(path)
+        if known is not None:
+            return known
+        found = self._by_path[path] = self._for_path(path)
+        return found
+
+    def _for_path(self, path: Path) -> Config:
         folder = os.path.abspath(path if path.is_dir() else path.parent)
         if folder not in self._by_folder:
             found = find_config(Path(folder))

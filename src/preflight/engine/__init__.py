@@ -68,6 +68,7 @@ class Engine:
         start_method: str | None = None,
         spam: bool = False,
         views: bool = False,
+        json_lines: bool = False,
     ) -> None:
         self.configs = config if isinstance(config, Configs) else Configs.fixed(config)
         self.config = self.configs.run
@@ -80,6 +81,8 @@ class Engine:
         self.use_cache = self.config.use_cache if use_cache is None else use_cache
         self.views = views
         """Attach what the HTML report draws to each template's and workflow's FileInfo."""
+        self.json_lines = json_lines
+        """Encode each finding's JSON line where it is found (for a JSON report written next)."""
         self.start_method = start_method
         """multiprocessing's start method for workers (None: the platform's default)."""
         self.live = bool(self.config.links.get("online"))
@@ -118,7 +121,12 @@ class Engine:
         pending: list[Pending] = []
         templates: list[Path] = []
         shared = _Shared()
+        cwd = os.getcwd()
+        if self.json_lines:
+            report.json_cwd = cwd
         for result in self._results(items, facts, preloaded, report):
+            if self.json_lines:
+                _keep_lines(report, result, cwd)
             if result.error is not None:
                 report.internal_errors.append(result.error)
             if result.info is not None:
@@ -188,6 +196,7 @@ class Engine:
             self.start_method,
             hashes=cache is not None,
             views=self.views,
+            json_lines=self.json_lines,
         ):
             results[index] = result
             pids.add(pid)
@@ -226,7 +235,9 @@ class Engine:
 
     def _main_checker(self, facts: RunFacts) -> ItemChecker:
         if self._checker is None or self._checker.facts is not facts:
-            self._checker = ItemChecker(self.configs, facts, self.live, views=self.views)
+            self._checker = ItemChecker(
+                self.configs, facts, self.live, views=self.views, json_lines=self.json_lines
+            )
         return self._checker
 
     # -- audiences files -----------------------------------------------------------------
@@ -327,6 +338,15 @@ class _Shared:
     def files(self, listed: list[FileInfo]) -> list[FileInfo]:
         known = {key(info.path) for info in listed}
         return [FileInfo(path, role) for k, (path, role) in self._parts.items() if k not in known]
+
+
+def _keep_lines(report: Report, result: ItemResult, cwd: str) -> None:
+    """The JSON lines the worker (or the results cache) encoded, for the JSON report."""
+    lines = result.lines
+    if lines is None or result.lines_cwd != cwd or len(lines) != len(result.findings):
+        return
+    for finding, line in zip(result.findings, lines, strict=True):
+        report.json_lines[id(finding)] = (finding, line)
 
 
 def _users_of_parts(items: list[InputFile], configs: Configs) -> list[InputFile]:

@@ -21,6 +21,7 @@ written atomically. `--no-cache` neither reads nor writes it.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import os
 import pickle
@@ -28,13 +29,14 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from preflight.config import Config, FileSettings
-from preflight.engine.items import ItemResult
+from preflight.engine.items import ItemResult, Stat, stat_key
 from preflight.fsutil import atomic_write
 from preflight.resources import rules_dir
 
-VERSION = 1
+VERSION = 2
 _ENV = "PREFLIGHT_CACHE_DIR"
 _MAX_BYTES = 1 << 30
 """A cache file larger than this is not read (a run rebuilds it)."""
@@ -96,6 +98,9 @@ class Entry:
     read: Mapping[str, str]
     """Path -> hash of its bytes ("absent" for a file looked for and not found)."""
     result: ItemResult
+    stats: Mapping[str, Stat]
+    """Path -> its stat() when hashed, for the files that had settled (items.SETTLED_NS):
+    an unchanged stat() is an unchanged file, as for git and ruff; any other is hashed."""
 
 
 class ResultsCache:
@@ -112,7 +117,7 @@ class ResultsCache:
             if not self.path.is_file() or self.path.stat().st_size > _MAX_BYTES:
                 return
             with self.path.open("rb") as stream:
-                data = pickle.load(stream)
+                data = _load(stream)
         except Exception:  # a cache that cannot be read is rebuilt, never a failure
             return
         if isinstance(data, dict) and data.get("version") == VERSION:
@@ -126,7 +131,7 @@ class ResultsCache:
             entry is None
             or entry.settings != settings
             or entry.facts != facts
-            or not _unchanged(entry.read)
+            or not _unchanged(entry.read, entry.stats)
         ):
             self.misses += 1
             return None
@@ -136,7 +141,7 @@ class ResultsCache:
     def put(self, item: str, settings: str, facts: str, result: ItemResult) -> None:
         if result.error is not None or not result.read:
             return  # a bug's result is never kept; nor one that read nothing we can hash
-        self.entries[item] = Entry(settings, facts, result.read, result)
+        self.entries[item] = Entry(settings, facts, result.read, result, result.stats)
         self._changed = True
 
     def save(self) -> None:
@@ -157,18 +162,40 @@ class ResultsCache:
             return  # a read-only checkout: the run's results stand, uncached
 
 
-def _unchanged(read: Mapping[str, str]) -> bool:
+def _load(stream: BinaryIO) -> Any:
+    """Unpickle with the cyclic garbage collector paused: the tens of thousands of objects
+    a cache holds would set off collections that scan them all again (half the time)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.load(stream)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _unchanged(read: Mapping[str, str], stats: Mapping[str, Stat]) -> bool:
     for name, digest in read.items():
-        path = Path(name)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            if digest != "absent":
+        known = stats.get(name)
+        if known is not None or digest == "absent":
+            try:
+                found = os.stat(name)
+            except FileNotFoundError:
+                if digest == "absent":
+                    continue
                 return False
-            continue
+            except OSError:
+                return False
+            if digest == "absent":
+                return False
+            if stat_key(found) == known:
+                continue
+        try:
+            with open(name, "rb") as stream:
+                data = stream.read()
         except OSError:
             return False
-        if digest == "absent" or hashlib.blake2b(data, digest_size=16).hexdigest() != digest:
+        if hashlib.blake2b(data, digest_size=16).hexdigest() != digest:
             return False
     return True
 

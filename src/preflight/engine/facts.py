@@ -110,13 +110,19 @@ class AudiencesFinder:
     def __init__(self, configs: Configs) -> None:
         self.configs = configs
         self._found: dict[tuple[str, str], Path | None] = {}
+        self._by_path: dict[Path, Path | None] = {}
 
     def find(self, path: Path) -> Path | None:
+        if path not in self._by_path:
+            self._by_path[path] = self._find(path)
+        return self._by_path[path]
+
+    def _find(self, path: Path) -> Path | None:
         config = self.configs.for_path(path)
         if config.audiences is not None:
             return config.audiences
         folder = os.path.abspath(path.parent)
-        stop = os.path.abspath(config.root if config.source is not None else Path.cwd())
+        stop = os.path.abspath(config.root if config.source is not None else os.getcwd())
         wanted = (folder, stop)
         if wanted not in self._found:
             self._found[wanted] = _nearest_audiences(Path(folder), Path(stop))

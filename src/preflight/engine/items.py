@@ -7,6 +7,8 @@ code runs in the main process and in worker processes (fork or spawn).
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,6 +21,7 @@ from preflight.engine.assemble import Assembled, Assembler
 from preflight.engine.facts import AudiencesFinder, LoadedWorkflow, RunFacts, needs_met
 from preflight.engine.load import Export, Sniffed, load, unreadable
 from preflight.engine.registry import Registry
+from preflight.engine.rows import Row, pack, unpack
 from preflight.engine.stamp import KeptLines, Stamper, relocate
 from preflight.formats.decode import UnreadableInput
 from preflight.fsutil import is_file
@@ -36,7 +39,7 @@ from preflight.model import (
     Violation,
     Workflow,
 )
-from preflight.model.report import FileInfo
+from preflight.model.report import FileInfo, finding_line
 from preflight.model.source import HtmlDocument, SourceText
 from preflight.suppressions import SuppressionSet, html_suppressions, yaml_suppressions
 
@@ -65,6 +68,44 @@ class ItemResult:
     """An internal error met while checking it (a bug): the run goes on, exit code 2."""
     parts: list[tuple[Path, str]] = field(default_factory=list)
     """The layouts and partials its email was composed from."""
+    stats: dict[str, Stat] = field(default_factory=dict)
+    """For files of ``read`` last changed well before they were read: their stat() when
+    hashed, so that the results cache can trust an unchanged stat() instead of reading."""
+    lines: list[str] | None = None
+    """Each finding's line of the JSON report, when the run asked for them (``json_lines``),
+    encoded where the item was checked (a worker) in the working directory ``lines_cwd``."""
+    lines_cwd: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Findings travel (to the main process, into the results cache) as plain rows."""
+        return (
+            _item_result,
+            (
+                self.info,
+                pack(self.findings),
+                self.pending,
+                self.read,
+                self.error,
+                self.parts,
+                self.stats,
+                self.lines,
+                self.lines_cwd,
+            ),
+        )
+
+
+def _item_result(
+    info: FileInfo | None,
+    rows: list[Row],
+    pending: Pending | None,
+    read: dict[str, str],
+    error: str | None,
+    parts: list[tuple[Path, str]],
+    stats: dict[str, Stat],
+    lines: list[str] | None,
+    lines_cwd: str | None,
+) -> ItemResult:
+    return ItemResult(info, unpack(rows), pending, read, error, parts, stats, lines, lines_cwd)
 
 
 class ItemChecker:
@@ -75,6 +116,7 @@ class ItemChecker:
         live: bool = False,
         hashes: bool = True,
         views: bool = False,
+        json_lines: bool = False,
     ) -> None:
         self.configs = configs
         self.facts = facts
@@ -83,6 +125,8 @@ class ItemChecker:
         """Hash what each item read, for the results cache (off with --no-cache)."""
         self.views = views
         """Attach what the HTML report draws (preflight.views) to the FileInfo."""
+        self.json_lines = json_lines
+        """Encode each finding's line of the JSON report here (in the worker)."""
         self.catalogue = load_catalogue()
         self.registry = Registry(self.catalogue)
         self.stamper = Stamper(self.catalogue)
@@ -100,7 +144,7 @@ class ItemChecker:
     def check(self, item: InputFile, preloaded: LoadedWorkflow | None = None) -> ItemResult:
         """Never raises: a bug becomes a PF001 finding and an internal error of the run."""
         try:
-            return self._check(item, preloaded)
+            result = self._check(item, preloaded)
         except Exception as error:  # a bug must not cost the other files their check
             detail = f"{type(error).__name__}: {error}"
             violation = Violation(
@@ -112,6 +156,10 @@ class ItemChecker:
             findings = self.stamper.stamp("PF001", [violation], settings, {})
             info = FileInfo(item.path, "unreadable")
             return ItemResult(info, findings, error=f"{item.path}: {detail}")
+        if self.json_lines and result.findings:
+            result.lines = [finding_line(finding) for finding in result.findings]
+            result.lines_cwd = os.getcwd()
+        return result
 
     def _check(self, item: InputFile, preloaded: LoadedWorkflow | None) -> ItemResult:
         config = self.configs.for_path(item.path)
@@ -172,7 +220,7 @@ class ItemChecker:
             from preflight.formats.meta import sidecar_path
 
             probed = [sidecar_path(item.path), item.path.with_suffix(".txt")]
-            result.read = file_hashes([*template.sources, *assembled.read], probed)
+            result.read, result.stats = file_hashes([*template.sources, *assembled.read], probed)
         pending = self._pending(template, settings, suppressions)
         if pending is None:
             result.findings.extend(self.stamper.unused(suppressions, settings, template.sources))
@@ -328,20 +376,42 @@ class ItemChecker:
         return self._sent[path]
 
 
-def file_hashes(paths: Sequence[Path], probed: Sequence[Path] = ()) -> dict[str, str]:
+Stat = tuple[int, int, int, int]
+"""(size, mtime_ns, ctime_ns, inode) of a file."""
+
+SETTLED_NS = 2_000_000_000
+"""A file whose last change is older than this when it is hashed has its stat() kept: a
+later write changes its ctime (file times tick coarsely, so a younger file could change
+again within the same tick and keep its stat)."""
+
+
+def file_hashes(
+    paths: Sequence[Path], probed: Sequence[Path] = ()
+) -> tuple[dict[str, str], dict[str, Stat]]:
     """The hash of each file's bytes, and "absent" for each of ``probed`` (files looked for)
-    that is not there, for the results cache key."""
+    that is not there, for the results cache key; and the stat() of each settled file."""
     hashed: dict[str, str] = {}
+    stats: dict[str, Stat] = {}
+    now = time.time_ns()
     for path in dict.fromkeys([*paths, *probed]):
+        name = str(path)
         try:
+            stat = os.stat(path)
             data = path.read_bytes()
         except FileNotFoundError:
-            hashed[str(path)] = "absent"
+            hashed[name] = "absent"
             continue
         except OSError:
             data = b""
-        hashed[str(path)] = hashlib.blake2b(data, digest_size=16).hexdigest()
-    return hashed
+        else:
+            if now - max(stat.st_mtime_ns, stat.st_ctime_ns) > SETTLED_NS:
+                stats[name] = stat_key(stat)
+        hashed[name] = hashlib.blake2b(data, digest_size=16).hexdigest()
+    return hashed, stats
+
+
+def stat_key(stat: os.stat_result) -> Stat:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
 
 
 def _file_info(path: Path, template: Template, detection: Detection | None) -> FileInfo:

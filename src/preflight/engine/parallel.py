@@ -42,11 +42,12 @@ def check_all(
     context: str | None = None,
     hashes: bool = True,
     views: bool = False,
+    json_lines: bool = False,
 ) -> Iterator[tuple[int, ItemResult, int]]:
     """(index, result, pid of the process that checked it) for every item, in any order."""
     count = workers(jobs)
     if count == 1 or len(items) < count * MIN_PER_WORKER:
-        checker = ItemChecker(configs, facts, live, hashes=hashes, views=views)
+        checker = ItemChecker(configs, facts, live, hashes, views, json_lines)
         pid = os.getpid()
         for index, item in items:
             yield index, checker.check(item), pid
@@ -60,7 +61,7 @@ def check_all(
     start = get_context(context)
     if start.get_start_method() == "fork":
         index, first = items[0]
-        first_checker = ItemChecker(configs, facts, live, hashes=hashes, views=views)
+        first_checker = ItemChecker(configs, facts, live, hashes, views, json_lines)
         yield index, first_checker.check(first), os.getpid()
         items = items[1:]
     chunk = max(1, min(64, len(items) // (count * 8)))
@@ -69,15 +70,17 @@ def check_all(
         max_workers=count,
         mp_context=start,
         initializer=_start,
-        initargs=(configs, facts, live, hashes, views),
+        initargs=(configs, facts, live, hashes, views, json_lines),
     ) as pool:
         for done in pool.map(_check_chunk, chunks):
             yield from done
 
 
-def _start(configs: Configs, facts: RunFacts, live: bool, hashes: bool, views: bool) -> None:
+def _start(
+    configs: Configs, facts: RunFacts, live: bool, hashes: bool, views: bool, json_lines: bool
+) -> None:
     global _checker
-    _checker = ItemChecker(configs, facts, live, hashes=hashes, views=views)
+    _checker = ItemChecker(configs, facts, live, hashes, views, json_lines)
 
 
 def _check_chunk(chunk: list[tuple[int, InputFile]]) -> list[tuple[int, ItemResult, int]]:

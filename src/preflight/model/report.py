@@ -8,6 +8,7 @@ SARIF reporters and the baseline read the same dictionaries.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,12 @@ class Report:
     stats: dict[str, Any] = field(default_factory=dict)
     """How the run went, for tests and benchmarks (not in the JSON document): worker
     processes that checked items, results-cache hits and misses."""
+    json_lines: dict[int, tuple[Finding, str]] = field(default_factory=dict, repr=False)
+    """Findings whose JSON line (``finding_line``) is already known, by ``id()``: encoded by
+    the worker that found them or kept in the results cache. ``json_chunks`` writes these as
+    they are (the finding itself is kept too, so an id is never another finding's)."""
+    json_cwd: str | None = None
+    """The working directory ``json_lines`` were encoded in (their paths are relative to it)."""
 
     @property
     def summary(self) -> dict[str, int]:
@@ -210,6 +217,11 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def finding_line(finding: Finding) -> str:
+    """A finding as the JSON report writes it, on one line."""
+    return _dumps(finding_dict(finding))
+
+
 def json_chunks(report: Report) -> Iterator[str]:
     """The report_dict document, written with one file and one finding per line."""
     yield '{\n  "version": 1,\n  "tool": ' + _dumps(
@@ -219,8 +231,19 @@ def json_chunks(report: Report) -> Iterator[str]:
     for index, info in enumerate(report.files):
         yield ("," if index else "") + "\n    " + _dumps(file_dict(info))
     yield '\n  ],\n  "findings": ['
+    known = report.json_lines if report.json_cwd == os.getcwd() else {}
+    batch: list[str] = []
     for index, finding in enumerate(report.findings):
-        yield ("," if index else "") + "\n    " + _dumps(finding_dict(finding))
+        line = known.get(id(finding))
+        if line is not None and line[0] is finding:
+            batch.append(("," if index else "") + "\n    " + line[1])
+        else:
+            batch.append(("," if index else "") + "\n    " + finding_line(finding))
+        if len(batch) >= 256:
+            yield "".join(batch)
+            batch = []
+    if batch:
+        yield "".join(batch)
     yield '\n  ],\n  "summary": ' + _dumps(report.summary)
     if report.links is not None:
         yield ',\n  "links": ' + _dumps(report.links)
