@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +74,42 @@ def test_unsubscribe_tags(platform: str, tag: str) -> None:
 
 def test_customerio_variable_form_is_not_an_unsubscribe_tag() -> None:
     assert not has_special("unsubscribe", "customerio", '<a href="{{ unsubscribe_url }}">x</a>')
+
+
+def _scanned(text: str) -> list[tuple[int, int, int]]:
+    """signature_hits as each signature's own finditer over the whole text gives them."""
+    import itertools
+
+    from preflight.dialects import _COUNT_CAP, signatures
+
+    hits = []
+    for index, (_, pattern, _, strong) in enumerate(signatures()):
+        matches = pattern.finditer(text)
+        for match in matches if strong else itertools.islice(matches, _COUNT_CAP):
+            hits.append((index, match.start(), match.end()))
+    return hits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "%%%FIRSTNAME% %FIRSTNAME% %%FIRSTNAME%",  # a look-behind before the literal
+        "%%%%=v=%% %%[ set @x = 1 ]%% %%emailaddr%%",  # overlapping places of "%%"
+        "{{ a }} {{ b }} {{ c }} {{ d }} {{ e }} {{ f }} {{ g }} {{ h }}",  # past the cap
+        "{{{{ name }}}} {{{ pm:x }}} {{#ifEq a b}}{{/ifEq}} {{#if x}}",
+        "{{ x | default: 'a' }}" * 40,  # a literal found more often than _SPARSE
+        "*|FNAME|* *|MC:SUBJECT|* *|UNSUB|*" * 3,
+    ],
+)
+def test_signature_hits_equal_a_scan_of_every_signature(text: str) -> None:
+    from preflight.dialects import signature_hits
+
+    assert signature_hits(text) == _scanned(text)
+
+
+def test_signature_hits_on_the_corpus_equal_a_scan(corpus: Path) -> None:
+    from preflight.dialects import signature_hits
+
+    for path in sorted(corpus.rglob("*.html")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert signature_hits(text) == _scanned(text), path

@@ -342,18 +342,58 @@ Hit = tuple[int, int, int]
 """(signature index, start, end) of a signature's match in a text."""
 
 
+_SPARSE = 32
+"""A leading literal found at most this many times in a text: its signatures are tried at
+those places only (one anchored match each) instead of each scanning the whole text."""
+
+
 def signature_hits(text: str) -> list[Hit]:
     """Where the signatures match in ``text``: every match of a strong signature (MERGE002
     and MERGE011 report them), the first few of the others (detection counts them). One
     scan serves detection and the MERGE rules (tagscan memoizes it per template part)."""
     hits: list[Hit] = []
+    places: dict[str, list[int] | None] = {}
     for index, (literal, pattern, _, strong) in enumerate(signatures()):
-        if literal and literal not in text:
+        at = None
+        if literal:
+            if literal not in places:
+                places[literal] = _places(text, literal)
+            at = places[literal]
+            if at is not None and not at:
+                continue  # not in the text
+        if at is None:  # no literal, or a frequent one: one scan in C
+            matches = pattern.finditer(text)
+            for match in matches if strong else itertools.islice(matches, _COUNT_CAP):
+                hits.append((index, match.start(), match.end()))
             continue
-        matches = pattern.finditer(text)
-        for match in matches if strong else itertools.islice(matches, _COUNT_CAP):
-            hits.append((index, match.start(), match.end()))
+        # Every match starts with the literal, so the leftmost match starts at one of its
+        # places; the next one is looked for from where it ends, as finditer does.
+        end = count = 0
+        for start in at:
+            if start < end:
+                continue
+            match = pattern.match(text, start)
+            if match is None:
+                continue
+            hits.append((index, start, match.end()))
+            end = match.end()
+            count += 1
+            if not strong and count >= _COUNT_CAP:
+                break
     return hits
+
+
+def _places(text: str, literal: str) -> list[int] | None:
+    """Every offset ``literal`` starts at in ``text`` (overlaps included), or None when it is
+    there more than _SPARSE times."""
+    found: list[int] = []
+    start = text.find(literal)
+    while start != -1:
+        if len(found) == _SPARSE:
+            return None
+        found.append(start)
+        start = text.find(literal, start + 1)
+    return found
 
 
 def detect(*texts: str | None) -> Detection:
