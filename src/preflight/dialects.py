@@ -372,11 +372,11 @@ def signature_hits(text: str) -> list[Hit]:
         for start in at:
             if start < end:
                 continue
-            match = pattern.match(text, start)
-            if match is None:
+            anchored = pattern.match(text, start)
+            if anchored is None:
                 continue
-            hits.append((index, start, match.end()))
-            end = match.end()
+            end = anchored.end()
+            hits.append((index, start, end))
             count += 1
             if not strong and count >= _COUNT_CAP:
                 break
