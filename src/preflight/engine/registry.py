@@ -23,6 +23,9 @@ class Registry:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self._by_subject: dict[str, list[RuleSpec]] = {}
+        self._chosen: dict[tuple[str, frozenset[str], tuple[str, ...]], list[tuple[str, Check]]]
+        self._chosen = {}
+        """rules() by its arguments: every item of a run asks with the same few."""
         for rule in catalogue:
             for subject in rule.runs_on:
                 self._by_subject.setdefault(subject, []).append(rule)
@@ -36,6 +39,17 @@ class Registry:
     ) -> list[tuple[str, Check]]:
         """(rule id, implementation) for every enabled rule on ``subject`` whose needs the
         run meets (``facts``: "audiences" when the run has them)."""
+        if isinstance(enabled, frozenset):
+            said = (subject, enabled, tuple(facts))
+            chosen = self._chosen.get(said)
+            if chosen is None:
+                chosen = self._chosen[said] = self._rules(subject, enabled, facts)
+            return list(chosen)
+        return self._rules(subject, enabled, facts)
+
+    def _rules(
+        self, subject: str, enabled: Collection[str], facts: Collection[str]
+    ) -> list[tuple[str, Check]]:
         return [
             (rule.id, implementation(rule))
             for rule in self._by_subject.get(subject, ())

@@ -109,6 +109,8 @@ class Stamper:
             violations = list(
                 itertools.islice(check(subject, settings.options[rule_id]), MAX_PER_RULE + 1)
             )
+            if not violations:  # most rules, on most files
+                continue
             if template is not None and template.pointers:
                 violations = [_with_pointer(v, template) for v in violations]
             if len(violations) > MAX_PER_RULE:  # a pathological file: say so once, move on
