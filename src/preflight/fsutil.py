@@ -30,7 +30,7 @@ _TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)-[0-9a-f]+-")
 _STREAM_ROOTS = ("/dev/", "/proc/")
 
 
-def atomic_write(path: Path, data: str | bytes | Iterable[str]) -> None:
+def atomic_write(path: Path, data: str | bytes | Iterable[str] | Iterable[bytes]) -> None:
     """Write ``data`` (or its chunks) to ``path``: readers see the old file or the new one."""
     path = Path(path)
     if _is_stream(path):
@@ -59,14 +59,14 @@ def atomic_write(path: Path, data: str | bytes | Iterable[str]) -> None:
         os.replace(temp, path)
 
 
-def _pieces(data: str | bytes | Iterable[str]) -> Iterator[bytes]:
+def _pieces(data: str | bytes | Iterable[str] | Iterable[bytes]) -> Iterator[bytes]:
     if isinstance(data, bytes):
         yield data
     elif isinstance(data, str):
         yield data.encode("utf-8")
     else:
         for piece in data:
-            yield piece.encode("utf-8")
+            yield piece if isinstance(piece, bytes) else piece.encode("utf-8")
 
 
 def _is_stream(path: Path) -> bool:

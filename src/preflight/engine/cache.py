@@ -26,17 +26,17 @@ import hashlib
 import os
 import pickle
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from preflight.config import Config, FileSettings
 from preflight.engine.items import ItemResult, Stat, stat_key
 from preflight.fsutil import atomic_write
 from preflight.resources import rules_dir
 
-VERSION = 2
+VERSION = 3
 _ENV = "PREFLIGHT_CACHE_DIR"
 _MAX_BYTES = 1 << 30
 """A cache file larger than this is not read (a run rebuilds it)."""
@@ -117,13 +117,9 @@ class ResultsCache:
             if not self.path.is_file() or self.path.stat().st_size > _MAX_BYTES:
                 return
             with self.path.open("rb") as stream:
-                data = _load(stream)
+                self.entries = _load(stream)
         except Exception:  # a cache that cannot be read is rebuilt, never a failure
             return
-        if isinstance(data, dict) and data.get("version") == VERSION:
-            entries = data.get("entries")
-            if isinstance(entries, dict):
-                self.entries = entries
 
     def get(self, item: str, settings: str, facts: str) -> ItemResult | None:
         entry = self.entries.get(item)
@@ -156,19 +152,42 @@ class ResultsCache:
             for stale in self.path.parent.glob("*.pickle"):
                 if stale != self.path:  # another version of preflight wrote it
                     stale.unlink(missing_ok=True)
-            data = {"version": VERSION, "entries": self.entries}
-            atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+            atomic_write(self.path, _pickled(self.entries))
         except OSError:
             return  # a read-only checkout: the run's results stand, uncached
 
 
-def _load(stream: BinaryIO) -> Any:
-    """Unpickle with the cyclic garbage collector paused: the tens of thousands of objects
-    a cache holds would set off collections that scan them all again (half the time)."""
+_BATCH = 256
+"""Entries per pickle: the file is a header and batches, written one at a time, so saving
+never holds the whole cache as one string of bytes (tens of MB for thousands of items)."""
+
+
+def _pickled(entries: dict[str, Entry]) -> Iterator[bytes]:
+    items = list(entries.items())
+    yield pickle.dumps({"version": VERSION, "count": len(items)}, pickle.HIGHEST_PROTOCOL)
+    for start in range(0, len(items), _BATCH):
+        batch = dict(items[start : start + _BATCH])
+        yield pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)
+
+
+def _load(stream: BinaryIO) -> dict[str, Entry]:
+    """The entries of a cache file (raises for one that is not whole), unpickled with the
+    cyclic garbage collector paused: the tens of thousands of objects a cache holds would
+    set off collections that scan them all again (half the time)."""
     paused = gc.isenabled()
     gc.disable()
     try:
-        return pickle.load(stream)
+        header = pickle.load(stream)
+        if not isinstance(header, dict) or header.get("version") != VERSION:
+            return {}
+        count = header["count"]
+        entries: dict[str, Entry] = {}
+        while len(entries) < count:
+            batch = pickle.load(stream)
+            if not isinstance(batch, dict) or not batch:
+                raise ValueError("not a batch of cache entries")
+            entries.update(batch)
+        return entries
     finally:
         if paused:
             gc.enable()
