@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -303,3 +304,33 @@ def test_the_spacer_fix_silences_inbox002(tmp_path: Path) -> None:
     lines[span.line - 1] = line[: span.column - 1] + edit.text + line[span.column - 1 :]
     page.write_text("\n".join(lines), encoding="utf-8")
     assert preflight.check([page], config={"select": ["INBOX"]}).findings == []
+
+
+def test_the_rules_share_one_search_for_the_preheader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CONTENT009, INBOX002 and SPAM004 read the preheader element from the template's memo:
+    the HTML is searched once as it loads (the preview text) and once for the rules, however
+    many rules ask (a blank sidecar preheader makes CONTENT009 look in the HTML too)."""
+    from preflight import preheader
+
+    searched = []
+    original = preheader._with_text
+
+    def counting(element: Any) -> Any:
+        searched.append(element)
+        return original(element)
+
+    monkeypatch.setattr(preheader, "_with_text", counting)
+    (tmp_path / "email.html").write_text(
+        '<body><div class="preheader" style="display:none">Twelve heritage tomatoes and a'
+        " free planting calendar</div><p>Your spring seeds are here</p></body>",
+        encoding="utf-8",
+    )
+    (tmp_path / "email.meta.yaml").write_text(
+        'subject: "Spring seeds"\npreheader: ""\n', encoding="utf-8"
+    )
+    config = config_from_mapping({"select": ["CONTENT009", "INBOX002", "SPAM004"]})
+    report = Engine(config, jobs=1, use_cache=False).run([tmp_path])
+    assert not report.internal_errors
+    assert len(searched) == 2

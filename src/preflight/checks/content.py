@@ -31,13 +31,8 @@ from preflight.footer import (
 from preflight.linkscan import links
 from preflight.model import TAG_MARK, Location, Part, Severity, Span, Template, Violation
 from preflight.phraseset import PhraseSet, as_regex
-from preflight.preheader import (
-    empty_preheader_element,
-    preheader_element,
-    readable,
-    value_parts,
-)
-from preflight.preview import view
+from preflight.preheader import empty_preheader_element, preheader_of, value_parts
+from preflight.preview import readable, view
 from preflight.urls import host_allowed, shown_url
 
 Options = Mapping[str, Any]
@@ -606,7 +601,7 @@ def _html_preheader(template: Template) -> tuple[bool, Any]:
     if template.html is None:
         return False, None
     loaded = template.format in _READ_BY_LOADER and template.preheader is None
-    if not loaded and preheader_element(template.html) is not None:
+    if not loaded and preheader_of(template) is not None:
         return True, None
     return False, empty_preheader_element(template.html)
 
