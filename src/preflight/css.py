@@ -343,15 +343,20 @@ def color(value: str) -> tuple[float, float, float, float] | None:
 _ABSOLUTE = {"px": 1.0, "pt": 4 / 3, "pc": 16.0, "in": 96.0, "cm": 96 / 2.54, "mm": 96 / 25.4}
 
 
-@functools.lru_cache(maxsize=4096)
-def length_px(value: str) -> float | None:
-    """A length in CSS pixels when the value is one absolute length ("12px", "9pt"), else None."""
+def _tokens(value: str) -> list[Any]:
+    """A value's component values, white space and comments left out."""
     tinycss2 = _tinycss2()
-    tokens = [
+    return [
         t
         for t in tinycss2.parse_component_value_list(_digits_bounded(value), skip_comments=True)
         if t.type != "whitespace"
     ]
+
+
+@functools.lru_cache(maxsize=4096)
+def length_px(value: str) -> float | None:
+    """A length in CSS pixels when the value is one absolute length ("12px", "9pt"), else None."""
+    tokens = _tokens(value)
     if len(tokens) != 1:
         return None
     token = tokens[0]
@@ -576,12 +581,7 @@ def hiding(own: Mapping[str, Declaration]) -> str | None:
 @functools.lru_cache(maxsize=4096)
 def _is_zero(value: str) -> bool:
     """A number, length or percentage of zero ("0", ".0", "0px", "0%")."""
-    tinycss2 = _tinycss2()
-    tokens = [
-        t
-        for t in tinycss2.parse_component_value_list(_digits_bounded(value), skip_comments=True)
-        if t.type != "whitespace"
-    ]
+    tokens = _tokens(value)
     return (
         len(tokens) == 1
         and tokens[0].type in ("number", "dimension", "percentage")
@@ -612,12 +612,9 @@ def font_size_of(own: Mapping[str, Declaration]) -> str | None:
     shorthand = own.get("font")
     if shorthand is None:
         return None
-    tinycss2 = _tinycss2()
-    for token in tinycss2.parse_component_value_list(
-        _digits_bounded(shorthand.value), skip_comments=True
-    ):
+    for token in _tokens(shorthand.value):
         if token.type in ("dimension", "percentage"):
-            return str(tinycss2.serialize([token]))
+            return str(_tinycss2().serialize([token]))
     return None
 
 
@@ -645,6 +642,11 @@ def shorthand_color(value: str) -> tuple[float, float, float, float] | None:
         if parsed is not None and hasattr(parsed, "red"):
             return (float(parsed.red), float(parsed.green), float(parsed.blue), float(parsed.alpha))
     return None
+
+
+def hex_colour(rgba: tuple[float, float, float, float]) -> str:
+    """A colour as #rrggbb (alpha left out), as messages quote it."""
+    return "#" + "".join(f"{round(c * 255):02x}" for c in rgba[:3])
 
 
 def luminance(rgb: tuple[float, float, float, float]) -> float:

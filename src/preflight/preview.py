@@ -99,10 +99,6 @@ _TINY_PX = 4 / 3
 """Type this small (0, 1px, 1pt) cannot be read."""
 
 
-def _hex(rgba: tuple[float, float, float, float]) -> str:
-    return "#" + "".join(f"{round(channel * 255):02x}" for channel in rgba[:3])
-
-
 class View:
     """One template's HTML as a reader sees it: which runs of text are hidden and why.
 
@@ -140,10 +136,10 @@ class View:
             and background is not None
             and not computed.background_image
             and computed.color_owner is not None
-            and _hex(text_colour) == _hex(background)
+            and css.hex_colour(text_colour) == css.hex_colour(background)
             and text_colour[3] == background[3] == 1.0
         ):
-            shown = _hex(text_colour)
+            shown = css.hex_colour(text_colour)
             return Hidden(computed.color_owner, f"color:{shown} on a {shown} background")
         return None
 
