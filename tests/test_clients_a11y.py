@@ -204,3 +204,18 @@ def test_a_run_without_html_never_imports_the_css_parser(tmp_path: Path) -> None
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_a_run_of_text_parts_never_imports_the_css_module(tmp_path: Path) -> None:
+    """The preheader finder reads styles with preflight.css (css.hiding); a run without HTML
+    loads neither it nor tinycss2."""
+    (tmp_path / "email.txt").write_text("Hello", encoding="utf-8")
+    code = (
+        "import sys, preflight; from pathlib import Path;"
+        f"preflight.check([Path({str(tmp_path / 'email.txt')!r})]);"
+        "print('preflight.css' in sys.modules, 'tinycss2' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "False"]

@@ -18,7 +18,6 @@ from typing import Any, cast
 
 from lxml import etree
 
-from preflight import css
 from preflight.model import Location, Part, Sourced, Span, Template
 from preflight.model.source import HtmlDocument
 
@@ -181,7 +180,11 @@ def _hidden(element: Any) -> bool:
     if element.get("hidden") is not None:
         return True
     style = element.get("style")
-    return bool(style) and css.style_hiding(style) is not None
+    if not style:
+        return False
+    from preflight import css  # HTML only: a run of text parts and workflows never loads it
+
+    return css.style_hiding(style) is not None
 
 
 def _text(element: Any) -> str:
