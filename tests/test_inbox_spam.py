@@ -378,3 +378,30 @@ def test_hidden_is_read_one_way() -> None:
     assert seen.hidden(outlook) is None and css.styles_of(template).of(outlook).hidden
     hidden = seen.hidden(inside)
     assert hidden is not None and hidden.element is inside and hidden.how == "display:none"
+
+
+def test_bench_spam_measures_each_mode(tmp_path: Path) -> None:
+    """bench/bench_spam.py (the source of docs/inbox-and-spam.md's figures) scores every
+    email it queues in each mode and writes its JSON."""
+    _needs_spamassassin()
+    import json
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "bench_spam.py"),
+            *("--count", "2", "--repeat", "1", "--out", str(tmp_path / "spam.json")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| batched | 2 |" in done.stdout and "| one process each | 2 |" in done.stdout
+    rows = json.loads((tmp_path / "spam.json").read_text())["rows"]
+    assert rows["one message"]["emails"] == 1 and rows["batched"]["cpu_s"] > 0
