@@ -61,7 +61,8 @@ def correct(
     check_output(output, overwrite)
     if request.templates is None and config.corrections.get("templates"):
         request = _with_templates(request, Path(config.corrections["templates"]))
-    engine = Engine(_judging(config, original))
+    judging = _judging(config, original)
+    engine = Engine(judging)
     template = _load(engine, original)
     notes: list[str] = []
     if request.report is not None:
@@ -74,7 +75,8 @@ def correct(
             config.corrections.get("links", {}),
             request,
         )
-    correction = generate(template, request)
+    link_words = judging.for_file(original).options["CONTENT001"]["link_words"]
+    correction = generate(template, request, list(link_words))
     added = new_findings(engine, original, correction.files, output)
     blocking = errors(added)
     written: tuple[Path, ...] = ()
@@ -168,16 +170,20 @@ def _locale(
     if request.kind != "wrong-list" or audience is None or not audience.locale:
         return None
     from preflight.corrections.words import language_of, phrases
+    from preflight.language import primary
 
-    wanted = audience.locale.replace("_", "-").split("-")[0].lower()
+    wanted = primary(audience.locale)
     if wanted not in phrases() or wanted == language_of(template)[0]:
         return None
     notes.append(f'written in {audience.locale}, the locale of audience "{audience.name}"')
     return audience.locale
 
 
-def generate(template: Template, request: Request) -> Correction:
-    """The correction's four files, in memory."""
+def generate(
+    template: Template, request: Request, link_words: list[str] | None = None
+) -> Correction:
+    """The correction's four files, in memory. ``link_words``: CONTENT001's option for the
+    original, what makes a link an unsubscribe link (default: the rule's default)."""
     notes: list[str] = []
     validate(template, request, notes)
     check_templates(request.templates)
@@ -186,7 +192,8 @@ def generate(template: Template, request: Request) -> Correction:
     if dialect is None:
         notes.append("the original's platform is not known: no merge tags used (give --platform)")
     audience, known = _audience(template, request, notes)
-    the_plan = plan(template, request, dialect, notes, _locale(template, request, known, notes))
+    locale = _locale(template, request, known, notes)
+    the_plan = plan(template, request, dialect, notes, locale, link_words)
     pages = render(the_plan, request.templates)
     category = template.category.value if template.category else "marketing"
     if the_plan.kind == "wrong-list":
