@@ -202,3 +202,24 @@ def test_the_correction_is_in_the_language_list005_reads(tmp_path: Path) -> None
     result = api.correct(original, request, None, tmp_path / "out", force=True)
     assert result.locale == "de"
     assert result.subject == "Korrektur: Neues Angebot"
+
+
+def test_the_api_refuses_to_write_over_an_input(tmp_path: Path) -> None:
+    """The guard is in the library, not only in the CLI: the original, its text part (here
+    through a hard link) and its report are never replaced, --overwrite or not."""
+    original = _original(tmp_path / "sent", "mailchimp")
+    request = api.Request(kind="duplicate-send")
+    out = tmp_path / "sent"  # the original's own folder
+    named = out / "correction.html"
+    named.write_bytes(original.read_bytes())
+    with pytest.raises(api.ApiError, match=r"refusing to write over .*input of this run"):
+        api.correct(named, request, None, out, overwrite=True, force=True)
+    assert named.read_bytes() == original.read_bytes()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "correction.txt").hardlink_to(original.with_suffix(".txt"))
+    before = original.with_suffix(".txt").read_bytes()
+    with pytest.raises(api.ApiError, match="refusing to write over"):
+        api.correct(original, request, None, other, overwrite=True, force=True)
+    assert original.with_suffix(".txt").read_bytes() == before
+    assert not (other / "correction.html").exists()

@@ -14,6 +14,7 @@ from preflight.corrections.files import (
     build_sidecar,
     check_output,
     fixes,
+    refuse_inputs,
     write_all,
 )
 from preflight.corrections.plan import plan, validate
@@ -58,12 +59,15 @@ def correct(
     if not original.is_file():
         raise CorrectionError(f"not a file: {original}")
     check_request(request)
-    check_output(output, overwrite)
+    # the original, its report, its config and audiences file: never a correction file
+    named = (original, request.report, config.source, config.audiences)
+    check_output(output, overwrite, named)
     if request.templates is None and config.corrections.get("templates"):
         request = _with_templates(request, Path(config.corrections["templates"]))
     judging = _judging(config, original)
     engine = Engine(judging)
     template = _load(engine, original)
+    refuse_inputs(output, (*template.sources, judging.audiences))  # its text part, its sidecar
     notes: list[str] = []
     if request.report is not None:
         from preflight.corrections.fromreport import request_from_report
