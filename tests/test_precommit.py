@@ -124,7 +124,10 @@ def test_text_part_without_a_template_is_skipped_with_skip_unknown(tmp_path: Pat
     assert report.skipped == {"not an input": [tmp_path / "requirements.txt"]}
 
 
-def test_members_csv_named_alone_checks_its_audiences_file(tmp_path: Path) -> None:
+def test_members_csv_named_alone_checks_its_audiences_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # pre-commit runs at the repository's root
     (tmp_path / "exports").mkdir()
     (tmp_path / "audiences.yaml").write_text(
         "audiences:\n  customers:\n    kind: production\n    fields: [email]\n"
@@ -138,6 +141,90 @@ def test_members_csv_named_alone_checks_its_audiences_file(tmp_path: Path) -> No
         ("audiences.yaml", "audiences")
     ]
     assert report.skipped == {"not an input": [tmp_path / "exports" / "other.csv"]}
+
+
+def _audiences_read_by_discovery(
+    monkeypatch: pytest.MonkeyPatch, paths: list[Path]
+) -> tuple[list[str], list[str]]:
+    """(the audiences files discovery opened, the kinds it handed over) for ``paths`` named
+    alone as pre-commit names them, with the nearest config (none here)."""
+    import os
+
+    from preflight.config import Configs
+    from preflight.discovery import discover
+
+    opened: list[str] = []
+    real_open = os.open
+
+    def spying(path: object, *args: object, **kwargs: object) -> int:
+        if str(path).endswith("audiences.yaml"):
+            opened.append(str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", spying)
+    found = list(discover(paths, Configs.discover(paths), skip_unknown=True))
+    monkeypatch.setattr(os, "open", real_open)
+    return opened, [f"{item.path.name}:{item.kind}" for item in found]
+
+
+def _members_tree(top: Path, tree: Path) -> Path:
+    """An audiences.yaml in ``top`` that names a members CSV inside ``tree`` (below it)."""
+    (tree / "exports").mkdir(parents=True)
+    members = tree / "exports" / "customers.csv"
+    members.write_text("email\nann@brightleaf.example\n")
+    relative = members.relative_to(top).as_posix()
+    (top / "audiences.yaml").write_text(
+        f"audiences:\n  customers:\n    kind: production\n    members: {relative}\n"
+    )
+    return members
+
+
+def test_members_csv_search_stops_at_the_repository_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No config: the audiences files that may name a members CSV are looked for up to the
+    repository root (a folder with .git), never above it, even with the working directory
+    above the repository."""
+    repo = tmp_path / "repo"
+    members = _members_tree(tmp_path, repo)
+    (repo / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    opened, found = _audiences_read_by_discovery(monkeypatch, [members])
+    assert opened == [] and found == []
+
+
+def test_members_csv_search_stops_at_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No config and no repository: the search stops at the tree's root (the working
+    directory, where the engine's AudiencesFinder stops too), not at /."""
+    tree = tmp_path / "tree"
+    members = _members_tree(tmp_path, tree)
+    monkeypatch.chdir(tree)
+    opened, found = _audiences_read_by_discovery(monkeypatch, [members])
+    assert opened == [] and found == []
+    monkeypatch.chdir(tmp_path)  # from above, the same file is found (and read once)
+    opened, found = _audiences_read_by_discovery(monkeypatch, [members])
+    assert found == ["audiences.yaml:audiences"] and len(opened) == 1
+
+
+def test_each_audiences_file_is_parsed_once_for_many_members_csvs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "exports").mkdir()
+    names = [f"list{n}" for n in range(3)]
+    (tmp_path / "audiences.yaml").write_text(
+        "audiences:\n"
+        + "".join(f"  {n}:\n    kind: production\n    members: exports/{n}.csv\n" for n in names)
+    )
+    paths = []
+    for name in names:
+        paths.append(tmp_path / "exports" / f"{name}.csv")
+        paths[-1].write_text("email\nann@brightleaf.example\n")
+    monkeypatch.chdir(tmp_path)
+    opened, found = _audiences_read_by_discovery(monkeypatch, paths)
+    assert found == ["audiences.yaml:audiences"]
+    assert opened == [str(tmp_path / "audiences.yaml")]
 
 
 @pytest.mark.parametrize("name", ["preflight.yaml", ".preflight.yaml", "pyproject.toml"])

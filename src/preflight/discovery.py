@@ -66,6 +66,75 @@ class Skipped:
         self.reasons.setdefault(reason, []).append(path)
 
 
+AUDIENCES_NAME = "audiences.yaml"
+AUDIENCES_SUFFIX = ".audiences.yaml"
+
+
+class AudiencesFinder:
+    """Which audiences file an input is judged with: the one its config names
+    (`audiences:`), else the nearest audiences.yaml (or one *.audiences.yaml) beside or
+    above it, up to its config's folder (without a config: up to the working directory),
+    and never above a repository root (a folder with .git). One finder serves the engine's
+    facts and discovery (which audiences files name a members CSV)."""
+
+    def __init__(self, configs: Configs) -> None:
+        self.configs = configs
+        self._found: dict[tuple[str, str], Path | None] = {}
+        self._listed: dict[str, list[Path]] = {}
+
+    def find(self, path: Path) -> Path | None:
+        config = self.configs.for_path(path)
+        if config.audiences is not None:
+            return config.audiences
+        wanted = self._bounds(path, config)
+        if wanted not in self._found:
+            folders = self._folders(*wanted)
+            self._found[wanted] = next((found[0] for found in folders if found), None)
+        return self._found[wanted]
+
+    def candidates(self, path: Path) -> list[Path]:
+        """Every audiences file that could speak for ``path``, nearest first: the config's,
+        then each one beside or above it within the same bounds as ``find``."""
+        config = self.configs.for_path(path)
+        found = [] if config.audiences is None else [config.audiences]
+        for listed in self._folders(*self._bounds(path, config)):
+            found += listed
+        return list({os.path.abspath(each): each for each in found}.values())
+
+    @staticmethod
+    def _bounds(path: Path, config: Config) -> tuple[str, str]:
+        folder = os.path.abspath(path.parent)
+        stop = os.path.abspath(config.root if config.source is not None else Path.cwd())
+        return folder, stop
+
+    def _folders(self, folder_name: str, stop_name: str) -> Iterator[list[Path]]:
+        """The audiences files of each folder from ``folder_name`` up to the stop: the
+        stop itself, a repository root, or (outside the stop's tree) the folder alone."""
+        folder, stop = Path(folder_name), Path(stop_name)
+        if folder != stop and stop not in folder.parents:
+            stop = folder
+        for candidate in (folder, *folder.parents):
+            yield self._in(candidate)
+            if candidate == stop or os.path.exists(candidate / ".git"):
+                return
+
+    def _in(self, folder: Path) -> list[Path]:
+        """audiences.yaml first, then the *.audiences.yaml files by name."""
+        key = str(folder)
+        if key not in self._listed:
+            try:
+                names = sorted(
+                    entry.name
+                    for entry in os.scandir(folder)
+                    if entry.name.endswith(AUDIENCES_SUFFIX) and entry.is_file()
+                )
+            except OSError:
+                names = []
+            plain = [folder / AUDIENCES_NAME] if (folder / AUDIENCES_NAME).is_file() else []
+            self._listed[key] = plain + [folder / name for name in names]
+        return self._listed[key]
+
+
 def classify(path: Path) -> str:
     name = path.name.lower()
     if name in CONFIG_FILES:
@@ -262,6 +331,7 @@ def discover(
             raise FileNotFoundError(str(path))
     named = set() if skip_unknown else {os.path.abspath(p) for p in paths if not p.is_dir()}
     seen: set[str] = set()
+    owners = _MembersOwners(configs)
 
     def once(item: InputFile) -> Iterator[InputFile]:
         key = os.path.abspath(item.path)  # not resolve(): a stat per path component
@@ -296,7 +366,7 @@ def discover(
                     yield from once(found)
             continue
         if kind == "unknown" and path.suffix.lower() == ".csv":
-            lists = _audiences_naming(path, configs)
+            lists = owners.naming(path)
             if lists:  # a members file: check the audiences file that names it
                 for owner in lists:
                     yield from once(InputFile(owner, "audiences", not skip_unknown))
@@ -320,39 +390,33 @@ def _governed_by(path: Path, configs: Configs) -> Config | None:
     return config
 
 
-def _audiences_naming(path: Path, configs: Configs) -> list[Path]:
-    """The audiences files whose `members:` is ``path`` (a members CSV): the one the config
-    names, and those beside or above the CSV (up to its config's folder, if it has one)."""
-    from preflight.formats import read_yaml_file
+class _MembersOwners:
+    """Which audiences files name a members CSV in `members:`: the config's, and those beside
+    or above the CSV that AudiencesFinder walks through (never above its config's folder,
+    the working directory or the repository root). Each file is parsed once per discovery,
+    and its `members:` resolved as the engine resolves them (formats.audiences)."""
 
-    config = configs.for_path(path)
-    target = os.path.normcase(os.path.abspath(path))
-    folder = Path(os.path.abspath(path.parent))
-    stop = Path(os.path.abspath(config.root)) if config.source is not None else None
-    candidates: list[Path] = [] if config.audiences is None else [config.audiences]
-    for candidate in (folder, *folder.parents):
-        try:
-            names = sorted(entry.name for entry in os.scandir(candidate) if entry.is_file())
-        except OSError:
-            names = []
-        candidates += [candidate / n for n in names if classify(Path(n)) == "audiences"]
-        if candidate == stop:
-            break
-    found: list[Path] = []
-    for candidate in dict.fromkeys(candidates):
-        document = read_yaml_file(candidate, config.max_file_size).document
-        data = document.data if document is not None else None
-        audiences = data.get("audiences") if isinstance(data, dict) else None
-        if not isinstance(audiences, dict):
-            continue
-        for entry in audiences.values():
-            members = entry.get("members") if isinstance(entry, dict) else None
-            if isinstance(members, str) and members.strip():
-                named = os.path.normcase(os.path.abspath(candidate.parent / members))
-                if named == target:
-                    found.append(candidate)
-                    break
-    return found
+    def __init__(self, configs: Configs) -> None:
+        self.configs = configs
+        self.finder = AudiencesFinder(configs)
+        self._members: dict[str, frozenset[str]] = {}
+
+    def naming(self, path: Path) -> list[Path]:
+        target = os.path.normcase(os.path.abspath(path))
+        return [owner for owner in self.finder.candidates(path) if target in self._named(owner)]
+
+    def _named(self, owner: Path) -> frozenset[str]:
+        key = os.path.abspath(owner)
+        if key not in self._members:
+            from preflight.formats.audiences import load_audiences
+
+            read = load_audiences(owner, self.configs.for_path(owner).max_file_size)
+            self._members[key] = frozenset(
+                os.path.normcase(os.path.abspath(audience.members))
+                for audience in read.items.values()
+                if audience.members is not None
+            )
+        return self._members[key]
 
 
 def _item(path: Path, kind: str, explicit: bool, configs: Configs) -> InputFile:

@@ -110,7 +110,7 @@ def _judging(config: Config, original: Path) -> Config:
     from dataclasses import replace
 
     from preflight.config import Configs
-    from preflight.engine.facts import AudiencesFinder
+    from preflight.discovery import AudiencesFinder
 
     audiences = AudiencesFinder(Configs.fixed(config)).find(original)
     return replace(config, audiences=audiences, use_cache=False, jobs=1)
