@@ -21,6 +21,20 @@ MAX_DEPTH = 12
 """How deep partials may include partials (a cycle is cut there, with a finding)."""
 
 
+def read_part(path: Path, max_bytes: int) -> str | None:
+    """The text of a file an email is composed from (a layout, an extracted view, a send
+    definition); None when it is not there or cannot be read (what reads it says so)."""
+    from preflight.formats.decode import UnreadableInput, decode, read_bytes
+    from preflight.fsutil import is_file
+
+    if not is_file(path):
+        return None
+    try:
+        return decode(read_bytes(path, max_bytes))[0]
+    except UnreadableInput:
+        return None
+
+
 @dataclass
 class Composed:
     """What composing one email found."""

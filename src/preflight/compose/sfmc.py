@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from preflight.compose import MAX_DEPTH, Builder, Composed
+from preflight.compose import MAX_DEPTH, Builder, Composed, read_part
 from preflight.compose.jsontext import (
     Text,
     file_text,
@@ -125,7 +125,7 @@ class Asset:
             stem = name[: -len(".json")]
             candidates += [self.path.with_name(stem + ext) for ext in (".html", ".amp", ".ssjs")]
         for candidate in candidates:
-            text = _read(candidate, max_bytes)
+            text = read_part(candidate, max_bytes)
             if text is not None:
                 return file_text(candidate, text), candidate
         return None
@@ -423,7 +423,7 @@ class _Composer:
         if own is not None and own.value.strip():
             return own
         extracted = blocks.asset.path.parent / "blocks" / (prefix + blocks.suffix)
-        text = _read(extracted, self.max_bytes)
+        text = read_part(extracted, self.max_bytes)
         if text is not None:
             return file_text(extracted, text)
         for by, field_name in (("key", "r__asset_key"), ("key", "customerKey"), ("id", "id")):
@@ -490,15 +490,6 @@ def _mapping(value: Any) -> dict[str, Any]:
 
 def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
-
-
-def _read(path: Path, max_bytes: int) -> str | None:
-    if not path.is_file():
-        return None
-    try:
-        return decode(read_bytes(path, max_bytes))[0]
-    except UnreadableInput:
-        return None
 
 
 def compose_asset(path: Path, raw: str, data: dict[str, Any], max_bytes: int) -> Composed:
@@ -620,7 +611,7 @@ def _metadata(email: Asset, composed: Composed, max_bytes: int, export: Export) 
         composed.values["preheader"] = Sourced(preheader.value, "format", where)
     elif mcdev:
         extracted = folder / "views.preheader.content.asset-message-meta.amp"
-        text = _read(extracted, max_bytes)
+        text = read_part(extracted, max_bytes)
         if text is not None:
             composed.files[extracted] = SourceText(text)
             first = text.split("\n", 1)[0]
@@ -631,7 +622,7 @@ def _metadata(email: Asset, composed: Composed, max_bytes: int, export: Export) 
         key = str(email.data.get("customerKey", "")).strip()
         for name in ("views.text.content.asset-message-meta.amp", f"{key}.asset-message-meta.amp"):
             extracted = folder / name
-            text = _read(extracted, max_bytes)
+            text = read_part(extracted, max_bytes)
             if text is not None:
                 plain = file_text(extracted, text)
                 break
@@ -649,7 +640,7 @@ def _metadata(email: Asset, composed: Composed, max_bytes: int, export: Export) 
         if found is not None:
             definition, pointer, _ = found
             definition_path = Path(definition)
-            text = _read(definition_path, max_bytes) or ""
+            text = read_part(definition_path, max_bytes) or ""
             composed.files.setdefault(definition_path, SourceText(text))
             where = literal_location(definition_path, text, string_literals(text), pointer, None)
             composed.values["category"] = Sourced("transactional", "format", where)
