@@ -21,7 +21,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from preflight import sfmcnames
 from preflight.config import Config, Configs
+from preflight.fsutil import leads_outside
 
 SKIP_DIRS = frozenset(
     {"node_modules", "__pycache__", "site-packages", "htmlcov", "_build", "bower_components"}
@@ -147,7 +149,7 @@ def classify(path: Path) -> str:
         return "meta"
     if name.endswith(".twig"):
         return "twig"
-    if name.endswith(("-meta.amp", "-meta.ssjs")) and ".asset-" in name:
+    if sfmcnames.is_script(name):
         return "meta"  # sfmc-devtools keeps an asset's AMPscript views beside its JSON
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
@@ -170,28 +172,19 @@ def sfmc_content(path: Path) -> Path | None:
     .json`` -> ``views.html.content.asset-message-meta.html``; a template's
     ``content.asset-template-meta.html``; a block's ``<key>.asset-block-meta.html``): the
     pair is one input, the HTML, with the JSON as its metadata. None when there is none."""
-    name = path.name
-    lower = name.lower()
-    if lower.endswith(".asset-message-meta.json"):
-        candidate = path.with_name("views.html.content.asset-message-meta.html")
-    elif lower.endswith(".asset-template-meta.json"):
-        candidate = path.with_name("content.asset-template-meta.html")
-    elif lower.endswith(".asset-block-meta.json"):
-        candidate = path.with_name(name[: -len(".json")] + ".html")
-    else:
-        return None
-    return candidate if candidate.is_file() else None
+    candidates = sfmcnames.content_files(path)[:1]  # a block's HTML, not its AMPscript
+    return candidates[0] if candidates and candidates[0].is_file() else None
 
 
 def _sfmc_owner(path: Path) -> Path | None:
     """The asset an sfmc-devtools AMPscript file belongs to: a message's HTML (or its JSON,
     when it kept no HTML), a block's JSON."""
     folder = path.parent
-    if path.name.lower().startswith("views."):
-        html = folder / "views.html.content.asset-message-meta.html"
+    if path.name.lower().startswith(sfmcnames.VIEWS_PREFIX):
+        html = folder / sfmcnames.MESSAGE_HTML
         if html.is_file():
             return html
-        found = sorted(folder.glob("*.asset-message-meta.json"))
+        found = sorted(folder.glob(sfmcnames.message_json("*")))
         return found[0] if len(found) == 1 else None
     stem = path.name.rsplit(".", 1)[0]
     candidate = path.with_name(stem + ".json")
@@ -203,14 +196,14 @@ def _sfmc_owner(path: Path) -> Path | None:
 def _sfmc_role(path: Path) -> str | None:
     """sfmc-devtools' asset files: templates are layouts; content blocks, and the blocks
     of a message's slots it extracted to blocks/, are partials."""
-    lower = path.name.lower()
-    if ".asset-" not in lower:
+    name = path.name
+    if not sfmcnames.is_asset_file(name):
         return None
-    if lower.endswith(".asset-block-meta.html") or (
-        path.parent.name == "blocks" and lower.endswith(("-meta.html", "-meta.amp"))
+    if sfmcnames.is_block_html(name) or (
+        path.parent.name == "blocks" and sfmcnames.is_extracted_block(name)
     ):
         return "partial"
-    if lower.endswith(".asset-template-meta.html"):
+    if sfmcnames.is_template_html(name):
         return "layout"
     return None
 
@@ -295,7 +288,7 @@ def _template_for(path: Path) -> Path | None:
         return candidate if candidate.is_file() else None
     if name.lower().endswith("-meta.json"):
         return sfmc_content(path)
-    if name.lower().endswith(("-meta.amp", "-meta.ssjs")):
+    if sfmcnames.is_script(name):
         return _sfmc_owner(path)
     stem = name[: -len(".meta.yaml")] if name.lower().endswith(".meta.yaml") else path.stem
     for suffix in (".html", ".htm", ".eml", ".json", ".mjml", ".hbs", ".handlebars", ".twig"):
@@ -468,7 +461,7 @@ def _walk(root: Path, configs: Configs, skipped: Skipped) -> Iterator[InputFile]
                 # a link to a file outside the folder (a .env next door) is not the
                 # folder's to show; named on the command line, it is read
                 inside = inside or os.path.realpath(root)
-                if os.path.commonpath([inside, os.path.realpath(path)]) != inside:
+                if leads_outside(path, inside):
                     skipped.add("outside the folder", path)
                     continue
             yield _item(path, kind, False, configs)

@@ -101,6 +101,7 @@ def compose(
     path: Path, kind: str, text: str, config: Config, built_from: Path | None = None
 ) -> Composed | None:
     """The email ``path`` is, composed or compiled; None when it is the file as written."""
+    from preflight import sfmcnames
     from preflight.compose import build
 
     max_bytes = config.max_file_size
@@ -112,7 +113,7 @@ def compose(
         from preflight.compose.mjml import compile_mjml
 
         return compile_mjml(path, text, max_bytes)
-    if path.name.lower() == "views.html.content.asset-message-meta.html":
+    if sfmcnames.is_message_html(path.name):
         from preflight.compose.sfmc import compose_message_html
 
         message = compose_message_html(path, text, max_bytes)

@@ -71,10 +71,9 @@ def check_companion(path: Path) -> None:
     """Refuse a companion file (a text part, a sidecar) that is a link out of its folder:
     whoever checks a folder has not asked for files elsewhere (a link to a .env next
     door would print its lines)."""
-    if not os.path.islink(path):
-        return
-    folder = os.path.realpath(path.parent)
-    if os.path.commonpath([folder, os.path.realpath(path)]) != folder:
+    from preflight.fsutil import leads_outside
+
+    if os.path.islink(path) and leads_outside(path, os.path.realpath(path.parent)):
         raise UnreadableInput(
             "a link to a file outside its folder; not read", {"reason": "link-outside"}
         )
