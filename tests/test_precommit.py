@@ -52,6 +52,8 @@ HANDED_OVER = [
     "campaigns/spring/.preflight.yaml",
     "pyproject.toml",
     "exports/webinar-registrants.csv",  # an audience's members file
+    "asset/message/k/views.text.content.asset-message-meta.amp",  # an SFMC message's views
+    "asset/block/k.asset-block-meta.ssjs",
     "layouts/base.html",  # composition parts and build sources (discovery.py)
     "partials/_footer.hbs",
     "components/button.mjml",
@@ -70,26 +72,109 @@ def test_hook_files_pattern_leaves_out_other_files(name: str) -> None:
     assert not _hook_pattern().search(name)
 
 
-def test_hook_files_pattern_covers_the_readme_table_and_every_known_kind() -> None:
-    """Every file the README's "What it reads" table names is handed over (a new row cannot
-    be left out of the hook unnoticed), and every name above is one discovery reads."""
+# What the README's "What it reads" table names in its first column that is not a file
+# name: every other backticked word there must be a glob the hook hands over.
+NOT_FILE_NAMES = {
+    "audiences:": "a config key",
+    "GET /asset/v1/content/assets/<id>": "an API call",
+    "assetType": "a JSON key",
+    "asset/": "a folder",
+    "asset/template/": "a folder",
+    "asset/block/": "a folder",
+    "GET /3.0/campaigns/{id}/content": "an API call",
+    "html": "a JSON key",
+    "plain_text": "a JSON key",
+    "HtmlBody": "a JSON key",
+    "TextBody": "a JSON key",
+    "Subject": "a JSON key",
+    "LayoutTemplate": "a JSON key",
+}
+# What the hook hands over that no README row names as a file: each stands for the input
+# it belongs to (discovery.py).
+NOT_IN_README = {
+    "x.csv": "a members CSV: the README's audiences row names it (an optional members CSV)",
+    "x.asset-block-meta.ssjs": "an SFMC block's SSJS, kept beside the block's JSON",
+}
+_FILE_GLOB = re.compile(r"[\w.*<>\[\]-]+")
+
+
+def _readme_globs() -> list[str]:
+    """Every backticked word of the first column of README's "What it reads" table that is
+    a file name or glob; fails on a word that is neither a glob nor in NOT_FILE_NAMES."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     table = readme.split("### What it reads", 1)[1].split("###", 1)[0]
-    globs = [
-        glob
-        for line in table.splitlines()
-        if line.startswith("| `")
-        for glob in re.findall(r"`([^`]+)`", line.split("|")[1])
-        if re.fullmatch(r"[\w.*<>\[\]-]+", glob) and "." in glob  # not `audiences:`
-    ]
-    assert len(globs) >= 10, globs
-    names = [
-        "pyproject.toml" if glob == "[tool.preflight]" else glob.replace("*", "x") for glob in globs
-    ]
-    names = [name.replace("<stem>", "x") for name in names]
+    globs: list[str] = []
+    for line in table.splitlines():
+        if not line.startswith("| ") or line.startswith("| file"):
+            continue
+        for word in re.findall(r"`([^`]+)`", line.split("|")[1]):
+            if word in NOT_FILE_NAMES:
+                continue
+            # "a.html/.amp": one glob per ending
+            stem, *endings = re.split(r"/(?=\.)", word)
+            if endings:
+                base = stem.rsplit(".", 1)[0]
+                variants = [stem, *(base + ending for ending in endings)]
+            else:
+                variants = [word]
+            for glob in variants:
+                assert _FILE_GLOB.fullmatch(glob) and "." in glob, (
+                    f"README's table names `{word}`: neither a file glob nor in NOT_FILE_NAMES"
+                )
+                globs.append(glob)
+    return globs
+
+
+def _sample(glob: str) -> str:
+    if glob == "[tool.preflight]":
+        return "pyproject.toml"
+    return re.sub(r"<[^>]+>", "x", glob).replace("*", "x")
+
+
+def _hook_alternatives() -> list[str]:
+    """The hook's `files` pattern as its alternatives, one ending per alternative: the
+    top-level ``|`` split, and each group of plain endings ("html?|eml|…") expanded."""
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    (hook,) = [h for h in hooks if h["id"] == "preflight"]
+    body = hook["files"].removeprefix("(?i)")
+    assert body.startswith("(") and body.endswith(")"), body
+    body = body[1:-1]
+    parts, depth, current = [], 0, ""
+    for char in body:
+        depth += char == "("
+        depth -= char == ")"
+        if char == "|" and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    expanded: list[str] = []
+    for part in parts:
+        group = re.search(r"\(((?:[\w?]+\|)+[\w?]+)\)", part)
+        if group is None:
+            expanded.append(part)
+            continue
+        for option in group.group(1).split("|"):
+            expanded.append(part[: group.start()] + option + part[group.end() :])
+    return expanded
+
+
+def test_hook_files_pattern_and_the_readme_table_name_the_same_files() -> None:
+    """Every file the README's "What it reads" table names is handed over by the hook, and
+    every kind of file the hook hands over is named by the table (or is in NOT_IN_README):
+    a row, or an ending of the hook, cannot be added on one side only unnoticed."""
+    samples = [_sample(glob) for glob in _readme_globs()]
+    assert len(samples) >= 15, samples
     pattern = _hook_pattern()
-    for name in names:
+    for name in samples:
         assert pattern.search(name), f"README's {name} is not handed over by the hook"
+    for name in NOT_IN_README:
+        assert pattern.search(name), f"{name} (NOT_IN_README) is not handed over by the hook"
+    for alternative in _hook_alternatives():
+        each = re.compile(alternative, re.IGNORECASE)
+        named = [name for name in [*samples, *NOT_IN_README] if each.search(name)]
+        assert named, f"the hook hands over /{alternative}/, which no README row names"
     for name in HANDED_OVER:
         assert classify(Path(name)) != "unknown" or name.endswith(".csv"), name
 
