@@ -98,7 +98,9 @@ def test_declared_category_is_never_inferred(tmp_path: Path) -> None:
 
 
 def test_config_default_beats_inference(tmp_path: Path) -> None:
-    (tmp_path / "reset.html").write_text(TRANSACTIONAL["en-reset"], encoding="utf-8")
+    # a whole document: a fragment with no layout would be a warning whatever its category
+    body = f"<html><body>{TRANSACTIONAL['en-reset']}</body></html>"
+    (tmp_path / "reset.html").write_text(body, encoding="utf-8")
     (tmp_path / "preflight.yaml").write_text("defaults: {category: marketing}\n")
     report = preflight.check([tmp_path / "reset.html"])
     severities = {f.rule: f.severity.label for f in report.findings}

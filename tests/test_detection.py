@@ -71,10 +71,33 @@ def test_detection_reaches_the_json_files_block(
     )
 
 
-# What each corpus folder is written in. "ambiguous" where the languages share syntax
-# (Postmark's Mustachio and SendGrid's Handlebars both read a plain {{name}}).
+def test_postmark_cli_layout_settles_ambiguous_tags_only(tmp_path: Path) -> None:
+    """content.html beside content.txt settles {{ name }} on Postmark; tags another platform
+    owns are not overruled, and content.html alone stays ambiguous."""
+    for name, html in (
+        ("plain", "<p>Hi {{ name }}</p>"),
+        ("mailchimp", "<p>Hi *|FNAME|* <a href='*|UNSUB|*'>x</a></p>"),
+        ("alone", "<p>Hi {{ name }}</p>"),
+    ):
+        folder = tmp_path / "templates" / name
+        folder.mkdir(parents=True)
+        (folder / "content.html").write_text(html)
+        if name != "alone":
+            (folder / "content.txt").write_text("Hi\n")
+    files = {
+        info.path.parent.name: info for info in preflight.check([tmp_path / "templates"]).files
+    }
+    assert (files["plain"].platform, files["plain"].platform_source) == ("postmark", "detected")
+    assert not files["plain"].candidates
+    assert files["mailchimp"].platform == "mailchimp"
+    assert files["alone"].platform is None and "postmark" in files["alone"].candidates
+
+
+# What each corpus folder is written in. Postmark's Mustachio and SendGrid's Handlebars both
+# read a plain {{name}}: the Postmark starters' tags alone are ambiguous, and their
+# templates/<name>/content.html beside content.txt (postmark-cli's layout) settles it.
 CORPUS_PLATFORMS = {
-    "postmark-templates": "ambiguous",
+    "postmark-templates": "postmark",
     "sendgrid-email-templates": "sendgrid",
     "customerio-layouts": "customerio",
     "mailchimp-caffeine-theme": "mailchimp",

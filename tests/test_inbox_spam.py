@@ -303,3 +303,30 @@ def test_the_spacer_fix_silences_inbox002(tmp_path: Path) -> None:
     lines[span.line - 1] = line[: span.column - 1] + edit.text + line[span.column - 1 :]
     page.write_text("\n".join(lines), encoding="utf-8")
     assert preflight.check([page], config={"select": ["INBOX"]}).findings == []
+
+
+def test_bench_spam_measures_each_mode(tmp_path: Path) -> None:
+    """bench/bench_spam.py (the source of docs/inbox-and-spam.md's figures) scores every
+    email it queues in each mode and writes its JSON."""
+    _needs_spamassassin()
+    import json
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "bench_spam.py"),
+            *("--count", "2", "--repeat", "1", "--out", str(tmp_path / "spam.json")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| batched | 2 |" in done.stdout and "| one process each | 2 |" in done.stdout
+    rows = json.loads((tmp_path / "spam.json").read_text())["rows"]
+    assert rows["one message"]["emails"] == 1 and rows["batched"]["cpu_s"] > 0

@@ -26,10 +26,15 @@ def declared_platform(template: Template) -> str | None:
 
 
 def sure_platform(template: Template) -> str | None:
-    """The declared platform, or the detected one when detection is confident."""
+    """The declared platform, or the detected one when detection is confident or settled."""
     declared = declared_platform(template)
     detection = template.detection
-    if declared is None and detection is not None and (detection.confidence or 0) >= CONFIDENT:
+    if (
+        declared is None
+        and detection is not None
+        and detection.platform is not None
+        and (detection.settled_by is not None or (detection.confidence or 0) >= CONFIDENT)
+    ):
         return detection.platform
     return declared
 

@@ -81,6 +81,17 @@ def _footer_violation(
     inferred, not declared: a severity the user set for the rule still applies)."""
     location = template.location(Part.HTML if template.html is not None else Part.TEXT)
     inference = inferred_transactional(template)
+    if inference is None and _part_without_layout(template):
+        return Violation(
+            missing + " in this part of an email: it has no <html> or <body>, and no layout"
+            " that would hold the footer is known for it",
+            location,
+            data,
+            help="if a layout adds the footer, name it (`layout:` in its .meta.yaml, or"
+            " `compose: {layouts: [...]}` in preflight.yaml) so the email is checked as sent;"
+            " if it is sent as it is, " + add,
+            severity=Severity.WARNING,
+        )
     if inference is None:
         return Violation(
             missing + " in this marketing email",
@@ -101,6 +112,17 @@ def _footer_violation(
         f" if it is marketing, {add}",
         severity=Severity.INFO,
     )
+
+
+_DOCUMENT_TAG = re.compile(r"<(?:html|body)[\s>/]", re.IGNORECASE)
+
+
+def _part_without_layout(template: Template) -> bool:
+    """An HTML fragment (no <html>, no <body>) composed into no layout: a content part or
+    partial whose footer, if any, lives in a layout preflight was not shown."""
+    if template.html is None or any(kind == "layout" for _, kind in template.parts):
+        return False
+    return _DOCUMENT_TAG.search(template.html.source.text) is None
 
 
 def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violation]:
@@ -142,7 +164,7 @@ def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violat
         or_declare=True,
     )
     appending = _appending_platform(template, "unsubscribe")
-    if appending is not None:
+    if appending is not None and violation.severity is None:
         violation = _appended(violation, appending, "unsubscribe", "an unsubscribe link")
     yield violation
 
@@ -174,7 +196,7 @@ def missing_postal_address(template: Template, options: Options) -> Iterator[Vio
         " platform's address tag such as *|LIST:ADDRESS|*",
     )
     appending = _appending_platform(template, "postal_address")
-    if appending is not None:
+    if appending is not None and violation.severity is None:
         violation = _appended(
             violation, appending, "postal_address", "your audience's postal address"
         )

@@ -35,6 +35,19 @@ def postmark_meta(path: Path, max_bytes: int) -> tuple[dict[str, Any], SourceTex
     return data, SourceText(text)
 
 
+CLI_LAYOUT = "Postmark's CLI folder layout (content.html beside content.txt)"
+
+
+def in_cli_layout(path: Path) -> bool:
+    """True when ``path`` is a content.html or content.txt with its other part beside it,
+    as `postmark templates pull` writes a template (its meta.json may be missing)."""
+    name = path.name.lower()
+    if name not in ("content.html", "content.txt"):
+        return False
+    other = "content.txt" if name == "content.html" else "content.html"
+    return is_file(path.with_name(other))
+
+
 def _key_span(text: str, key: str) -> Span | None:
     match = re.search(r'"' + re.escape(key) + r'"\s*:', text)
     if match is None:

@@ -266,5 +266,12 @@ def _detected(template: Template) -> tuple[Template, Detection | None]:
     if template.platform is not None:
         return template, None
     detection = detect_template(template)  # a preheader read from the HTML is counted once
+    if detection.ambiguous and "postmark" in detection.candidates:
+        from preflight.compose.postmark import CLI_LAYOUT, in_cli_layout
+
+        if in_cli_layout(template.path):  # the tags fit Postmark; the folder says it is
+            detection = replace(
+                detection, platform="postmark", candidates=(), settled_by=CLI_LAYOUT
+            )
     platform = Sourced(detection.platform, "detected") if detection.platform else None
     return replace(template, detection=detection, platform=platform), detection

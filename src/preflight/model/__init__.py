@@ -313,6 +313,9 @@ class Detection:
     candidates: tuple[str, ...] = ()
     """When ambiguous: the platforms whose evidence came close to the best."""
     scores: dict[str, int] = field(default_factory=dict)
+    settled_by: str | None = None
+    """When the tags fitted several platforms and the file's place settled it: how (for
+    example Postmark's CLI folder layout). A settled detection is as sure as a confident one."""
 
     @property
     def ambiguous(self) -> bool:
