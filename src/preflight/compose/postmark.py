@@ -12,6 +12,7 @@ from typing import Any
 
 from preflight.compose import Builder, Composed, read_part
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
+from preflight.fsutil import is_file
 from preflight.model import Location, Part, Sourced, Span, Violation
 from preflight.model.source import SourceText
 
