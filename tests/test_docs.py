@@ -789,6 +789,8 @@ OTHER_PROGRAMS_OPTIONS = {
     "--check": "ruff format --check (README: Run the tests)",
     "--all-files": "pre-commit try-repo … --all-files (README: pre-commit)",
     "--json-only": "Mautic's console export (docs/importing.md)",
+    "--count": "bench/bench_spam.py (docs/inbox-and-spam.md)",
+    "--whole-corpus": "bench/bench_spam.py (docs/inbox-and-spam.md)",
 }
 """Options the user docs name that belong to other programs."""
 

@@ -29,7 +29,19 @@ class TomlPositions:
 
     def __init__(self, text: str, prefix: tuple[str, ...] = ()) -> None:
         self.prefix = prefix
-        self._at: dict[Key, tuple[int, int]] = {}
+        self._text = text
+        self._scanned: dict[Key, tuple[int, int]] | None = None
+
+    @property
+    def _at(self) -> dict[Key, tuple[int, int]]:
+        """The positions, worked out on first use: a config read without a problem to
+        report never needs them (every pyproject.toml load used to scan them)."""
+        if self._scanned is None:
+            self._scanned = {}
+            self._scan(self._text)
+        return self._scanned
+
+    def _scan(self, text: str) -> None:
         table: Key = ()
         counters: dict[Key, int] = {}
         closing: str | None = None  # the delimiter of an open multi-line string
