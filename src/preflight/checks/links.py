@@ -27,6 +27,9 @@ from preflight.urls import host_allowed, listed_suffix, local_reason, shown_url,
 Options = Mapping[str, Any]
 
 _KNOWN_SCHEMES = frozenset({"http", "https", "mailto", "tel", "sms", "cid", "data", "ftp"})
+# a tag opener left once the URL's whole tags are marked: the tag was cut short, as quotes
+# inside it (Go's {{ index . "ID" }}) end the HTML attribute before the template runs
+_CUT_TAG = re.compile(r"\{\{|\{%")
 _PLACEHOLDER_HREFS = frozenset(
     {"", "#", "http://", "https://", "todo", "tbd", "xxx", "url", "link"}
 )
@@ -250,6 +253,8 @@ def malformed_url(template: Template, options: Options) -> Iterator[Violation]:
         opaque = link.opaque.strip()
         if opaque in ("", "#") or opaque == TAG_MARK or opaque.lower().startswith("javascript:"):
             continue  # LINK007's, or a tag that is the whole URL
+        if _CUT_TAG.search(opaque):
+            continue  # the template writes this URL; the attribute holds only its start
         reason = _malformed(link, opaque)
         if reason is None or (link.kind == "image" and _file_beside(template, opaque)):
             continue
