@@ -55,6 +55,9 @@ TRANSACTIONAL = {
     "<p>Invoice #12345</p><p>Total $33.98</p>",
     "en-charged": "<p>Thank you for your business.</p><p>Plan: Pro, 1 month</p>"
     "<p>$50.00 CAD has been charged to your card.</p><p>Your invoice is attached.</p>",
+    # a call-to-action button says what the email is for, as a heading does
+    "en-confirm-button": "<p>Please confirm your email address by clicking the link below.</p>"
+    '<p><a class="btn-primary" href="{{ confirm_url }}">Confirm email address</a></p>',
     "en-settings-updated": "<p>Your account settings have been updated.</p><p>If you did not"
     " update your settings, please contact support.</p>",
 }
