@@ -32,18 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_check import CORPUS, OUT_DIR, REPO, build, corpus_templates
+from bench_check import CORPUS, OUT_DIR, REPO, build, child_env, corpus_templates
+from chromium import CHROMIUM, launch
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 BUDGET = (1.3, 2048, 1024, 256 * 1024)
 """The page may weigh at most 1.3 x the templates' bytes, plus 2 KiB per finding, 1 KiB per
 file and 256 KiB for the page itself (style, script, summary)."""
@@ -57,7 +48,10 @@ def budget(template_bytes: int, findings: int, files: int) -> int:
 def preflight(*args: str) -> tuple[float, subprocess.CompletedProcess[bytes]]:
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "preflight", "check", *args], capture_output=True, check=False
+        [sys.executable, "-m", "preflight", "check", *args],
+        env=child_env(),  # as bench_check times its children: with a bytecode cache
+        capture_output=True,
+        check=False,
     )
     return time.perf_counter() - start, done
 
@@ -74,7 +68,7 @@ def open_page(page_path: Path, runs: int) -> dict[str, float]:
     }
     refused = 0
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         for _ in range(runs):
             page = browser.new_page(viewport={"width": 1360, "height": 900})
 
@@ -195,7 +189,7 @@ def main() -> int:
     sources = corpus_templates(args.corpus)
     if not sources:
         raise SystemExit(f"no templates in {args.corpus} (the shared corpus beside the repo)")
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         raise SystemExit(f"no {CHROMIUM}: apt-get install chromium")
     rows = []
     with tempfile.TemporaryDirectory() as scratch:

@@ -17,16 +17,6 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def main() -> int:
@@ -34,6 +24,9 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "images" / "report.png")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(REPO / "bench"))
+    from chromium import launch  # the one launch the report's tests and bench use
 
     with tempfile.TemporaryDirectory() as folder:
         page_path = Path(folder) / "report.html"
@@ -53,7 +46,7 @@ def main() -> int:
             check=False,  # exit 1: the sample campaign has problems, on purpose
         )
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch(playwright)
             page = browser.new_page(viewport={"width": 1360, "height": 900})
             page.route("**/*", _local_only)
             page.goto(page_path.as_uri())

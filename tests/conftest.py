@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -24,6 +26,16 @@ def _cache_per_test(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 
 FIXTURES = REPO / "fixtures"
 CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def bench_module(name: str) -> ModuleType:
+    """bench/<name>.py, imported as ``name`` (bench/ is scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look the module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def preflight_command() -> list[str]:

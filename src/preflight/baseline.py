@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from preflight.formats.decode import REPORT_MAX_BYTES, UnreadableInput, read_bytes
+from preflight.formats.decode import UnreadableJSON, read_own_json
 from preflight.fsutil import atomic_write
 from preflight.model import Finding, display_path
 
@@ -66,13 +66,9 @@ def load_baseline(path: Path) -> Counter[str]:
             f"{path}: baseline file does not exist (create it with --write-baseline)"
         )
     try:  # a regular file within a limit: --baseline /dev/zero or a FIFO is refused
-        document = json.loads(read_bytes(path, REPORT_MAX_BYTES).decode("utf-8-sig"))
-    except UnreadableInput as error:
+        document = read_own_json(path)
+    except UnreadableJSON as error:
         raise BaselineError(f"{path}: cannot read baseline: {error.reason}") from None
-    except (UnicodeDecodeError, ValueError) as error:
-        raise BaselineError(f"{path}: cannot read baseline: {error}") from None
-    except RecursionError:
-        raise BaselineError(f"{path}: cannot read baseline: nested too deeply") from None
     if not isinstance(document, dict) or not isinstance(document.get("findings"), list):
         raise BaselineError(f'{path}: not a preflight baseline (no "findings" list)')
     counts: Counter[str] = Counter()

@@ -21,6 +21,7 @@ from typing import Any
 
 from lxml import etree
 
+from preflight.linkscan import is_button
 from preflight.model import Location, Part, Sourced, Template
 from preflight.phraseset import PhraseSet
 from preflight.resources import rules_dir
@@ -206,13 +207,14 @@ def _segments(template: Template, limit: int) -> list[_Segment]:
 
 
 def _in_heading(element: etree._Element) -> bool:
-    """In an <h1>–<h3> (or <title>): the element or one of its nearest ancestors."""
-    if element.tag in _PROMINENT_TAGS:
+    """In an <h1>–<h3> (or <title>) or a call-to-action button: the element or one of its
+    nearest ancestors. What an email's heading and its button say is what it is for."""
+    if element.tag in _PROMINENT_TAGS or is_button(element):
         return True
     for depth, node in enumerate(element.iterancestors()):
         if depth >= 3:
             return False
-        if node.tag in _PROMINENT_TAGS:
+        if node.tag in _PROMINENT_TAGS or is_button(node):
             return True
     return False
 

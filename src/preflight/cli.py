@@ -578,12 +578,6 @@ def correct(
     )
     try:
         config = api.configure([original], config_path, platform=platform)
-        from preflight.corrections.request import OUTPUT_NAMES
-
-        for name in OUTPUT_NAMES:  # --overwrite replaces earlier corrections, never an input
-            api.check_output(
-                output / name, [], config=config, inputs=[original, report_path, config_path]
-            )
         result = api.correct(original, request, config, output, force=force, overwrite=overwrite)
     except (api.ApiError, api.ConfigError) as error:
         _fail(str(error))

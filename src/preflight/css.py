@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 SELECTOR_COMBINATORS = {">": "child", "+": "adjacent-sibling", "~": "general-sibling"}
@@ -343,15 +343,20 @@ def color(value: str) -> tuple[float, float, float, float] | None:
 _ABSOLUTE = {"px": 1.0, "pt": 4 / 3, "pc": 16.0, "in": 96.0, "cm": 96 / 2.54, "mm": 96 / 25.4}
 
 
-@functools.lru_cache(maxsize=4096)
-def length_px(value: str) -> float | None:
-    """A length in CSS pixels when the value is one absolute length ("12px", "9pt"), else None."""
+def _tokens(value: str) -> list[Any]:
+    """A value's component values, white space and comments left out."""
     tinycss2 = _tinycss2()
-    tokens = [
+    return [
         t
         for t in tinycss2.parse_component_value_list(_digits_bounded(value), skip_comments=True)
         if t.type != "whitespace"
     ]
+
+
+@functools.lru_cache(maxsize=4096)
+def length_px(value: str) -> float | None:
+    """A length in CSS pixels when the value is one absolute length ("12px", "9pt"), else None."""
+    tokens = _tokens(value)
     if len(tokens) != 1:
         return None
     token = tokens[0]
@@ -373,7 +378,8 @@ def offset_position(
 
 # -- inline styles of a document, inherited -------------------------------------------------
 
-HIDING_VALUES = {"display": "none", "visibility": "hidden", "mso-hide": "all"}
+OUTLOOK_ONLY = "mso-hide:all"
+"""How an element hidden from Outlook for Windows alone is hidden (see :func:`hiding`)."""
 
 
 class Computed(NamedTuple):
@@ -391,9 +397,16 @@ class Computed(NamedTuple):
     """Pixels, from the nearest absolute font-size; None: the default or a relative size."""
     size_owner: Any
     bold: bool
-    hidden: bool
-    """display:none, visibility:hidden, mso-hide:all, max-height:0 with overflow hidden,
-    font-size:0 or opacity:0 on it or an ancestor."""
+    hidden_by: tuple[Any, str] | None
+    """(the outermost element that hides it from every reader, how: :func:`hiding`) for
+    it or an ancestor, or None."""
+    outlook_hidden: bool = False
+    """mso-hide:all on it or an ancestor: Outlook for Windows does not show it."""
+
+    @property
+    def hidden(self) -> bool:
+        """Hidden from some reader: from every one (``hidden_by``), or from Outlook."""
+        return self.hidden_by is not None or self.outlook_hidden
 
 
 _BOLD = frozenset({"b", "strong", "h1", "h2", "h3", "h4", "h5", "h6", "th"})
@@ -427,7 +440,13 @@ class InlineStyles:
             return base
         style = element.get("style")
         bgcolor = element.get("bgcolor")
-        if not style and not bgcolor and tag not in _SPECIAL_TAGS and not element.get("background"):
+        if (
+            not style
+            and not bgcolor
+            and tag not in _SPECIAL_TAGS
+            and element.get("background") is None
+            and element.get("hidden") is None
+        ):
             self._cache[element] = base  # nothing of its own: what it inherits
             return base
         effects = _effects(style) if style and ":" in style else _NO_EFFECTS
@@ -456,6 +475,15 @@ class InlineStyles:
         bold = base.bold or tag in _BOLD
         if effects.bold is not None:
             bold = effects.bold
+        hidden_by, outlook_hidden = base.hidden_by, base.outlook_hidden
+        if hidden_by is None:
+            how = effects.hides
+            if how in (None, OUTLOOK_ONLY) and element.get("hidden") is not None:
+                how = "the hidden attribute"
+            if how == OUTLOOK_ONLY:
+                outlook_hidden = True
+            elif how is not None:
+                hidden_by = (element, how)
         computed = Computed(
             color,
             color_owner,
@@ -464,7 +492,8 @@ class InlineStyles:
             size,
             size_owner,
             bold,
-            base.hidden or effects.hides,
+            hidden_by,
+            outlook_hidden,
         )
         self._cache[element] = computed
         return computed
@@ -482,11 +511,11 @@ class _Effects(NamedTuple):
     background_image: bool = False
     font_size: Any = _UNSET
     bold: bool | None = None
-    hides: bool = False
+    hides: str | None = None
 
 
 _NO_EFFECTS = _Effects()
-_DEFAULT = Computed(None, None, None, False, None, None, False, False)
+_DEFAULT = Computed(None, None, None, False, None, None, False, None)
 _SPECIAL_TAGS = frozenset({"font", *_BOLD, *_HEADING_SIZES})
 
 
@@ -511,33 +540,82 @@ def _effects(style: str) -> _Effects:
     if image is not None and "url" in image.functions:
         background_image = True
     font_size: Any = _UNSET
-    if "font-size" in own:
-        font_size = length_px(own["font-size"].value)
+    size = font_size_of(own)
+    if size is not None:
+        font_size = length_px(size)
     bold = None
     weight = own.get("font-weight")
     if weight is not None:
         bold = weight.lower_value in ("bold", "bolder") or (
             weight.value.isdigit() and int(weight.value) >= 700
         )
-    return _Effects(color, background, background_image, font_size, bold, _hides(own))
+    return _Effects(color, background, background_image, font_size, bold, hiding(own))
 
 
-def _hides(own: dict[str, Declaration]) -> bool:
-    for name, value in HIDING_VALUES.items():
-        declaration = own.get(name)
-        if declaration is not None and declaration.lower_value.startswith(value):
-            return True
+def hiding(own: Mapping[str, Declaration]) -> str | None:
+    """How an element's own declarations (:func:`last_values`) hide it, as written
+    ("display:none", "max-height:0 with overflow:hidden"), or None. The one reading of
+    "hidden" the rules and the preheader finder share; OUTLOOK_ONLY comes last, so that an
+    element hidden from every reader says how."""
+    display = own.get("display")
+    if display is not None and display.lower_value == "none":
+        return "display:none"
+    visibility = own.get("visibility")
+    if visibility is not None and visibility.lower_value in ("hidden", "collapse"):
+        return "visibility:" + visibility.lower_value
     opacity = own.get("opacity")
-    if opacity is not None and opacity.value.strip() in ("0", "0.0", ".0"):
-        return True
-    height = own.get("max-height")
+    if opacity is not None and _is_zero(opacity.value):
+        return "opacity:0"
     overflow = own.get("overflow")
+    if overflow is not None and overflow.lower_value == "hidden":
+        for name in ("max-height", "height", "max-width", "width"):
+            size = own.get(name)
+            if size is not None and _is_zero(size.value):
+                return f"{name}:0 with overflow:hidden"
+    mso = own.get("mso-hide")
+    if mso is not None and mso.lower_value == "all":
+        return OUTLOOK_ONLY
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_zero(value: str) -> bool:
+    """A number, length or percentage of zero ("0", ".0", "0px", "0%")."""
+    tokens = _tokens(value)
     return (
-        height is not None
-        and length_px(height.value) == 0
-        and overflow is not None
-        and overflow.lower_value == "hidden"
+        len(tokens) == 1
+        and tokens[0].type in ("number", "dimension", "percentage")
+        and tokens[0].value == 0
     )
+
+
+_HIDING_WORDS = ("none", "hidden", "collapse", "opacity", "mso-hide", "\\")
+"""A style that hides has one of these (a backslash: an escape may spell one)."""
+
+
+def style_hiding(style: str) -> str | None:
+    """:func:`hiding` for a style attribute's text; one without a word that hides is not
+    parsed (the preheader finder runs as templates load, where tinycss2 is not imported
+    for styles that could not hide)."""
+    lower = style.lower()
+    if ":" not in style or not any(word in lower for word in _HIDING_WORDS):
+        return None
+    return _effects(style).hides
+
+
+def font_size_of(own: Mapping[str, Declaration]) -> str | None:
+    """The font size an element's own declarations set, as written: font-size, else the
+    size in a font shorthand (font: bold 14px/20px Georgia), else None."""
+    declaration = own.get("font-size")
+    if declaration is not None:
+        return declaration.value
+    shorthand = own.get("font")
+    if shorthand is None:
+        return None
+    for token in _tokens(shorthand.value):
+        if token.type in ("dimension", "percentage"):
+            return str(_tinycss2().serialize([token]))
+    return None
 
 
 def _color(value: str) -> tuple[float, float, float, float] | None:
@@ -564,6 +642,11 @@ def shorthand_color(value: str) -> tuple[float, float, float, float] | None:
         if parsed is not None and hasattr(parsed, "red"):
             return (float(parsed.red), float(parsed.green), float(parsed.blue), float(parsed.alpha))
     return None
+
+
+def hex_colour(rgba: tuple[float, float, float, float]) -> str:
+    """A colour as #rrggbb (alpha left out), as messages quote it."""
+    return "#" + "".join(f"{round(c * 255):02x}" for c in rgba[:3])
 
 
 def luminance(rgb: tuple[float, float, float, float]) -> float:

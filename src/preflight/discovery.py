@@ -21,7 +21,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from preflight import sfmcnames
 from preflight.config import Config, Configs
+from preflight.fsutil import leads_outside
 
 SKIP_DIRS = frozenset(
     {"node_modules", "__pycache__", "site-packages", "htmlcov", "_build", "bower_components"}
@@ -66,6 +68,82 @@ class Skipped:
         self.reasons.setdefault(reason, []).append(path)
 
 
+AUDIENCES_NAME = "audiences.yaml"
+AUDIENCES_SUFFIX = ".audiences.yaml"
+
+
+class AudiencesFinder:
+    """Which audiences file an input is judged with: the one its config names
+    (`audiences:`), else the nearest audiences.yaml (or one *.audiences.yaml) beside or
+    above it, up to its config's folder (without a config: up to the working directory),
+    and never above a repository root (a folder with .git). One finder serves the engine's
+    facts and discovery (which audiences files name a members CSV)."""
+
+    def __init__(self, configs: Configs) -> None:
+        self.configs = configs
+        self._found: dict[tuple[str, str], Path | None] = {}
+        self._listed: dict[str, list[Path]] = {}
+        self._by_path: dict[Path, Path | None] = {}
+        """find() of each path once: the engine asks for every item twice."""
+
+    def find(self, path: Path) -> Path | None:
+        if path not in self._by_path:
+            self._by_path[path] = self._find(path)
+        return self._by_path[path]
+
+    def _find(self, path: Path) -> Path | None:
+        config = self.configs.for_path(path)
+        if config.audiences is not None:
+            return config.audiences
+        wanted = self._bounds(path, config)
+        if wanted not in self._found:
+            folders = self._folders(*wanted)
+            self._found[wanted] = next((found[0] for found in folders if found), None)
+        return self._found[wanted]
+
+    def candidates(self, path: Path) -> list[Path]:
+        """Every audiences file that could speak for ``path``, nearest first: the config's,
+        then each one beside or above it within the same bounds as ``find``."""
+        config = self.configs.for_path(path)
+        found = [] if config.audiences is None else [config.audiences]
+        for listed in self._folders(*self._bounds(path, config)):
+            found += listed
+        return list({os.path.abspath(each): each for each in found}.values())
+
+    @staticmethod
+    def _bounds(path: Path, config: Config) -> tuple[str, str]:
+        folder = os.path.abspath(path.parent)
+        stop = os.path.abspath(config.root if config.source is not None else os.getcwd())
+        return folder, stop
+
+    def _folders(self, folder_name: str, stop_name: str) -> Iterator[list[Path]]:
+        """The audiences files of each folder from ``folder_name`` up to the stop: the
+        stop itself, a repository root, or (outside the stop's tree) the folder alone."""
+        folder, stop = Path(folder_name), Path(stop_name)
+        if folder != stop and stop not in folder.parents:
+            stop = folder
+        for candidate in (folder, *folder.parents):
+            yield self._in(candidate)
+            if candidate == stop or os.path.exists(candidate / ".git"):
+                return
+
+    def _in(self, folder: Path) -> list[Path]:
+        """audiences.yaml first, then the *.audiences.yaml files by name."""
+        key = str(folder)
+        if key not in self._listed:
+            try:
+                names = sorted(
+                    entry.name
+                    for entry in os.scandir(folder)
+                    if entry.name.endswith(AUDIENCES_SUFFIX) and entry.is_file()
+                )
+            except OSError:
+                names = []
+            plain = [folder / AUDIENCES_NAME] if (folder / AUDIENCES_NAME).is_file() else []
+            self._listed[key] = plain + [folder / name for name in names]
+        return self._listed[key]
+
+
 def classify(path: Path) -> str:
     name = path.name.lower()
     if name in CONFIG_FILES:
@@ -78,7 +156,7 @@ def classify(path: Path) -> str:
         return "meta"
     if name.endswith(".twig"):
         return "twig"
-    if name.endswith(("-meta.amp", "-meta.ssjs")) and ".asset-" in name:
+    if sfmcnames.is_script(name):
         return "meta"  # sfmc-devtools keeps an asset's AMPscript views beside its JSON
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
@@ -101,28 +179,19 @@ def sfmc_content(path: Path) -> Path | None:
     .json`` -> ``views.html.content.asset-message-meta.html``; a template's
     ``content.asset-template-meta.html``; a block's ``<key>.asset-block-meta.html``): the
     pair is one input, the HTML, with the JSON as its metadata. None when there is none."""
-    name = path.name
-    lower = name.lower()
-    if lower.endswith(".asset-message-meta.json"):
-        candidate = path.with_name("views.html.content.asset-message-meta.html")
-    elif lower.endswith(".asset-template-meta.json"):
-        candidate = path.with_name("content.asset-template-meta.html")
-    elif lower.endswith(".asset-block-meta.json"):
-        candidate = path.with_name(name[: -len(".json")] + ".html")
-    else:
-        return None
-    return candidate if candidate.is_file() else None
+    candidates = sfmcnames.content_files(path)[:1]  # a block's HTML, not its AMPscript
+    return candidates[0] if candidates and candidates[0].is_file() else None
 
 
 def _sfmc_owner(path: Path) -> Path | None:
     """The asset an sfmc-devtools AMPscript file belongs to: a message's HTML (or its JSON,
     when it kept no HTML), a block's JSON."""
     folder = path.parent
-    if path.name.lower().startswith("views."):
-        html = folder / "views.html.content.asset-message-meta.html"
+    if path.name.lower().startswith(sfmcnames.VIEWS_PREFIX):
+        html = folder / sfmcnames.MESSAGE_HTML
         if html.is_file():
             return html
-        found = sorted(folder.glob("*.asset-message-meta.json"))
+        found = sorted(folder.glob(sfmcnames.message_json("*")))
         return found[0] if len(found) == 1 else None
     stem = path.name.rsplit(".", 1)[0]
     candidate = path.with_name(stem + ".json")
@@ -134,14 +203,14 @@ def _sfmc_owner(path: Path) -> Path | None:
 def _sfmc_role(path: Path) -> str | None:
     """sfmc-devtools' asset files: templates are layouts; content blocks, and the blocks
     of a message's slots it extracted to blocks/, are partials."""
-    lower = path.name.lower()
-    if ".asset-" not in lower:
+    name = path.name
+    if not sfmcnames.is_asset_file(name):
         return None
-    if lower.endswith(".asset-block-meta.html") or (
-        path.parent.name == "blocks" and lower.endswith(("-meta.html", "-meta.amp"))
+    if sfmcnames.is_block_html(name) or (
+        path.parent.name == "blocks" and sfmcnames.is_extracted_block(name)
     ):
         return "partial"
-    if lower.endswith(".asset-template-meta.html"):
+    if sfmcnames.is_template_html(name):
         return "layout"
     return None
 
@@ -226,7 +295,7 @@ def _template_for(path: Path) -> Path | None:
         return candidate if candidate.is_file() else None
     if name.lower().endswith("-meta.json"):
         return sfmc_content(path)
-    if name.lower().endswith(("-meta.amp", "-meta.ssjs")):
+    if sfmcnames.is_script(name):
         return _sfmc_owner(path)
     stem = name[: -len(".meta.yaml")] if name.lower().endswith(".meta.yaml") else path.stem
     for suffix in (".html", ".htm", ".eml", ".json", ".mjml", ".hbs", ".handlebars", ".twig"):
@@ -262,6 +331,7 @@ def discover(
             raise FileNotFoundError(str(path))
     named = set() if skip_unknown else {os.path.abspath(p) for p in paths if not p.is_dir()}
     seen: set[str] = set()
+    owners = _MembersOwners(configs)
 
     def once(item: InputFile) -> Iterator[InputFile]:
         key = os.path.abspath(item.path)  # not resolve(): a stat per path component
@@ -296,7 +366,7 @@ def discover(
                     yield from once(found)
             continue
         if kind == "unknown" and path.suffix.lower() == ".csv":
-            lists = _audiences_naming(path, configs)
+            lists = owners.naming(path)
             if lists:  # a members file: check the audiences file that names it
                 for owner in lists:
                     yield from once(InputFile(owner, "audiences", not skip_unknown))
@@ -320,39 +390,33 @@ def _governed_by(path: Path, configs: Configs) -> Config | None:
     return config
 
 
-def _audiences_naming(path: Path, configs: Configs) -> list[Path]:
-    """The audiences files whose `members:` is ``path`` (a members CSV): the one the config
-    names, and those beside or above the CSV (up to its config's folder, if it has one)."""
-    from preflight.formats import read_yaml_file
+class _MembersOwners:
+    """Which audiences files name a members CSV in `members:`: the config's, and those beside
+    or above the CSV that AudiencesFinder walks through (never above its config's folder,
+    the working directory or the repository root). Each file is parsed once per discovery,
+    and its `members:` resolved as the engine resolves them (formats.audiences)."""
 
-    config = configs.for_path(path)
-    target = os.path.normcase(os.path.abspath(path))
-    folder = Path(os.path.abspath(path.parent))
-    stop = Path(os.path.abspath(config.root)) if config.source is not None else None
-    candidates: list[Path] = [] if config.audiences is None else [config.audiences]
-    for candidate in (folder, *folder.parents):
-        try:
-            names = sorted(entry.name for entry in os.scandir(candidate) if entry.is_file())
-        except OSError:
-            names = []
-        candidates += [candidate / n for n in names if classify(Path(n)) == "audiences"]
-        if candidate == stop:
-            break
-    found: list[Path] = []
-    for candidate in dict.fromkeys(candidates):
-        document = read_yaml_file(candidate, config.max_file_size).document
-        data = document.data if document is not None else None
-        audiences = data.get("audiences") if isinstance(data, dict) else None
-        if not isinstance(audiences, dict):
-            continue
-        for entry in audiences.values():
-            members = entry.get("members") if isinstance(entry, dict) else None
-            if isinstance(members, str) and members.strip():
-                named = os.path.normcase(os.path.abspath(candidate.parent / members))
-                if named == target:
-                    found.append(candidate)
-                    break
-    return found
+    def __init__(self, configs: Configs) -> None:
+        self.configs = configs
+        self.finder = AudiencesFinder(configs)
+        self._members: dict[str, frozenset[str]] = {}
+
+    def naming(self, path: Path) -> list[Path]:
+        target = os.path.normcase(os.path.abspath(path))
+        return [owner for owner in self.finder.candidates(path) if target in self._named(owner)]
+
+    def _named(self, owner: Path) -> frozenset[str]:
+        key = os.path.abspath(owner)
+        if key not in self._members:
+            from preflight.formats.audiences import load_audiences
+
+            read = load_audiences(owner, self.configs.for_path(owner).max_file_size)
+            self._members[key] = frozenset(
+                os.path.normcase(os.path.abspath(audience.members))
+                for audience in read.items.values()
+                if audience.members is not None
+            )
+        return self._members[key]
 
 
 def _item(path: Path, kind: str, explicit: bool, configs: Configs) -> InputFile:
@@ -404,7 +468,7 @@ def _walk(root: Path, configs: Configs, skipped: Skipped) -> Iterator[InputFile]
                 # a link to a file outside the folder (a .env next door) is not the
                 # folder's to show; named on the command line, it is read
                 inside = inside or os.path.realpath(root)
-                if os.path.commonpath([inside, os.path.realpath(path)]) != inside:
+                if leads_outside(path, inside):
                     skipped.add("outside the folder", path)
                     continue
             yield _item(path, kind, False, configs)

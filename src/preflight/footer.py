@@ -108,6 +108,30 @@ def _can_unsubscribe(href: str) -> bool:
     return _NOT_UNSUBSCRIBE_PATH.search(parts.path) is None
 
 
+_WEB_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def unsubscribe_address(template: Template, words: list[str]) -> str | None:
+    """The first unsubscribe address written out in full (http or https) that CONTENT001
+    counts: an HTML link it reads as an unsubscribe link and not a false one, else a web
+    address on a text-part line with one of ``words``. None when there is none."""
+    lowered = [w.lower() for w in words]
+    for anchor, ok in _unsubscribe_links(template, lowered):
+        href = (anchor.get("href") or "").strip()
+        if ok and href.lower().startswith(("http://", "https://")):
+            return href
+    if template.text is None:
+        return None
+    for line in template.text.text.splitlines():
+        if not any(word in line.lower() for word in lowered):
+            continue
+        for match in _WEB_URL.finditer(line):
+            url = match.group(0).rstrip(".,;:!?)")
+            if _can_unsubscribe(url.lower()):
+                return url
+    return None
+
+
 def text_has_unsubscribe(template: Template, text: str, words: list[str]) -> bool:
     if has_special("unsubscribe", declared_platform(template), text):
         return True

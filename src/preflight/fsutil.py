@@ -154,6 +154,12 @@ def _restore(previous: dict[int, Any]) -> None:
             signal.signal(signum, handler)
 
 
+def leads_outside(path: Path, folder: str) -> bool:
+    """True when ``path`` (a link, followed to the end) ends outside ``folder``, a real
+    path (os.path.realpath): a link out of a checked folder is not the folder's to show."""
+    return os.path.commonpath([folder, os.path.realpath(path)]) != folder
+
+
 def same_file(a: Path, b: Path) -> bool:
     """True when both paths name one existing file (through links, or hard links)."""
     try:

@@ -23,6 +23,19 @@ _GENERIC_TAGS = re.compile(
     re.S,
 )
 """Tags of any platform, for files whose platform is unknown."""
+BUTTON_CLASS = re.compile(r"\b(?:btn|button|cta)\b", re.IGNORECASE)
+"""A class that names a call-to-action button (btn-primary, button, cta)."""
+
+
+def is_button(element: Any) -> bool:
+    """An <a> drawn as a button: a class that says so, or a background with padding."""
+    if element is None or element.tag != "a":
+        return False
+    style = (element.get("style") or "").lower()
+    styled = "background" in style and ("padding" in style or "display:inline-block" in style)
+    return styled or bool(BUTTON_CLASS.search(element.get("class") or ""))
+
+
 _TEXT_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"')\]]{1,2000}", re.IGNORECASE)
 
 

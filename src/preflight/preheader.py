@@ -11,6 +11,7 @@ the HTML, so the rules that read the subject and preheader as parts of their own
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 from typing import Any, cast
@@ -27,31 +28,32 @@ tries every position."""
 _HIDDEN_WITHIN = 40
 """A hidden element counts as the preview only among the first elements of the body."""
 
-# font-size:0 alone is not hiding: layouts set it on cells to close the gaps between
-# inline-block columns (MJML does), and the columns set their own size again
-HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|mso-hide\s*:\s*all|max-height\s*:\s*0|opacity\s*:\s*0(?![.\d])"
-    r"|visibility\s*:\s*hidden",
-    re.IGNORECASE,
-)
 PREHEADER_NAME = re.compile(r"pre-?header|preview", re.IGNORECASE)
-_FILLERS = dict.fromkeys(
-    map(
-        ord,
-        "\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
-        "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
-        "\u200a\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202f\u205f"
-        "\u2060\u2061\u2062\u2063\u2064\u3000\u3164\ufeff\uffa0",
-    ),
-    " ",
+PADDING = frozenset(
+    "\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202f\u205f"
+    "\u2060\u2061\u2062\u2063\u2064\u3000\u3164\ufeff\uffa0"
 )
-"""Spaces and the invisible characters templates pad a preheader with (&nbsp;&zwnj;…), so
-that the body's first words do not show after it."""
+"""The invisible characters templates pad a preheader with (&nbsp; &zwnj; &#847; &shy;
+&#8199; …), so that the body's first words do not show after it: the one list the
+preheader finder, CONTENT009, the INBOX and the SPAM rules read."""
+_AS_SPACES = dict.fromkeys(map(ord, PADDING), " ")
 
 
-def readable(text: str) -> bool:
-    """Whether a preview text says anything: not only spaces and invisible padding."""
-    return bool(text.translate(_FILLERS).strip())
+def unpadded(text: str) -> str:
+    """``text`` with padding read as spaces and spaces collapsed."""
+    return " ".join(text.translate(_AS_SPACES).split())
+
+
+def padding_count(text: str) -> int:
+    """How many padding characters ``text`` has (spaces not counted)."""
+    return sum(1 for char in text if char in PADDING)
+
+
+def is_padding(text: str) -> bool:
+    """Whether ``text`` is only padding and white space."""
+    return not unpadded(text)
 
 
 def hidden_preheader(html: HtmlDocument, path: Path) -> Sourced | None:
@@ -74,49 +76,62 @@ def composed_preheader(html: HtmlDocument, path: Path) -> Sourced | None:
 def preheader_element(html: HtmlDocument) -> tuple[Any, str] | None:
     """(element, its text) of the first element with text, in document order, that is named
     like a preheader or preview (class or id), or hidden among the first elements."""
-    root = html.root
-    if root is None:
+    scope = _scope(html)
+    if scope is None:
         return None
-    body = root.find("body")
-    scope = body if body is not None else root
     # the first elements, one by one: a hidden one or a named one
-    for index, element in enumerate(islice(scope.iter(etree.Element), _HIDDEN_WITHIN)):
-        found = _with_text(element) if _candidate(element, index) else None
+    for element in islice(scope.iter(etree.Element), _HIDDEN_WITHIN):
+        found = _with_text(element) if _named(element) or _hidden(element) else None
         if found is not None:
             return found
-    # further down, only named ones: found by their class or id in the source, then by
-    # libxml2 (a Python walk over every element would cost as much as the parse)
-    values = _named_values(html.source.text, html.lower)
-    if not values:
-        return None
-    test = " or ".join(f"@class=$v{i} or @id=$v{i}" for i in range(len(values)))
-    variables = {f"v{i}": value for i, value in enumerate(values)}
-    named = cast("Any", scope).xpath(f".//*[{test}]", **variables)
-    for element in cast("list[Any]", named):
+    # further down, only named ones
+    for element in _named_elements(html, scope):
         found = _with_text(element)
         if found is not None:
             return found
     return None
 
 
+def preheader_of(template: Template) -> tuple[Any, str] | None:
+    """:func:`preheader_element` of the template's HTML, found once and kept in its memo
+    (CONTENT009, the INBOX and the SPAM rules share it)."""
+    html = template.html
+    if html is None or html.root is None:
+        return None
+    return template.memo.get("preheader_element", lambda: preheader_element(html))
+
+
 def empty_preheader_element(html: HtmlDocument) -> Any | None:
     """The first element named like a preheader or preview when none has text (call it when
     :func:`preheader_element` found nothing): a preview element left empty or only padded."""
+    scope = _scope(html)
+    if scope is None:
+        return None
+    for element in islice(scope.iter(etree.Element), _HIDDEN_WITHIN):
+        if _named(element):
+            return element
+    return next(_named_elements(html, scope), None)
+
+
+def _scope(html: HtmlDocument) -> Any | None:
+    """The body, or the whole document when it has none."""
     root = html.root
     if root is None:
         return None
     body = root.find("body")
-    scope = body if body is not None else root
-    for element in islice(scope.iter(etree.Element), _HIDDEN_WITHIN):
-        if _named(element):
-            return element
+    return body if body is not None else root
+
+
+def _named_elements(html: HtmlDocument, scope: Any) -> Iterator[Any]:
+    """The elements of ``scope`` named like a preheader or preview, in document order:
+    found by their class or id in the source, then by libxml2 (a Python walk over every
+    element would cost as much as the parse)."""
     values = _named_values(html.source.text, html.lower)
     if not values:
-        return None
+        return
     test = " or ".join(f"@class=$v{i} or @id=$v{i}" for i in range(len(values)))
     variables = {f"v{i}": value for i, value in enumerate(values)}
-    named = cast("list[Any]", cast("Any", scope).xpath(f".//*[{test}]", **variables))
-    return named[0] if named else None
+    yield from cast("list[Any]", scope.xpath(f".//*[{test}]", **variables))
 
 
 def _with_text(element: Any) -> tuple[Any, str] | None:
@@ -160,10 +175,16 @@ def _named(element: Any) -> bool:
     return bool(names.strip()) and PREHEADER_NAME.search(names) is not None
 
 
-def _candidate(element: Any, index: int) -> bool:
-    if _named(element):
+def _hidden(element: Any) -> bool:
+    """Hidden by its own style (css.hiding, Outlook's mso-hide:all too) or attribute."""
+    if element.get("hidden") is not None:
         return True
-    return index < _HIDDEN_WITHIN and HIDDEN_STYLE.search(element.get("style") or "") is not None
+    style = element.get("style")
+    if not style:
+        return False
+    from preflight import css  # HTML only: a run of text parts and workflows never loads it
+
+    return css.style_hiding(style) is not None
 
 
 def _text(element: Any) -> str:
@@ -176,7 +197,7 @@ def _text(element: Any) -> str:
             pieces.append(node.text)
         if node is not element and node.tail and not _in_link(node.getparent(), element):
             pieces.append(node.tail)
-    return _clean(" ".join(pieces)) or _clean(" ".join(element.itertext()))
+    return unpadded(" ".join(pieces)) or unpadded(" ".join(element.itertext()))
 
 
 def _in_link(node: Any, top: Any) -> bool:
@@ -188,10 +209,6 @@ def _in_link(node: Any, top: Any) -> bool:
             return False
         node = node.getparent()
     return False
-
-
-def _clean(text: str) -> str:
-    return " ".join(text.translate(_FILLERS).split())
 
 
 def _span(html: HtmlDocument, element: Any) -> Span | None:

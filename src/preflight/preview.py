@@ -3,22 +3,23 @@
 Shared by CONTENT009 (is there a preheader), the INBOX rules (subject and preheader as
 inboxes show them, rules/data/inbox-display.yaml) and the SPAM rules (hidden text, the
 text a reader sees). Styles are read from inline ``style`` attributes, as email clients
-that strip ``<style>`` blocks do.
+that strip ``<style>`` blocks do, through css.InlineStyles: one cascade for every rule.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import yaml
 from lxml import etree
 
-from preflight import preheader
+from preflight import css
 from preflight.model import Template
-from preflight.model.source import HtmlDocument, is_element
+from preflight.model.source import HtmlDocument
+from preflight.preheader import unpadded
 from preflight.resources import rules_dir
 
 # -- the inbox-display table ----------------------------------------------------
@@ -67,9 +68,10 @@ none of them a letter, so a tag is never read as a shouted word."""
 
 
 def readable(value: str) -> str:
-    """A subject or preheader as a reader would roughly see it: each merge tag of any
-    platform stands in as eight neutral characters, spaces collapsed."""
-    return " ".join(_ANY_TAG.sub(TAG_STAND_IN, value).split())
+    """A subject or preheader as a reader would roughly see it: padding (preflight.preheader)
+    read as spaces, each merge tag of any platform standing in as eight neutral characters,
+    spaces collapsed. Empty when it says nothing."""
+    return " ".join(_ANY_TAG.sub(TAG_STAND_IN, unpadded(value)).split())
 
 
 def masked(value: str) -> str:
@@ -80,98 +82,6 @@ def masked(value: str) -> str:
 
 def has_tags(value: str) -> bool:
     return _ANY_TAG.search(value) is not None
-
-
-# -- inline styles ----------------------------------------------------------------
-
-
-def style(element: etree._Element) -> dict[str, str]:
-    """The element's inline declarations, property lower-cased, ``!important`` dropped
-    (split on ; and :, not a regex: linear on any attribute)."""
-    raw = element.get("style")
-    if not raw or ":" not in raw:
-        return {}
-    found: dict[str, str] = {}
-    for declaration in raw.split(";"):
-        name, colon, value = declaration.partition(":")
-        name = name.strip().lower()
-        if colon and name and all(c.isalpha() or c == "-" for c in name) and len(value) < 300:
-            found[name] = value.replace("!important", "").strip().lower()
-    return found
-
-
-_ZERO = re.compile(r"^[+]?0*(?:\.0*)?(?:px|pt|em|rem|%)?$")
-_TINY_FONT = re.compile(r"^[+]?(?:0*(?:\.\d*)?|1)(?:px|pt)?$")
-
-
-def hiding(declarations: Mapping[str, str]) -> str | None:
-    """The declaration that hides an element from every reader (not Outlook's mso-hide),
-    as written ("display:none"), or None."""
-    if declarations.get("display") == "none":
-        return "display:none"
-    if declarations.get("visibility") in ("hidden", "collapse"):
-        return "visibility:hidden"
-    opacity = declarations.get("opacity")
-    if opacity is not None and _ZERO.match(opacity):
-        return "opacity:0"
-    overflow = declarations.get("overflow")
-    for size in ("max-height", "height", "max-width", "width"):
-        value = declarations.get(size)
-        if value is not None and _ZERO.match(value) and overflow == "hidden":
-            return f"{size}:0 with overflow:hidden"
-    return None
-
-
-def _font_size(declarations: Mapping[str, str]) -> str | None:
-    value = declarations.get("font-size")
-    if value is None and "font" in declarations:  # font: bold 14px/20px Georgia
-        for word in declarations["font"].replace("/", " ").split():
-            if _SIZE.match(word):
-                return word
-    return value
-
-
-_SIZE = re.compile(r"^(?:\d+(?:\.\d+)?|\.\d+)(?:px|pt)$")
-
-
-def tiny_font(declarations: Mapping[str, str]) -> bool:
-    value = _font_size(declarations)
-    return value is not None and bool(_TINY_FONT.match(value))
-
-
-_HEX = re.compile(r"#([0-9a-f]{3}|[0-9a-f]{6})\b")
-_NAMED = {"white": "#ffffff", "black": "#000000"}
-
-
-def colour(value: str | None) -> str | None:
-    """A colour as six hex digits (#rrggbb) when written as hex or white/black, else None."""
-    if not value:
-        return None
-    value = value.strip().lower()
-    if value in _NAMED:
-        return _NAMED[value]
-    match = _HEX.match(value)
-    if match is None:
-        return None
-    digits = match.group(1)
-    if len(digits) == 3:
-        digits = "".join(c * 2 for c in digits)
-    return "#" + digits
-
-
-def _background(element: etree._Element, declarations: Mapping[str, str]) -> str | None:
-    """The element's own background colour (inline or bgcolor); "image" when it has an image."""
-    if element.get("background") or "url(" in declarations.get("background", ""):
-        return "image"
-    if "background-image" in declarations:
-        return "image"
-    value = declarations.get("background-color")
-    if value is None and "background" in declarations:
-        value = declarations["background"].split()[0] if declarations["background"] else None
-    found = colour(value) if value is not None else None
-    if found is None and element.get("bgcolor"):
-        found = colour(element.get("bgcolor"))
-    return found
 
 
 # -- what a reader sees ------------------------------------------------------------
@@ -185,113 +95,53 @@ class Hidden:
     how: str
 
 
-_SPACERS = frozenset("\u00a0\u200b\u200c\u200d\u2060\u034f\u00ad\u2007\ufeff\u2002\u2003 \t\r\n")
-"""Characters preheader spacers are made of (&nbsp; &zwnj; &#847; &shy; &#8199; …)."""
-
-
-def is_spacer_text(text: str) -> bool:
-    return all(char in _SPACERS for char in text)
-
-
-def spacer_count(text: str) -> int:
-    return sum(1 for char in text if char in _SPACERS and char not in " \t\r\n")
-
-
-_Inherited = tuple[
-    "etree._Element | None", "tuple[str | None, etree._Element | None]", "str | None"
-]
-"""(font-size owner, (text colour, its owner), background) as text inside an element gets them."""
+_TINY_PX = 4 / 3
+"""Type this small (0, 1px, 1pt) cannot be read."""
 
 
 class View:
     """One template's HTML as a reader sees it: which runs of text are hidden and why.
 
-    Built once per template (``view(template)``) and shared by the rules that need it.
+    Built once per template (``view(template)``) and shared by the rules that need it; the
+    styles are the template's css.InlineStyles (the cascade the A11Y and CLIENT rules read).
     """
 
-    def __init__(self, html: HtmlDocument) -> None:
+    def __init__(self, html: HtmlDocument, styles: css.InlineStyles) -> None:
         self.html = html
-        self._styles: dict[etree._Element, dict[str, str]] = {}
-        self._hidden: dict[etree._Element, Hidden | None] = {}
-        self._inheritance: dict[etree._Element, _Inherited] = {}
+        self.styles = styles
         self._order: dict[etree._Element, int] | None = None
         self._styled: frozenset[str] | None = None
 
     def declarations(self, element: etree._Element) -> dict[str, str]:
-        found = self._styles.get(element)
-        if found is None:
-            found = self._styles[element] = style(element)
-        return found
+        """The element's own inline declarations that win: property -> value, lower case."""
+        return {name: found.lower_value for name, found in self.styles.own(element).items()}
 
     def hidden(self, element: etree._Element) -> Hidden | None:
-        """Why ``element`` (and so its text) is hidden from every reader, or None."""
-        if element in self._hidden:
-            return self._hidden[element]
-        chain = []
-        node: etree._Element | None = element
-        while node is not None and node not in self._hidden:
-            chain.append(node)
-            node = node.getparent()
-        inherited = self._hidden.get(node) if node is not None else None
-        for item in reversed(chain):
-            if inherited is None and is_element(item):
-                how = hiding(self.declarations(item))
-                if how is None and item.get("hidden") is not None:
-                    how = "the hidden attribute"
-                if how is not None:
-                    inherited = Hidden(item, how)
-            self._hidden[item] = inherited
-        return self._hidden[element]
+        """Why ``element`` (and so its text) is hidden from every reader, or None (Outlook's
+        mso-hide:all hides from one client only)."""
+        found = self.styles.of(element).hidden_by
+        return None if found is None else Hidden(found[0], found[1])
 
     def invisible_text(self, element: etree._Element) -> Hidden | None:
         """Why text directly inside ``element`` cannot be read though nothing hides the
         element: a font size of 0 or 1px, or a colour equal to its background."""
-        size_owner, (text_colour, colour_owner), background = self._inherited(element)
-        if size_owner is not None and tiny_font(self.declarations(size_owner)):
-            return Hidden(
-                size_owner, "font-size:" + (_font_size(self.declarations(size_owner)) or "0")
-            )
+        computed = self.styles.of(element)
+        size, size_owner = computed.font_size, computed.size_owner
+        if size is not None and size <= _TINY_PX and size_owner is not None:
+            written = css.font_size_of(self.styles.own(size_owner)) or f"{size:g}px"
+            return Hidden(size_owner, "font-size:" + written.lower())
+        text_colour, background = computed.color, computed.background
         if (
             text_colour is not None
-            and background not in (None, "image")
-            and text_colour == background
-            and colour_owner is not None
+            and background is not None
+            and not computed.background_image
+            and computed.color_owner is not None
+            and css.hex_colour(text_colour) == css.hex_colour(background)
+            and text_colour[3] == background[3] == 1.0
         ):
-            return Hidden(colour_owner, f"color:{text_colour} on a {background} background")
+            shown = css.hex_colour(text_colour)
+            return Hidden(computed.color_owner, f"color:{shown} on a {shown} background")
         return None
-
-    def _inherited(self, element: etree._Element) -> _Inherited:
-        """For the text of ``element``: the nearest element (itself or above) that sets a font
-        size, the nearest colour that reads as one (and who sets it), the nearest background.
-        Worked out once per element, from its parent's (a text run's walk up the tree was
-        the INBOX and SPAM rules' largest cost)."""
-        found = self._inheritance.get(element)
-        if found is not None:
-            return found
-        chain = []
-        node: etree._Element | None = element
-        while node is not None and is_element(node) and node not in self._inheritance:
-            chain.append(node)
-            node = node.getparent()
-        above: _Inherited = (
-            self._inheritance[node]
-            if node is not None and node in self._inheritance
-            else (None, (None, None), None)
-        )
-        for item in reversed(chain):
-            declarations = self.declarations(item)
-            size_owner, (text_colour, colour_owner), background = above
-            if _font_size(declarations) is not None:
-                size_owner = item
-            if "color" in declarations:
-                own = colour(declarations["color"])
-                if own is not None:  # one that does not read as a colour leaves the parent's
-                    text_colour, colour_owner = own, item
-            own_background = _background(item, declarations)
-            if own_background is not None:
-                background = own_background
-            above = self._inheritance[item] = (size_owner, (text_colour, colour_owner), background)
-        return above
 
     def order(self, element: etree._Element) -> int:
         """The element's place in document order."""
@@ -338,21 +188,4 @@ def view(template: Template) -> View | None:
     html = template.html
     if html is None or html.root is None:
         return None
-    return template.memo.get("view", lambda: View(html))
-
-
-# -- the preheader ----------------------------------------------------------------
-
-
-def preheader_element(template: Template) -> etree._Element | None:
-    """The element that holds the HTML's preview text (preflight.preheader finds it), kept
-    in the template's memo."""
-    html = template.html
-    if html is None or html.root is None:
-        return None
-
-    def find() -> etree._Element | None:
-        found = preheader.preheader_element(html)
-        return None if found is None else found[0]
-
-    return template.memo.get("preheader_element", find)
+    return template.memo.get("view", lambda: View(html, css.styles_of(template)))

@@ -242,6 +242,7 @@ def low_contrast(template: Template, options: Options) -> Iterator[Violation]:
             continue
         reported.add(owner)
         where = computed.color_owner if computed.color_owner is not None else owner
+        shown = css.hex_colour(foreground), css.hex_colour(background)
         yield Violation(
             'text "{text}" has a contrast of {ratio}:1 against its background, under the'
             " {needed}:1 that WCAG 2.2 AA asks for",
@@ -250,11 +251,11 @@ def low_contrast(template: Template, options: Options) -> Iterator[Violation]:
                 "text": _excerpt(text),
                 "ratio": f"{ratio:.2f}",
                 "needed": f"{needed:g}",
-                "color": _hex(foreground),
-                "background": _hex(background),
+                "color": shown[0],
+                "background": shown[1],
                 "large": large,
             },
-            help=f"{_hex(foreground)} on {_hex(background)}: darken the text or lighten the"
+            help=f"{shown[0]} on {shown[1]}: darken the text or lighten the"
             " background (or the reverse) until the ratio reaches " + f"{needed:g}:1",
         )
 
@@ -276,10 +277,6 @@ def _link_between(element: etree._Element, ancestor: etree._Element) -> bool:
             return True
         node = node.getparent()
     return False
-
-
-def _hex(rgba: tuple[float, float, float, float]) -> str:
-    return "#" + "".join(f"{round(c * 255):02x}" for c in rgba[:3])
 
 
 def _excerpt(text: str) -> str:

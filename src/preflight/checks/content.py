@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from preflight.category import inferred_transactional
+from preflight.compose.layout import PLACEHOLDER as CONTENT_SLOT
 from preflight.dialects import Dialect, dialects, has_special
 from preflight.footer import (
     anchors as _anchors,
@@ -31,13 +32,8 @@ from preflight.footer import (
 from preflight.linkscan import links
 from preflight.model import TAG_MARK, Location, Part, Severity, Span, Template, Violation
 from preflight.phraseset import PhraseSet, as_regex
-from preflight.preheader import (
-    empty_preheader_element,
-    preheader_element,
-    readable,
-    value_parts,
-)
-from preflight.preview import view
+from preflight.preheader import empty_preheader_element, preheader_of, value_parts
+from preflight.preview import readable, view
 from preflight.urls import host_allowed, shown_url
 
 Options = Mapping[str, Any]
@@ -74,13 +70,32 @@ def _appended(violation: Violation, platform: Dialect, kind: str, what: str) -> 
 
 
 def _footer_violation(
-    template: Template, missing: str, data: dict[str, Any], add: str, or_declare: bool = False
+    template: Template,
+    missing: str,
+    data: dict[str, Any],
+    add: str,
+    or_declare: bool = False,
+    for_marketing: bool = False,
 ) -> Violation:
     """CONTENT001/002: an error on a marketing email; an info with the evidence and a
     "declare `category:`" help when the content reads as transactional (the category was
-    inferred, not declared: a severity the user set for the rule still applies)."""
+    inferred, not declared: a severity the user set for the rule still applies); a warning
+    on a part or a layout checked alone, unless ``for_marketing`` (it shows an unsubscribe
+    link: a layout for marketing email, whose footer is the emails')."""
     location = template.location(Part.HTML if template.html is not None else Part.TEXT)
     inference = inferred_transactional(template)
+    slot = _layout_slot(template) if inference is None and not for_marketing else None
+    if slot is not None:
+        return Violation(
+            missing + ' in this layout ("{slot}"): other templates supply its content, so it'
+            " is never sent as it is, and the emails built on it may be transactional",
+            location,
+            {**data, "slot": slot},
+            help="check each email with its layout (`layout:` in its .meta.yaml, or"
+            " `compose: {layouts: [...]}` in preflight.yaml) so it is checked as sent;"
+            " if this layout is for marketing email, " + add,
+            severity=Severity.WARNING,
+        )
     if inference is None and _part_without_layout(template):
         return Violation(
             missing + " in this part of an email: it has no <html> or <body>, and no layout"
@@ -115,6 +130,20 @@ def _footer_violation(
 
 
 _DOCUMENT_TAG = re.compile(r"<(?:html|body)[\s>/]", re.IGNORECASE)
+# a file of Go templates that other templates call ({{ template "header" . }}): listmonk
+_GO_DEFINE = re.compile(r'\{\{-?\s*define\s+"[^"\n]{1,200}"\s*-?\}\}')
+
+
+def _layout_slot(template: Template) -> str | None:
+    """The place a layout checked on its own leaves for other templates' content: Jinja,
+    Django and Twig's empty ``{% block content %}{% endblock %}``, ``{{ content }}``,
+    ``{{{ @content }}}``, ``<yield />``, or the ``{{ define "…" }}`` of a file of Go
+    templates. None for an email, and for a template composed into its layout."""
+    if template.html is None or any(kind == "layout" for _, kind in template.parts):
+        return None
+    source = template.html.source.text
+    match = CONTENT_SLOT.search(source) or _GO_DEFINE.search(source)
+    return " ".join(match.group(0).split())[:60] if match is not None else None
 
 
 def _part_without_layout(template: Template) -> bool:
@@ -146,6 +175,7 @@ def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violat
             "point the link at the platform's unsubscribe tag (for example *|UNSUB|* or"
             " {{ unsubscribe_link }})",
             or_declare=True,
+            for_marketing=True,
         )
         span = (
             template.html.attribute_span(anchor, "href") if anchor.get("href") is not None else None
@@ -194,6 +224,7 @@ def missing_postal_address(template: Template, options: Options) -> Iterator[Vio
         {"platform": _platform_label(template)},
         "add the sender's physical postal address to the footer (CAN-SPAM), or the"
         " platform's address tag such as *|LIST:ADDRESS|*",
+        for_marketing=_shows_unsubscribe(template),
     )
     appending = _appending_platform(template, "postal_address")
     if appending is not None and violation.severity is None:
@@ -201,6 +232,12 @@ def missing_postal_address(template: Template, options: Options) -> Iterator[Vio
             violation, appending, "postal_address", "your audience's postal address"
         )
     yield violation
+
+
+def _shows_unsubscribe(template: Template) -> bool:
+    """An unsubscribe link, working or not: the email (or layout) is meant for marketing."""
+    words = link_words()
+    return has_unsubscribe(template, words) or bool(false_unsubscribe_links(template, words))
 
 
 # -- CONTENT003 -------------------------------------------------------------
@@ -628,7 +665,7 @@ def _html_preheader(template: Template) -> tuple[bool, Any]:
     if template.html is None:
         return False, None
     loaded = template.format in _READ_BY_LOADER and template.preheader is None
-    if not loaded and preheader_element(template.html) is not None:
+    if not loaded and preheader_of(template) is not None:
         return True, None
     return False, empty_preheader_element(template.html)
 

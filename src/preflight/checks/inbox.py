@@ -14,16 +14,8 @@ from typing import Any, cast
 from lxml import etree
 
 from preflight.model import Edit, Fix, Location, Part, Related, Sourced, Span, Template, Violation
-from preflight.preview import (
-    TAG_STAND_IN,
-    clients,
-    has_tags,
-    masked,
-    preheader_element,
-    readable,
-    spacer_count,
-    view,
-)
+from preflight.preheader import padding_count, preheader_of
+from preflight.preview import TAG_STAND_IN, clients, has_tags, masked, readable, view
 from preflight.tagscan import value_span
 
 Options = Mapping[str, Any]
@@ -127,7 +119,7 @@ def _after(template: Template, element: etree._Element) -> tuple[bool, str | Non
     seen = view(template)
     assert seen is not None
     own = "".join(cast("Iterator[str]", element.itertext()))
-    if spacer_count(own) >= 3:
+    if padding_count(own) >= 3:
         return True, None
     place = seen.order(element)
     inside = set(element.iter())
@@ -140,7 +132,7 @@ def _after(template: Template, element: etree._Element) -> tuple[bool, str | Non
         elif seen.order(owner) < place and not (is_tail and owner in wrapping):
             continue  # before it
         if hidden is not None:
-            spacer += spacer_count(text)
+            spacer += padding_count(text)
             continue
         if spacer >= 3:
             return True, None
@@ -170,11 +162,6 @@ def _spacer_fix(template: Template, element: etree._Element) -> Fix | None:
     return Fix("add a spacer after the preheader, so the preview ends where it does", (edit,))
 
 
-def _preheader_text(template: Template, element: etree._Element) -> str:
-    raw = "".join(cast("Iterator[str]", element.itertext()))
-    return " ".join("".join(c for c in raw if spacer_count(c) == 0).split())
-
-
 def _without_scripts(value: str) -> str:
     """``value`` without its <script>…</script> blocks (string search, linear)."""
     lower = value.lower()
@@ -201,10 +188,10 @@ def preheader_display(template: Template, options: Options) -> Iterator[Violatio
             location = _where(template, preheader, Part.PREHEADER)
             yield from _judge(readable(value), subject, location, options, None)
         # else only merge tags and server code: what the reader sees is known at send only
-    element = preheader_element(template)
-    if element is None or template.html is None:
+    found = preheader_of(template)
+    if found is None or template.html is None:
         return
-    text = _preheader_text(template, element)
+    element, text = found
     if not text or (not has_tags(text) and not re.search(r"[^\W\d_]", text)):
         return
     if has_tags(text) and not readable(text).replace(TAG_STAND_IN, "").strip():

@@ -20,13 +20,16 @@ from lxml import etree
 from preflight.checks.live import live_data
 from preflight.fsutil import is_file
 from preflight.links.results import Checked
-from preflight.linkscan import links
+from preflight.linkscan import BUTTON_CLASS, is_button, links
 from preflight.model import TAG_MARK, Link, Location, Part, Related, Template, Violation
 from preflight.urls import host_allowed, listed_suffix, local_reason, shown_url, subdomain_labels
 
 Options = Mapping[str, Any]
 
 _KNOWN_SCHEMES = frozenset({"http", "https", "mailto", "tel", "sms", "cid", "data", "ftp"})
+# a tag opener left once the URL's whole tags are marked: the tag was cut short, as quotes
+# inside it (Go's {{ index . "ID" }}) end the HTML attribute before the template runs
+_CUT_TAG = re.compile(r"\{\{|\{%")
 _PLACEHOLDER_HREFS = frozenset(
     {"", "#", "http://", "https://", "todo", "tbd", "xxx", "url", "link"}
 )
@@ -38,7 +41,6 @@ _DOMAIN_IN_TEXT = re.compile(
     r"^(?:https?://)?(?P<host>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?:[/?#:]\S*)?$",
     re.IGNORECASE,
 )
-_BUTTON_CLASS = re.compile(r"\b(?:btn|button|cta)\b", re.IGNORECASE)
 
 
 # -- LINK003 non-production-host ----------------------------------------------------
@@ -135,14 +137,6 @@ def insecure_link(template: Template, options: Options) -> Iterator[Violation]:
 # -- LINK007 placeholder-href ----------------------------------------------------------
 
 
-def _is_button(element: etree._Element | None) -> bool:
-    if element is None or element.tag != "a":
-        return False
-    style = (element.get("style") or "").lower()
-    styled = "background" in style and ("padding" in style or "display:inline-block" in style)
-    return styled or bool(_BUTTON_CLASS.search(element.get("class") or ""))
-
-
 def _image_alt(element: etree._Element | None) -> str:
     """The alt text of the image an otherwise empty link wraps (MJML's mj-image href)."""
     if element is None:
@@ -168,7 +162,7 @@ def placeholder_href(template: Template, options: Options) -> Iterator[Violation
     shares: list[re.Pattern[str]] = []
     for link in links(template):
         if link.kind == "missing":
-            if _is_button(link.element) and link.text:
+            if is_button(link.element) and link.text:
                 yield Violation(
                     'the button "{text}" has no href',
                     link.location,
@@ -205,10 +199,10 @@ def placeholder_href(template: Template, options: Options) -> Iterator[Violation
             continue
         if reason is None:
             continue
-        if link.kind == "link" and lowered == "#" and not _is_button(link.element):
+        if link.kind == "link" and lowered == "#" and not is_button(link.element):
             # "#" on a plain text link: still nowhere, but say so plainly
             reason = "an empty link"
-        what = "button" if _is_button(link.element) else link.kind
+        what = "button" if is_button(link.element) else link.kind
         text = link.text
         if not text and link.kind == "link":
             text = _image_alt(link.element)
@@ -225,7 +219,7 @@ def placeholder_href(template: Template, options: Options) -> Iterator[Violation
         )
     if template.html is not None:
         for cell in template.html.iter("td", "th"):
-            if not _BUTTON_CLASS.search(cell.get("class") or ""):
+            if not BUTTON_CLASS.search(cell.get("class") or ""):
                 continue
             if cell.find(".//a") is not None:
                 continue
@@ -250,6 +244,8 @@ def malformed_url(template: Template, options: Options) -> Iterator[Violation]:
         opaque = link.opaque.strip()
         if opaque in ("", "#") or opaque == TAG_MARK or opaque.lower().startswith("javascript:"):
             continue  # LINK007's, or a tag that is the whole URL
+        if _CUT_TAG.search(opaque):
+            continue  # the template writes this URL; the attribute holds only its start
         reason = _malformed(link, opaque)
         if reason is None or (link.kind == "image" and _file_beside(template, opaque)):
             continue

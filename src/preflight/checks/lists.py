@@ -12,16 +12,14 @@ LIST008 reads an audience's members CSV (formats/members.py), streamed.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from preflight.fields import meaning
 from preflight.formats.members import field_columns
+from preflight.language import language_name, primary, template_language
 from preflight.model import (
     Audience,
     Location,
@@ -35,7 +33,6 @@ from preflight.model import (
     Violation,
     Workflow,
 )
-from preflight.resources import rules_dir
 from preflight.suggest import did_you_mean
 
 Options = Mapping[str, Any]
@@ -304,99 +301,21 @@ def _overlap(
 # -- LIST005 locale-mismatch --------------------------------------------------------------
 
 
-@functools.cache
-def _languages() -> tuple[dict[str, str], dict[str, str]]:
-    """(word -> language for words only one language lists, language code -> name)."""
-    data = yaml.load(
-        (rules_dir() / "languages.yaml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
-    )
-    owners: dict[str, set[str]] = {}
-    for language, words in data["languages"].items():
-        for word in words:
-            owners.setdefault(str(word), set()).add(str(language))
-    words = {word: next(iter(langs)) for word, langs in owners.items() if len(langs) == 1}
-    return words, {str(k): str(v) for k, v in data["names"].items()}
-
-
-_WORD = re.compile(r"[^\W\d_]+")
-
-
-def guess_language(text: str, min_words: int) -> str | None:
-    """The language whose common words the text uses most, when clearly ahead of the next."""
-    words, _ = _languages()
-    counts: dict[str, int] = {}
-    for match in _WORD.finditer(text[:20_000].lower()):
-        language = words.get(match.group())
-        if language is not None:
-            counts[language] = counts.get(language, 0) + 1
-    ranked = sorted(counts.items(), key=lambda item: -item[1])
-    if not ranked or ranked[0][1] < min_words:
-        return None
-    if len(ranked) > 1 and ranked[0][1] < 2 * ranked[1][1]:
-        return None
-    return ranked[0][0]
-
-
-def _primary(tag: str) -> str:
-    return re.split(r"[-_]", tag.strip(), maxsplit=1)[0].lower()
-
-
-def template_language(template: Template, min_words: int) -> tuple[str, str, Location] | None:
-    """(language subtag, how it is known, where) — the declared locale, <html lang>, a guess
-    from the text, then the config's default locale."""
-    locale = template.locale
-    if locale is not None and locale.origin != "config" and locale.value.strip():
-        how = {"send-step": "the send step's locale", "sidecar": "the sidecar's locale"}.get(
-            locale.origin, "its locale"
-        )
-        return (
-            _primary(locale.value),
-            f'{how} "{locale.value}"',
-            (locale.location or Location(template.path)),
-        )
-    html = template.html
-    if html is not None and html.root is not None:
-        root = html.root
-        lang = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
-        if lang and lang.strip():
-            span = html.attribute_span(root, "lang")
-            return _primary(lang), f'<html lang="{lang}">', template.location(Part.HTML, span)
-    pieces = []
-    if html is not None:
-        pieces.append(" ".join(text for _, text, _ in html.visible_text()))
-    if template.text is not None:
-        pieces.append(template.text.text)
-    guessed = guess_language(" ".join(pieces), min_words)
-    if guessed is not None:
-        return guessed, "guessed from its text", Location(template.path)
-    if locale is not None and locale.value.strip():
-        return (
-            _primary(locale.value),
-            f'the default locale "{locale.value}"',
-            Location(template.path),
-        )
-    return None
-
-
-def _language_name(code: str) -> str:
-    return _languages()[1].get(code, f'"{code}"')
-
-
 def _locale_mismatch(
     template: Template, audience: Audience, where: Location, who: str, options: Options
 ) -> Violation | None:
     if not audience.locale:
         return None
     found = template_language(template, options["min_words"])
-    if found is None or found[0] == _primary(audience.locale):
+    if found is None or found.code == primary(audience.locale):
         return None
-    language, how, source = found
+    language, how, source = found.code, found.how, found.where
     return Violation(
         '{who} is in {language} ({how}), but audience "{audience}" has locale "{locale}"',
         where,
         {
             "who": who,
-            "language": _language_name(language),
+            "language": language_name(language),
             "how": how,
             "audience": audience.name,
             "locale": audience.locale,

@@ -19,15 +19,8 @@ from lxml import etree
 
 from preflight.linkscan import links
 from preflight.model import Location, Part, Severity, Span, Template, Violation
-from preflight.preheader import value_parts
-from preflight.preview import (
-    Hidden,
-    View,
-    is_spacer_text,
-    preheader_element,
-    readable,
-    view,
-)
+from preflight.preheader import is_padding, preheader_of, value_parts
+from preflight.preview import Hidden, View, readable, view
 from preflight.resources import rules_dir
 from preflight.tagscan import value_span
 
@@ -191,7 +184,7 @@ def image_heavy(template: Template, options: Options) -> Iterator[Violation]:
     characters = sum(
         len(" ".join(text.split()))
         for _, text, _, hidden in seen.runs()
-        if hidden is None and not is_spacer_text(text)
+        if hidden is None and not is_padding(text)
     )
     per_image = characters / len(images)
     count = len(images)
@@ -280,8 +273,8 @@ def hidden_text(template: Template, options: Options) -> Iterator[Violation]:
     seen = view(template)
     if seen is None or template.html is None:
         return
-    preheader = preheader_element(template)
-    protected = set(preheader.iter()) if preheader is not None else set()
+    preheader = preheader_of(template)
+    protected = set(preheader[0].iter()) if preheader is not None else set()
     reported: dict[etree._Element, list[str]] = {}
     reasons: dict[etree._Element, str] = {}
     started = False  # hidden text before any visible text is the preview (preheader)
@@ -293,7 +286,7 @@ def hidden_text(template: Template, options: Options) -> Iterator[Violation]:
             continue
         if not started or owner is None or owner in protected or hidden.element in protected:
             continue
-        if is_spacer_text(text) or not _LETTER.search(readable(text)):
+        if is_padding(text) or not _LETTER.search(readable(text)):
             continue
         if _exempt(seen, owner, hidden):
             continue

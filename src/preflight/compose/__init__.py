@@ -21,6 +21,20 @@ MAX_DEPTH = 12
 """How deep partials may include partials (a cycle is cut there, with a finding)."""
 
 
+def read_part(path: Path, max_bytes: int) -> str | None:
+    """The text of a file an email is composed from (a layout, an extracted view, a send
+    definition); None when it is not there or cannot be read (what reads it says so)."""
+    from preflight.formats.decode import UnreadableInput, decode, read_bytes
+    from preflight.fsutil import is_file
+
+    if not is_file(path):
+        return None
+    try:
+        return decode(read_bytes(path, max_bytes))[0]
+    except UnreadableInput:
+        return None
+
+
 @dataclass
 class Composed:
     """What composing one email found."""
@@ -87,6 +101,7 @@ def compose(
     path: Path, kind: str, text: str, config: Config, built_from: Path | None = None
 ) -> Composed | None:
     """The email ``path`` is, composed or compiled; None when it is the file as written."""
+    from preflight import sfmcnames
     from preflight.compose import build
 
     max_bytes = config.max_file_size
@@ -98,7 +113,7 @@ def compose(
         from preflight.compose.mjml import compile_mjml
 
         return compile_mjml(path, text, max_bytes)
-    if path.name.lower() == "views.html.content.asset-message-meta.html":
+    if sfmcnames.is_message_html(path.name):
         from preflight.compose.sfmc import compose_message_html
 
         message = compose_message_html(path, text, max_bytes)

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from preflight.compose import Builder, Composed
+from preflight.compose import Builder, Composed, read_part
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
 from preflight.fsutil import is_file
 from preflight.model import Location, Part, Sourced, Span, Violation
@@ -76,11 +76,11 @@ def compose_postmark(path: Path, html: str, max_bytes: int) -> Composed | None:
         return composed  # a layout of its own: discovery does not check it as an email
     alias = data.get("LayoutTemplate")
     text_path = path.with_suffix(".txt")
-    text = _read(text_path, max_bytes)
+    text = read_part(text_path, max_bytes)
     if not isinstance(alias, str) or not alias:
         return composed
     layout_folder = _layouts(path) / alias
-    layout_html = _read(layout_folder / "content.html", max_bytes)
+    layout_html = read_part(layout_folder / "content.html", max_bytes)
     if layout_html is None:
         where = Location(
             meta, _key_span(meta_source.text, "LayoutTemplate"), None, "/LayoutTemplate"
@@ -101,7 +101,7 @@ def compose_postmark(path: Path, html: str, max_bytes: int) -> Composed | None:
     composed.parts.append((layout_path, "layout"))
     composed.files[layout_path] = SourceText(layout_html)
     composed.html, composed.html_map = _inside(layout_path, layout_html, path, html, composed)
-    layout_text = _read(layout_folder / "content.txt", max_bytes)
+    layout_text = read_part(layout_folder / "content.txt", max_bytes)
     if text is not None and layout_text is not None:
         layout_text_path = layout_folder / "content.txt"
         composed.files[layout_text_path] = SourceText(layout_text)
@@ -130,12 +130,3 @@ def _layouts(path: Path) -> Path:
     """postmark-cli's layouts folder: beside the templates folder that holds the template."""
     template_folder = path.parent
     return template_folder.parent.parent / "layouts"
-
-
-def _read(path: Path, max_bytes: int) -> str | None:
-    if not is_file(path):
-        return None
-    try:
-        return decode(read_bytes(path, max_bytes))[0]
-    except UnreadableInput:
-        return None

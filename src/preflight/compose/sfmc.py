@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from preflight.compose import MAX_DEPTH, Builder, Composed
+from preflight import sfmcnames
+from preflight.compose import MAX_DEPTH, Builder, Composed, read_part
 from preflight.compose.jsontext import (
     Text,
     file_text,
@@ -43,7 +44,6 @@ from preflight.model import Location, Part, Sourced, Span, Violation
 from preflight.model.source import SourceText
 
 EMAILS = frozenset({"htmlemail", "templatebasedemail", "textonlyemail"})
-MESSAGE_HTML = "views.html.content.asset-message-meta.html"
 MAX_ASSETS = 5000
 """Asset files an export is searched through for a block or template named by key, id or
 name (mcdev's and the API's own file names are tried first, without a search)."""
@@ -116,16 +116,11 @@ class Asset:
         found = self.text("/content")
         if found is not None and found.value.strip():
             return found, self.path
-        name = self.path.name
-        lower = name.lower()
         candidates = []
-        if lower.endswith(".asset-template-meta.json"):
-            candidates.append(self.path.with_name("content.asset-template-meta.html"))
-        elif lower.endswith(".asset-block-meta.json"):
-            stem = name[: -len(".json")]
-            candidates += [self.path.with_name(stem + ext) for ext in (".html", ".amp", ".ssjs")]
+        if sfmcnames.asset_kind(self.path.name) in ("template", "block"):
+            candidates = sfmcnames.content_files(self.path)
         for candidate in candidates:
-            text = _read(candidate, max_bytes)
+            text = read_part(candidate, max_bytes)
             if text is not None:
                 return file_text(candidate, text), candidate
         return None
@@ -151,8 +146,8 @@ class Export:
         direct: list[Path] = []
         if by == "key":
             direct = [
-                self.root / "block" / f"{value}.asset-block-meta.json",
-                self.root / "template" / value / f"{value}.asset-template-meta.json",
+                self.root / "block" / sfmcnames.block_json(value),
+                self.root / "template" / value / sfmcnames.template_json(value),
             ]
         elif by == "id" and value.isdigit():
             direct = [self.root / "v1" / "content" / "assets" / value / "get-response.json"]
@@ -423,7 +418,7 @@ class _Composer:
         if own is not None and own.value.strip():
             return own
         extracted = blocks.asset.path.parent / "blocks" / (prefix + blocks.suffix)
-        text = _read(extracted, self.max_bytes)
+        text = read_part(extracted, self.max_bytes)
         if text is not None:
             return file_text(extracted, text)
         for by, field_name in (("key", "r__asset_key"), ("key", "customerKey"), ("id", "id")):
@@ -492,15 +487,6 @@ def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
-def _read(path: Path, max_bytes: int) -> str | None:
-    if not path.is_file():
-        return None
-    try:
-        return decode(read_bytes(path, max_bytes))[0]
-    except UnreadableInput:
-        return None
-
-
 def compose_asset(path: Path, raw: str, data: dict[str, Any], max_bytes: int) -> Composed:
     """An email asset as the API answers it (or mcdev's JSON when it kept no HTML file)."""
     email = Asset(path, raw, data, string_literals(raw))
@@ -516,9 +502,9 @@ def compose_message_html(path: Path, html: str, max_bytes: int) -> Composed | No
     """mcdev's ``views.html.content.asset-message-meta.html``: the email's HTML, with the
     asset's JSON beside it as its metadata; None when there is no such JSON."""
     folder = path.parent
-    candidates = [folder / f"{folder.name}.asset-message-meta.json"]
+    candidates = [folder / sfmcnames.message_json(folder.name)]
     if not candidates[0].is_file():
-        candidates = sorted(folder.glob("*.asset-message-meta.json"))
+        candidates = sorted(folder.glob(sfmcnames.message_json("*")))
     if len(candidates) != 1:
         return None
     email = Asset.read(candidates[0], max_bytes)
@@ -537,14 +523,20 @@ def _compose(email: Asset, composed: Composed, base: Text | None, max_bytes: int
     slots: list[_Slots] = []
     own = html_view.get("slots")
     if isinstance(own, dict):
-        slots.append(_Slots(email, "/views/html/slots", own, "views.html.slots", _suffix(email)))
+        slots.append(
+            _Slots(email, "/views/html/slots", own, sfmcnames.SLOTS_PREFIX, _suffix(email))
+        )
     template = html_view.get("template")
     if isinstance(template, dict):
         inline = template.get("slots")
         if isinstance(inline, dict):
             slots.append(
                 _Slots(
-                    email, "/views/html/template/slots", inline, "views.html.slots", _suffix(email)
+                    email,
+                    "/views/html/template/slots",
+                    inline,
+                    sfmcnames.SLOTS_PREFIX,
+                    _suffix(email),
                 )
             )
         if base is None:
@@ -596,11 +588,8 @@ def _template(
 
 
 def _suffix(asset: Asset) -> str:
-    lower = asset.path.name.lower()
-    for kind in ("message", "template", "block"):
-        if lower.endswith(f".asset-{kind}-meta.json"):
-            return f".asset-{kind}-meta.html"
-    return ".html"
+    kind = sfmcnames.asset_kind(asset.path.name)
+    return sfmcnames.html_suffix(kind) if kind is not None else ".html"
 
 
 def _metadata(email: Asset, composed: Composed, max_bytes: int, export: Export) -> None:
@@ -614,13 +603,13 @@ def _metadata(email: Asset, composed: Composed, max_bytes: int, export: Export) 
         composed.values["subject"] = Sourced(subject.value, "format", where)
     preheader = email.text("/views/preheader/content")
     folder = path.parent
-    mcdev = path.name.lower().endswith(".asset-message-meta.json")
+    mcdev = sfmcnames.asset_kind(path.name) == "message"
     if preheader is not None:
         where = literal_location(path, raw, literals, "/views/preheader/content", Part.PREHEADER)
         composed.values["preheader"] = Sourced(preheader.value, "format", where)
     elif mcdev:
-        extracted = folder / "views.preheader.content.asset-message-meta.amp"
-        text = _read(extracted, max_bytes)
+        extracted = folder / sfmcnames.MESSAGE_PREHEADER
+        text = read_part(extracted, max_bytes)
         if text is not None:
             composed.files[extracted] = SourceText(text)
             first = text.split("\n", 1)[0]
@@ -629,9 +618,9 @@ def _metadata(email: Asset, composed: Composed, max_bytes: int, export: Export) 
     plain = email.text("/views/text/content")
     if plain is None and mcdev:
         key = str(email.data.get("customerKey", "")).strip()
-        for name in ("views.text.content.asset-message-meta.amp", f"{key}.asset-message-meta.amp"):
+        for name in (sfmcnames.MESSAGE_TEXT, sfmcnames.message_script(key)):
             extracted = folder / name
-            text = _read(extracted, max_bytes)
+            text = read_part(extracted, max_bytes)
             if text is not None:
                 plain = file_text(extracted, text)
                 break
@@ -649,7 +638,7 @@ def _metadata(email: Asset, composed: Composed, max_bytes: int, export: Export) 
         if found is not None:
             definition, pointer, _ = found
             definition_path = Path(definition)
-            text = _read(definition_path, max_bytes) or ""
+            text = read_part(definition_path, max_bytes) or ""
             composed.files.setdefault(definition_path, SourceText(text))
             where = literal_location(definition_path, text, string_literals(text), pointer, None)
             composed.values["category"] = Sourced("transactional", "format", where)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from email import errors as email_errors
 from email import policy
 from email.message import EmailMessage
@@ -143,16 +143,34 @@ def fixes(request: Request) -> list[dict[str, str | None]]:
     return [{"rule": rule, "field": name} for rule, name in request.rules]
 
 
-def check_output(output: Path, overwrite: bool) -> None:
-    """The output folder can take the four files (before anything is planned)."""
+def check_output(output: Path, overwrite: bool, inputs: Iterable[Path | None] = ()) -> None:
+    """The output folder can take the four files (before anything is planned), and none of
+    them is one of ``inputs`` (the original, the report, the config): --overwrite replaces
+    earlier corrections, never an input."""
     if output.exists() and not output.is_dir():
         raise CorrectionError(f"--output must be a folder: {output} is a file")
+    refuse_inputs(output, inputs)
     existing = [output / name for name in OUTPUT_NAMES if (output / name).exists()]
     if existing and not overwrite:
         shown = ", ".join(str(path) for path in existing)
         raise CorrectionError(
             f"{shown} already exist{'s' if len(existing) == 1 else ''}: use --overwrite to replace"
         )
+
+
+def refuse_inputs(output: Path, inputs: Iterable[Path | None]) -> None:
+    """CorrectionError when a correction file in ``output`` would replace one of ``inputs``
+    (the same file, through links or hard links)."""
+    from preflight.fsutil import same_file
+
+    named = [path for path in inputs if path is not None and path.is_file()]
+    for name in OUTPUT_NAMES:
+        target = output / name
+        if target.exists() and any(same_file(target, path) for path in named):
+            raise CorrectionError(
+                f"refusing to write over {target} (--output): it is an input of this run;"
+                " choose another folder"
+            )
 
 
 def write_all(output: Path, files: Mapping[str, bytes]) -> tuple[Path, ...]:

@@ -34,17 +34,6 @@ def _special_in(template: Template, kind: str, dialect: Dialect | None, html: bo
     return match.group(0) if match else None
 
 
-def _unsubscribe_link(template: Template) -> str | None:
-    """An unsubscribe address written out in the original (when no platform tag is known)."""
-    from preflight.linkscan import links
-
-    for link in links(template):
-        written_out = link.kind == "link" and link.url.lower().startswith(("http://", "https://"))
-        if written_out and "unsubscribe" in (link.url + " " + link.text).lower():
-            return link.url.strip()
-    return None
-
-
 @dataclass
 class Footer:
     """The footer's pieces as Words (None: the correction has none)."""
@@ -57,9 +46,15 @@ class Footer:
 
 
 def footer(
-    template: Template, dialect: Dialect | None, words: Mapping[str, Any], notes: list[str]
+    template: Template,
+    dialect: Dialect | None,
+    words: Mapping[str, Any],
+    notes: list[str],
+    link_words: list[str],
 ) -> Footer:
-    """The original's address and unsubscribe, in the words and tags it wrote them in."""
+    """The original's address and unsubscribe, in the words and tags it wrote them in.
+    ``link_words`` is CONTENT001's option: what makes a link an unsubscribe link, so the
+    correction and the rule agree on whether the original has one."""
     kept = Footer()
     in_html = _words(html_address(template, dialect), dialect)
     in_text = _words(text_address(template, dialect), dialect)
@@ -67,13 +62,13 @@ def footer(
     # the original's own address (its tags, its words), else the platform's address tags
     kept.postal_html = first(in_html, in_text, _words(written, dialect))
     kept.postal_text = first(in_text, in_html, _words(written, dialect))
-    from preflight.footer import has_unsubscribe, link_words
+    from preflight.footer import has_unsubscribe, unsubscribe_address
 
-    if template.is_transactional and not has_unsubscribe(template, link_words()):
+    if template.is_transactional and not has_unsubscribe(template, link_words):
         return kept  # a transactional email without one: a correction of it has none either
     tag = dialect.write_special.get("unsubscribe") if dialect else None
     if tag is None:
-        url = _unsubscribe_link(template)
+        url = unsubscribe_address(template, link_words)
         if url is None:
             notes.append(
                 "no unsubscribe tag or link is known for the original: add one before sending"

@@ -5,7 +5,6 @@ Only the findings' ``data`` is read, never their message text (DESIGN.md, JSON o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -13,9 +12,6 @@ from typing import Any
 
 from preflight.corrections.request import CorrectionError, Request
 from preflight.model import display_path
-
-MAX_REPORT = 256 * 1024 * 1024
-"""The largest report read (a report of thousands of files is tens of MB)."""
 
 
 def request_from_report(
@@ -91,18 +87,16 @@ def _replacement(url: str, links: Mapping[str, str]) -> tuple[str, str | None]:
 
 
 def _report_findings(report: Path, files: Sequence[Path]) -> Iterator[dict[str, Any]]:
-    from preflight.formats.decode import UnreadableInput, read_bytes
+    from preflight.formats.decode import UnreadableJSON, read_own_json
 
     if not report.is_file():
         raise CorrectionError(f"not a file: {report}")
     try:
-        document = json.loads(read_bytes(report, MAX_REPORT).decode("utf-8-sig"))
-    except UnreadableInput as error:
+        document = read_own_json(report)
+    except UnreadableJSON as error:
+        if error.not_json:
+            raise CorrectionError(f"{report} is not JSON: {error.reason}") from None
         raise CorrectionError(f"cannot read {report}: {error.reason}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CorrectionError(f"cannot read {report}: {error}") from None
-    except (ValueError, RecursionError) as error:
-        raise CorrectionError(f"{report} is not JSON: {error}") from None
     if (
         not isinstance(document, dict)
         or document.get("version") != 1

@@ -146,8 +146,10 @@ def plan(
     dialect: Dialect | None,
     notes: list[str],
     locale: str | None = None,
+    link_words: list[str] | None = None,
 ) -> Plan:
-    """The correction's pieces, in the language of ``locale`` (default: the original's)."""
+    """The correction's pieces, in the language of ``locale`` (default: the original's).
+    ``link_words``: CONTENT001's option for the original (default: the rule's default)."""
     kind = request.kind
     if kind is None:  # the orchestration resolves it (from a report) before planning
         raise CorrectionError("the kind of correction is not known: give --kind")
@@ -200,9 +202,17 @@ def plan(
         apology=Words.plain(words["apology_plural" if intro_key == "intro_plural" else "apology"]),
         sign_off=Words.plain(words["sign_off"]),
         sender_name=_display_name(template.sender.value if template.sender else None),
-        footer=footer(template, dialect, words, notes),
+        footer=footer(template, dialect, words, notes, _link_words(link_words)),
         unsubscribe_label=words["unsubscribe"],
     )
+
+
+def _link_words(configured: list[str] | None) -> list[str]:
+    if configured is not None:
+        return list(configured)
+    from preflight.footer import link_words
+
+    return link_words()
 
 
 def validate(template: Template, request: Request, notes: list[str]) -> None:

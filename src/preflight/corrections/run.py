@@ -14,6 +14,7 @@ from preflight.corrections.files import (
     build_sidecar,
     check_output,
     fixes,
+    refuse_inputs,
     write_all,
 )
 from preflight.corrections.plan import plan, validate
@@ -58,11 +59,15 @@ def correct(
     if not original.is_file():
         raise CorrectionError(f"not a file: {original}")
     check_request(request)
-    check_output(output, overwrite)
+    # the original, its report, its config and audiences file: never a correction file
+    named = (original, request.report, config.source, config.audiences)
+    check_output(output, overwrite, named)
     if request.templates is None and config.corrections.get("templates"):
         request = _with_templates(request, Path(config.corrections["templates"]))
-    engine = Engine(_judging(config, original))
+    judging = _judging(config, original)
+    engine = Engine(judging)
     template = _load(engine, original)
+    refuse_inputs(output, (*template.sources, judging.audiences))  # its text part, its sidecar
     notes: list[str] = []
     if request.report is not None:
         from preflight.corrections.fromreport import request_from_report
@@ -74,7 +79,8 @@ def correct(
             config.corrections.get("links", {}),
             request,
         )
-    correction = generate(template, request)
+    link_words = judging.for_file(original).options["CONTENT001"]["link_words"]
+    correction = generate(template, request, list(link_words))
     added = new_findings(engine, original, correction.files, output)
     blocking = errors(added)
     written: tuple[Path, ...] = ()
@@ -104,7 +110,7 @@ def _judging(config: Config, original: Path) -> Config:
     from dataclasses import replace
 
     from preflight.config import Configs
-    from preflight.engine.facts import AudiencesFinder
+    from preflight.discovery import AudiencesFinder
 
     audiences = AudiencesFinder(Configs.fixed(config)).find(original)
     return replace(config, audiences=audiences, use_cache=False, jobs=1)
@@ -168,16 +174,20 @@ def _locale(
     if request.kind != "wrong-list" or audience is None or not audience.locale:
         return None
     from preflight.corrections.words import language_of, phrases
+    from preflight.language import primary
 
-    wanted = audience.locale.replace("_", "-").split("-")[0].lower()
+    wanted = primary(audience.locale)
     if wanted not in phrases() or wanted == language_of(template)[0]:
         return None
     notes.append(f'written in {audience.locale}, the locale of audience "{audience.name}"')
     return audience.locale
 
 
-def generate(template: Template, request: Request) -> Correction:
-    """The correction's four files, in memory."""
+def generate(
+    template: Template, request: Request, link_words: list[str] | None = None
+) -> Correction:
+    """The correction's four files, in memory. ``link_words``: CONTENT001's option for the
+    original, what makes a link an unsubscribe link (default: the rule's default)."""
     notes: list[str] = []
     validate(template, request, notes)
     check_templates(request.templates)
@@ -186,7 +196,8 @@ def generate(template: Template, request: Request) -> Correction:
     if dialect is None:
         notes.append("the original's platform is not known: no merge tags used (give --platform)")
     audience, known = _audience(template, request, notes)
-    the_plan = plan(template, request, dialect, notes, _locale(template, request, known, notes))
+    locale = _locale(template, request, known, notes)
+    the_plan = plan(template, request, dialect, notes, locale, link_words)
     pages = render(the_plan, request.templates)
     category = template.category.value if template.category else "marketing"
     if the_plan.kind == "wrong-list":

@@ -12,6 +12,7 @@ import yaml
 from markupsafe import Markup, escape
 
 from preflight.dialects import Dialect, tokenize
+from preflight.language import primary, template_language
 from preflight.model import Template
 
 PHRASES = Path(__file__).with_name("phrases.yaml")
@@ -95,18 +96,19 @@ def phrases() -> dict[str, dict[str, Any]]:
 
 def language_of(template: Template, locale: str | None = None) -> tuple[str, str, str | None]:
     """(language, locale for the sidecar, a note when the wording falls back to English):
-    of ``locale`` when given, else of the original."""
+    of ``locale`` when given, else of the original as LIST005 reads it (its locale, its
+    <html lang>, a guess from its words, the config's default locale)."""
     if locale is None:
-        locale = template.locale.value.strip() if template.locale else ""
-    if not locale and template.html is not None and template.html.root is not None:
-        locale = (template.html.root.get("lang") or "").strip()
-    if not locale:
-        return (
-            "en",
-            "en",
-            "the original's language is not known (no locale, no <html lang>): written in English",
-        )
-    language = locale.replace("_", "-").split("-")[0].lower()
+        found = template_language(template, _min_words())
+        if found is None:
+            return (
+                "en",
+                "en",
+                "the original's language is not known (no locale, no <html lang>, too few"
+                " words to guess it): written in English",
+            )
+        locale = found.tag
+    language = primary(locale)
     if language in phrases():
         return language, locale, None
     known = ", ".join(phrases())
@@ -115,3 +117,10 @@ def language_of(template: Template, locale: str | None = None) -> tuple[str, str
         "en",
         f'no correction wording for the locale "{locale}" ({known} exist): written in English',
     )
+
+
+def _min_words() -> int:
+    """LIST005's `min_words`: how many common words a guess of the language needs."""
+    from preflight.catalogue import load_catalogue
+
+    return int(load_catalogue().rules["LIST005"].options["min_words"].default)

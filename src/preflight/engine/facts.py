@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from preflight.config import Config, Configs
+from preflight.discovery import AudiencesFinder as AudiencesFinder
 from preflight.discovery import InputFile
 from preflight.model import (
     Audience,
@@ -97,58 +98,6 @@ def key(path: Path) -> str:
 
 
 # -- phases --------------------------------------------------------------------------------
-
-AUDIENCES_NAME = "audiences.yaml"
-AUDIENCES_SUFFIX = ".audiences.yaml"
-
-
-class AudiencesFinder:
-    """Which audiences file an input is judged with: the one its config names
-    (`audiences:`), else the nearest audiences.yaml (or one *.audiences.yaml) beside or
-    above it, up to its config's folder (without a config: up to the working directory)."""
-
-    def __init__(self, configs: Configs) -> None:
-        self.configs = configs
-        self._found: dict[tuple[str, str], Path | None] = {}
-        self._by_path: dict[Path, Path | None] = {}
-
-    def find(self, path: Path) -> Path | None:
-        if path not in self._by_path:
-            self._by_path[path] = self._find(path)
-        return self._by_path[path]
-
-    def _find(self, path: Path) -> Path | None:
-        config = self.configs.for_path(path)
-        if config.audiences is not None:
-            return config.audiences
-        folder = os.path.abspath(path.parent)
-        stop = os.path.abspath(config.root if config.source is not None else os.getcwd())
-        wanted = (folder, stop)
-        if wanted not in self._found:
-            self._found[wanted] = _nearest_audiences(Path(folder), Path(stop))
-        return self._found[wanted]
-
-
-def _nearest_audiences(folder: Path, stop: Path) -> Path | None:
-    if folder != stop and stop not in folder.parents:
-        stop = folder  # outside the config's tree (or the working directory): its folder only
-    for candidate in (folder, *folder.parents):
-        plain = candidate / AUDIENCES_NAME
-        if plain.is_file():
-            return plain
-        try:
-            named = sorted(
-                entry.name
-                for entry in os.scandir(candidate)
-                if entry.name.endswith(AUDIENCES_SUFFIX) and entry.is_file()
-            )
-        except OSError:
-            named = []
-        if named:
-            return candidate / named[0]
-        if candidate == stop:
-            return None
-    return None
 
 
 def read_audiences(path: Path, config: Config) -> Audiences:

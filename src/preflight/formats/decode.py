@@ -12,6 +12,7 @@ import os
 import re
 import stat
 from pathlib import Path
+from typing import Any
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 REPORT_MAX_BYTES = 256 * 1024 * 1024
@@ -37,14 +38,42 @@ class UnreadableInput(Exception):
         self.data = data or {}
 
 
+class UnreadableJSON(Exception):
+    """A JSON file preflight wrote itself (a baseline, a report) that cannot be read back:
+    ``reason`` says why; ``not_json`` when the bytes were read but are not JSON."""
+
+    def __init__(self, reason: str, not_json: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.not_json = not_json
+
+
+def read_own_json(path: Path) -> Any:
+    """A baseline's or a JSON report's document, read within REPORT_MAX_BYTES (a FIFO or
+    /dev/zero is refused; a BOM is allowed). Raises UnreadableJSON."""
+    import json
+
+    try:
+        text = read_bytes(path, REPORT_MAX_BYTES).decode("utf-8-sig")
+    except UnreadableInput as error:
+        raise UnreadableJSON(error.reason) from None
+    except UnicodeDecodeError as error:
+        raise UnreadableJSON(str(error)) from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise UnreadableJSON("nested too deeply", not_json=True) from None
+    except ValueError as error:
+        raise UnreadableJSON(str(error), not_json=True) from None
+
+
 def check_companion(path: Path) -> None:
     """Refuse a companion file (a text part, a sidecar) that is a link out of its folder:
     whoever checks a folder has not asked for files elsewhere (a link to a .env next
     door would print its lines)."""
-    if not os.path.islink(path):
-        return
-    folder = os.path.realpath(path.parent)
-    if os.path.commonpath([folder, os.path.realpath(path)]) != folder:
+    from preflight.fsutil import leads_outside
+
+    if os.path.islink(path) and leads_outside(path, os.path.realpath(path.parent)):
         raise UnreadableInput(
             "a link to a file outside its folder; not read", {"reason": "link-outside"}
         )

@@ -17,6 +17,7 @@ from preflight.formats.decode import without_surrogates
 from preflight.model import Location, Part, Sourced, Span, Template, Violation
 from preflight.model.source import HtmlDocument, SourceText
 from preflight.preheader import hidden_preheader
+from preflight.sfmcnames import EXPORT_NAME
 
 TEMPLATE_SHAPES = ("sendgrid", "postmark", "braze")
 
@@ -39,7 +40,6 @@ def detect_shape(data: Any) -> str | None:
     return None
 
 
-_EXPORT_NAME = re.compile(r"\.asset-(?:message|template|block)-meta\.json$", re.IGNORECASE)
 _EXPORT_KEYS = re.compile(
     r'"(?:html_content|plain_content|HtmlBody|TextBody|LayoutTemplate|TemplateType|html_body'
     r'|plaintext_body|assetType|archive_html|plain_text|variate_contents)"\s*:'
@@ -50,7 +50,7 @@ def looks_like_export(path: Path, text: str | None) -> bool:
     """True when a JSON file that does not parse says by its name (sfmc-devtools' asset
     files) or its keys that it is a template export: a broken export is reported (PF001),
     never dropped from a folder run as a file of no known kind."""
-    if _EXPORT_NAME.search(path.name):
+    if EXPORT_NAME.search(path.name):
         return True
     return text is not None and _EXPORT_KEYS.search(text[:100_000]) is not None
 

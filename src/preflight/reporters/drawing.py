@@ -13,8 +13,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from html import escape
 from typing import TYPE_CHECKING
+
+# text from inputs is shown with its control and bidi characters as visible escapes
+from preflight.reporters.safe import html_text as escape
 
 if TYPE_CHECKING:
     from preflight.model.report import StepView, WorkflowView

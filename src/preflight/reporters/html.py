@@ -24,7 +24,6 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,10 @@ from preflight.catalogue import Catalogue, load_catalogue
 from preflight.constants import VERSION
 from preflight.model import Finding, Part, Severity, display_path
 from preflight.model.report import EmailView, FileInfo, WorkflowView
+
+# text from inputs is shown with its control and bidi characters as visible escapes
+from preflight.reporters.safe import html_text as escape
+from preflight.reporters.safe import pictured
 
 if TYPE_CHECKING:
     from preflight.model.report import Report
@@ -475,9 +478,10 @@ def _email(section: _Section, view: EmailView, catalogue: Catalogue) -> str:
     else:
         parts.append('<p class="note">No HTML part.</p>\n')
     if view.text is not None:
+        plain = escape(view.text.replace("\r\n", "\n"), keep="\n")
         parts.append(
             '<details class="textpart"><summary>Plain-text part</summary>'
-            f"<pre>{escape(view.text)}</pre></details>\n"
+            f"<pre>{plain}</pre></details>\n"
         )
     parts.append("</div>\n")
     parts.append(_findings(section, catalogue, view))
@@ -633,7 +637,7 @@ def _excerpt(
 ) -> str:
     """The finding's first line with its span marked (to the line's end when it goes on);
     ``cut``: ``source`` is a window that starts inside the line, columns counted in it."""
-    text = source.replace("\t", " ")
+    text = pictured(source)  # one visible character each: the mark stays where it was
     start = max(0, column - 1)
     end = end_column - 1 if end_line == line else len(text)
     end = max(start + 1, min(end, len(text)))

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from preflight.model import Finding, display_path
+from preflight.reporters.safe import printable
 
 if TYPE_CHECKING:
     from preflight.model.report import FileInfo, Report
@@ -22,14 +23,16 @@ if TYPE_CHECKING:
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
-def _text(value: str) -> str:
-    value = _NOT_XML.sub("\ufffd", value)
+def _text(lines: list[str]) -> str:
+    """Lines for an element's text: each from inputs made :func:`printable` (a newline in
+    one forges no line of the report), then joined and escaped for XML."""
+    value = _NOT_XML.sub("\ufffd", "\n".join(printable(line) for line in lines))
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _attr(value: object) -> str:
-    text = _text(str(value)).replace('"', "&quot;")
-    return '"' + text.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
+    text = _text([str(value)]).replace('"', "&quot;")
+    return '"' + text.replace("\t", "&#9;") + '"'
 
 
 def _classname(path: str) -> str:
@@ -63,7 +66,7 @@ def _case(finding: Finding, shown: str) -> str:
         f"    <testcase name={_attr(f'{finding.rule} {finding.name} ({_where(finding)})')}"
         f" classname={_attr(_classname(shown))} file={_attr(shown)}{line}>\n"
         f"      <failure message={_attr(finding.message)} type={_attr(finding.severity.label)}>"
-        f"{_text(chr(10).join(body))}</failure>\n"
+        f"{_text(body)}</failure>\n"
         "    </testcase>\n"
     )
 
@@ -152,7 +155,7 @@ def _errors_suite(errors: list[tuple[str, str]]) -> str:
     for name, message in errors:
         parts.append(
             f'    <testcase name={_attr(name)} classname="preflight">\n'
-            f'      <error message={_attr(message)} type="error">{_text(message)}</error>\n'
+            f'      <error message={_attr(message)} type="error">{_text([message])}</error>\n'
             "    </testcase>\n"
         )
     parts.append("  </testsuite>\n")

@@ -3,13 +3,15 @@
 File names, URLs, merge-tag values and source lines come from the files checked, and a
 file can hold anything: ESC starts a terminal control sequence (clear the screen, set the
 window title, rewrite what is shown), CR and newlines forge output lines, bidirectional
-overrides reorder what is read. Every human-facing format passes input text through
-:func:`printable` (messages, paths) or :func:`pictured` (the quoted source line, where each
-character must keep one column for the caret). JSON and SARIF escape on their own.
+overrides reorder what is read, on a page too. Every human-facing format (text, GitHub,
+JUnit, HTML through :func:`html_text`) passes input text through :func:`printable`
+(messages, paths) or :func:`pictured` (the quoted source line, where each character must
+keep one column for the caret). JSON and SARIF escape on their own.
 """
 
 from __future__ import annotations
 
+import html
 import re
 
 _UNSAFE = re.compile(
@@ -54,3 +56,9 @@ def pictured(text: str) -> str:
     """``text`` with each unsafe character (tab included) shown as one visible character,
     so that columns, and the caret under them, stay where they were."""
     return _UNSAFE.sub(_picture, text.replace("\t", " "))
+
+
+def html_text(text: str, keep: str = "") -> str:
+    """``text`` for an HTML page, as character data or an attribute value: :func:`printable`
+    (``keep`` as there), then HTML-escaped, quotes included."""
+    return html.escape(printable(text, keep))
