@@ -544,3 +544,40 @@ def test_sidecar_suggestion_is_in_help(email: Path, monkeypatch: pytest.MonkeyPa
     assert finding.message == 'unknown metadata key "subjct"'
     assert finding.help == 'did you mean "subject"?'
     assert finding.data["suggestion"] == "subject"
+
+
+def test_rule_data_is_parsed_once_and_kept_like_bytecode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """resources.load_data keeps a YAML data file's parsed form in __pycache__ beside it,
+    reads it back while the file is unchanged, parses again when the file changes or the
+    kept form is damaged, and writes nothing under PYTHONDONTWRITEBYTECODE."""
+    import sys
+
+    from preflight import resources
+
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    source = tmp_path / "data.yaml"
+    source.write_text("phrases: [a, b]\nweight: 2\n", encoding="utf-8")
+    kept = tmp_path / "__pycache__" / "data.yaml.marshal"
+    assert resources.load_data(source) == {"phrases": ["a", "b"], "weight": 2}
+    assert kept.is_file()
+    import yaml
+
+    def no_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed again although unchanged")
+
+    monkeypatch.setattr(yaml, "load", no_parse)
+    assert resources.load_data(source) == {"phrases": ["a", "b"], "weight": 2}
+    monkeypatch.undo()
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    source.write_text("phrases: [a, b, c]\nweight: 2\n", encoding="utf-8")  # size changes
+    assert resources.load_data(source)["phrases"] == ["a", "b", "c"]
+    kept.write_bytes(kept.read_bytes()[:-3])  # damaged: parsed from the YAML again
+    assert resources.load_data(source)["phrases"] == ["a", "b", "c"]
+    kept.unlink()
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    assert resources.load_data(source)["weight"] == 2
+    assert not kept.exists()

@@ -13,11 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from preflight.constants import CLOCK
 from preflight.model import Severity
-from preflight.resources import rules_dir
+from preflight.resources import load_data, rules_dir
 from preflight.suggest import did_you_mean
 
 ID_PATTERN = re.compile(r"^[A-Z](?:[A-Z0-9]*[A-Z])?[0-9]{3}$")  # A11Y001 too
@@ -275,7 +273,7 @@ def _needs(rule_id: str, raw: Mapping[str, Any]) -> str | None:
 def load_catalogue() -> Catalogue:
     rules: list[RuleSpec] = []
     for path in sorted(rules_dir().glob("*.yaml")):
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        data = load_data(path)
         for raw in data.get("rules") or ():
             rules.append(_rule(raw))
     return Catalogue(rules)

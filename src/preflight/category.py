@@ -24,7 +24,7 @@ from lxml import etree
 from preflight.linkscan import is_button
 from preflight.model import Location, Part, Sourced, Template
 from preflight.phraseset import PhraseSet
-from preflight.resources import rules_dir
+from preflight.resources import load_data, rules_dir
 
 TRANSACTIONAL = "transactional"
 MARKETING = "marketing"
@@ -115,12 +115,8 @@ class _Evidence:
 
 @functools.cache
 def _evidence() -> _Evidence:
-    import yaml
 
-    data = yaml.load(
-        (rules_dir() / "data" / "category.yaml").read_text(encoding="utf-8"),
-        Loader=yaml.CSafeLoader,
-    )
+    data = load_data(rules_dir() / "data" / "category.yaml")
     phrases: list[tuple[str, str]] = []
     fields: list[tuple[re.Pattern[str], str]] = []
     weights: dict[str, int] = {}

@@ -15,10 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from preflight.model import Detection, MergeTag
-from preflight.resources import rules_dir
+from preflight.resources import load_data, rules_dir
 
 SPECIAL_KINDS = ("unsubscribe", "postal_address", "view_online", "preferences")
 
@@ -121,7 +119,7 @@ class Misuse:
 def dialects() -> dict[str, Dialect]:
     found: dict[str, Dialect] = {}
     for path in sorted((rules_dir() / "dialects").glob("*.yaml")):
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        data = load_data(path)
         special = {
             kind: tuple((data.get("special") or {}).get(kind) or ()) for kind in SPECIAL_KINDS
         }

@@ -11,9 +11,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-import yaml
-
-from preflight.resources import rules_dir
+from preflight.resources import load_data, rules_dir
 
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
@@ -39,9 +37,7 @@ def fold(name: str) -> str:
 
 @functools.cache
 def vocabulary() -> Vocabulary:
-    data = yaml.load(
-        (rules_dir() / "fields.yaml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
-    )
+    data = load_data(rules_dir() / "fields.yaml")
     meanings: dict[str, str] = {}
     roles: dict[str, str] = {}
     for meaning, entry in data["fields"].items():

@@ -11,10 +11,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-import yaml
-
 from preflight.model import Location, Part, Template
-from preflight.resources import rules_dir
+from preflight.resources import load_data, rules_dir
 
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -33,9 +31,7 @@ class Language:
 @functools.cache
 def _languages() -> tuple[dict[str, str], dict[str, str]]:
     """(word -> language for words only one language lists, language code -> name)."""
-    data = yaml.load(
-        (rules_dir() / "languages.yaml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
-    )
+    data = load_data(rules_dir() / "languages.yaml")
     owners: dict[str, set[str]] = {}
     for language, words in data["languages"].items():
         for word in words:

@@ -13,14 +13,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import yaml
 from lxml import etree
 
 from preflight import css
 from preflight.model import Template
 from preflight.model.source import HtmlDocument
 from preflight.preheader import unpadded
-from preflight.resources import rules_dir
+from preflight.resources import load_data, rules_dir
 
 # -- the inbox-display table ----------------------------------------------------
 
@@ -41,7 +40,7 @@ class Client:
 @functools.cache
 def clients() -> tuple[Client, ...]:
     path = rules_dir() / "data" / "inbox-display.yaml"
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    data = load_data(path)
     return tuple(
         Client(
             str(item["id"]),

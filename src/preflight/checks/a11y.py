@@ -7,13 +7,12 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
-import yaml
 from lxml import etree
 
 from preflight import css
 from preflight.model import Edit, Fix, Location, Part, Severity, Span, Template, Violation
 from preflight.model.source import HtmlDocument
-from preflight.resources import rules_dir
+from preflight.resources import load_data, rules_dir
 
 Options = Mapping[str, Any]
 
@@ -133,10 +132,7 @@ def layout_table_role(template: Template, options: Options) -> Iterator[Violatio
 
 @functools.cache
 def _link_words() -> tuple[frozenset[str], tuple[str, ...]]:
-    data = yaml.load(
-        (rules_dir() / "a11y" / "link-text.yaml").read_text(encoding="utf-8"),
-        Loader=yaml.CSafeLoader,
-    )
+    data = load_data(rules_dir() / "a11y" / "link-text.yaml")
     hints = tuple(data.pop("copy_hints", ()))
     phrases = frozenset(str(p).lower() for values in data.values() for p in values)
     return phrases, hints

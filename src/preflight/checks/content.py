@@ -413,14 +413,10 @@ class _Known:
 
 @functools.cache
 def _known() -> _Known:
-    import yaml
 
-    from preflight.resources import rules_dir
+    from preflight.resources import load_data, rules_dir
 
-    data = yaml.load(
-        (rules_dir() / "data" / "placeholders.yaml").read_text(encoding="utf-8"),
-        Loader=yaml.CSafeLoader,
-    )
+    data = load_data(rules_dir() / "data" / "placeholders.yaml")
     phrases: list[tuple[str, str | None]] = []
     whole: dict[str, str | None] = {}
     entries = [(e["source"], e) for e in data.get("defaults") or ()]

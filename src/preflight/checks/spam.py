@@ -14,14 +14,13 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from lxml import etree
 
 from preflight.linkscan import links
 from preflight.model import Location, Part, Severity, Span, Template, Violation
 from preflight.preheader import is_padding, preheader_of, value_parts
 from preflight.preview import Hidden, View, readable, view
-from preflight.resources import rules_dir
+from preflight.resources import load_data, rules_dir
 from preflight.tagscan import value_span
 
 if TYPE_CHECKING:  # the SpamAssassin module is imported only when --spam scored something
@@ -32,7 +31,7 @@ Options = Mapping[str, Any]
 
 def _data(name: str) -> Any:
     path = rules_dir() / "data" / name
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    return load_data(path)
 
 
 # -- SPAM001 ---------------------------------------------------------------------------
