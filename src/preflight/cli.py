@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
+from preflight.constants import CORRECTION_KINDS as KINDS
 from preflight.constants import IMPORT_PLATFORMS
 from preflight.constants import VERSION as __version__
-from preflight.corrections import KINDS
 from preflight.reporters import FORMATS
 from preflight.reporters.safe import printable
 
