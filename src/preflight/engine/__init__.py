@@ -22,14 +22,13 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from preflight.catalogue import Catalogue, load_catalogue
 from preflight.config import Config, Configs
 from preflight.constants import VERSION
-from preflight.discovery import PART_DIRS, InputFile, Skipped, discover
+from preflight.discovery import InputFile, Skipped, discover
 from preflight.engine.facts import (
     AudiencesFinder,
     LoadedWorkflow,
@@ -41,9 +40,10 @@ from preflight.engine.facts import (
     targeting_of,
 )
 from preflight.engine.items import ItemChecker, ItemResult, Pending
+from preflight.engine.parts import SharedParts, users_of_parts
 from preflight.engine.registry import Registry
 from preflight.engine.stamp import MAX_PER_RULE, Stamper
-from preflight.model import Finding, Location, Related, Targeting, Template, display_path
+from preflight.model import Finding, Targeting, Template, display_path
 from preflight.model.report import FileInfo, Report
 from preflight.model.source import SourceText
 
@@ -97,7 +97,7 @@ class Engine:
         report = Report(tool_version=VERSION)
         skipped = Skipped()
         items = list(discover(paths, self.configs, skip_unknown, skipped))
-        items += _users_of_parts(items, self.configs)
+        items += users_of_parts(items, self.configs)
         report.skipped = skipped.reasons
         finder = AudiencesFinder(self.configs)
         files = _audiences_files(items, finder)
@@ -120,7 +120,7 @@ class Engine:
                 report.findings.extend(self._audience_rules(facts.targeting(path), facts))
         pending: list[Pending] = []
         templates: list[Path] = []
-        shared = _Shared()
+        shared = SharedParts()
         cwd = os.getcwd()
         if self.json_lines:
             report.json_cwd = cwd
@@ -296,50 +296,6 @@ class Engine:
         return self._main_checker(RunFacts(targetings)).load_template(path)
 
 
-class _Shared:
-    """Findings in a layout or partial that several emails share are reported once, at the
-    layout, with the emails it reaches as related places (the first five and a count)."""
-
-    def __init__(self) -> None:
-        self._found: dict[tuple[object, ...], tuple[Finding, list[Path]]] = {}
-        self._parts: dict[str, tuple[Path, str]] = {}
-
-    def once(self, result: ItemResult) -> list[Finding]:
-        if not result.parts or result.info is None:
-            return result.findings
-        email = result.info.path
-        parts = {key(path) for path, _ in result.parts}
-        for path, role in result.parts:
-            self._parts.setdefault(key(path), (path, role))
-        own = []
-        for finding in result.findings:
-            if key(finding.location.path) not in parts:
-                own.append(finding)
-                continue
-            location = finding.location
-            said = (finding.rule, location.path, location.span, finding.message, location.part)
-            if said in self._found:
-                self._found[said][1].append(email)
-            else:
-                self._found[said] = (finding, [email])
-        return own
-
-    def findings(self) -> list[Finding]:
-        shown = []
-        for finding, emails in self._found.values():
-            related = [Related(Location(e), "in this email") for e in emails[:5]]
-            if len(emails) > 5:
-                more = len(emails) - 5
-                related.append(Related(Location(emails[5]), f"and {more} more emails"))
-            data = {**finding.data, "emails": len(emails)}
-            shown.append(replace(finding, related=(*finding.related, *related), data=data))
-        return shown
-
-    def files(self, listed: list[FileInfo]) -> list[FileInfo]:
-        known = {key(info.path) for info in listed}
-        return [FileInfo(path, role) for k, (path, role) in self._parts.items() if k not in known]
-
-
 def _keep_lines(report: Report, result: ItemResult, cwd: str) -> None:
     """The JSON lines the worker (or the results cache) encoded, for the JSON report."""
     lines = result.lines
@@ -347,48 +303,6 @@ def _keep_lines(report: Report, result: ItemResult, cwd: str) -> None:
         return
     for finding, line in zip(result.findings, lines, strict=True):
         report.json_lines[id(finding)] = (finding, line)
-
-
-def _users_of_parts(items: list[InputFile], configs: Configs) -> list[InputFile]:
-    """A layout or partial named alone (pre-commit hands over only what changed): every email
-    under its config's folder that is composed from it, so that the change is judged where
-    it is sent. Each candidate is composed (not checked) to learn its parts."""
-    named = [i for i in items if i.explicit and i.kind in ("layout", "partial")]
-    if not named:
-        return []
-    from preflight.compose import compose
-    from preflight.formats.decode import UnreadableInput, decode, read_bytes
-
-    have = {key(item.path) for item in items}
-    wanted = {key(item.path) for item in named}
-    users: list[InputFile] = []
-    for root in dict.fromkeys(_root_of(item.path, configs) for item in named):
-        for candidate in discover([root], configs):
-            if candidate.kind not in ("html", "mjml", "hbs", "twig") or key(candidate.path) in have:
-                continue
-            config = configs.for_path(candidate.path)
-            try:
-                text = decode(read_bytes(candidate.path, config.max_file_size))[0]
-            except UnreadableInput:
-                continue
-            composed = compose(candidate.path, candidate.kind, text, config, candidate.built_from)
-            parts = {key(path) for path in composed.files} if composed is not None else set()
-            if parts & wanted:
-                users.append(candidate)
-                have.add(key(candidate.path))
-    return users
-
-
-def _root_of(path: Path, configs: Configs) -> Path:
-    """Where the emails that may use a part live: its config's folder, else the part's
-    project (the folder above its layouts/ or partials/ folder)."""
-    config = configs.for_path(path)
-    if config.source is not None:
-        return config.root
-    for folder in path.parents:
-        if folder.name.lower() in PART_DIRS:
-            return folder.parent
-    return path.parent.parent
 
 
 def _audiences_files(items: list[InputFile], finder: AudiencesFinder) -> list[Path]:
