@@ -58,6 +58,9 @@ TRANSACTIONAL = {
     # a call-to-action button says what the email is for, as a heading does
     "en-confirm-button": "<p>Please confirm your email address by clicking the link below.</p>"
     '<p><a class="btn-primary" href="{{ confirm_url }}">Confirm email address</a></p>',
+    # Django's own password-reset view, named in every Django app's reset email
+    "en-django-reset": "<p>You requested a password reset for your account.</p><p>{{ protocol"
+    " }}://{{ domain }}{% url 'password_reset_confirm' uidb64=uid token=token %}</p>",
     "en-settings-updated": "<p>Your account settings have been updated.</p><p>If you did not"
     " update your settings, please contact support.</p>",
 }

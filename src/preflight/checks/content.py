@@ -132,17 +132,23 @@ def _footer_violation(
 _DOCUMENT_TAG = re.compile(r"<(?:html|body)[\s>/]", re.IGNORECASE)
 # a file of Go templates that other templates call ({{ template "header" . }}): listmonk
 _GO_DEFINE = re.compile(r'\{\{-?\s*define\s+"[^"\n]{1,200}"\s*-?\}\}')
+# a Django, Jinja or Twig base template: blocks that the emails extending it fill in
+_BLOCK = re.compile(r"\{%-?\s*block\s+\w+\s*-?%\}")
+_EXTENDS = re.compile(r"\{%-?\s*extends\s")
 
 
 def _layout_slot(template: Template) -> str | None:
     """The place a layout checked on its own leaves for other templates' content: Jinja,
-    Django and Twig's empty ``{% block content %}{% endblock %}``, ``{{ content }}``,
+    Django and Twig's empty ``{% block content %}{% endblock %}`` (or any block of a base
+    template, one that extends nothing), ``{{ content }}``,
     ``{{{ @content }}}``, ``<yield />``, or the ``{{ define "…" }}`` of a file of Go
     templates. None for an email, and for a template composed into its layout."""
     if template.html is None or any(kind == "layout" for _, kind in template.parts):
         return None
     source = template.html.source.text
     match = CONTENT_SLOT.search(source) or _GO_DEFINE.search(source)
+    if match is None and _EXTENDS.search(source) is None:
+        match = _BLOCK.search(source)  # a base template: it extends nothing, others extend it
     return " ".join(match.group(0).split())[:60] if match is not None else None
 
 

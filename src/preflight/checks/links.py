@@ -41,6 +41,12 @@ _DOMAIN_IN_TEXT = re.compile(
     r"^(?:https?://)?(?P<host>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?:[/?#:]\S*)?$",
     re.IGNORECASE,
 )
+# A printf-style placeholder as the whole address ("%customer_url", "mailto:%store_email":
+# Magento's {{trans}} arguments; Python's "%(url)s"): the template fills it in, and as written
+# it is no address at all (a percent-escape is two hex digits, and a word is not one).
+_PRINTF_PLACEHOLDER = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*:)?%(?:\([a-z_]\w*\)s|[a-z_]\w*)$", re.IGNORECASE
+)
 
 
 # -- LINK003 non-production-host ----------------------------------------------------
@@ -246,6 +252,8 @@ def malformed_url(template: Template, options: Options) -> Iterator[Violation]:
             continue  # LINK007's, or a tag that is the whole URL
         if _CUT_TAG.search(opaque):
             continue  # the template writes this URL; the attribute holds only its start
+        if _PRINTF_PLACEHOLDER.match(opaque):
+            continue  # "%customer_url": filled in by the template, never sent as written
         reason = _malformed(link, opaque)
         if reason is None or (link.kind == "image" and _file_beside(template, opaque)):
             continue
