@@ -47,6 +47,8 @@ def malformed_tag(template: Template, options: Options) -> Iterator[Violation]:
         if dialect is not None:
             yield from _misused(text, dialect.malformed, dialect, "{message}")
     block_dialect = dialect or _block_dialect(template)
+    if dialect is None and block_dialect is not None and _blocks_written_otherwise(template):
+        block_dialect = None  # the guess's grammar does not describe these blocks
     if block_dialect is not None:
         for text in _texts(template):
             yield from _unbalanced(text, block_dialect)
@@ -62,6 +64,17 @@ def _block_dialect(template: Template) -> Dialect | None:
     if detection is None or not detection.candidates:
         return None
     return dialects().get(sorted(detection.candidates)[0])
+
+
+# A block opened without "#" ({{if x}}, {{ range .Items }}): Go templates, Magento,
+# Django's {{ }} is no block. The candidates of an ambiguous file open blocks with {{#…}}.
+_BARE_BLOCK = re.compile(r"\{\{-?\s*(?:if|unless|range|with|each|depend)\b(?!\s*\}\})")
+
+
+def _blocks_written_otherwise(template: Template) -> bool:
+    """Whether a file whose platform is only guessed opens blocks as none of the guessed
+    languages does: then their block grammar would misread its {{else}} and {{/if}}."""
+    return any(_BARE_BLOCK.search(text.text) for text in _texts(template))
 
 
 def _unpaired(
