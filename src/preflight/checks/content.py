@@ -96,6 +96,17 @@ def _footer_violation(
             " if this layout is for marketing email, " + add,
             severity=Severity.WARNING,
         )
+    if inference is None and _header_part(template):
+        return Violation(
+            missing + " in this part of an email: it opens <body> and never closes it, as a"
+            " header does whose footer is another file",
+            location,
+            data,
+            help="check each email with its header and footer (`layout:` in its .meta.yaml, or"
+            " `compose: {partials: [...]}` in preflight.yaml) so it is checked as sent;"
+            " if it is sent as it is, close <body> and " + add,
+            severity=Severity.WARNING,
+        )
     if inference is None and _part_without_layout(template):
         return Violation(
             missing + " in this part of an email: it has no <html> or <body>, and no layout"
@@ -150,6 +161,19 @@ def _layout_slot(template: Template) -> str | None:
     if match is None and _EXTENDS.search(source) is None:
         match = _BLOCK.search(source)  # a base template: it extends nothing, others extend it
     return " ".join(match.group(0).split())[:60] if match is not None else None
+
+
+_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+
+
+def _header_part(template: Template) -> bool:
+    """A header part checked alone: it opens <body> but never closes it (the footer part
+    that the email also includes closes it: Magento's header.html and footer.html)."""
+    if template.html is None or any(kind == "layout" for _, kind in template.parts):
+        return False
+    source = template.html.source.text
+    opens = re.search(r"<body[\s>]", source, re.IGNORECASE)
+    return opens is not None and _BODY_END.search(source, opens.end()) is None
 
 
 def _part_without_layout(template: Template) -> bool:

@@ -77,6 +77,12 @@ def _blocks_written_otherwise(template: Template) -> bool:
     return any(_BARE_BLOCK.search(text.text) for text in _texts(template))
 
 
+def _ejs_close(opener: str, body: str, after: int) -> bool:
+    """``{%>``: a block's brace before EJS's, ERB's or ASP's ``%>`` (``<% if (x) {%>``), not
+    a Jinja tag, which never starts with ``>``."""
+    return opener == "{%" and body.startswith(">", after)
+
+
 def _unpaired(
     text: _Text, delimiters: tuple[tuple[str, str], ...], dialect: Dialect | None
 ) -> Iterator[Violation]:
@@ -100,7 +106,7 @@ def _unpaired(
         index = body.find(opener)
         while index != -1:
             after = index + len(opener)
-            if taken(index) or text.hidden(index):
+            if taken(index) or text.hidden(index) or _ejs_close(opener, body, after):
                 index = body.find(opener, after)
                 continue
             close = body.find(closer, after, index + limit + len(closer))  # bounded: no O(n²)
