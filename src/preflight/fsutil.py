@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import signal
 import stat
 import threading
@@ -46,6 +45,8 @@ def atomic_write(path: Path, data: str | bytes | Iterable[str] | Iterable[bytes]
         mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
         mode = None  # a new file: the umask decides, as for any file the user creates
+    import secrets  # on a write only: it costs 4 ms of start-up (hmac, random)
+
     temp = directory / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{path.name[:80]}"
     with _removed_on_exit(temp):
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

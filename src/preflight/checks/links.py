@@ -12,17 +12,18 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from preflight.checks.live import live_data
 from preflight.fsutil import is_file
-from preflight.links.results import Checked
 from preflight.linkscan import BUTTON_CLASS, is_button, links
 from preflight.model import TAG_MARK, Link, Location, Part, Related, Template, Violation
 from preflight.urls import host_allowed, listed_suffix, local_reason, shown_url, subdomain_labels
+
+if TYPE_CHECKING:  # the link results load only when --online checks links
+    from preflight.links.results import Checked
 
 Options = Mapping[str, Any]
 
@@ -71,7 +72,7 @@ def _host_patterns(patterns: tuple[str, ...]) -> re.Pattern[str]:
 def non_production_host(subject: Template | Checked, options: Options) -> Iterator[Violation]:
     """LINK003 over a template (hosts as written) and, with --online, over each checked link
     (a host whose name resolves into a private network is never requested)."""
-    if isinstance(subject, Checked):
+    if not isinstance(subject, Template):  # a checked link (--online)
         yield from _refused_address(subject)
         return
     template = subject
@@ -107,6 +108,8 @@ def non_production_host(subject: Template | Checked, options: Options) -> Iterat
 
 
 def _refused_address(checked: Checked) -> Iterator[Violation]:
+    from preflight.checks.live import live_data  # --online only: a template run needs none
+
     occurrence, result = checked.occurrence, checked.result
     if result.reason != "refused-address":
         return

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preflight.catalogue import load_catalogue
 from preflight.config import Configs, FileSettings
@@ -25,7 +25,6 @@ from preflight.engine.rows import Row, pack, unpack
 from preflight.engine.stamp import KeptLines, Stamper, relocate
 from preflight.formats.decode import UnreadableInput
 from preflight.fsutil import is_file
-from preflight.links.results import Occurrence
 from preflight.model import (
     AudienceZone,
     Detection,
@@ -42,6 +41,9 @@ from preflight.model import (
 from preflight.model.report import FileInfo, finding_line
 from preflight.model.source import HtmlDocument, SourceText
 from preflight.suppressions import SuppressionSet, html_suppressions, yaml_suppressions
+
+if TYPE_CHECKING:  # the link results load only when --online has links to judge
+    from preflight.links.results import Occurrence
 
 
 @dataclass
