@@ -197,3 +197,30 @@ def test_a_sidecar_layout_wraps_a_customerio_message(run_cli, tmp_path: Path) ->
         (f["rule"], Path(f["path"]).name, f["line"]) for f in _check(run_cli, project)["findings"]
     ]
     assert ("LINK003", "welcome.html", 3) in found
+
+
+def test_mjml_with_a_stylesheet_included_from_a_head_partial_compiles(tmp_path: Path) -> None:
+    """mjml compiles a <mj-include type="css"> inside a partial included into <mj-head>
+    (Mattermost's partials/style.mjml); MRML's file loader refuses it, so preflight reads the
+    includes itself and hands MRML the stylesheet as <mj-style>: no PF001, and the rules see
+    the compiled email (its href="#" button)."""
+    import preflight
+
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "partials" / "style.css").write_text(".title { color: #333333; }\n")
+    (tmp_path / "partials" / "style.mjml").write_text(
+        '<mj-attributes><mj-text font-family="sans-serif" /></mj-attributes>\n'
+        '<mj-include type="css" path="./style.css"/>\n'
+        '<mj-include type="css" css-inline="inline" path="./style.css"/>\n'
+    )
+    (tmp_path / "reset.mjml").write_text(
+        '<mjml>\n  <mj-head>\n    <mj-include path="./partials/style.mjml" />\n  </mj-head>\n'
+        "  <mj-body>\n    <mj-section><mj-column>\n"
+        '      <mj-text css-class="title">Choose a new password</mj-text>\n'
+        '      <mj-button href="#">Reset password</mj-button>\n'
+        "    </mj-column></mj-section>\n  </mj-body>\n</mjml>\n"
+    )
+    report = preflight.check([tmp_path / "reset.mjml"])
+    rules = {f.rule for f in report.findings}
+    assert "PF001" not in rules
+    assert "LINK007" in rules

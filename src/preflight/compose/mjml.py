@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from preflight.compose import Composed
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
@@ -54,6 +55,11 @@ def compile_mjml(path: Path, text: str, max_bytes: int) -> Composed:
         loader = mrml.local_loader(str(path.parent.resolve()))
         output = mrml.to_html(text, parser_options=mrml.ParserOptions(include_loader=loader))
     except Exception as error:  # MRML raises its own exception types for bad MJML
+        retried = _with_css_inlined(mrml, path, text, max_bytes)
+        if retried is not None:
+            composed.html = retried.content
+            composed.html_map = ValueMap(files)
+            return composed
         composed.problems.append(
             (
                 "PF001",
@@ -83,3 +89,62 @@ def paired_output(output: Path, html: str, source: Path, max_bytes: int) -> Comp
     composed = Composed(built_from=source, files=files, html=html)
     composed.html_map = ValueMap(files, keeps_unmapped=True)
     return composed
+
+
+_INCLUDE_TAG = re.compile(r"<mj-include\b([^>]*?)/?>", re.IGNORECASE)
+
+
+def _attribute(attributes: str, name: str) -> str | None:
+    match = re.search(rf"""\b{name}\s*=\s*["']([^"']*)["']""", attributes, re.IGNORECASE)
+    return match.group(1) if match is not None else None
+
+
+def _css_inlined(text: str, folder: Path, max_bytes: int) -> str:
+    """``text`` with each ``<mj-include type="css">`` replaced by an ``<mj-style>`` holding
+    the stylesheet (``css-inline="inline"``: an inlined one), as mjml does."""
+
+    def replaced(match: re.Match[str]) -> str:
+        attributes = match.group(1)
+        target = _attribute(attributes, "path")
+        if (_attribute(attributes, "type") or "").lower() != "css" or not target:
+            return match.group(0)
+        try:
+            css = decode(read_bytes(folder / target, max_bytes))[0]
+        except (UnreadableInput, OSError, ValueError):
+            return match.group(0)
+        inline = (_attribute(attributes, "css-inline") or "").lower() == "inline"
+        opening = '<mj-style inline="inline">' if inline else "<mj-style>"
+        return f"{opening}{css}</mj-style>"
+
+    return _INCLUDE_TAG.sub(replaced, text)
+
+
+def _with_css_inlined(mrml: Any, path: Path, text: str, max_bytes: int) -> Any | None:
+    """A second try for MJML that mjml compiles and MRML's file loader refuses: a stylesheet
+    included (``type="css"``) from a partial that is itself included into ``<mj-head>``
+    (Mattermost's partials/style.mjml). The includes are read here, their stylesheets put in
+    as ``<mj-style>``, and handed to MRML from memory; None when that fails too."""
+    memory: dict[str, str] = {}
+    pending = [(path, text)]
+    while pending and len(memory) < _MAX_INCLUDES:
+        current, body = pending.pop()
+        for match in _INCLUDE_TAG.finditer(body):
+            written = _attribute(match.group(1), "path")
+            if not written or (_attribute(match.group(1), "type") or "").lower() == "css":
+                continue
+            target = (current.parent / written).resolve()
+            if target.suffix == "" and is_file(target.with_suffix(".mjml")):
+                target = target.with_suffix(".mjml")
+            if written in memory or not is_file(target):
+                continue  # the first file a written path names is the one it names
+            try:
+                included = decode(read_bytes(target, max_bytes))[0]
+            except UnreadableInput:
+                continue
+            memory[written] = _css_inlined(included, target.parent, max_bytes)
+            pending.append((target, included))
+    try:
+        options = mrml.ParserOptions(include_loader=mrml.memory_loader(memory))
+        return mrml.to_html(_css_inlined(text, path.parent, max_bytes), parser_options=options)
+    except Exception:  # still refused: the first error is the one reported
+        return None
