@@ -86,37 +86,34 @@ def _footer_violation(
     inference = inferred_transactional(template)
     slot = _layout_slot(template) if inference is None and not for_marketing else None
     if slot is not None:
-        return Violation(
+        return _part_of_an_email(
             missing + ' in this layout ("{slot}"): other templates supply its content, so it'
             " is never sent as it is, and the emails built on it may be transactional",
             location,
             {**data, "slot": slot},
-            help="check each email with its layout (`layout:` in its .meta.yaml, or"
-            " `compose: {layouts: [...]}` in preflight.yaml) so it is checked as sent;"
-            " if this layout is for marketing email, " + add,
-            severity=Severity.WARNING,
+            "check each email with its layout (`layout:` in its .meta.yaml, or `compose:"
+            " {layouts: [...]}` in preflight.yaml) so it is checked as sent; if this layout is"
+            " for marketing email, " + add,
         )
     if inference is None and _header_part(template):
-        return Violation(
+        return _part_of_an_email(
             missing + " in this part of an email: it opens <body> and never closes it, as a"
             " header does whose footer is another file",
             location,
             data,
-            help="check each email with its header and footer (`layout:` in its .meta.yaml, or"
-            " `compose: {partials: [...]}` in preflight.yaml) so it is checked as sent;"
-            " if it is sent as it is, close <body> and " + add,
-            severity=Severity.WARNING,
+            "check each email with its header and footer (`layout:` in its .meta.yaml, or"
+            " `compose: {partials: [...]}` in preflight.yaml) so it is checked as sent; if it"
+            " is sent as it is, close <body> and " + add,
         )
     if inference is None and _part_without_layout(template):
-        return Violation(
+        return _part_of_an_email(
             missing + " in this part of an email: it has no <html> or <body>, and no layout"
             " that would hold the footer is known for it",
             location,
             data,
-            help="if a layout adds the footer, name it (`layout:` in its .meta.yaml, or"
-            " `compose: {layouts: [...]}` in preflight.yaml) so the email is checked as sent;"
-            " if it is sent as it is, " + add,
-            severity=Severity.WARNING,
+            "if a layout adds the footer, name it (`layout:` in its .meta.yaml, or `compose:"
+            " {layouts: [...]}` in preflight.yaml) so the email is checked as sent; if it is"
+            " sent as it is, " + add,
         )
     if inference is None:
         return Violation(
@@ -138,6 +135,14 @@ def _footer_violation(
         f" if it is marketing, {add}",
         severity=Severity.INFO,
     )
+
+
+def _part_of_an_email(
+    message: str, location: Location, data: dict[str, Any], help_text: str
+) -> Violation:
+    """CONTENT001/002 on what is not a whole email as sent (a layout, a header, a fragment):
+    a warning that asks for the email with its parts."""
+    return Violation(message, location, data, help=help_text, severity=Severity.WARNING)
 
 
 _DOCUMENT_TAG = re.compile(r"<(?:html|body)[\s>/]", re.IGNORECASE)
