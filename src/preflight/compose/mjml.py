@@ -9,6 +9,7 @@ findings point back at the .mjml line (or an include's) where their value occurs
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +19,39 @@ from preflight.fsutil import is_file
 from preflight.model import Location, Violation
 from preflight.model.source import SourceText, ValueMap
 
-_INCLUDE = re.compile(r"""<mj-include\b[^>]*?\bpath\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_INCLUDE = re.compile(r"<mj-include\b([^>]*?)/?>", re.IGNORECASE)
 _MAX_INCLUDES = 200
 
 
-def includes(path: Path, text: str, max_bytes: int) -> dict[Path, SourceText]:
-    """Every file an MJML document includes, recursively (relative to the including file)."""
-    found: dict[Path, SourceText] = {}
+@dataclass(frozen=True)
+class _Included:
+    written: str
+    """The path as the including file writes it."""
+    path: Path
+    text: str
+    css: bool
+    """A stylesheet (``type="css"``), not MJML."""
+    inline: bool = False
+    """``css-inline="inline"``."""
+
+
+def _attribute(attributes: str, name: str) -> str | None:
+    match = re.search(rf"""\b{name}\s*=\s*["']([^"']*)["']""", attributes, re.IGNORECASE)
+    return match.group(1) if match is not None else None
+
+
+def _walk(path: Path, text: str, max_bytes: int) -> dict[Path, _Included]:
+    """Every file an MJML document includes, recursively (relative to the including file),
+    each read once."""
+    found: dict[Path, _Included] = {}
     pending = [(path, text)]
     while pending and len(found) < _MAX_INCLUDES:
         current, body = pending.pop()
         for match in _INCLUDE.finditer(body):
-            target = (current.parent / match.group(1)).resolve()
+            written = _attribute(match.group(1), "path")
+            if not written:
+                continue
+            target = (current.parent / written).resolve()
             if target.suffix == "" and is_file(target.with_suffix(".mjml")):
                 target = target.with_suffix(".mjml")
             if target in found or not is_file(target):
@@ -38,9 +60,17 @@ def includes(path: Path, text: str, max_bytes: int) -> dict[Path, SourceText]:
                 included = decode(read_bytes(target, max_bytes))[0]
             except UnreadableInput:
                 continue
-            found[target] = SourceText(included)
-            pending.append((target, included))
+            css = (_attribute(match.group(1), "type") or "").lower() == "css"
+            inline = (_attribute(match.group(1), "css-inline") or "").lower() == "inline"
+            found[target] = _Included(written, target, included, css, inline)
+            if not css:
+                pending.append((target, included))
     return found
+
+
+def includes(path: Path, text: str, max_bytes: int) -> dict[Path, SourceText]:
+    """Every file an MJML document includes, recursively, as sources."""
+    return {target: SourceText(i.text) for target, i in _walk(path, text, max_bytes).items()}
 
 
 def compile_mjml(path: Path, text: str, max_bytes: int) -> Composed:
@@ -48,14 +78,15 @@ def compile_mjml(path: Path, text: str, max_bytes: int) -> Composed:
     includes) by value."""
     import mrml
 
-    files = {path: SourceText(text), **includes(path, text, max_bytes)}
+    walked = _walk(path, text, max_bytes)
+    files = {path: SourceText(text), **{t: SourceText(i.text) for t, i in walked.items()}}
     composed = Composed(built_from=path, files=files)
     composed.parts = [(included, "partial") for included in files if included != path]
     try:
         loader = mrml.local_loader(str(path.parent.resolve()))
         output = mrml.to_html(text, parser_options=mrml.ParserOptions(include_loader=loader))
     except Exception as error:  # MRML raises its own exception types for bad MJML
-        retried = _with_css_inlined(mrml, path, text, max_bytes)
+        retried = _with_css_inlined(mrml, path, text, walked)
         if retried is not None:
             composed.html = retried.content
             composed.html_map = ValueMap(files)
@@ -91,60 +122,35 @@ def paired_output(output: Path, html: str, source: Path, max_bytes: int) -> Comp
     return composed
 
 
-_INCLUDE_TAG = re.compile(r"<mj-include\b([^>]*?)/?>", re.IGNORECASE)
-
-
-def _attribute(attributes: str, name: str) -> str | None:
-    match = re.search(rf"""\b{name}\s*=\s*["']([^"']*)["']""", attributes, re.IGNORECASE)
-    return match.group(1) if match is not None else None
-
-
-def _css_inlined(text: str, folder: Path, max_bytes: int) -> str:
+def _css_inlined(text: str, folder: Path, walked: dict[Path, _Included]) -> str:
     """``text`` with each ``<mj-include type="css">`` replaced by an ``<mj-style>`` holding
     the stylesheet (``css-inline="inline"``: an inlined one), as mjml does."""
 
     def replaced(match: re.Match[str]) -> str:
-        attributes = match.group(1)
-        target = _attribute(attributes, "path")
-        if (_attribute(attributes, "type") or "").lower() != "css" or not target:
+        written = _attribute(match.group(1), "path")
+        included = walked.get((folder / written).resolve()) if written else None
+        if included is None or not included.css:
             return match.group(0)
-        try:
-            css = decode(read_bytes(folder / target, max_bytes))[0]
-        except (UnreadableInput, OSError, ValueError):
-            return match.group(0)
-        inline = (_attribute(attributes, "css-inline") or "").lower() == "inline"
-        opening = '<mj-style inline="inline">' if inline else "<mj-style>"
-        return f"{opening}{css}</mj-style>"
+        opening = '<mj-style inline="inline">' if included.inline else "<mj-style>"
+        return f"{opening}{included.text}</mj-style>"
 
-    return _INCLUDE_TAG.sub(replaced, text)
+    return _INCLUDE.sub(replaced, text)
 
 
-def _with_css_inlined(mrml: Any, path: Path, text: str, max_bytes: int) -> Any | None:
+def _with_css_inlined(
+    mrml: Any, path: Path, text: str, walked: dict[Path, _Included]
+) -> Any | None:
     """A second try for MJML that mjml compiles and MRML's file loader refuses: a stylesheet
     included (``type="css"``) from a partial that is itself included into ``<mj-head>``
-    (Mattermost's partials/style.mjml). The includes are read here, their stylesheets put in
-    as ``<mj-style>``, and handed to MRML from memory; None when that fails too."""
+    (Mattermost's partials/style.mjml). The includes already read are handed to MRML from
+    memory, their stylesheets put in as ``<mj-style>``; None when that fails too."""
     memory: dict[str, str] = {}
-    pending = [(path, text)]
-    while pending and len(memory) < _MAX_INCLUDES:
-        current, body = pending.pop()
-        for match in _INCLUDE_TAG.finditer(body):
-            written = _attribute(match.group(1), "path")
-            if not written or (_attribute(match.group(1), "type") or "").lower() == "css":
-                continue
-            target = (current.parent / written).resolve()
-            if target.suffix == "" and is_file(target.with_suffix(".mjml")):
-                target = target.with_suffix(".mjml")
-            if written in memory or not is_file(target):
-                continue  # the first file a written path names is the one it names
-            try:
-                included = decode(read_bytes(target, max_bytes))[0]
-            except UnreadableInput:
-                continue
-            memory[written] = _css_inlined(included, target.parent, max_bytes)
-            pending.append((target, included))
+    for included in walked.values():
+        if not included.css:  # the first file a written path names is the one it names
+            text_in = _css_inlined(included.text, included.path.parent, walked)
+            memory.setdefault(included.written, text_in)
     try:
         options = mrml.ParserOptions(include_loader=mrml.memory_loader(memory))
-        return mrml.to_html(_css_inlined(text, path.parent, max_bytes), parser_options=options)
+        return mrml.to_html(_css_inlined(text, path.parent, walked), parser_options=options)
     except Exception:  # still refused: the first error is the one reported
         return None
