@@ -84,36 +84,15 @@ def _footer_violation(
     link: a layout for marketing email, whose footer is the emails')."""
     location = template.location(Part.HTML if template.html is not None else Part.TEXT)
     inference = inferred_transactional(template)
-    slot = _layout_slot(template) if inference is None and not for_marketing else None
-    if slot is not None:
-        return _part_of_an_email(
-            missing + ' in this layout ("{slot}"): other templates supply its content, so it'
-            " is never sent as it is, and the emails built on it may be transactional",
+    part = _unsent_part(template, for_marketing) if inference is None else None
+    if part is not None:
+        what, slot = part
+        return Violation(
+            missing + _PART_SAYS[what],
             location,
-            {**data, "slot": slot},
-            "check each email with its layout (`layout:` in its .meta.yaml, or `compose:"
-            " {layouts: [...]}` in preflight.yaml) so it is checked as sent; if this layout is"
-            " for marketing email, " + add,
-        )
-    if inference is None and _header_part(template):
-        return _part_of_an_email(
-            missing + " in this part of an email: it opens <body> and never closes it, as a"
-            " header does whose footer is another file",
-            location,
-            data,
-            "check each email with its header and footer (`layout:` in its .meta.yaml, or"
-            " `compose: {partials: [...]}` in preflight.yaml) so it is checked as sent; if it"
-            " is sent as it is, close <body> and " + add,
-        )
-    if inference is None and _part_without_layout(template):
-        return _part_of_an_email(
-            missing + " in this part of an email: it has no <html> or <body>, and no layout"
-            " that would hold the footer is known for it",
-            location,
-            data,
-            "if a layout adds the footer, name it (`layout:` in its .meta.yaml, or `compose:"
-            " {layouts: [...]}` in preflight.yaml) so the email is checked as sent; if it is"
-            " sent as it is, " + add,
+            {**data, "slot": slot} if slot else data,
+            help=_PART_HELP[what] + add,
+            severity=Severity.WARNING,
         )
     if inference is None:
         return Violation(
@@ -137,15 +116,28 @@ def _footer_violation(
     )
 
 
-def _part_of_an_email(
-    message: str, location: Location, data: dict[str, Any], help_text: str
-) -> Violation:
-    """CONTENT001/002 on what is not a whole email as sent (a layout, a header, a fragment):
-    a warning that asks for the email with its parts."""
-    return Violation(message, location, data, help=help_text, severity=Severity.WARNING)
-
-
+_PART_SAYS = {
+    "layout": ' in this layout ("{slot}"): other templates supply its content, so it is never'
+    " sent as it is, and the emails built on it may be transactional",
+    "header": " in this part of an email: it opens <body> and never closes it, as a header does"
+    " whose footer is another file",
+    "fragment": " in this part of an email: it has no <html> or <body>, and no layout that"
+    " would hold the footer is known for it",
+}
+_PART_HELP = {
+    "layout": "check each email with its layout (`layout:` in its .meta.yaml, or `compose:"
+    " {layouts: [...]}` in preflight.yaml) so it is checked as sent; if this layout is for"
+    " marketing email, ",
+    "header": "check each email with its header and footer (`layout:` in its .meta.yaml, or"
+    " `compose: {partials: [...]}` in preflight.yaml) so it is checked as sent; if it is sent"
+    " as it is, close <body> and ",
+    "fragment": "if a layout adds the footer, name it (`layout:` in its .meta.yaml, or"
+    " `compose: {layouts: [...]}` in preflight.yaml) so the email is checked as sent; if it is"
+    " sent as it is, ",
+}
 _DOCUMENT_TAG = re.compile(r"<(?:html|body)[\s>/]", re.IGNORECASE)
+_BODY = re.compile(r"<body[\s>]", re.IGNORECASE)
+_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 # a file of Go templates that other templates call ({{ template "header" . }}): listmonk
 _GO_DEFINE = re.compile(r'\{\{-?\s*define\s+"[^"\n]{1,200}"\s*-?\}\}')
 # a Django, Jinja or Twig base template: blocks that the emails extending it fill in
@@ -153,40 +145,32 @@ _BLOCK = re.compile(r"\{%-?\s*block\s+\w+\s*-?%\}")
 _EXTENDS = re.compile(r"\{%-?\s*extends\s")
 
 
-def _layout_slot(template: Template) -> str | None:
-    """The place a layout checked on its own leaves for other templates' content: Jinja,
-    Django and Twig's empty ``{% block content %}{% endblock %}`` (or any block of a base
-    template, one that extends nothing), ``{{ content }}``,
-    ``{{{ @content }}}``, ``<yield />``, or the ``{{ define "…" }}`` of a file of Go
-    templates. None for an email, and for a template composed into its layout."""
+def _unsent_part(template: Template, for_marketing: bool) -> tuple[str, str | None] | None:
+    """What a template checked on its own is when it is not a whole email as sent, with the
+    slot a layout leaves: ("layout", slot), ("header", None) or ("fragment", None); None for
+    an email, and for one composed into its layout. A layout for marketing email (it shows an
+    unsubscribe link: ``for_marketing``) is judged as one.
+
+    - a layout: a slot for other templates' content (``{{ content }}``, ``{{{ @content }}}``,
+      ``<yield />``, an empty ``{% block content %}{% endblock %}``, any block of a base
+      template that extends nothing, or the ``{{ define "…" }}`` of a file of Go templates);
+    - a header: it opens <body> and never closes it (its footer part closes it: Magento);
+    - a fragment: no <html>, no <body>."""
     if template.html is None or any(kind == "layout" for _, kind in template.parts):
         return None
     source = template.html.source.text
-    match = CONTENT_SLOT.search(source) or _GO_DEFINE.search(source)
-    if match is None and _EXTENDS.search(source) is None:
-        match = _BLOCK.search(source)  # a base template: it extends nothing, others extend it
-    return " ".join(match.group(0).split())[:60] if match is not None else None
-
-
-_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
-
-
-def _header_part(template: Template) -> bool:
-    """A header part checked alone: it opens <body> but never closes it (the footer part
-    that the email also includes closes it: Magento's header.html and footer.html)."""
-    if template.html is None or any(kind == "layout" for _, kind in template.parts):
-        return False
-    source = template.html.source.text
-    opens = re.search(r"<body[\s>]", source, re.IGNORECASE)
-    return opens is not None and _BODY_END.search(source, opens.end()) is None
-
-
-def _part_without_layout(template: Template) -> bool:
-    """An HTML fragment (no <html>, no <body>) composed into no layout: a content part or
-    partial whose footer, if any, lives in a layout preflight was not shown."""
-    if template.html is None or any(kind == "layout" for _, kind in template.parts):
-        return False
-    return _DOCUMENT_TAG.search(template.html.source.text) is None
+    if not for_marketing:
+        match = CONTENT_SLOT.search(source) or _GO_DEFINE.search(source)
+        if match is None and _EXTENDS.search(source) is None:
+            match = _BLOCK.search(source)  # a base template: it extends nothing
+        if match is not None:
+            return "layout", " ".join(match.group(0).split())[:60]
+    body = _BODY.search(source)
+    if body is not None and _BODY_END.search(source, body.end()) is None:
+        return "header", None
+    if _DOCUMENT_TAG.search(source) is None:
+        return "fragment", None
+    return None
 
 
 def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violation]:
