@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ def rules_dir() -> Path:
     )
 
 
-_DATA_CACHE_TAG = b"preflight-data-1\n"
+_DATA_CACHE_TAG = f"preflight-data-1 {sys.version_info[0]}.{sys.version_info[1]}\n".encode()
+"""Marshal's format belongs to the Python that wrote it: another version parses the YAML."""
 
 
 def _cache_file(source: Path) -> Path:
