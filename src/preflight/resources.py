@@ -28,8 +28,6 @@ _DATA_CACHE_TAG = f"preflight-data-1 {sys.version_info[0]}.{sys.version_info[1]}
 def _cache_file(source: Path) -> Path:
     """Where the parsed form of ``source`` is kept: beside it in __pycache__, as Python keeps
     bytecode, or under PYTHONPYCACHEPREFIX when that is set."""
-    import sys
-
     name = source.name + ".marshal"
     prefix = sys.pycache_prefix
     if prefix:
@@ -46,7 +44,6 @@ def load_data(source: Path) -> Any:
     and modification time are the same; not written when PYTHONDONTWRITEBYTECODE is set, and
     any problem with it means parsing the YAML, as without it."""
     import marshal
-    import sys
 
     stat = source.stat()
     key = f"{stat.st_size}:{stat.st_mtime_ns}\n".encode()
