@@ -224,3 +224,93 @@ def test_mjml_with_a_stylesheet_included_from_a_head_partial_compiles(tmp_path: 
     rules = {f.rule for f in report.findings}
     assert "PF001" not in rules
     assert "LINK007" in rules
+
+
+def test_a_django_template_is_checked_inside_the_template_it_extends(run_cli) -> None:
+    """Weblate's shape: templates/mail/reset.html `{% extends "mail/base.html" %}`, a name
+    read from the `templates` folder (Django's app-directories loader), not from the
+    extending file. The base template is a layout: its footer counts for each email, its
+    own problem is reported once with the emails it reaches, and a problem in a block
+    points at the extending file's line."""
+    document = _check(run_cli, DATA / "django")
+    assert _files(document) == {
+        "django/app/templates/mail/base.html": ("layout", None),
+        "django/app/templates/mail/invite.html": ("template", None),
+        "django/app/templates/mail/reset.html": ("template", None),
+    }
+    found = _found(document)
+    assert not [f for f in found if f[0] in ("CONTENT001", "CONTENT002")]
+    assert ("LINK007", "django/app/templates/mail/reset.html", 10, 13) in found
+    local = [f for f in document["findings"] if f["rule"] == "LINK003"]
+    assert len(local) == 1 and local[0]["path"].endswith("mail/base.html")
+    assert local[0]["line"] == 14 and local[0]["data"]["emails"] == 2
+
+
+def test_a_base_template_named_alone_checks_the_templates_that_extend_it(run_cli) -> None:
+    document = _check(run_cli, DATA / "django" / "app" / "templates" / "mail" / "base.html")
+    kinds = {Path(f["path"]).name: f["kind"] for f in document["files"]}
+    assert kinds == {"base.html": "layout", "invite.html": "template", "reset.html": "template"}
+
+
+def test_block_super_and_a_chain_of_extends_compose_as_django_renders(tmp_path: Path) -> None:
+    from preflight.compose.extends import compose_extends
+    from preflight.config import Config
+
+    root = tmp_path / "templates"
+    (root / "mail").mkdir(parents=True)
+    (root / "base.html").write_text(
+        "<html><title>{% block title %}Site{% endblock %}</title>"
+        "<body>{% block content %}{% block inner %}base inner{% endblock %}{% endblock %}"
+        "<p>footer</p></body></html>"
+    )
+    (root / "mail" / "layout.html").write_text(
+        '{% extends "base.html" %}ignored{% block title %}{{ block.super }} mail{% endblock %}'
+    )
+    child = root / "mail" / "reset.html"
+    child.write_text(
+        '{% extends "mail/layout.html" %}outside blocks is never output'
+        "{% block inner %}{{ super() }} and the reset{% endblock %}"
+    )
+    composed = compose_extends(child, child.read_text(), Config(root=tmp_path))
+    assert composed is not None and composed.html is not None
+    assert composed.html == (
+        "<html><title>Site mail</title><body>base inner and the reset<p>footer</p></body></html>"
+    )
+    assert [path.name for path, _ in composed.parts] == ["layout.html", "base.html"]
+    assert composed.html_map is not None
+
+
+def test_an_extends_name_is_joined_only_when_one_file_answers(tmp_path: Path) -> None:
+    """Two roots (the nearest `templates` folder and the config's folder) that hold
+    different files of the name: preflight does not guess. A name that leads out of its
+    root, a cycle, or blocks that do not pair leave the template as written."""
+    from preflight.compose.extends import compose_extends, resolve_name
+    from preflight.config import Config
+
+    (tmp_path / "preflight.yaml").write_text("platform: mailchimp\n")
+    config = Config(root=tmp_path, source=tmp_path / "preflight.yaml")
+    templates = tmp_path / "app" / "templates"
+    (templates / "mail").mkdir(parents=True)
+    (templates / "mail" / "base.html").write_text("{% block content %}{% endblock %}")
+    email = templates / "mail" / "reset.html"
+    assert resolve_name("mail/base.html", email, config) == templates / "mail" / "base.html"
+    (tmp_path / "mail").mkdir()
+    (tmp_path / "mail" / "base.html").write_text("{% block content %}{% endblock %}")
+    assert resolve_name("mail/base.html", email, config) is None  # ambiguous
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.html"
+    outside.write_text("{% block content %}{% endblock %}")
+    assert resolve_name(f"../../../../{outside.name}", email, config) is None
+    assert resolve_name(f"../{outside.name}", email, config) is None
+    assert resolve_name("./base.html", email, config) == templates / "mail" / "base.html"
+    assert resolve_name("@Bundle/base.html", email, config) is None
+    for text in (
+        '{% extends "mail/reset.html" %}{% block content %}x{% endblock %}',  # itself
+        '{% extends "mail/base.html" %}{% block content %}x',  # not closed
+        '{% extends "mail/base.html" %}{% endblock %}',  # never opened
+    ):
+        email.write_text(text)
+        assert compose_extends(email, text, Config(root=templates)) is None
+    (templates / "a.html").write_text('{% extends "b.html" %}{% block x %}{% endblock %}')
+    (templates / "b.html").write_text('{% extends "a.html" %}{% block x %}{% endblock %}')
+    cycle = compose_extends(templates / "a.html", (templates / "a.html").read_text(), config)
+    assert cycle is not None and [p.name for p, _ in cycle.parts] == ["b.html"]

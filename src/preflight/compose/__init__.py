@@ -131,6 +131,12 @@ def compose(
     if laid_out is not None:
         return laid_out
     language = build_language(path, config)
+    if kind in ("html", "twig") and language in (None, "twig", "jinja"):
+        from preflight.compose.extends import compose_extends
+
+        extended = compose_extends(path, text, config)
+        if extended is not None:
+            return build.masked_composed(path, extended, language) if language else extended
     if language in build.LANGUAGES:
         return build.masked(path, text, language)
     panini = build.panini_layouts(path) is not None

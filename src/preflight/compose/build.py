@@ -88,6 +88,16 @@ def masked(path: Path, text: str, language: str) -> Composed:
     return composed
 
 
+def masked_composed(path: Path, composed: Composed, language: str) -> Composed:
+    """A composed email (a template laid into the one it extends) whose build syntax is
+    masked, said once."""
+    pattern = LANGUAGES.get(language)
+    if composed.html is not None and pattern is not None:
+        composed.html = mask(composed.html, [m.span() for m in pattern.finditer(composed.html)])
+    composed.problems.append(not_compiled(path, language))
+    return composed
+
+
 def is_inky(text: str) -> bool:
     return _INKY.search(text) is not None
 

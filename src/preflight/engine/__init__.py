@@ -40,7 +40,7 @@ from preflight.engine.facts import (
     targeting_of,
 )
 from preflight.engine.items import ItemChecker, ItemResult, Pending
-from preflight.engine.parts import SharedParts, users_of_parts
+from preflight.engine.parts import SharedParts, extended_layouts, users_of_parts
 from preflight.engine.registry import Registry
 from preflight.engine.stamp import MAX_PER_RULE, Stamper
 from preflight.model import Finding, Targeting, Template, display_path
@@ -98,6 +98,7 @@ class Engine:
         skipped = Skipped()
         items = list(discover(paths, self.configs, skip_unknown, skipped))
         items += users_of_parts(items, self.configs)
+        items = extended_layouts(items, self.configs)
         report.skipped = skipped.reasons
         finder = AudiencesFinder(self.configs)
         files = _audiences_files(items, finder)

@@ -61,8 +61,13 @@ class SharedParts:
 def users_of_parts(items: list[InputFile], configs: Configs) -> list[InputFile]:
     """A layout or partial named alone (pre-commit hands over only what changed): every email
     under its config's folder that is composed from it, so that the change is judged where
-    it is sent. Each candidate is composed (not checked) to learn its parts."""
-    named = [i for i in items if i.explicit and i.kind in ("layout", "partial")]
+    it is sent. Each candidate is composed (not checked) to learn its parts. A Django, Jinja
+    or Twig base template named alone counts as a layout here when emails extend it."""
+    named = [
+        i
+        for i in items
+        if i.explicit and (i.kind in ("layout", "partial") or _base_template(i, configs))
+    ]
     if not named:
         return []
     from preflight.compose import compose
@@ -88,6 +93,60 @@ def users_of_parts(items: list[InputFile], configs: Configs) -> list[InputFile]:
     return users
 
 
+def extended_layouts(items: list[InputFile], configs: Configs) -> list[InputFile]:
+    """``items`` with every template that another input ``{% extends %}`` marked as a layout:
+    it is checked through the emails that extend it (once, at the layout), never alone."""
+    from preflight.compose.extends import resolve_name
+
+    extended: set[str] = set()
+    for item in items:
+        if item.kind not in _EXTENDING_KINDS:
+            continue
+        name = _extends(item.path)
+        if name is not None:
+            target = resolve_name(name, item.path, configs.for_path(item.path))
+            if target is not None:
+                extended.add(key(target))
+    if not extended:
+        return items
+    return [
+        InputFile(item.path, "layout", item.explicit)
+        if item.kind in _EXTENDING_KINDS and key(item.path) in extended
+        else item
+        for item in items
+    ]
+
+
+_EXTENDING_KINDS = ("html", "twig")
+
+
+def _head(path: Path) -> str:
+    from preflight.compose.extends import HEAD_BYTES
+
+    try:
+        with path.open("rb") as stream:
+            return stream.read(HEAD_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _extends(path: Path) -> str | None:
+    from preflight.compose.extends import extended_name
+
+    head = _head(path)
+    return extended_name(head) if "extends" in head else None
+
+
+def _base_template(item: InputFile, configs: Configs) -> bool:
+    """A Django, Jinja or Twig template with blocks that extends nothing."""
+    if item.kind not in _EXTENDING_KINDS:
+        return False
+    from preflight.compose.extends import BASE_TEMPLATE
+
+    head = _head(item.path)
+    return BASE_TEMPLATE.search(head) is not None and _extends(item.path) is None
+
+
 def _root_of(path: Path, configs: Configs) -> Path:
     """Where the emails that may use a part live: its config's folder, else the part's
     project (the folder above its layouts/ or partials/ folder)."""
@@ -97,4 +156,9 @@ def _root_of(path: Path, configs: Configs) -> Path:
     for folder in path.parents:
         if folder.name.lower() in PART_DIRS:
             return folder.parent
+    from preflight.compose.extends import template_roots
+
+    roots = template_roots(path, config)
+    if roots:  # a base template: the emails that extend it are under its template root
+        return roots[0]
     return path.parent.parent
