@@ -148,6 +148,14 @@ KINDS = (
     Kind("hbs-page", "panini/src/pages/welcome.html", ((*CHECK, "panini"),)),
     Kind("hbs-layout", "panini/src/layouts/default.html", ((*CHECK, "panini"),)),
     Kind("hbs-partial", "panini/src/partials/footer.html", ((*CHECK, "panini"),)),
+    Kind("django-email", "django/app/templates/mail/reset.html", ((*CHECK, "django"),)),
+    Kind(
+        "django-base",
+        "django/app/templates/mail/base.html",
+        ((*CHECK, "django"), (*CHECK, "django/app/templates/mail/base.html")),
+    ),
+    Kind("ejs", "ejs/emails/welcome.ejs", ((*CHECK, "ejs"),)),
+    Kind("ejs-partial", "ejs/emails/partials/footer.ejs", ((*CHECK, "ejs"),)),
     Kind("postmark-meta", "postmark/templates/welcome/meta.json", ((*CHECK, "postmark"),)),
     Kind("postmark-layout", "postmark/layouts/basic/content.html", ((*CHECK, "postmark"),)),
     Kind("postmark-text", "postmark/templates/welcome/content.txt", ((*CHECK, "postmark"),)),
@@ -285,7 +293,7 @@ def build_project(root: Path) -> Path:
     ):
         shutil.copyfile(IMPORTS / source, flows / f"{name}.json")
     shutil.copyfile(IMPORTS / "sfmc" / "wait-then-check.json", flows / "sfmc.json")
-    for name in ("mjml", "panini", "postmark"):  # layouts, partials, build sources
+    for name in ("mjml", "panini", "postmark", "django", "ejs"):  # layouts, partials, builds
         shutil.copytree(COMPOSE / name, project / name)
     shutil.copytree(TWIG, project / "twig", ignore=shutil.ignore_patterns("case.yaml"))
     pyproj = project / "pyproj"

@@ -314,3 +314,20 @@ def test_an_extends_name_is_joined_only_when_one_file_answers(tmp_path: Path) ->
     (templates / "b.html").write_text('{% extends "a.html" %}{% block x %}{% endblock %}')
     cycle = compose_extends(templates / "a.html", (templates / "a.html").read_text(), config)
     assert cycle is not None and [p.name for p, _ in cycle.parts] == ["b.html"]
+
+
+def test_an_ejs_email_is_composed_with_its_includes_and_masked(run_cli) -> None:
+    """An .ejs email is an input: its `<%- include('partials/footer') %>` is followed (EJS
+    reads the name from the including file's folder, adding .ejs), the footer's unsubscribe
+    link counts, a problem in the footer points at the partial, and PF005 says once that the
+    EJS is masked."""
+    document = _check(run_cli, DATA / "ejs")
+    assert _files(document) == {
+        "ejs/emails/welcome.ejs": ("template", None),
+        "ejs/emails/partials/footer.ejs": ("partial", None),
+        "ejs/emails/partials/header.ejs": ("partial", None),
+    }
+    found = _found(document)
+    assert not [f for f in found if f[0] in ("CONTENT001", "CONTENT002")]
+    assert ("LINK003", "ejs/emails/partials/footer.ejs", 2, 63) in found
+    assert [f[1] for f in found if f[0] == "PF005"] == ["ejs/emails/welcome.ejs"]

@@ -90,7 +90,7 @@ class Override:
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)
 
 
-BUILD_LANGUAGES = ("maizzle", "mjml", "handlebars", "inky", "twig", "jinja", "mako")
+BUILD_LANGUAGES = ("maizzle", "mjml", "handlebars", "inky", "twig", "jinja", "mako", "ejs")
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class BuildRule:
         except ValueError:
             return None
         base = root / self.source / rest
-        for candidate in (base, *(base.with_suffix(s) for s in (".mjml", ".hbs", ".twig"))):
+        for candidate in (base, *(base.with_suffix(s) for s in (".mjml", ".hbs", ".twig", ".ejs"))):
             if candidate.is_file() and self.matches(
                 Path(os.path.relpath(candidate, root)).as_posix()
             ):

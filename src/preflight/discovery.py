@@ -10,7 +10,7 @@ build source and the compiled output that is sent. Discovery tells them apart:
 - a build *source* and its *output* are one email, checked once as the output (config
   `build:`, or the same relative path in sibling folders: emails/ -> dist/, source/ ->
   compiled/, src/ -> build/);
-- a source with no output (MJML, Handlebars, Twig, an Inky or Maizzle page) is checked
+- a source with no output (MJML, Handlebars, Twig, EJS, an Inky or Maizzle page) is checked
   as it is composed or compiled in process.
 """
 
@@ -42,8 +42,8 @@ PART_DIRS = {
 SOURCE_DIRS = ("emails", "source", "src", "templates")
 OUTPUT_DIRS = ("dist", "build", "compiled", "output", "out")
 """Build conventions: a source in SOURCE_DIRS/<path> pairs with OUTPUT_DIRS/<path> in the
-same parent folder (.mjml, .hbs and .twig sources pair with .html outputs)."""
-TEMPLATE_KINDS = frozenset({"html", "eml", "json", "mjml", "hbs", "twig"})
+same parent folder (.mjml, .hbs, .twig and .ejs sources pair with .html outputs)."""
+TEMPLATE_KINDS = frozenset({"html", "eml", "json", "mjml", "hbs", "twig", "ejs"})
 """Kinds checked as emails (a source kind compiled or composed first)."""
 
 
@@ -51,7 +51,7 @@ TEMPLATE_KINDS = frozenset({"html", "eml", "json", "mjml", "hbs", "twig"})
 class InputFile:
     path: Path
     kind: str
-    """html | eml | json | mjml | hbs | twig | workflow | audiences | layout | partial |
+    """html | eml | json | mjml | hbs | twig | ejs | workflow | audiences | layout | partial |
     source | meta | text | config | unknown"""
     explicit: bool
     built_from: Path | None = None
@@ -171,6 +171,8 @@ def classify(path: Path) -> str:
         return "mjml"
     if suffix in (".hbs", ".handlebars"):
         return "hbs"
+    if suffix == ".ejs":
+        return "ejs"
     return "unknown"
 
 
@@ -279,7 +281,7 @@ def build_source(path: Path, config: Config) -> Path | None:
         base = Path(*parts[:index])
         rest = Path(*parts[index + 1 :])
         for name in SOURCE_DIRS:
-            for suffix in (".html", ".mjml", ".hbs", ".handlebars", ".html.twig"):
+            for suffix in (".html", ".mjml", ".hbs", ".handlebars", ".html.twig", ".ejs"):
                 candidate = base / name / rest.with_suffix("")
                 candidate = candidate.with_name(candidate.name + suffix)
                 if candidate.is_file() and candidate != path:
@@ -298,7 +300,17 @@ def _template_for(path: Path) -> Path | None:
     if sfmcnames.is_script(name):
         return _sfmc_owner(path)
     stem = name[: -len(".meta.yaml")] if name.lower().endswith(".meta.yaml") else path.stem
-    for suffix in (".html", ".htm", ".eml", ".json", ".mjml", ".hbs", ".handlebars", ".twig"):
+    for suffix in (
+        ".html",
+        ".htm",
+        ".eml",
+        ".json",
+        ".mjml",
+        ".hbs",
+        ".handlebars",
+        ".twig",
+        ".ejs",
+    ):
         candidate = path.with_name(stem + suffix)
         if candidate.is_file():
             return candidate

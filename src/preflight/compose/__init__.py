@@ -5,7 +5,7 @@ composer reads what its format says the email is made of — a Postmark layout n
 meta.json, Handlebars partials and a Panini layout, an MJML document and its includes, a
 layout a sidecar names — and returns the email's text with a locator that maps every
 position back to the file it came from. Build-time syntax that cannot be run in Python
-(Maizzle, Inky, Twig) is masked, never read as merge tags, and said once (PF005).
+(Maizzle, Inky, Twig, EJS) is masked, never read as merge tags, and said once (PF005).
 """
 
 from __future__ import annotations
@@ -84,16 +84,24 @@ class Builder:
         return SourceMap(list(self.pieces), files)
 
 
-def build_language(path: Path, config: Config) -> str | None:
+def build_language(path: Path, config: Config, text: str | None = None) -> str | None:
     """The build language a `build:` entry declares for ``path``, else what its name says
-    (.twig), else None."""
+    (.twig, .ejs), else what its syntax shows (``text``: EJS tags in an .html file), else
+    None."""
     if config.build:
         relative = config.relative(path)
         for rule in config.build:
             if rule.matches(relative):
                 return rule.language
-    if path.name.lower().endswith(".twig"):
+    name = path.name.lower()
+    if name.endswith(".twig"):
         return "twig"
+    if name.endswith(".ejs"):
+        return "ejs"
+    if text is not None and name.endswith((".html", ".htm")):
+        from preflight.compose.build import written_in
+
+        return written_in(text)
     return None
 
 
@@ -130,13 +138,15 @@ def compose(
     laid_out = sidecar_layout(path, text, max_bytes)
     if laid_out is not None:
         return laid_out
-    language = build_language(path, config)
+    language = build_language(path, config, text)
     if kind in ("html", "twig") and language in (None, "twig", "jinja"):
         from preflight.compose.extends import compose_extends
 
         extended = compose_extends(path, text, config)
         if extended is not None:
             return build.masked_composed(path, extended, language) if language else extended
+    if language == "ejs":
+        return build.compose_ejs(path, text, max_bytes)
     if language in build.LANGUAGES:
         return build.masked(path, text, language)
     panini = build.panini_layouts(path) is not None

@@ -14,7 +14,7 @@ from preflight.compose import MAX_DEPTH, Builder, Composed
 from preflight.formats.decode import UnreadableInput, decode, read_bytes
 from preflight.fsutil import is_file
 from preflight.model import Location, Part, Sourced, Violation
-from preflight.model.source import BUILD_MARK, SourceText
+from preflight.model.source import BUILD_MARK, Piece, SourceMap, SourceText
 
 FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _HANDLEBARS = re.compile(r"\{\{\{\{/?raw\}\}\}\}|\{\{!--.*?--\}\}|\{\{\{?.*?\}\}\}?", re.S)
@@ -23,12 +23,24 @@ _RAW = re.compile(r"\{\{\{\{raw\}\}\}\}(.*?)\{\{\{\{/raw\}\}\}\}", re.S)
 _TWIG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _MAKO = re.compile(r"\$\{.*?\}|<%.*?%>|^[ \t]*%[^\n]*$|<%doc>.*?</%doc>", re.S | re.M)
 _MAIZZLE = re.compile(r"(?<!@)\{\{.*?\}\}|</?x-[\w.-]+[^>]*>", re.S)
+# EJS: <% code %>, <%= escaped %>, <%- raw %>, <%# comment %>, with -%> and _%> trims; <%%
+# is a literal "<%". SendGrid's <%asm_…%> unsubscribe tags are the platform's, never EJS
+# (EJS would run them as JavaScript).
+_EJS = re.compile(r"<%(?!%)[\s\S]*?%>")
+"""What EJS masks (read with ejs_spans, which scans once: no rescan from every opener)."""
+_EJS_INCLUDE = re.compile(
+    r"<%[-=]\s{0,20}include\(\s{0,20}(['\"])(?P<name>[^'\"\n]{1,300})\1[^%]{0,300}?\)\s{0,20};?\s{0,20}[-_]?%>"
+    r"|<%[-_]?\s*include\s+(?P<bare>[\w./-]{1,300})\s*[-_]?%>"
+)
+_SENDGRID_ASM = re.compile(r"<%\s*asm_")
 _INKY = re.compile(r"<(?:container|row|columns|spacer|wrapper|callout|menu|button)\b", re.I)
-LANGUAGES = {"twig": _TWIG, "jinja": _TWIG, "mako": _MAKO, "maizzle": _MAIZZLE}
+LANGUAGES = {"twig": _TWIG, "jinja": _TWIG, "mako": _MAKO, "maizzle": _MAIZZLE, "ejs": _EJS}
+"""How each masked language's syntax is found (EJS is composed by compose_ejs)."""
 LABELS = {
     "twig": "Twig",
     "jinja": "Jinja",
     "mako": "Mako",
+    "ejs": "EJS",
     "maizzle": "Maizzle",
     "handlebars": "Handlebars",
     "inky": "Inky",
@@ -83,6 +95,8 @@ def masked(path: Path, text: str, language: str) -> Composed:
     if pattern is not None:
         spans += [m.span() for m in pattern.finditer(text, start)]
     composed = Composed(html=mask(text, spans), files={path: SourceText(text)})
+    # one piece, the whole file: findings keep their place and show the line as written
+    composed.html_map = SourceMap([Piece(0, len(text), path, 0)], composed.files)
     composed.problems.append(not_compiled(path, language))
     _matter_values(composed, path, matter, text)
     return composed
@@ -96,6 +110,74 @@ def masked_composed(path: Path, composed: Composed, language: str) -> Composed:
         composed.html = mask(composed.html, [m.span() for m in pattern.finditer(composed.html)])
     composed.problems.append(not_compiled(path, language))
     return composed
+
+
+def compose_ejs(path: Path, text: str, max_bytes: int) -> Composed:
+    """An EJS email with its includes (``<%- include('partials/footer') %>``, EJS's names
+    relative to the including file, ``.ejs`` added when the name has no extension), its EJS
+    syntax masked and said once."""
+    composed = Composed(files={path: SourceText(text)})
+    builder = Builder()
+    _ejs_include(builder, path, text, composed, 0, max_bytes)
+    composed.html = mask(builder.text(), ejs_spans(builder.text()))
+    composed.html_map = builder.locator(composed.files)
+    composed.problems.append(not_compiled(path, "ejs"))
+    return composed
+
+
+def _ejs_include(
+    builder: Builder, path: Path, text: str, composed: Composed, depth: int, max_bytes: int
+) -> None:
+    position = 0
+    for match in _EJS_INCLUDE.finditer(text):
+        name = match.group("name") or match.group("bare")
+        target = _ejs_file(path, name)
+        if target is None or depth >= MAX_DEPTH or target == path:
+            continue  # left as written, and masked
+        builder.copy(path, text, position, match.start())
+        included = _read(target, max_bytes, composed)
+        if (target, "partial") not in composed.parts:
+            composed.parts.append((target, "partial"))
+        _ejs_include(builder, target, included, composed, depth + 1, max_bytes)
+        position = match.end()
+    builder.copy(path, text, position, len(text))
+
+
+def _ejs_file(path: Path, name: str) -> Path | None:
+    if name.startswith("/") or "\\" in name:
+        return None  # a name from the application's `views` roots: not ours to guess
+    candidate = path.parent / name
+    for found in (candidate, candidate.with_name(candidate.name + ".ejs")):
+        if is_file(found):
+            return found
+    return None
+
+
+def ejs_spans(text: str) -> list[tuple[int, int]]:
+    """Each EJS tag, ``<%`` to the next ``%>`` (``<%%`` is a literal), in one pass."""
+    spans = []
+    start = text.find("<%")
+    while start != -1:
+        if text.startswith("<%%", start):
+            start = text.find("<%", start + 3)
+            continue
+        end = text.find("%>", start + 2)
+        if end == -1:
+            break
+        spans.append((start, end + 2))
+        start = text.find("<%", end + 2)
+    return spans
+
+
+def written_in(text: str) -> str | None:
+    """The build language an HTML file's own syntax shows, where no other language writes
+    so: EJS output tags (``<%= x %>``, ``<%- x %>``) in a file without SendGrid's
+    ``<%asm_…%>`` tags. None when it shows none."""
+    if "<%" not in text or _SENDGRID_ASM.search(text):
+        return None
+    if any(text[start + 2 : start + 3] in ("=", "-") for start, _ in ejs_spans(text)):
+        return "ejs"
+    return None
 
 
 def is_inky(text: str) -> bool:

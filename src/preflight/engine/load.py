@@ -48,7 +48,7 @@ def load(item: InputFile, config: Config) -> Sniffed:
     compiled into the email as it is sent. Raises UnreadableInput for a file that cannot
     be read (the caller reports PF001 with its reason)."""
     max_bytes = config.max_file_size
-    if item.kind in ("html", "mjml", "hbs", "twig"):
+    if item.kind in ("html", "mjml", "hbs", "twig", "ejs"):
         text, _ = decode(read_bytes(item.path, max_bytes))
         from preflight.compose import compose
 

@@ -78,7 +78,7 @@ def users_of_parts(items: list[InputFile], configs: Configs) -> list[InputFile]:
     users: list[InputFile] = []
     for root in dict.fromkeys(_root_of(item.path, configs) for item in named):
         for candidate in discover([root], configs):
-            if candidate.kind not in ("html", "mjml", "hbs", "twig") or key(candidate.path) in have:
+            if candidate.kind not in _SOURCE_KINDS or key(candidate.path) in have:
                 continue
             config = configs.for_path(candidate.path)
             try:
@@ -118,6 +118,8 @@ def extended_layouts(items: list[InputFile], configs: Configs) -> list[InputFile
 
 
 _EXTENDING_KINDS = ("html", "twig")
+_SOURCE_KINDS = ("html", "mjml", "hbs", "twig", "ejs")
+"""Kinds an email composed from a part can have."""
 
 
 def _head(path: Path) -> str:
