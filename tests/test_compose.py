@@ -331,3 +331,21 @@ def test_an_ejs_email_is_composed_with_its_includes_and_masked(run_cli) -> None:
     assert not [f for f in found if f[0] in ("CONTENT001", "CONTENT002")]
     assert ("LINK003", "ejs/emails/partials/footer.ejs", 2, 63) in found
     assert [f[1] for f in found if f[0] == "PF005"] == ["ejs/emails/welcome.ejs"]
+
+
+def test_build_languages_are_recognised_by_syntax_no_platform_writes() -> None:
+    from preflight.compose.build import ejs_spans, magento_spans, mask, written_in
+
+    assert written_in("<p>Hi <%= name %></p><% if (vip) { %>VIP<% } %>") == "ejs"
+    assert written_in('<a href="<%asm_group_unsubscribe_raw_url%>">Unsubscribe</a>') is None
+    assert written_in('<a href="<% url %>">no output tag</a>') is None
+    assert written_in('<!--@subject {{trans "Welcome"}} @-->') == "magento"
+    assert written_in('<p>{{trans "Your order"}} {{var order.increment_id}}</p>') == "magento"
+    assert written_in("<p>Hi {{ first_name }}, {{#if vip}}VIP{{/if}}</p>") is None
+    text = '<p>{{trans \'Click <a href="%url">here</a>, "%name"\' url=$u name=$n}}</p>{{var x}}'
+    masked = mask(text, magento_spans(text)).replace("\ue001", "")
+    assert masked == '<p>Click <a href="%url">here</a>, "%name"</p>'
+    # unclosed syntax is left as written, in one pass (no rescan from every opener)
+    assert magento_spans("{{trans 'open" * 20000) == []
+    assert ejs_spans("<%" * 20000) == []
+    assert ejs_spans("a<%% b %>c<%= d %>") == [(10, 18)]

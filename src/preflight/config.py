@@ -90,7 +90,17 @@ class Override:
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)
 
 
-BUILD_LANGUAGES = ("maizzle", "mjml", "handlebars", "inky", "twig", "jinja", "mako", "ejs")
+BUILD_LANGUAGES = (
+    "maizzle",
+    "mjml",
+    "handlebars",
+    "inky",
+    "twig",
+    "jinja",
+    "mako",
+    "ejs",
+    "magento",
+)
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,7 @@ def compose(
             return build.masked_composed(path, extended, language) if language else extended
     if language == "ejs":
         return build.compose_ejs(path, text, max_bytes)
-    if language in build.LANGUAGES:
+    if language in build.MASKED:
         return build.masked(path, text, language)
     panini = build.panini_layouts(path) is not None
     if kind == "hbs" or language == "handlebars" or panini or "{{>" in text:

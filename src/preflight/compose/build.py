@@ -33,14 +33,24 @@ _EJS_INCLUDE = re.compile(
     r"|<%[-_]?\s*include\s+(?P<bare>[\w./-]{1,300})\s*[-_]?%>"
 )
 _SENDGRID_ASM = re.compile(r"<%\s*asm_")
+# Magento's email template directives ({{trans "…"}}, {{var …}}, {{if}}…{{/if}},
+# {{template config_path="…"}}), and what only Magento writes: the <!--@subject @-->
+# header, {{template config_path=}}, {{trans "…"}}, {{var x}}.
+_MAGENTO_SIGNS = re.compile(
+    r"<!--@(?:subject|vars)\s|\{\{template\s+config_path=|\{\{trans\s+[\"']|\{\{var\s+[$\w]"
+)
+_MAGENTO_TRANS = re.compile(r"trans\s{1,20}([\"'])")
 _INKY = re.compile(r"<(?:container|row|columns|spacer|wrapper|callout|menu|button)\b", re.I)
 LANGUAGES = {"twig": _TWIG, "jinja": _TWIG, "mako": _MAKO, "maizzle": _MAIZZLE, "ejs": _EJS}
 """How each masked language's syntax is found (EJS is composed by compose_ejs)."""
+MASKED = frozenset({*LANGUAGES, "magento"})
+"""Languages masked as written (read by magento_spans, or a pattern of LANGUAGES)."""
 LABELS = {
     "twig": "Twig",
     "jinja": "Jinja",
     "mako": "Mako",
     "ejs": "EJS",
+    "magento": "Magento's template directives",
     "maizzle": "Maizzle",
     "handlebars": "Handlebars",
     "inky": "Inky",
@@ -92,7 +102,9 @@ def masked(path: Path, text: str, language: str) -> Composed:
     matter, start = front_matter(text)
     spans = [(0, start)] if start else []
     pattern = LANGUAGES.get(language)
-    if pattern is not None:
+    if language == "magento":
+        spans += magento_spans(text)
+    elif pattern is not None:
         spans += [m.span() for m in pattern.finditer(text, start)]
     composed = Composed(html=mask(text, spans), files={path: SourceText(text)})
     # one piece, the whole file: findings keep their place and show the line as written
@@ -169,10 +181,50 @@ def ejs_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def magento_spans(text: str) -> list[tuple[int, int]]:
+    """Each Magento directive, ``{{`` to the next ``}}``, in one pass; of a ``{{trans
+    "…"}}`` only the syntax: its text is what the email shows. A ``%name`` in that text,
+    which the directive's arguments fill in, stays: the rules read it as the placeholder
+    it is (LINK008 leaves ``href="%reset_url"`` alone; the category reads its name)."""
+    spans = []
+    start = text.find("{{")
+    while start != -1:
+        end = text.find("}}", start + 2)
+        if end == -1:
+            break
+        kept = _trans_text(text, start + 2, end)
+        if kept is None:
+            spans.append((start, end + 2))
+        else:
+            spans.append((start, kept[0]))
+            spans.append((kept[1], end + 2))
+        start = text.find("{{", end + 2)
+    return spans
+
+
+def _trans_text(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Where the quoted text of a ``{{trans "…" …}}`` between start and end is."""
+    match = _MAGENTO_TRANS.match(text, start, end)
+    if match is None:
+        return None
+    quote = match.group(1)
+    position = match.end()
+    while True:
+        close = text.find(quote, position, end)
+        if close == -1:
+            return None
+        if text[close - 1] != "\\":
+            return match.end(), close
+        position = close + 1
+
+
 def written_in(text: str) -> str | None:
     """The build language an HTML file's own syntax shows, where no other language writes
-    so: EJS output tags (``<%= x %>``, ``<%- x %>``) in a file without SendGrid's
-    ``<%asm_…%>`` tags. None when it shows none."""
+    so: Magento's directives (``<!--@subject @-->``, ``{{trans "…"}}``, ``{{var x}}``,
+    ``{{template config_path=…}}``), EJS output tags (``<%= x %>``, ``<%- x %>``) in a file
+    without SendGrid's ``<%asm_…%>`` tags. None when it shows none."""
+    if ("{{" in text or "<!--@" in text) and _MAGENTO_SIGNS.search(text):
+        return "magento"
     if "<%" not in text or _SENDGRID_ASM.search(text):
         return None
     if any(text[start + 2 : start + 3] in ("=", "-") for start, _ in ejs_spans(text)):
