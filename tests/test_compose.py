@@ -342,6 +342,8 @@ def test_build_languages_are_recognised_by_syntax_no_platform_writes() -> None:
     assert written_in('<!--@subject {{trans "Welcome"}} @-->') == "magento"
     assert written_in('<p>{{trans "Your order"}} {{var order.increment_id}}</p>') == "magento"
     assert written_in("<p>Hi {{ first_name }}, {{#if vip}}VIP{{/if}}</p>") is None
+    assert written_in('<a href="{{ .SiteURL }}/confirm">Confirm</a>') == "go"
+    assert written_in('{{ define "header" }}<html>{{ end }}') == "go"
     text = '<p>{{trans \'Click <a href="%url">here</a>, "%name"\' url=$u name=$n}}</p>{{var x}}'
     masked = mask(text, magento_spans(text)).replace("\ue001", "")
     assert masked == '<p>Click <a href="%url">here</a>, "%name"</p>'
@@ -349,3 +351,23 @@ def test_build_languages_are_recognised_by_syntax_no_platform_writes() -> None:
     assert magento_spans("{{trans 'open" * 20000) == []
     assert ejs_spans("<%" * 20000) == []
     assert ejs_spans("a<%% b %>c<%= d %>") == [(10, 18)]
+
+
+def test_mjml_around_go_templates_is_compiled_then_masked(tmp_path: Path) -> None:
+    """Mattermost writes its MJML around Go actions ({{.Props.Title}}): MRML compiles it,
+    then the Go syntax in the compiled email is masked (PF005), and no platform is guessed
+    from it."""
+    import preflight
+
+    (tmp_path / "reset.mjml").write_text(
+        "<mjml>\n  <mj-body>\n    <mj-section><mj-column>\n"
+        "      <mj-text>{{.Props.Title}}</mj-text>\n"
+        '      <mj-button href="{{.Props.ResetURL}}">{{.Props.Button}}</mj-button>\n'
+        "    </mj-column></mj-section>\n  </mj-body>\n</mjml>\n"
+    )
+    report = preflight.check([tmp_path / "reset.mjml"])
+    assert [f.rule for f in report.findings if f.rule.startswith(("PF", "MERGE", "LINK"))] == [
+        "PF005"
+    ]
+    assert report.findings[0].data.get("language", "Go templates") == "Go templates"
+    assert [info.platform for info in report.files] == [None]

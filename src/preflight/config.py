@@ -100,6 +100,7 @@ BUILD_LANGUAGES = (
     "mako",
     "ejs",
     "magento",
+    "go",
 )
 
 

@@ -120,7 +120,13 @@ def compose(
     if kind == "mjml":
         from preflight.compose.mjml import compile_mjml
 
-        return compile_mjml(path, text, max_bytes)
+        compiled = compile_mjml(path, text, max_bytes)
+        language = build_language(path, config)
+        if language is None and compiled.html is not None:
+            language = build.written_in(compiled.html)  # MJML around Go templates (Mattermost)
+        if language in build.MASKED:
+            return build.masked_composed(path, compiled, language)
+        return compiled
     if sfmcnames.is_message_html(path.name):
         from preflight.compose.sfmc import compose_message_html
 

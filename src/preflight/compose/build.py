@@ -40,17 +40,23 @@ _MAGENTO_SIGNS = re.compile(
     r"<!--@(?:subject|vars)\s|\{\{template\s+config_path=|\{\{trans\s+[\"']|\{\{var\s+[$\w]"
 )
 _MAGENTO_TRANS = re.compile(r"trans\s{1,20}([\"'])")
+# Go's text/template and html/template: what only Go writes is a field of the dot
+# ({{ .Name }}, {{- .Props.Title -}}) and a named template ({{ define "x" }}, {{ template
+# "x" . }}, {{ block "x" . }}).
+_GO_SIGNS = re.compile(r'\{\{-?[ \t]{0,20}(?:\.[A-Za-z_]|(?:define|template|block)[ \t]{1,20}")')
+_GO_NAMED = re.compile(r'\{\{-?[ \t]{0,20}(?:define|block)[ \t]{1,20}"[^"\n]{1,200}"[^}]{0,50}\}\}')
 _INKY = re.compile(r"<(?:container|row|columns|spacer|wrapper|callout|menu|button)\b", re.I)
 LANGUAGES = {"twig": _TWIG, "jinja": _TWIG, "mako": _MAKO, "maizzle": _MAIZZLE, "ejs": _EJS}
 """How each masked language's syntax is found (EJS is composed by compose_ejs)."""
-MASKED = frozenset({*LANGUAGES, "magento"})
-"""Languages masked as written (read by magento_spans, or a pattern of LANGUAGES)."""
+MASKED = frozenset({*LANGUAGES, "magento", "go"})
+"""Languages masked as written (found by language_spans)."""
 LABELS = {
     "twig": "Twig",
     "jinja": "Jinja",
     "mako": "Mako",
     "ejs": "EJS",
     "magento": "Magento's template directives",
+    "go": "Go templates",
     "maizzle": "Maizzle",
     "handlebars": "Handlebars",
     "inky": "Inky",
@@ -101,11 +107,7 @@ def masked(path: Path, text: str, language: str) -> Composed:
     """A source in a language preflight cannot run, masked and checked as written."""
     matter, start = front_matter(text)
     spans = [(0, start)] if start else []
-    pattern = LANGUAGES.get(language)
-    if language == "magento":
-        spans += magento_spans(text)
-    elif pattern is not None:
-        spans += [m.span() for m in pattern.finditer(text, start)]
+    spans += language_spans(text, language, start)
     composed = Composed(html=mask(text, spans), files={path: SourceText(text)})
     # one piece, the whole file: findings keep their place and show the line as written
     composed.html_map = SourceMap([Piece(0, len(text), path, 0)], composed.files)
@@ -117,9 +119,8 @@ def masked(path: Path, text: str, language: str) -> Composed:
 def masked_composed(path: Path, composed: Composed, language: str) -> Composed:
     """A composed email (a template laid into the one it extends) whose build syntax is
     masked, said once."""
-    pattern = LANGUAGES.get(language)
-    if composed.html is not None and pattern is not None:
-        composed.html = mask(composed.html, [m.span() for m in pattern.finditer(composed.html)])
+    if composed.html is not None:
+        composed.html = mask(composed.html, language_spans(composed.html, language))
     composed.problems.append(not_compiled(path, language))
     return composed
 
@@ -202,6 +203,31 @@ def magento_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def go_spans(text: str) -> list[tuple[int, int]]:
+    """Each Go action, ``{{`` to the next ``}}``, in one pass; but a template's name
+    (``{{ define "header" }}``, ``{{ block "content" . }}``) stays: it tells a file of named
+    templates, which others call, from an email (CONTENT001/002 read it)."""
+    spans = []
+    start = text.find("{{")
+    while start != -1:
+        end = text.find("}}", start + 2)
+        if end == -1:
+            break
+        if _GO_NAMED.match(text, start, end + 2) is None:
+            spans.append((start, end + 2))
+        start = text.find("{{", end + 2)
+    return spans
+
+
+def language_spans(text: str, language: str, start: int = 0) -> list[tuple[int, int]]:
+    """Where a masked language's syntax is in ``text`` (from ``start``)."""
+    if language in ("magento", "go"):
+        spans = magento_spans(text) if language == "magento" else go_spans(text)
+        return [span for span in spans if span[0] >= start]
+    pattern = LANGUAGES.get(language)
+    return [m.span() for m in pattern.finditer(text, start)] if pattern is not None else []
+
+
 def _trans_text(text: str, start: int, end: int) -> tuple[int, int] | None:
     """Where the quoted text of a ``{{trans "…" …}}`` between start and end is."""
     match = _MAGENTO_TRANS.match(text, start, end)
@@ -221,10 +247,13 @@ def _trans_text(text: str, start: int, end: int) -> tuple[int, int] | None:
 def written_in(text: str) -> str | None:
     """The build language an HTML file's own syntax shows, where no other language writes
     so: Magento's directives (``<!--@subject @-->``, ``{{trans "…"}}``, ``{{var x}}``,
-    ``{{template config_path=…}}``), EJS output tags (``<%= x %>``, ``<%- x %>``) in a file
+    ``{{template config_path=…}}``), Go's actions (``{{ .Name }}``, ``{{ define "x" }}``,
+    ``{{ template "x" . }}``), EJS output tags (``<%= x %>``, ``<%- x %>``) in a file
     without SendGrid's ``<%asm_…%>`` tags. None when it shows none."""
     if ("{{" in text or "<!--@" in text) and _MAGENTO_SIGNS.search(text):
         return "magento"
+    if "{{" in text and _GO_SIGNS.search(text):
+        return "go"
     if "<%" not in text or _SENDGRID_ASM.search(text):
         return None
     if any(text[start + 2 : start + 3] in ("=", "-") for start, _ in ejs_spans(text)):

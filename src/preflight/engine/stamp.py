@@ -8,6 +8,7 @@ Rules never see any of this (STYLE.md: rules only report).
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from preflight.catalogue import Catalogue
 from preflight.config import FileSettings
 from preflight.engine.registry import Check
 from preflight.model import Finding, Location, Part, Template, Violation
+from preflight.model.source import BUILD_MARK
 from preflight.suppressions import SuppressionSet
 
 MAX_PER_RULE = 200
@@ -32,6 +34,19 @@ class Lines(Protocol):
 
 
 Sources = Mapping[Path, Lines]
+
+
+_BUILD_RUNS = re.compile(BUILD_MARK + r"+(?:\s+" + BUILD_MARK + "+)*")
+
+
+def _unmasked(violation: Violation) -> tuple[dict[str, Any], str]:
+    """A violation's data and message with masked build syntax (PF005) quoted as "…": the
+    rule read the masked text, the reader wrote the syntax."""
+    data = dict(violation.data)
+    if not any(isinstance(value, str) and BUILD_MARK in value for value in data.values()):
+        return data, violation.message
+    data = {k: _BUILD_RUNS.sub("…", v) if isinstance(v, str) else v for k, v in data.items()}
+    return data, violation.template.format(**data)
 
 
 class Stamper:
@@ -65,14 +80,15 @@ class Stamper:
                 source.line_excerpt(span.line, span.column) if source is not None and span else None
             )
             line_text, line_offset = excerpt or (None, 0)
+            data, message = _unmasked(violation)
             findings.append(
                 Finding(
                     rule=rule.id,
                     name=rule.name,
                     severity=severity,
-                    message=violation.message,
+                    message=message,
                     location=violation.location,
-                    data=dict(violation.data),
+                    data=data,
                     help=violation.help,
                     related=violation.related,
                     source_line=line_text,
