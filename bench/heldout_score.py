@@ -48,10 +48,12 @@ def score(judgements: list[dict[str, Any]], findings: list[dict[str, Any]]) -> d
             and (j.get("line") is None or j.get("line") == finding.get("line"))
         ]
         if len(candidates) > 1:
-            exact = [j for j in candidates if str(j.get("message", "")).strip() == finding["message"]]
+            message = finding["message"]
+            exact = [j for j in candidates if str(j.get("message", "")).strip() == message]
             candidates = exact or candidates
         if not candidates:
-            unjudged.append(f"{finding['path']}:{finding.get('line')}: {finding['rule']} {finding['message']}")
+            where_text = f"{finding['path']}:{finding.get('line')}"
+            unjudged.append(f"{where_text}: {finding['rule']} {finding['message']}")
             continue
         tally[candidates[0]["verdict"]] += 1
     return {"tally": dict(tally), "unjudged": unjudged}
