@@ -371,3 +371,33 @@ def test_mjml_around_go_templates_is_compiled_then_masked(tmp_path: Path) -> Non
     ]
     assert report.findings[0].data.get("language", "Go templates") == "Go templates"
     assert [info.platform for info in report.files] == [None]
+
+
+def test_mjml_with_an_unquoted_attribute_value_compiles(tmp_path: Path) -> None:
+    """mjml takes `font-weight=400` unquoted (Mattermost's payment_failed_body.mjml); MRML
+    refuses it, so preflight quotes MJML tags' attribute values and tries again: no PF001,
+    and the rules see the compiled email. A `>` in a quoted value and a bare attribute stay
+    as they are."""
+    import preflight
+
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "partials" / "footer.mjml").write_text(
+        "<mj-section><mj-column><mj-text font-size=12px>Bye</mj-text></mj-column></mj-section>\n"
+    )
+    (tmp_path / "failed.mjml").write_text(
+        "<mjml>\n  <mj-body>\n    <mj-section><mj-column>\n"
+        '      <mj-text font-weight=400 color="#3F4350" title="a > b">Your payment failed</mj-text>\n'
+        '      <mj-button href="#">Update payment</mj-button>\n'
+        "    </mj-column></mj-section>\n"
+        '    <mj-include path="./partials/footer.mjml" />\n'
+        "  </mj-body>\n</mjml>\n"
+    )
+    report = preflight.check([tmp_path / "failed.mjml"])
+    rules = {f.rule for f in report.findings}
+    assert "PF001" not in rules
+    assert "LINK007" in rules
+    from preflight.compose.mjml import _quoted
+
+    assert _quoted('<mj-text font-weight=400 title="a > b">x=1</mj-text>') == (
+        '<mj-text font-weight="400" title="a > b">x=1</mj-text>'
+    )

@@ -137,20 +137,32 @@ def _css_inlined(text: str, folder: Path, walked: dict[Path, _Included]) -> str:
     return _INCLUDE.sub(replaced, text)
 
 
+_MJ_TAG = re.compile(r"<mj-[\w-]+\b[^<>]*>", re.IGNORECASE)
+_UNQUOTED = re.compile(r"""(\s[\w:-]+)=([^\s"'<>=`/]+)(?=[\s/>])""")
+
+
+def _quoted(text: str) -> str:
+    """``text`` with the unquoted attribute values of its MJML tags quoted
+    (``font-weight=400``): mjml's HTML parser takes them, MRML's refuses them."""
+    return _MJ_TAG.sub(lambda tag: _UNQUOTED.sub(r'\1="\2"', tag.group(0)), text)
+
+
 def _with_css_inlined(
     mrml: Any, path: Path, text: str, walked: dict[Path, _Included]
 ) -> Any | None:
-    """A second try for MJML that mjml compiles and MRML's file loader refuses: a stylesheet
-    included (``type="css"``) from a partial that is itself included into ``<mj-head>``
-    (Mattermost's partials/style.mjml). The includes already read are handed to MRML from
-    memory, their stylesheets put in as ``<mj-style>``; None when that fails too."""
+    """A second try for MJML that mjml compiles and MRML refuses: a stylesheet included
+    (``type="css"``) from a partial that is itself included into ``<mj-head>`` (Mattermost's
+    partials/style.mjml), an unquoted attribute value. The includes already read are handed
+    to MRML from memory, their stylesheets put in as ``<mj-style>`` and their attribute
+    values quoted; None when that fails too."""
     memory: dict[str, str] = {}
     for included in walked.values():
         if not included.css:  # the first file a written path names is the one it names
-            text_in = _css_inlined(included.text, included.path.parent, walked)
+            text_in = _quoted(_css_inlined(included.text, included.path.parent, walked))
             memory.setdefault(included.written, text_in)
     try:
         options = mrml.ParserOptions(include_loader=mrml.memory_loader(memory))
-        return mrml.to_html(_css_inlined(text, path.parent, walked), parser_options=options)
+        source = _quoted(_css_inlined(text, path.parent, walked))
+        return mrml.to_html(source, parser_options=options)
     except Exception:  # still refused: the first error is the one reported
         return None
