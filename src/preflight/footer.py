@@ -84,24 +84,12 @@ def _unsubscribe_links(
         if web and any(word in href for word in words):
             yield anchor, True
             continue
-        route = _ROUTE.match(href)
-        name = route and (route.group("name") or route.group("name2"))
-        if name and any(word in name for word in words):
-            yield anchor, True  # the application's own unsubscribe page
-            continue
         text = template.html.text_content(anchor).lower()
         if not any(word in text for word in words):
             continue
         yield anchor, _can_unsubscribe(href)
 
 
-# An address an application template builds from one of its routes, by name: Django's
-# {% url 'unsubscribe' %}, Jinja/Flask's {{ url_for('unsubscribe') }}, Twig's
-# {{ path('unsubscribe') }}. No platform's merge tag is written so.
-_ROUTE = re.compile(
-    r"""\{%-?\s*url\s+['"](?P<name>[^'"]{1,200})['"]"""
-    r"""|\{\{-?\s*(?:url_for|url|path)\(\s*['"](?P<name2>[^'"]{1,200})['"]"""
-)
 _NOT_UNSUBSCRIBE_PATH = re.compile(
     r"\.(?:png|jpe?g|gif|webp|svg|bmp|ico|pdf|docx?|xlsx?|zip|mp4|mov)$"
     r"|/(?:blogs?|news|articles?|posts?)(?:/|$)",
