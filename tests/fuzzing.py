@@ -156,6 +156,16 @@ KINDS = (
     ),
     Kind("ejs", "ejs/emails/welcome.ejs", ((*CHECK, "ejs"),)),
     Kind("ejs-partial", "ejs/emails/partials/footer.ejs", ((*CHECK, "ejs"),)),
+    Kind(
+        "magento",
+        "magento/app/code/Magento/Customer/view/frontend/email/account_new.html",
+        ((*CHECK, "magento"),),
+    ),
+    Kind(
+        "magento-header",
+        "magento/app/code/Magento/Email/view/frontend/email/header.html",
+        ((*CHECK, "magento"),),
+    ),
     Kind("postmark-meta", "postmark/templates/welcome/meta.json", ((*CHECK, "postmark"),)),
     Kind("postmark-layout", "postmark/layouts/basic/content.html", ((*CHECK, "postmark"),)),
     Kind("postmark-text", "postmark/templates/welcome/content.txt", ((*CHECK, "postmark"),)),
@@ -293,7 +303,8 @@ def build_project(root: Path) -> Path:
     ):
         shutil.copyfile(IMPORTS / source, flows / f"{name}.json")
     shutil.copyfile(IMPORTS / "sfmc" / "wait-then-check.json", flows / "sfmc.json")
-    for name in ("mjml", "panini", "postmark", "django", "ejs"):  # layouts, partials, builds
+    # layouts, partials, build sources
+    for name in ("mjml", "panini", "postmark", "django", "ejs", "magento"):
         shutil.copytree(COMPOSE / name, project / name)
     shutil.copytree(TWIG, project / "twig", ignore=shutil.ignore_patterns("case.yaml"))
     pyproj = project / "pyproj"

@@ -401,3 +401,49 @@ def test_mjml_with_an_unquoted_attribute_value_compiles(tmp_path: Path) -> None:
     assert _quoted('<mj-text font-weight=400 title="a > b">x=1</mj-text>') == (
         '<mj-text font-weight="400" title="a > b">x=1</mj-text>'
     )
+
+
+def test_a_magento_email_is_composed_with_its_header_and_footer(run_cli) -> None:
+    """Magento's {{template config_path="design/email/header_template"}} and footer_template
+    are Magento_Email's header.html and footer.html: each email is checked inside them (the
+    header opens <body>, the footer closes it), they are partials reported once, and a
+    problem in the email points at its own line, its link text quoted without the masked
+    {{trans}} around it."""
+    document = _check(run_cli, DATA / "magento")
+    email = "magento/app/code/Magento/{}/view/frontend/email/{}"
+    assert _files(document) == {
+        email.format("Customer", "account_new.html"): ("template", None),
+        email.format("Customer", "password_reset_confirmation.html"): ("template", None),
+        email.format("Email", "header.html"): ("partial", None),
+        email.format("Email", "footer.html"): ("partial", None),
+    }
+    found = _found(document)
+    reset = email.format("Customer", "password_reset_confirmation.html")
+    assert ("LINK007", reset, 10, 13) in found
+    link = next(f for f in document["findings"] if f["rule"] == "LINK007")
+    assert link["message"] == 'the link "Help" links to "http://", a placeholder'
+    local = [f for f in document["findings"] if f["rule"] == "LINK003"]
+    assert len(local) == 1 and local[0]["path"].endswith("Email/view/frontend/email/footer.html")
+    assert local[0]["data"]["emails"] == 2
+    # a whole document once composed: not "a part of an email" any more
+    assert not [f for f in document["findings"] if "part of an email" in f["message"]]
+
+
+def test_magento_finds_header_and_footer_in_its_own_order(tmp_path: Path) -> None:
+    from preflight.compose.magento import parts_named
+
+    include = '{{template config_path="design/email/header_template"}}'
+    theme = tmp_path / "app" / "design" / "frontend" / "Acme" / "shop"
+    (theme / "Magento_Customer" / "email").mkdir(parents=True)
+    email = theme / "Magento_Customer" / "email" / "account_new.html"
+    assert parts_named(email, include) == []  # neither the theme nor a module has one
+    (theme / "Magento_Email" / "email").mkdir(parents=True)
+    (theme / "Magento_Email" / "email" / "header.html").write_text("<body>")
+    assert parts_named(email, include) == [(theme / "Magento_Email/email/header.html", "header")]
+    vendor = tmp_path / "vendor" / "magento"
+    (vendor / "module-customer/view/frontend/email").mkdir(parents=True)
+    (vendor / "module-email/view/frontend/email").mkdir(parents=True)
+    (vendor / "module-email/view/frontend/email/header.html").write_text("<body>")
+    email = vendor / "module-customer/view/frontend/email/account_new.html"
+    found = parts_named(email, include)
+    assert found == [(vendor / "module-email/view/frontend/email/header.html", "header")]

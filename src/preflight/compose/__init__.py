@@ -153,6 +153,10 @@ def compose(
             return build.masked_composed(path, extended, language) if language else extended
     if language == "ejs":
         return build.compose_ejs(path, text, max_bytes)
+    if language == "magento":
+        from preflight.compose.magento import compose_magento
+
+        return compose_magento(path, text, max_bytes)
     if language in build.MASKED:
         return build.masked(path, text, language)
     panini = build.panini_layouts(path) is not None

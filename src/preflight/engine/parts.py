@@ -94,24 +94,31 @@ def users_of_parts(items: list[InputFile], configs: Configs) -> list[InputFile]:
 
 
 def extended_layouts(items: list[InputFile], configs: Configs) -> list[InputFile]:
-    """``items`` with every template that another input ``{% extends %}`` marked as a layout:
-    it is checked through the emails that extend it (once, at the layout), never alone."""
+    """``items`` with every template that another input ``{% extends %}`` marked as a layout,
+    and every Magento header or footer another input names as a partial: each is checked
+    through the emails built on it (once, at the part), never alone."""
     from preflight.compose.extends import resolve_name
 
-    extended: set[str] = set()
+    roles: dict[str, str] = {}
     for item in items:
         if item.kind not in _EXTENDING_KINDS:
             continue
-        name = _extends(item.path)
+        head = _head(item.path)
+        name = _extends_in(head)
         if name is not None:
             target = resolve_name(name, item.path, configs.for_path(item.path))
             if target is not None:
-                extended.add(key(target))
-    if not extended:
+                roles.setdefault(key(target), "layout")
+        if "config_path=" in head:
+            from preflight.compose.magento import parts_named
+
+            for part, _ in parts_named(item.path, head):
+                roles.setdefault(key(part), "partial")
+    if not roles:
         return items
     return [
-        InputFile(item.path, "layout", item.explicit)
-        if item.kind in _EXTENDING_KINDS and key(item.path) in extended
+        InputFile(item.path, roles[key(item.path)], item.explicit)
+        if item.kind in _EXTENDING_KINDS and key(item.path) in roles
         else item
         for item in items
     ]
@@ -132,10 +139,9 @@ def _head(path: Path) -> str:
         return ""
 
 
-def _extends(path: Path) -> str | None:
+def _extends_in(head: str) -> str | None:
     from preflight.compose.extends import extended_name
 
-    head = _head(path)
     return extended_name(head) if "extends" in head else None
 
 
@@ -146,7 +152,7 @@ def _base_template(item: InputFile, configs: Configs) -> bool:
     from preflight.compose.extends import BASE_TEMPLATE
 
     head = _head(item.path)
-    return BASE_TEMPLATE.search(head) is not None and _extends(item.path) is None
+    return BASE_TEMPLATE.search(head) is not None and _extends_in(head) is None
 
 
 def _root_of(path: Path, configs: Configs) -> Path:

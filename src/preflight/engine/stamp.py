@@ -40,13 +40,21 @@ _BUILD_RUNS = re.compile(BUILD_MARK + r"+(?:\s+" + BUILD_MARK + "+)*")
 
 
 def _unmasked(violation: Violation) -> tuple[dict[str, Any], str]:
-    """A violation's data and message with masked build syntax (PF005) quoted as "…": the
-    rule read the masked text, the reader wrote the syntax."""
+    """A violation's data and message with masked build syntax (PF005) quoted as "…" (and
+    left out around a value's own text: a link whose text is ``{{trans "Help"}}`` reads
+    "Help"): the rule read the masked text, the reader wrote the syntax."""
     data = dict(violation.data)
     if not any(isinstance(value, str) and BUILD_MARK in value for value in data.values()):
         return data, violation.message
-    data = {k: _BUILD_RUNS.sub("…", v) if isinstance(v, str) else v for k, v in data.items()}
+    data = {k: _quoted(v) if isinstance(v, str) else v for k, v in data.items()}
     return data, violation.template.format(**data)
+
+
+def _quoted(value: str) -> str:
+    if BUILD_MARK not in value:
+        return value
+    trimmed = value.strip(BUILD_MARK + " \t\r\n")
+    return _BUILD_RUNS.sub("…", trimmed) if trimmed else "…"
 
 
 class Stamper:
