@@ -447,3 +447,34 @@ def test_magento_finds_header_and_footer_in_its_own_order(tmp_path: Path) -> Non
     email = vendor / "module-customer/view/frontend/email/account_new.html"
     found = parts_named(email, include)
     assert found == [(vendor / "module-email/view/frontend/email/header.html", "header")]
+
+
+def test_mjml_that_mjml_forgives_compiles_with_its_text_as_written(tmp_path: Path) -> None:
+    """What mjml's parser takes and MRML's refuses, from real newsletters: `</br>` and an
+    unclosed <p> inside <mj-text> (mjml copies an ending tag's content unparsed), an
+    <mj-image> left open, `--` inside a comment, a comment among <mj-attributes> beside a
+    self-closed <mj-text/>. It compiles, the text comes out as written, and the rules run."""
+    from preflight.compose.mjml import compile_mjml
+
+    source = (
+        "<mjml>\n  <mj-head>\n    <mj-attributes>\n      <!-- defaults -->\n"
+        '      <mj-text color="#1f002a" padding="0" />\n    </mj-attributes>\n'
+        "    <!-- tokens:\n      --color-canvas = #270035\n    -->\n  </mj-head>\n"
+        "  <mj-body>\n    <mj-section><mj-column>\n"
+        '      <mj-image src="https://brightleaf.example/logo.png" alt="Brightleaf">\n'
+        "      <mj-text><p>Ahoj!</p><p>Line one</br>line two<p></mj-text>\n"
+        '      <mj-button href="#">Read it</mj-button>\n'
+        '      <mj-divider border-width="1px"></mj-divider>\n'
+        "    </mj-column></mj-section>\n  </mj-body>\n</mjml>\n"
+    )
+    path = tmp_path / "news.mjml"
+    path.write_text(source, encoding="utf-8")
+    composed = compile_mjml(path, source, 1_000_000)
+    assert not composed.problems
+    assert composed.html is not None
+    assert "<p>Ahoj!</p><p>Line one</br>line two<p>" in composed.html
+    assert ">Read it<" in composed.html and "pfraw" not in composed.html
+    assert 'src="https://brightleaf.example/logo.png"' in composed.html
+    import preflight
+
+    assert "LINK007" in {f.rule for f in preflight.check([path]).findings}
