@@ -83,6 +83,12 @@ MARKETING = {
     "de-offer": "<h1>Exklusives Angebot</h1><p>Jetzt sichern!</p>",
     "receipt-mentions-nothing": "<p>Members paid nothing for shipping all week.</p>"
     "<p>Start your free trial today.</p>",
+    # from the fourth held-out set (bench/heldout4): flash sale, abandoned cart, consultation
+    "flash-sale": "<h1>Up To 1/2 Off</h1><p>Only until midnight</p><p>Access deals</p>",
+    "abandoned-cart": "<h1>Oh no! Something was left in your cart.</h1>"
+    "<p>Jenny, your cart is waiting!</p><a href='https://b.example/cart'>View My Cart</a>",
+    "consultation": "<h1>Unlock the Full Potential</h1>"
+    "<a class='button' href='https://b.example/book'>Book your consultation slot</a>",
 }
 
 # Neither side says enough: CONTENT001/002 are then warnings that ask for `category:`
@@ -184,6 +190,9 @@ def test_data_is_well_formed() -> None:
                     # matched against lower-cased text: literals must be lower case
                     literal = re.sub(r"\\.", "", phrase)
                     assert literal == literal.lower() or not re.search(r"[A-Z]", literal), phrase
+                    # a phrase with no whole word it always holds is tried on every email
+                    # (phraseset.py): one such phrase costs every run a scan of every text
+                    assert required_words(phrase) or phrase.startswith("\\$"), phrase
     transactional_languages = {
         language for entry in data["transactional"] for language in entry.get("phrases") or {}
     }
