@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+# first of ours: it keeps the code dataclasses compile between runs (start-up)
+import preflight.codecache  # noqa: F401
 from preflight.constants import CORRECTION_KINDS as KINDS
 from preflight.constants import IMPORT_PLATFORMS
 from preflight.constants import VERSION as __version__
