@@ -77,6 +77,7 @@ MARKETING = {
     "track-in-app": "<h1>New arrivals</h1><p>Track your order in our new app.</p>",
     "free-calendar": "<p>The heritage tomatoes you asked about are back.</p>"
     "<p><a class='button' href='https://b.example/seeds'>Shop seeds</a></p>",
+    "shop-boots": "<p>Winter is here.</p><p><a href='https://b.example/b'>Shop boots</a></p>",
     "win-back": "<h1>We really miss you!</h1><p>Come back this week for a 50% discount.</p>",
     "view-in-browser": "<p><a href='*|ARCHIVE|*'>View this email in your browser</a></p>"
     "<p>Forward to a friend</p>",
@@ -103,6 +104,9 @@ UNDECIDED = {
     "workflow-failed": "<h1>Your workflow failed</h1><p>The last run stopped at step 3.</p>",
     "key-revoked": "<p>Your API key “CI” was revoked by an administrator.</p>",
     "shop-owner": "<p>The shop owners will reply to your question soon.</p>",
+    # application notices whose words the selling phrases must not take for a call to action
+    "shop-is-live": "<p>Your shop is now live. Ada was added as staff.</p>"
+    "<p>Shop details were updated.</p><p>The shop has 3 new payouts.</p>",
 }
 
 
