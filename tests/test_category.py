@@ -79,6 +79,7 @@ MARKETING = {
     "<p><a class='button' href='https://b.example/seeds'>Shop seeds</a></p>",
     "shop-boots": "<p>Winter is here.</p><p><a href='https://b.example/b'>Shop boots</a></p>",
     "back-in-stores": "<h1>Pumpkin spice is back in stores</h1>",
+    "new-is-in": "<p>The new boots are in the shop.</p>",
     "win-back": "<h1>We really miss you!</h1><p>Come back this week for a 50% discount.</p>",
     "view-in-browser": "<p><a href='*|ARCHIVE|*'>View this email in your browser</a></p>"
     "<p>Forward to a friend</p>",
@@ -109,6 +110,7 @@ UNDECIDED = {
     "shop-is-live": "<p>Your shop is now live. Ada was added as staff.</p>"
     "<p>Shop details were updated.</p><p>The shop has 3 new payouts.</p>",
     "server-back": "<p>Your server is back in service.</p><p>db-1 is back in sync.</p>",
+    "build-running": "<p>Your new build is in progress.</p><p>The new setting is in effect.</p>",
 }
 
 
