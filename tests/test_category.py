@@ -80,6 +80,8 @@ MARKETING = {
     "shop-boots": "<p>Winter is here.</p><p><a href='https://b.example/b'>Shop boots</a></p>",
     "back-in-stores": "<h1>Pumpkin spice is back in stores</h1>",
     "new-is-in": "<p>The new boots are in the shop.</p>",
+    "promotion": "<p>Our winter promotion ends on Sunday.</p>",
+    "fr-promotion": "<p>Tous nos manteaux en promotion cette semaine.</p>",
     "win-back": "<h1>We really miss you!</h1><p>Come back this week for a 50% discount.</p>",
     "view-in-browser": "<p><a href='*|ARCHIVE|*'>View this email in your browser</a></p>"
     "<p>Forward to a friend</p>",
@@ -111,6 +113,8 @@ UNDECIDED = {
     "<p>Shop details were updated.</p><p>The shop has 3 new payouts.</p>",
     "server-back": "<p>Your server is back in service.</p><p>db-1 is back in sync.</p>",
     "build-running": "<p>Your new build is in progress.</p><p>The new setting is in effect.</p>",
+    "role-promotion": "<p>Congratulations on your promotion to team lead.</p>"
+    "<p>Replica promotion of db-1 completed.</p>",
 }
 
 
@@ -217,6 +221,8 @@ def test_data_is_well_formed() -> None:
         ("can (?:be )?safely (?:be )?ignored?", ("can", "safely")),
         ("(?:please )?do not reply", ("do", "not", "reply")),
         ("\\d{1,2} ?% off", ("off",)),
+        # a look-ahead matches no text: the word before it stays whole
+        ("promotion(?! (?:to|of))", ("promotion",)),
     ],
 )
 def test_needles(phrase: str, needles: tuple[str, ...]) -> None:
