@@ -285,3 +285,26 @@ def test_mjml_that_mjml_forgives_compiles_with_its_text_as_written(tmp_path: Pat
     import preflight
 
     assert "LINK007" in {f.rule for f in preflight.check([path]).findings}
+
+
+def test_mjml_text_like_a_set_aside_token_stays_as_written(tmp_path: Path) -> None:
+    """The lenient second try sets ending tags' content aside as tokens and puts it back in
+    the compiled HTML: a title or a link that happens to hold a token's text keeps it, and
+    hundreds of unclosed <p> in <mj-text> (deeper than MRML is handed) still compile."""
+    from preflight.compose.mjml import compile_mjml
+
+    source = (
+        "<mjml><mj-head><mj-title>Order pfraw0q pfrawx1q</mj-title></mj-head><mj-body>"
+        "<mj-section><mj-column><mj-text font-weight=400><p>Hello<p>there</mj-text>"
+        "<mj-text>Code: pfraw1q</mj-text>"
+        '<mj-button href="https://x.example/?r=pfraw0q">Go</mj-button>'
+        "<mj-text>" + "<p>para\n" * 400 + "</mj-text>"
+        "</mj-column></mj-section></mj-body></mjml>"
+    )
+    path = tmp_path / "order.mjml"
+    composed = compile_mjml(path, source, 1_000_000)
+    assert not composed.problems and composed.html is not None
+    assert "<title>Order pfraw0q pfrawx1q</title>" in composed.html
+    assert 'href="https://x.example/?r=pfraw0q"' in composed.html
+    assert "Code: pfraw1q" in composed.html and "<p>Hello<p>there" in composed.html
+    assert composed.html.count("<p>para") == 400

@@ -388,8 +388,11 @@ class _Lenient:
     attribute values quoted, ``--`` inside a comment (which XML forbids) spaced, and the
     comments among ``<mj-attributes>`` dropped."""
 
-    def __init__(self) -> None:
+    def __init__(self, texts: Iterable[str] = ()) -> None:
         self.raw: dict[str, str] = {}
+        # a prefix no text holds, so that restoring puts content back only where it was
+        runs = (len(run) for text in texts for run in re.findall(r"pfraw(x*)", text))
+        self.prefix = "pfraw" + "x" * (max(runs, default=-1) + 1)
 
     def __call__(self, text: str) -> str:
         text = _rewrite(text, _spans(text, _ENDING_OPEN, r"</{name}\s*>"), self._set_aside)
@@ -408,7 +411,7 @@ class _Lenient:
         return _quoted(text)
 
     def _set_aside(self, opening: str, content: str, closing: str) -> str:
-        token = f"pfraw{len(self.raw)}q"  # letters and digits: MRML writes it as it is
+        token = f"{self.prefix}{len(self.raw)}q"  # letters and digits: MRML writes it as is
         self.raw[token] = content
         return opening + token + closing
 
@@ -429,7 +432,7 @@ def _lenient_compile(
     handed to MRML from memory, their stylesheets put in as ``<mj-style>``, and every file
     is read as mjml reads it (``_Lenient``): (the compiled HTML, or None when that fails
     too; why MRML was not handed it, as ``_nesting`` says, or None)."""
-    lenient = _Lenient()
+    lenient = _Lenient([text, *(included.text for included in walked.values())])
     memory: dict[str, str] = {}
     for included in walked.values():
         if not included.css:  # the first file a written path names is the one it names
