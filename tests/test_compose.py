@@ -12,6 +12,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from .conftest import REPO
 
 DATA = REPO / "tests" / "data" / "compose"
@@ -308,3 +310,17 @@ def test_mjml_text_like_a_set_aside_token_stays_as_written(tmp_path: Path) -> No
     assert 'href="https://x.example/?r=pfraw0q"' in composed.html
     assert "Code: pfraw1q" in composed.html and "<p>Hello<p>there" in composed.html
     assert composed.html.count("<p>para") == 400
+
+
+@pytest.mark.parametrize("comment", ["<!-- a -- b -->", "<!-- ------ -->", "<!-- x --->"])
+def test_mjml_comment_with_dashes_compiles(tmp_path: Path, comment: str) -> None:
+    """mjml takes any comment; XML (MRML) forbids "--" inside one and "-" before "-->": a
+    "------" separator comment or "--->" is spaced out on the second try, not a PF001."""
+    from preflight.compose.mjml import compile_mjml
+
+    source = (
+        f"<mjml><mj-body>{comment}<mj-section><mj-column><mj-text>Hi</mj-text>"
+        "</mj-column></mj-section></mj-body></mjml>"
+    )
+    composed = compile_mjml(tmp_path / "news.mjml", source, 1_000_000)
+    assert not composed.problems and composed.html is not None

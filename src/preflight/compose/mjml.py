@@ -376,6 +376,13 @@ def _quoted(text: str) -> str:
     return _MJ_TAG.sub(lambda tag: _UNQUOTED.sub(r'\1="\2"', tag.group(0)), text)
 
 
+def _spaced_dashes(comment: str) -> str:
+    """A comment's text with no "--" in it, nor a "-" before its closing "-->" (XML forbids
+    both; a "------" separator or "--->" is common in email templates)."""
+    spaced = re.sub(r"-(?=-)", "- ", comment)
+    return spaced + " " if spaced.endswith("-") else spaced
+
+
 def _drop(opening: str, content: str, closing: str) -> str:
     return ""
 
@@ -400,7 +407,7 @@ class _Lenient:
         text = _rewrite(
             text,
             _spans(text, _COMMENT_OPEN, "-->"),
-            lambda a, inner, b: a + inner.replace("--", "- -") + b,
+            lambda a, inner, b: a + _spaced_dashes(inner) + b,
         )
         # a comment among <mj-attributes> (MRML takes none there; it sets no attribute)
         text = _rewrite(
