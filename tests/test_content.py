@@ -39,6 +39,9 @@ def test_addresses(text: str) -> None:
         "Save 20 Percent, today only 10000 points",
         "Call 555 0100, Extension 12345678",
         "Thanks, Order 1234567 shipped",
+        "Thanks, Order 123456 shipped",
+        "Hi Ada, Ticket 100234 was updated",
+        "Flash sale, Code 482913",
     ],
 )
 def test_copy_that_is_not_an_address(text: str) -> None:
