@@ -218,8 +218,13 @@ def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violat
         template,
         "no unsubscribe link or {platform} unsubscribe tag",
         {"platform": _platform_label(template)},
-        "add the platform's unsubscribe tag (for example *|UNSUB|* or {{ unsubscribe_link }})"
-        " in the footer",
+        _tag_help(
+            template,
+            "unsubscribe",
+            "add the platform's unsubscribe tag (for example *|UNSUB|* or {{ unsubscribe_link }})"
+            " in the footer",
+            "add {label}'s unsubscribe tag {tag} in the footer",
+        ),
         or_declare=True,
     )
     appending = _appending_platform(template, "unsubscribe")
@@ -251,8 +256,16 @@ def missing_postal_address(template: Template, options: Options) -> Iterator[Vio
         template,
         "no postal address or {platform} address tag",
         {"platform": _platform_label(template)},
-        "add the sender's physical postal address to the footer (CAN-SPAM), or the"
-        " platform's address tag such as *|LIST:ADDRESS|*",
+        _tag_help(
+            template,
+            "postal_address",
+            "add the sender's physical postal address to the footer (CAN-SPAM), or the"
+            " platform's address tag such as *|LIST:ADDRESS|*",
+            "add the sender's physical postal address to the footer (CAN-SPAM), or {label}'s"
+            " address tag {tag}",
+            "add the sender's physical postal address to the footer (CAN-SPAM; {label} has no"
+            " address tag)",
+        ),
         for_marketing=_shows_unsubscribe(template),
     )
     appending = _appending_platform(template, "postal_address")
@@ -261,6 +274,22 @@ def missing_postal_address(template: Template, options: Options) -> Iterator[Vio
             violation, appending, "postal_address", "your audience's postal address"
         )
     yield violation
+
+
+def _tag_help(
+    template: Template, kind: str, generic: str, own: str, untagged: str | None = None
+) -> str:
+    """The help for a missing footer item: with the platform's own tag when the platform is
+    declared or detected with confidence (``own``, or ``untagged`` when it has none), else
+    ``generic`` with examples."""
+    platform = sure_platform(template)
+    dialect = dialects().get(platform) if platform else None
+    if dialect is None:
+        return generic
+    tag = dialect.write_special.get(kind)
+    if tag:
+        return own.format(label=dialect.label, tag=tag)
+    return untagged.format(label=dialect.label) if untagged else generic
 
 
 def _shows_unsubscribe(template: Template) -> bool:
