@@ -1,0 +1,538 @@
+"""Whole-run replay: a `preflight check` run whose every input is unchanged writes the
+report it wrote last time, with the same exit code, without loading the checks.
+
+A run records, beside the results cache (``<cache folder>/runs/``), what it wrote to
+stdout and stderr and its exit code, under a key of everything the command line and the
+process could change: the arguments as typed, the working directory, the user and group,
+the whole environment, the interpreter, preflight's version and the output streams'
+encodings. With the record go the run's dependencies, each as it was when the run ended:
+
+- every file and folder the main process opened, listed or looked up while the run went,
+  caught by an audit hook (``sys.addaudithook``: open, os.listdir, os.scandir) and by
+  wrapping ``os.stat`` and ``os.lstat``: discovery's walk and its probes (build outputs,
+  Content Builder owners, .git), every config looked for on the way up, the audiences
+  files, the members CSVs, the workflows, the baseline. A file counts by its whole
+  stat() (size, times, inode, device, mode), or its absence; a folder that was listed by
+  its entries (names, kinds, links' targets), one only looked up by its identity; a path
+  resolved through links by what each step is and where a link points;
+- every file the items read, as the results cache knows it (template, text part, sidecar,
+  layouts and partials), and the absence of those looked for and not found;
+- preflight's code and rules/ data, and the folders of ``sys.path`` (an install or an
+  upgrade of any package changes its site-packages folder).
+
+The next run with the same key replays the record only when every dependency is as it
+was. A file that had changed less than two seconds before the run (``SETTLED_NS``, as for
+the results cache) is also compared by the hash of its bytes: a later write within the
+same tick of the file clock could keep its stat(). Any difference is a miss, and the run
+goes on as usual (and records afresh). A record is written only when nothing the run
+looked at changed while it went.
+
+Never replayed or recorded: a terminal on stdout (colour), --online, --spam, --output,
+--write-baseline, --refresh, --no-cache, a run with an internal error, a run whose config
+turns the results cache off or puts it where the replay does not look first (a
+`cache: {path: …}` other than the default), and anything but POSIX.
+
+This module imports only the standard library's cheapest modules: the replay runs before
+click and the engine are imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
+
+    from preflight.model.report import Report
+
+FORMAT = 1
+SETTLED_NS = 2_000_000_000
+"""As engine.items.SETTLED_NS: a file changed less than this before the run may change
+again within the same tick of the file clock, keeping its stat()."""
+KEEP = 16
+"""Records kept per cache folder (one per command line and environment), newest first."""
+NEVER = frozenset(
+    {
+        "--online",
+        "--spam",
+        "--output",
+        "--write-baseline",
+        "--refresh",
+        "--no-cache",
+        "--help",
+        "-h",
+        "--version",
+    }
+)
+"""Options whose runs do more than print a report from files (or print no report)."""
+_VOLATILE_ENV = frozenset({"_", "OLDPWD"})
+"""Set by shells to the last command and folder: nothing preflight reads."""
+_CACHE_ENV = "PREFLIGHT_CACHE_DIR"
+_CONFIG_NAMES = ("preflight.yaml", ".preflight.yaml")
+
+argv: list[str] | None = None
+"""The command line as typed (without the program), set by the launcher: only a run
+started from the launcher records (a CliRunner or library call never does)."""
+
+Key = tuple[object, ...]
+
+
+# -- replaying -----------------------------------------------------------------------------
+
+
+def replay(args: list[str]) -> int | None:
+    """Write the recorded output of this very run and return its exit code; None when
+    there is no valid record (the run then goes on as usual)."""
+    try:
+        if not eligible(args):
+            return None
+        folder = record_folder(args)
+        if folder is None:
+            return None
+        key = run_key(args)
+        import marshal
+
+        with open(_record_path(folder, key), "rb") as stream:
+            record = marshal.loads(stream.read())  # load(stream) reads piece by piece
+        if record[0] != FORMAT or record[1] != key or not _unchanged(record[2]):
+            return None
+        events, code = record[3], record[4]
+    except Exception:  # no record, an unreadable one, a stream that is gone: a full run
+        return None
+    try:
+        for fd, data in events:
+            out = sys.stdout if fd == 1 else sys.stderr
+            out.flush()
+            out.buffer.write(data)
+            out.buffer.flush()
+    except OSError:  # a closed pipe: as click's echo would end
+        return 2
+    return int(code)
+
+
+def eligible(args: list[str]) -> bool:
+    """A `check` run that only prints its report, on POSIX, to stdout that is no terminal."""
+    if os.name != "posix" or not args or args[0] != "check":
+        return False
+    for arg in args[1:]:
+        if arg.split("=", 1)[0] in NEVER:
+            return False
+        if arg.startswith("-") and not arg.startswith("--") and "h" in arg:
+            return False  # -h in a group of short flags (-vh)
+    try:
+        return not os.isatty(sys.stdout.fileno()) and sys.stdout.buffer is not None
+    except Exception:
+        return False
+
+
+def run_key(args: list[str]) -> Key:
+    from preflight.constants import VERSION
+
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k not in _VOLATILE_ENV))
+    streams = tuple(
+        (stream.encoding, stream.errors, os.isatty(stream.fileno()))
+        for stream in (sys.stdout, sys.stderr)
+    )
+    return (
+        FORMAT,
+        VERSION,
+        sys.executable,
+        sys.version,
+        os.getcwd(),
+        (os.getuid(), os.geteuid(), os.getgid(), os.getegid()),
+        tuple(args),
+        environment,
+        streams,
+    )
+
+
+def record_folder(args: list[str]) -> str | None:
+    """Where the record of this command line is looked for: the cache folder the run would
+    use without a `cache: {path}` in its config ($PREFLIGHT_CACHE_DIR, else .preflight_cache
+    beside the nearest config above the working directory or --config, else in the working
+    directory). A run records only when its cache folder is this one."""
+    named = os.environ.get(_CACHE_ENV)
+    if named:
+        return named
+    config: str | None = None
+    for index, arg in enumerate(args):
+        if arg == "--config" and index + 1 < len(args):
+            config = args[index + 1]
+        elif arg.startswith("--config="):
+            config = arg.split("=", 1)[1]
+    if config is not None:
+        return os.path.join(os.path.dirname(os.path.realpath(config)), ".preflight_cache")
+    cwd = os.getcwd()
+    folder = os.path.realpath(cwd)
+    while True:
+        for name in _CONFIG_NAMES:
+            if os.path.isfile(os.path.join(folder, name)):
+                return os.path.join(folder, ".preflight_cache")
+        pyproject = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(pyproject):
+            try:
+                with open(pyproject, "rb") as stream:
+                    if b"[tool.preflight" in stream.read(16 << 20):
+                        return os.path.join(folder, ".preflight_cache")
+            except OSError:
+                pass
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return os.path.join(cwd, ".preflight_cache")
+        folder = parent
+
+
+def _record_path(folder: str, key: Key) -> str:
+    import zlib
+
+    name = f"{zlib.crc32(repr(key).encode('utf-8', 'surrogateescape')):08x}.run"
+    return os.path.join(folder, "runs", name)
+
+
+LINK, PROBE, FULL, LIST = 0, 1, 2, 3
+"""How much of a dependency counts. LINK: what kind of entry it is and, for a symbolic
+link, where it points (resolving a path lstat()s each of its folders); PROBE: a folder's
+identity (looked up, not listed), else the whole stat(); FULL: the whole stat(); LIST: a
+folder's identity and its entries (name, kind, a link's target), not its times, which
+change with every entry added to it (the cache folder, made in the working directory by
+the first run, is left out of its parent's entries)."""
+
+
+def _state(path: str, level: int, skip: str | None = None) -> object:
+    """What a dependency is now (see LINK, PROBE, FULL, LIST), None when it is not there,
+    or the error. ``skip``: an entry left out of a LIST."""
+    try:
+        found = _lstat(path) if level == LINK else _stat(path)
+        mode = found.st_mode
+        if level == LINK:
+            return (stat.S_IFMT(mode), os.readlink(path) if stat.S_ISLNK(mode) else None)
+        if level == LIST and stat.S_ISDIR(mode):
+            return (found.st_ino, found.st_dev, _entries(path, skip))
+        if level in (PROBE, LIST) and stat.S_ISDIR(mode):
+            return (stat.S_IFMT(mode), found.st_ino, found.st_dev)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as error:
+        return ("error", error.errno)
+    return (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino, found.st_dev, mode)
+
+
+def _entries(path: str, skip: str | None) -> tuple[tuple[str, str], ...]:
+    """A folder's entries, sorted: (name, "d" folder | "f" file | "o" other | "l" + the
+    target of a symbolic link)."""
+    found = []
+    with os.scandir(path) as entries:
+        for entry in entries:
+            if entry.name == skip:
+                continue
+            if entry.is_symlink():
+                kind = "l" + os.readlink(entry.path)
+            elif entry.is_dir(follow_symlinks=False):
+                kind = "d"
+            elif entry.is_file(follow_symlinks=False):
+                kind = "f"
+            else:
+                kind = "o"
+            found.append((entry.name, kind))
+    return tuple(sorted(found))
+
+
+Dependency = tuple[str, int, object, object]
+"""(path, level, state, extra): extra is the hash of a file's bytes when its stat() alone
+is not to be trusted (it changed just before it was read), the entry a LIST leaves out,
+or None."""
+
+
+def _unchanged(dependencies: Iterable[Dependency]) -> bool:
+    for path, level, state, extra in dependencies:
+        if level == LIST:
+            if _state(path, level, extra) != state:  # type: ignore[arg-type]
+                return False
+            continue
+        if _state(path, level) != state:
+            return False
+        if extra is not None and _digest(path) != extra:
+            return False
+    return True
+
+
+def _digest(path: str) -> str | None:
+    import hashlib
+
+    try:
+        with open(path, "rb") as stream:
+            return hashlib.blake2b(stream.read(), digest_size=16).hexdigest()
+    except OSError:
+        return None
+
+
+# -- recording -----------------------------------------------------------------------------
+
+
+class Recorder:
+    """Watches the main process's file system look-ups while a run goes, and writes the
+    run's record at its end."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.args = args
+        self.started = _now()
+        self.pid = os.getpid()
+        self.seen: dict[tuple[str, int], object] = {}
+        """(path, level) -> its state when first looked up (stat, lstat), opened for
+        reading (FULL) or listed (LIST, without the cache folder: see ``finish``)."""
+        self.cache = ""
+        """The cache folder (``record_folder``): the only one a record is written to."""
+        self.busy = False
+        self.events: list[tuple[int, str]] = []
+        self.active = True
+
+    def look(self, path: object, level: int) -> None:
+        if self.busy:
+            return  # its own look-ups (listing a folder is audited too)
+        name = _name(path)
+        if name is not None and (name, level) not in self.seen:
+            self.busy = True
+            try:
+                self.seen[(name, level)] = _state(name, level, _skipped(name, self.cache))
+            finally:
+                self.busy = False
+
+    def audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if event == "open":
+            path, mode, flags = args
+            writes = (mode is not None and any(c in mode for c in "wax+")) or (
+                mode is None and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+            )
+            if not writes:
+                self.look(path, FULL)
+        elif event in ("os.listdir", "os.scandir"):
+            self.look(args[0] if args and args[0] is not None else ".", LIST)
+
+    def say(self, fd: int, text: str) -> None:
+        """What the run wrote to stdout (1) or stderr (2), as the stream received it."""
+        self.events.append((fd, text))
+
+    def finish(self, code: int, report: Report) -> None:
+        """Write the record (quietly not, when this run may not be replayed)."""
+        stop()
+        stats = report.stats
+        folder = stats.get("cache_folder")
+        try:
+            if report.internal_errors or not self.active or not stats.get("replayable"):
+                return
+            if folder is None or os.path.abspath(folder) != self.cache:
+                return
+            folder = self.cache
+            listed = [path for paths in report.skipped.values() for path in paths]
+            listed += [info.path for info in report.files]
+            if any(_inside(os.path.abspath(path), folder) for path in listed):
+                return  # the cache folder is among the inputs: each run changes them
+            dependencies = self._dependencies(stats.get("inputs", []), folder)
+            if dependencies is None:
+                return
+            events = [(fd, _encoded(fd, text)) for fd, text in _joined(self.events)]
+            key = run_key(self.args)
+            _write(folder, key, (FORMAT, key, dependencies, events, code))
+        except Exception:  # a record is an optimisation: never a reason to fail a run
+            return
+
+    def _dependencies(
+        self, inputs: Iterable[tuple[Mapping[str, str], Mapping[str, Any]]], folder: str
+    ) -> list[Dependency] | None:
+        """Every dependency of the run as it is now; None when one changed while the run
+        went (the record could not say which state the output belongs to)."""
+        cache = os.path.abspath(folder)
+        levels: dict[tuple[str, bool], int] = {}
+        for (name, level), then in self.seen.items():
+            if _inside(name, cache):
+                continue  # the cache's own files (no input is in it: see ``finish``)
+            if _state(name, level, _skipped(name, cache)) != then:
+                return None
+            by = (name, level == LINK)
+            levels[by] = max(level, levels.get(by, level))
+        hashes: dict[str, str] = {}
+        settled_stats: dict[str, Any] = {}
+        for read, kept_stats in inputs:  # what the items read (results cache entries)
+            for name, digest in read.items():
+                if hashes.setdefault(name, digest) != digest:
+                    return None  # two items read the file with other bytes: it changed
+            settled_stats.update((os.path.abspath(k), v) for k, v in kept_stats.items())
+        items: dict[str, str] = {}
+        for name, digest in hashes.items():
+            path = os.path.abspath(name)
+            items[path] = digest
+            if (path, False) not in levels:
+                levels[(path, False)] = FULL
+        for name in _installation():
+            levels.setdefault((name, False), FULL)
+        found: list[Dependency] = []
+        for (name, link), level in levels.items():
+            if level == LIST:
+                skip = _skipped(name, cache)
+                found.append((name, level, _state(name, level, skip), skip))
+                continue
+            now = _state(name, level)
+            extra: object = None
+            item = None if link else items.get(name)
+            full = isinstance(now, tuple) and len(now) == 6
+            if item == "absent":
+                if now is not None:
+                    return None
+            elif item is not None:
+                if not full:
+                    return None
+                kept = settled_stats.get(name)
+                # settled and unchanged, as the results cache trusts it; else by content
+                if kept is None or tuple(kept) != now[:4]:  # type: ignore[index]
+                    extra = item
+            elif level == FULL and full and not self._settled(now):  # type: ignore[arg-type]
+                if not stat.S_ISREG(now[5]):  # type: ignore[index]
+                    return None  # a device, a pipe, a folder that changed just now
+                extra = _digest(name)
+            found.append((name, level, now, extra))
+        return found
+
+    def _settled(self, state: tuple[int, ...]) -> bool:
+        """Last changed more than SETTLED_NS before the run started."""
+        return self.started - max(state[1], state[2]) > SETTLED_NS
+
+
+_recorder: Recorder | None = None
+_hooked = False
+_stat = os.stat
+_lstat = os.lstat
+
+
+def start(args: list[str] | None = None) -> Recorder | None:
+    """Start recording this run, when it was started from the launcher and may be
+    replayed."""
+    global _recorder, _hooked
+    args = argv if args is None else args
+    if args is None or not eligible(args):
+        return None
+    _recorder = Recorder(list(args))
+    _recorder.cache = os.path.abspath(record_folder(args) or "")  # before os.stat is watched
+    if not _hooked:
+        sys.addaudithook(_audit)
+        _hooked = True
+    os.stat = _watched_stat
+    os.lstat = _watched_lstat
+    return _recorder
+
+
+def stop() -> None:
+    global _recorder
+    _recorder = None
+    os.stat = _stat
+    os.lstat = _lstat
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    recorder = _recorder
+    if recorder is not None and recorder.pid == os.getpid():
+        try:
+            recorder.audit(event, args)
+        except Exception:  # an argument of an unexpected shape: the run is not recorded
+            recorder.active = False
+
+
+def _watched_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+    recorder = _recorder
+    if recorder is not None and recorder.pid == os.getpid():
+        follow = kwargs.get("follow_symlinks", True) and not isinstance(path, int)
+        recorder.look(path, PROBE if follow else LINK)
+    return _stat(path, *args, **kwargs)
+
+
+def _watched_lstat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+    recorder = _recorder
+    if recorder is not None and recorder.pid == os.getpid():
+        recorder.look(path, LINK)
+    return _lstat(path, *args, **kwargs)
+
+
+def _name(path: object) -> str | None:
+    if isinstance(path, int):
+        return None  # a descriptor: its file was opened (and seen) by name
+    try:
+        name = os.fsdecode(path)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+    return os.path.abspath(name)
+
+
+def _skipped(name: str, cache: str) -> str | None:
+    """The entry of folder ``name`` that leads to the cache folder, if it is inside it."""
+    if not cache or not cache.startswith(name.rstrip(os.sep) + os.sep):
+        return None
+    return cache[len(name.rstrip(os.sep)) + 1 :].split(os.sep, 1)[0]
+
+
+def _inside(name: str, folder: str) -> bool:
+    return name == folder or name.startswith(folder + os.sep)
+
+
+def _now() -> int:
+    import time
+
+    return time.time_ns()
+
+
+def _installation() -> list[str]:
+    """preflight's code and rules/ data (files and folders), and the folders on sys.path."""
+    from preflight.resources import rules_dir
+
+    found: list[str] = []
+    here = os.path.dirname(os.path.abspath(__file__))
+    for root in (here, str(rules_dir())):
+        for directory, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            found.append(directory)
+            found.extend(
+                os.path.join(directory, name)
+                for name in sorted(filenames)
+                if not name.endswith((".pyc", ".pyo"))
+            )
+    found.extend(os.path.abspath(entry or ".") for entry in sys.path)
+    return found
+
+
+def _joined(events: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Consecutive writes to one stream as one."""
+    joined: list[tuple[int, list[str]]] = []
+    for fd, text in events:
+        if joined and joined[-1][0] == fd:
+            joined[-1][1].append(text)
+        else:
+            joined.append((fd, [text]))
+    return [(fd, "".join(parts)) for fd, parts in joined]
+
+
+def _encoded(fd: int, text: str) -> bytes:
+    stream = sys.stdout if fd == 1 else sys.stderr
+    return text.encode(stream.encoding, stream.errors or "strict")
+
+
+def _write(folder: str, key: Key, record: tuple[object, ...]) -> None:
+    import marshal
+    from pathlib import Path
+
+    from preflight.fsutil import atomic_write
+
+    path = _record_path(folder, key)
+    runs = os.path.dirname(path)
+    os.makedirs(runs, exist_ok=True)
+    atomic_write(Path(path), marshal.dumps(record))  # type: ignore[arg-type]
+    kept = sorted(
+        (entry for entry in os.scandir(runs) if entry.name.endswith(".run")),
+        key=lambda entry: entry.stat().st_mtime_ns,
+        reverse=True,
+    )
+    for stale in kept[KEEP:]:
+        with contextlib.suppress(OSError):
+            os.unlink(stale.path)
