@@ -95,24 +95,50 @@ def replay(args: list[str]) -> int | None:
         if folder is None:
             return None
         key = run_key(args)
-        import marshal
-
-        with open(_record_path(folder, key), "rb") as stream:
-            record = marshal.loads(stream.read())  # load(stream) reads piece by piece
-        if record[0] != FORMAT or record[1] != key or not _unchanged(record[2]):
-            return None
-        events, code = record[3], record[4]
-    except Exception:  # no record, an unreadable one, a stream that is gone: a full run
+        stream = open(_record_path(folder, key), "rb")  # noqa: SIM115 (closed below)
+    except Exception:  # no record: a full run
         return None
+    with stream:
+        try:
+            import marshal
+
+            magic = stream.read(len(_MAGIC) + 8)
+            if magic[: len(_MAGIC)] != _MAGIC:
+                return None
+            header = marshal.loads(stream.read(int.from_bytes(magic[len(_MAGIC) :], "big")))
+            if header[0] != FORMAT or header[1] != key or not _unchanged(header[2]):
+                return None
+            events, code = header[3], int(header[4])
+            offset = stream.tell()
+        except Exception:  # an unreadable record, a dependency that cannot be read: a full run
+            return None
+        try:
+            for fd, length in events:
+                (sys.stdout if fd == 1 else sys.stderr).flush()
+                _copy(stream.fileno(), offset, length, fd)
+                offset += length
+        except OSError:  # a closed pipe: as click's echo would end
+            return 2
+    return code
+
+
+def _copy(source: int, offset: int, length: int, fd: int) -> None:
+    """``length`` bytes of the record from ``offset`` to descriptor ``fd``, by the kernel
+    when it can (sendfile: the report is never copied through this process)."""
+    end = offset + length
     try:
-        for fd, data in events:
-            out = sys.stdout if fd == 1 else sys.stderr
-            out.flush()
-            out.buffer.write(data)
-            out.buffer.flush()
-    except OSError:  # a closed pipe: as click's echo would end
-        return 2
-    return int(code)
+        while offset < end:
+            sent = os.sendfile(fd, source, offset, end - offset)
+            if sent == 0:
+                break
+            offset += sent
+    except OSError:
+        pass  # a descriptor sendfile does not serve: copied below
+    while offset < end:
+        data = os.pread(source, min(end - offset, 1 << 20), offset)
+        if not data:
+            raise OSError("the record is shorter than it says")
+        offset += os.write(fd, data)
 
 
 def eligible(args: list[str]) -> bool:
@@ -288,7 +314,7 @@ class Recorder:
         self.cache = ""
         """The cache folder (``record_folder``): the only one a record is written to."""
         self.busy = False
-        self.events: list[tuple[int, str]] = []
+        self.events: list[tuple[int, bytes]] = []
         self.active = True
 
     def look(self, path: object, level: int) -> None:
@@ -314,8 +340,13 @@ class Recorder:
             self.look(args[0] if args and args[0] is not None else ".", LIST)
 
     def say(self, fd: int, text: str) -> None:
-        """What the run wrote to stdout (1) or stderr (2), as the stream received it."""
-        self.events.append((fd, text))
+        """What the run wrote to stdout (1) or stderr (2), as the stream received it (and
+        encoded it: write by write)."""
+        stream = sys.stdout if fd == 1 else sys.stderr
+        try:
+            self.events.append((fd, text.encode(stream.encoding, stream.errors or "strict")))
+        except Exception:
+            self.active = False
 
     def finish(self, code: int, report: Report) -> None:
         """Write the record (quietly not, when this run may not be replayed)."""
@@ -335,9 +366,10 @@ class Recorder:
             dependencies = self._dependencies(stats.get("inputs", []), folder)
             if dependencies is None:
                 return
-            events = [(fd, _encoded(fd, text)) for fd, text in _joined(self.events)]
             key = run_key(self.args)
-            _write(folder, key, (FORMAT, key, dependencies, events, code))
+            _write(
+                folder, key, (FORMAT, key, dependencies, _lengths(self.events), code), self.events
+            )
         except Exception:  # a record is an optimisation: never a reason to fail a run
             return
 
@@ -502,23 +534,25 @@ def _installation() -> list[str]:
     return found
 
 
-def _joined(events: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """Consecutive writes to one stream as one."""
-    joined: list[tuple[int, list[str]]] = []
-    for fd, text in events:
+def _lengths(events: list[tuple[int, bytes]]) -> list[tuple[int, int]]:
+    """Consecutive writes to one stream as one: (stream, bytes written)."""
+    joined: list[tuple[int, int]] = []
+    for fd, data in events:
         if joined and joined[-1][0] == fd:
-            joined[-1][1].append(text)
+            joined[-1] = (fd, joined[-1][1] + len(data))
         else:
-            joined.append((fd, [text]))
-    return [(fd, "".join(parts)) for fd, parts in joined]
+            joined.append((fd, len(data)))
+    return joined
 
 
-def _encoded(fd: int, text: str) -> bytes:
-    stream = sys.stdout if fd == 1 else sys.stderr
-    return text.encode(stream.encoding, stream.errors or "strict")
+_MAGIC = b"preflight-run\n"
 
 
-def _write(folder: str, key: Key, record: tuple[object, ...]) -> None:
+def _write(
+    folder: str, key: Key, header: tuple[object, ...], events: list[tuple[int, bytes]]
+) -> None:
+    """The record: _MAGIC, the header's length (8 bytes), the header (marshal), then what
+    the run wrote, as written."""
     import marshal
     from pathlib import Path
 
@@ -527,7 +561,9 @@ def _write(folder: str, key: Key, record: tuple[object, ...]) -> None:
     path = _record_path(folder, key)
     runs = os.path.dirname(path)
     os.makedirs(runs, exist_ok=True)
-    atomic_write(Path(path), marshal.dumps(record))  # type: ignore[arg-type]
+    said = marshal.dumps(header)  # type: ignore[arg-type]
+    pieces = [_MAGIC + len(said).to_bytes(8, "big"), said, *(data for _, data in events)]
+    atomic_write(Path(path), pieces)
     kept = sorted(
         (entry for entry in os.scandir(runs) if entry.name.endswith(".run")),
         key=lambda entry: entry.stat().st_mtime_ns,
