@@ -233,18 +233,21 @@ def _state(path: str, level: int, skip: str | None = None) -> object:
     """What a dependency is now (see LINK, PROBE, FULL, LIST), None when it is not there,
     or the error. ``skip``: an entry left out of a LIST."""
     try:
-        found = _lstat(path) if level == LINK else _stat(path)
-        mode = found.st_mode
-        if level == LINK:
-            return (stat.S_IFMT(mode), os.readlink(path) if stat.S_ISLNK(mode) else None)
-        if level == LIST and stat.S_ISDIR(mode):
-            return (found.st_ino, found.st_dev, _entries(path, skip))
-        if level in (PROBE, LIST) and stat.S_ISDIR(mode):
-            return (stat.S_IFMT(mode), found.st_ino, found.st_dev)
+        return _projected(path, _lstat(path) if level == LINK else _stat(path), level, skip)
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as error:
         return ("error", error.errno)
+
+
+def _projected(path: str, found: os.stat_result, level: int, skip: str | None = None) -> object:
+    mode = found.st_mode
+    if level == LINK:
+        return (stat.S_IFMT(mode), os.readlink(path) if stat.S_ISLNK(mode) else None)
+    if level == LIST and stat.S_ISDIR(mode):
+        return (found.st_ino, found.st_dev, _entries(path, skip))
+    if level in (PROBE, LIST) and stat.S_ISDIR(mode):
+        return (stat.S_IFMT(mode), found.st_ino, found.st_dev)
     return (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino, found.st_dev, mode)
 
 
@@ -314,19 +317,50 @@ class Recorder:
         self.cache = ""
         """The cache folder (``record_folder``): the only one a record is written to."""
         self.busy = False
+        self.cwd = os.getcwd()
         self.events: list[tuple[int, bytes]] = []
         self.active = True
 
+    def name(self, path: object) -> str | None:
+        """An absolute, normal spelling of ``path`` (None for a descriptor)."""
+        if isinstance(path, str):
+            name = path
+        elif isinstance(path, int):
+            return None  # a descriptor: its file was opened (and seen) by name
+        else:
+            try:
+                name = os.fsdecode(path)  # type: ignore[arg-type]
+            except TypeError:
+                return None
+        return os.path.normpath(name if name.startswith("/") else f"{self.cwd}/{name}")
+
     def look(self, path: object, level: int) -> None:
+        """Keep what ``path`` is now, on its first look-up at ``level``."""
         if self.busy:
             return  # its own look-ups (listing a folder is audited too)
-        name = _name(path)
-        if name is not None and (name, level) not in self.seen:
-            self.busy = True
-            try:
-                self.seen[(name, level)] = _state(name, level, _skipped(name, self.cache))
-            finally:
-                self.busy = False
+        name = self.name(path)
+        if name is None or (name, level) in self.seen:
+            return
+        self.busy = True
+        try:
+            skip = _skipped(name, self.cache) if level == LIST else None
+            self.seen[(name, level)] = _state(name, level, skip)
+        finally:
+            self.busy = False
+
+    def stated(self, path: object, level: int, found: object) -> None:
+        """Keep what a watched stat() or lstat() found (``found``: its result, or the error
+        it raised), on the path's first look-up at ``level``."""
+        name = self.name(path)
+        if name is None or (name, level) in self.seen:
+            return
+        if isinstance(found, os.stat_result):
+            state = _projected(name, found, level)
+        elif isinstance(found, (FileNotFoundError, NotADirectoryError)):
+            state = None
+        else:
+            state = ("error", getattr(found, "errno", None))
+        self.seen[(name, level)] = state
 
     def audit(self, event: str, args: tuple[Any, ...]) -> None:
         if event == "open":
@@ -361,9 +395,17 @@ class Recorder:
             folder = self.cache
             listed = [path for paths in report.skipped.values() for path in paths]
             listed += [info.path for info in report.files]
-            if any(_inside(os.path.abspath(path), folder) for path in listed):
+            if any(_inside(self.name(path) or "", folder) for path in listed):
                 return  # the cache folder is among the inputs: each run changes them
-            dependencies = self._dependencies(stats.get("inputs", []), folder)
+            import gc
+
+            paused = gc.isenabled()
+            gc.disable()  # the tuples made here would set off collections of the whole run
+            try:
+                dependencies = self._dependencies(stats.get("inputs", []), folder)
+            finally:
+                if paused:
+                    gc.enable()
             if dependencies is None:
                 return
             key = run_key(self.args)
@@ -380,35 +422,45 @@ class Recorder:
         went (the record could not say which state the output belongs to)."""
         cache = os.path.abspath(folder)
         levels: dict[tuple[str, bool], int] = {}
+        current: dict[tuple[str, int], object] = {}
         for (name, level), then in self.seen.items():
             if _inside(name, cache):
                 continue  # the cache's own files (no input is in it: see ``finish``)
-            if _state(name, level, _skipped(name, cache)) != then:
-                return None
+            if level in (LINK, PROBE):
+                # as the run first saw it: if it changed since, it differs from the record
+                # when replayed (a stat() never comes back: the ctime only grows)
+                current[(name, level)] = then
+            else:  # read or listed: what was read must be what the record says
+                now = current[(name, level)] = _state(name, level, _skipped(name, cache))
+                if now != then:
+                    return None
             by = (name, level == LINK)
             levels[by] = max(level, levels.get(by, level))
-        hashes: dict[str, str] = {}
+        items: dict[str, str] = {}  # what the items read (results cache entries)
         settled_stats: dict[str, Any] = {}
-        for read, kept_stats in inputs:  # what the items read (results cache entries)
-            for name, digest in read.items():
-                if hashes.setdefault(name, digest) != digest:
+        names: dict[str, str] = {}
+        for read, kept_stats in inputs:
+            for written, digest in read.items():
+                path = names.get(written)
+                if path is None:
+                    path = names[written] = self.name(written) or written
+                if items.setdefault(path, digest) != digest:
                     return None  # two items read the file with other bytes: it changed
-            settled_stats.update((os.path.abspath(k), v) for k, v in kept_stats.items())
-        items: dict[str, str] = {}
-        for name, digest in hashes.items():
-            path = os.path.abspath(name)
-            items[path] = digest
-            if (path, False) not in levels:
-                levels[(path, False)] = FULL
+            for written, kept in kept_stats.items():
+                settled_stats[names.get(written) or self.name(written) or written] = kept
+        for path in items:
+            levels.setdefault((path, False), FULL)
         for name in _installation():
             levels.setdefault((name, False), FULL)
         found: list[Dependency] = []
         for (name, link), level in levels.items():
+            now = current.get((name, level), _MISSING)
             if level == LIST:
                 skip = _skipped(name, cache)
-                found.append((name, level, _state(name, level, skip), skip))
+                found.append((name, level, now if now is not _MISSING else None, skip))
                 continue
-            now = _state(name, level)
+            if now is _MISSING:
+                now = _state(name, level)
             extra: object = None
             item = None if link else items.get(name)
             full = isinstance(now, tuple) and len(now) == 6
@@ -434,6 +486,7 @@ class Recorder:
         return self.started - max(state[1], state[2]) > SETTLED_NS
 
 
+_MISSING = object()
 _recorder: Recorder | None = None
 _hooked = False
 _stat = os.stat
@@ -464,7 +517,12 @@ def stop() -> None:
     os.lstat = _lstat
 
 
+_AUDITED = frozenset({"open", "os.listdir", "os.scandir"})
+
+
 def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if event not in _AUDITED:
+        return  # the hook sees every audited event (id() raises one): out at once
     recorder = _recorder
     if recorder is not None and recorder.pid == os.getpid():
         try:
@@ -474,28 +532,34 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
 
 
 def _watched_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-    recorder = _recorder
-    if recorder is not None and recorder.pid == os.getpid():
-        follow = kwargs.get("follow_symlinks", True) and not isinstance(path, int)
-        recorder.look(path, PROBE if follow else LINK)
-    return _stat(path, *args, **kwargs)
+    return _watched(_stat, path, args, kwargs, PROBE)
 
 
 def _watched_lstat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+    return _watched(_lstat, path, args, kwargs, LINK)
+
+
+def _watched(
+    call: Any, path: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: int
+) -> os.stat_result:
     recorder = _recorder
-    if recorder is not None and recorder.pid == os.getpid():
-        recorder.look(path, LINK)
-    return _lstat(path, *args, **kwargs)
-
-
-def _name(path: object) -> str | None:
-    if isinstance(path, int):
-        return None  # a descriptor: its file was opened (and seen) by name
+    if recorder is None or recorder.pid != os.getpid() or recorder.busy:
+        return call(path, *args, **kwargs)  # type: ignore[no-any-return]
+    if args or kwargs.get("dir_fd") is not None:
+        recorder.active = False  # a path relative to a descriptor: not recorded
+    elif not kwargs.get("follow_symlinks", True):
+        level = LINK
     try:
-        name = os.fsdecode(path)  # type: ignore[arg-type]
-    except TypeError:
-        return None
-    return os.path.abspath(name)
+        found = call(path, *args, **kwargs)
+    except OSError as error:
+        recorder.stated(path, level, error)
+        raise
+    recorder.busy = True  # an lstat()'s readlink()
+    try:
+        recorder.stated(path, level, found)
+    finally:
+        recorder.busy = False
+    return found  # type: ignore[no-any-return]
 
 
 def _skipped(name: str, cache: str) -> str | None:
@@ -506,7 +570,7 @@ def _skipped(name: str, cache: str) -> str | None:
 
 
 def _inside(name: str, folder: str) -> bool:
-    return name == folder or name.startswith(folder + os.sep)
+    return name.startswith(folder) and (len(name) == len(folder) or name[len(folder)] == "/")
 
 
 def _now() -> int:
