@@ -10,7 +10,6 @@ import contextlib
 import functools
 import ipaddress
 import re
-import socket
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -121,6 +120,8 @@ def numeric_address(host: str) -> str | None:
         pass
     if not _NUMERIC.fullmatch(bare) or not bare[:1].isdigit():
         return None
+    import socket  # rarely needed here: socket costs 2 ms of start-up
+
     try:
         return socket.inet_ntoa(socket.inet_aton(bare))
     except (OSError, ValueError):

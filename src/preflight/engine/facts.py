@@ -13,7 +13,6 @@ Everything here is picklable: worker processes receive the facts once.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -73,6 +72,8 @@ class RunFacts:
         """A hash of what an item is judged with: its audiences (their members files'
         size and time included) and, for a template, the send steps that send it and their
         workflows' audiences. Part of the results cache key."""
+        import hashlib  # only a run with the results cache asks (2 ms of start-up)
+
         hashed = hashlib.blake2b(repr(targeting).encode("utf-8"), digest_size=16)
         hashed.update(members_stamp(targeting).encode("utf-8", "surrogateescape"))
         if template_key is not None:

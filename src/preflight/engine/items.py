@@ -6,7 +6,6 @@ code runs in the main process and in worker processes (fork or spawn).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -392,6 +391,8 @@ def file_hashes(
 ) -> tuple[dict[str, str], dict[str, Stat]]:
     """The hash of each file's bytes, and "absent" for each of ``probed`` (files looked for)
     that is not there, for the results cache key; and the stat() of each settled file."""
+    import hashlib  # only a run with the results cache asks (2 ms of start-up)
+
     hashed: dict[str, str] = {}
     stats: dict[str, Stat] = {}
     now = time.time_ns()
