@@ -75,10 +75,34 @@ MARKETING = {
     "help-footer": "<h1>New seeds are in</h1><p>Twelve heritage tomatoes.</p>"
     "<p>Forgot your password? Reset your password in the app.</p>",
     "track-in-app": "<h1>New arrivals</h1><p>Track your order in our new app.</p>",
+    "free-calendar": "<p>The heritage tomatoes you asked about are back.</p>"
+    "<p><a class='button' href='https://b.example/seeds'>Shop seeds</a></p>",
+    "win-back": "<h1>We really miss you!</h1><p>Come back this week for a 50% discount.</p>",
+    "view-in-browser": "<p><a href='*|ARCHIVE|*'>View this email in your browser</a></p>"
+    "<p>Forward to a friend</p>",
+    "de-offer": "<h1>Exklusives Angebot</h1><p>Jetzt sichern!</p>",
+    "receipt-mentions-nothing": "<p>Members paid nothing for shipping all week.</p>"
+    "<p>Start your free trial today.</p>",
+    # from the fourth held-out set (bench/heldout4): flash sale, abandoned cart, consultation
+    "flash-sale": "<h1>Up To 1/2 Off</h1><p>Only until midnight</p><p>Access deals</p>",
+    "abandoned-cart": "<h1>Oh no! Something was left in your cart.</h1>"
+    "<p>Jenny, your cart is waiting!</p><a href='https://b.example/cart'>View My Cart</a>",
+    "consultation": "<h1>Unlock the Full Potential</h1>"
+    "<a class='button' href='https://b.example/book'>Book your consultation slot</a>",
+}
+
+# Neither side says enough: CONTENT001/002 are then warnings that ask for `category:`
+UNDECIDED = {
     "welcome-only": "<h1>Welcome to Kraken Academy</h1><p>An exciting future awaits.</p>",
     "invoice-product": "<h2>Invoicing made easy</h2><p>Send an invoice in seconds.</p>"
     "<p>Read more on our blog.</p>",
     "empty": "",
+    "lorem": "<h1>Basic</h1><p>Hi, Susan Calvin</p><p>Lorem ipsum dolor sit amet.</p>",
+    "shared-with-you": "<p>Ada has shared the workflow “Invoices” with you.</p>"
+    "<p><a href='{{ workflowUrl }}'>Open workflow</a></p>",
+    "workflow-failed": "<h1>Your workflow failed</h1><p>The last run stopped at step 3.</p>",
+    "key-revoked": "<p>Your API key “CI” was revoked by an administrator.</p>",
+    "shop-owner": "<p>The shop owners will reply to your question soon.</p>",
 }
 
 
@@ -91,8 +115,14 @@ def test_transactional_content_in_five_languages(tmp_path: Path, name: str) -> N
 
 @pytest.mark.parametrize("name", sorted(MARKETING))
 def test_marketing_stays_marketing(tmp_path: Path, name: str) -> None:
-    """Precision first: one mention, or a weak word in a heading, is not enough."""
+    """Precision first: one mention, or a weak word in a heading, is not enough to make a
+    marketing email transactional; its own marketing evidence says what it is."""
     assert infer_category(_template(tmp_path, MARKETING[name])).category == "marketing"
+
+
+@pytest.mark.parametrize("name", sorted(UNDECIDED))
+def test_neither_is_undecided(tmp_path: Path, name: str) -> None:
+    assert infer_category(_template(tmp_path, UNDECIDED[name])).category == "undecided"
 
 
 def test_subject_counts_as_prominent(tmp_path: Path) -> None:
@@ -146,7 +176,7 @@ def test_hostile_input_is_quick_and_quiet(tmp_path: Path) -> None:
     bodies = ["a" * 300_000, "a_b." * 100_000, "(" * 50_000 + "order #" * 10_000, "\u0130" * 5000]
     for index, body in enumerate(bodies):
         inference = infer_category(_template(tmp_path, f"<p>{body}</p>", f"h{index}.html"))
-        assert inference.category == "marketing"
+        assert inference.category == "undecided"
 
 
 def test_data_is_well_formed() -> None:
@@ -160,6 +190,9 @@ def test_data_is_well_formed() -> None:
                     # matched against lower-cased text: literals must be lower case
                     literal = re.sub(r"\\.", "", phrase)
                     assert literal == literal.lower() or not re.search(r"[A-Z]", literal), phrase
+                    # a phrase with no whole word it always holds is tried on every email
+                    # (phraseset.py): one such phrase costs every run a scan of every text
+                    assert required_words(phrase) or phrase.startswith("\\$"), phrase
     transactional_languages = {
         language for entry in data["transactional"] for language in entry.get("phrases") or {}
     }

@@ -224,3 +224,64 @@ def test_mjml_with_a_stylesheet_included_from_a_head_partial_compiles(tmp_path: 
     rules = {f.rule for f in report.findings}
     assert "PF001" not in rules
     assert "LINK007" in rules
+
+
+def test_mjml_with_an_unquoted_attribute_value_compiles(tmp_path: Path) -> None:
+    """mjml takes `font-weight=400` unquoted (Mattermost's payment_failed_body.mjml); MRML
+    refuses it, so preflight quotes MJML tags' attribute values and tries again: no PF001,
+    and the rules see the compiled email. A `>` in a quoted value and a bare attribute stay
+    as they are."""
+    import preflight
+
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "partials" / "footer.mjml").write_text(
+        "<mj-section><mj-column><mj-text font-size=12px>Bye</mj-text></mj-column></mj-section>\n"
+    )
+    (tmp_path / "failed.mjml").write_text(
+        "<mjml>\n  <mj-body>\n    <mj-section><mj-column>\n"
+        '      <mj-text font-weight=400 color="#3F4350" title="a > b">Your payment failed</mj-text>\n'
+        '      <mj-button href="#">Update payment</mj-button>\n'
+        "    </mj-column></mj-section>\n"
+        '    <mj-include path="./partials/footer.mjml" />\n'
+        "  </mj-body>\n</mjml>\n"
+    )
+    report = preflight.check([tmp_path / "failed.mjml"])
+    rules = {f.rule for f in report.findings}
+    assert "PF001" not in rules
+    assert "LINK007" in rules
+    from preflight.compose.mjml import _quoted
+
+    assert _quoted('<mj-text font-weight=400 title="a > b">x=1</mj-text>') == (
+        '<mj-text font-weight="400" title="a > b">x=1</mj-text>'
+    )
+
+
+def test_mjml_that_mjml_forgives_compiles_with_its_text_as_written(tmp_path: Path) -> None:
+    """What mjml's parser takes and MRML's refuses, from real newsletters: `</br>` and an
+    unclosed <p> inside <mj-text> (mjml copies an ending tag's content unparsed), an
+    <mj-image> left open, `--` inside a comment, a comment among <mj-attributes> beside a
+    self-closed <mj-text/>. It compiles, the text comes out as written, and the rules run."""
+    from preflight.compose.mjml import compile_mjml
+
+    source = (
+        "<mjml>\n  <mj-head>\n    <mj-attributes>\n      <!-- defaults -->\n"
+        '      <mj-text color="#1f002a" padding="0" />\n    </mj-attributes>\n'
+        "    <!-- tokens:\n      --color-canvas = #270035\n    -->\n  </mj-head>\n"
+        "  <mj-body>\n    <mj-section><mj-column>\n"
+        '      <mj-image src="https://brightleaf.example/logo.png" alt="Brightleaf">\n'
+        "      <mj-text><p>Ahoj!</p><p>Line one</br>line two<p></mj-text>\n"
+        '      <mj-button href="#">Read it</mj-button>\n'
+        '      <mj-divider border-width="1px"></mj-divider>\n'
+        "    </mj-column></mj-section>\n  </mj-body>\n</mjml>\n"
+    )
+    path = tmp_path / "news.mjml"
+    path.write_text(source, encoding="utf-8")
+    composed = compile_mjml(path, source, 1_000_000)
+    assert not composed.problems
+    assert composed.html is not None
+    assert "<p>Ahoj!</p><p>Line one</br>line two<p>" in composed.html
+    assert ">Read it<" in composed.html and "pfraw" not in composed.html
+    assert 'src="https://brightleaf.example/logo.png"' in composed.html
+    import preflight
+
+    assert "LINK007" in {f.rule for f in preflight.check([path]).findings}

@@ -20,6 +20,8 @@ from preflight.footer import looks_like_address
         "PO Box 123, Bristol",
         "123 Van Ness, San Francisco 94102",
         "Brightleaf Inc. · 350 Fifth, New York, 10118-0110",
+        "Yogi Complex, L-7/A, New Rander Rd, Adajan, Surat, Gujarat 395009",
+        "MG Road, Bengaluru - 560001",
     ],
 )
 def test_addresses(text: str) -> None:
@@ -36,6 +38,7 @@ def test_addresses(text: str) -> None:
         "Order 2 Street Food boxes",
         "Save 20 Percent, today only 10000 points",
         "Call 555 0100, Extension 12345678",
+        "Thanks, Order 1234567 shipped",
     ],
 )
 def test_copy_that_is_not_an_address(text: str) -> None:

@@ -581,3 +581,9 @@ def test_rule_data_is_parsed_once_and_kept_like_bytecode(
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     assert resources.load_data(source)["weight"] == 2
     assert not kept.exists()
+    # another reading of a file (the public suffix list's ICANN section) is kept apart
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    counted = resources.load_data(source, lambda text: len(text.splitlines()), "lines")
+    assert counted == 2 and (tmp_path / "__pycache__" / "data.yaml.lines.marshal").is_file()
+    assert resources.load_data(source)["weight"] == 2
+    assert resources.load_data(source, lambda text: -1, "lines") == 2  # kept: not read again

@@ -730,3 +730,22 @@ def test_link_text_of_a_long_run_of_punctuation_is_read_in_linear_time() -> None
 
     assert _normal("." * 30_000 + " Read more ...") == "." * 30_000 + " read more"
     assert _normal("  « Click here! » ") == "click here"
+
+
+def test_mjml_that_mrml_refuses_is_retried_in_linear_time(tmp_path: Path, run_cli) -> None:
+    """The forgiving second try over MJML (compose/mjml.py _Lenient) pairs openings with
+    closings in one pass: thousands of unclosed <mj-text>, comments or <mj-attributes> end
+    in a clear PF001, not in minutes of backtracking (the first version took 66 s on the
+    comments alone; the CLI's timeout bounds the test)."""
+    bodies = {
+        "texts.mjml": "<mjml><mj-body>" + "<mj-text>" * 40_000,
+        "comments.mjml": "<mjml>" + "<!--" * 100_000,
+        "attributes.mjml": "<mjml><mj-head>" + "<mj-attributes>" * 40_000,
+    }
+    for name, body in bodies.items():
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    result = run_cli("check", ".", "--format", "json", "--no-cache", cwd=tmp_path)
+    _no_internal_error(result)
+    document = json.loads(result.stdout)
+    unreadable = {Path(f["path"]).name for f in document["findings"] if f["rule"] == "PF001"}
+    assert unreadable == set(bodies)

@@ -4,8 +4,9 @@ The last step of the category's precedence chain (DESIGN.md, Template metadata):
 step, a sidecar, platform metadata and config `defaults` all beat it. The evidence is data
 in rules/category.yaml: phrases in en, de, fr, es and nl and merge-field names, each kind
 with a weight. Precision comes first: an email is inferred transactional only on strong,
-varied evidence that outweighs its marketing copy; anything else stays marketing (the
-default), so an inference never makes a marketing email's errors disappear.
+varied evidence that outweighs its marketing copy; one with marketing evidence is
+marketing; one that reads as neither is undecided (marketing by default, but CONTENT001/002
+only warn on it). An inference never makes a marketing email's errors disappear.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from preflight.resources import load_data, rules_dir
 
 TRANSACTIONAL = "transactional"
 MARKETING = "marketing"
+UNDECIDED = "undecided"
 _MEMO_KEY = "category-inference"
 _PROMINENT_TAGS = frozenset({"h1", "h2", "h3", "title"})
 _MAX_EVIDENCE = 5
@@ -88,12 +90,16 @@ class Inference:
         return Location(self.path, None, first.part)
 
     def data(self) -> dict[str, Any]:
-        """What a finding on an email of inferred category carries in ``data``."""
-        return {
+        """What a finding on an email of inferred category carries in ``data``; an undecided
+        one carries the little marketing evidence there was too."""
+        data = {
             "category": self.category,
             "category_source": "inferred",
             "evidence": [e.as_data() for e in self.evidence],
         }
+        if self.category == UNDECIDED:
+            data["marketing_evidence"] = [e.as_data() for e in self.counter]
+        return data
 
     def summary(self) -> str:
         return ", ".join(e.describe() for e in self.evidence[:3])
@@ -103,6 +109,7 @@ class Inference:
 class _Evidence:
     threshold: int
     margin: int
+    marketing_threshold: int
     bonus: int
     max_text: int
     phrases: PhraseSet[str]
@@ -131,6 +138,7 @@ def _evidence() -> _Evidence:
     return _Evidence(
         threshold=int(data["threshold"]),
         margin=int(data["margin"]),
+        marketing_threshold=int(data["marketing_threshold"]),
         bonus=int(data["prominent_bonus"]),
         max_text=int(data["max_text"]),
         phrases=PhraseSet(phrases),
@@ -325,15 +333,22 @@ def _as_evidence(
 
 
 def infer_category(template: Template) -> Inference:
-    """Marketing or transactional, from the subject, preheader, visible text, link texts
-    and the merge fields in link addresses; transactional only on strong evidence."""
+    """Transactional, marketing or undecided, from the subject, preheader, visible text,
+    link texts and the merge fields in link addresses: transactional only on strong
+    evidence; marketing on marketing evidence that reaches ``marketing_threshold``;
+    undecided when neither side says enough."""
     evidence = _evidence()
     found = _scan(template, evidence)
     score, transactional = _weigh([f for f in found if f.group[0] == "t"], evidence)
     counter_score, marketing = _weigh([f for f in found if f.group[0] == "m"], evidence)
-    is_transactional = score >= evidence.threshold and score >= evidence.margin * counter_score
+    if score >= evidence.threshold and score >= evidence.margin * counter_score:
+        category = TRANSACTIONAL
+    elif counter_score >= evidence.marketing_threshold:
+        category = MARKETING
+    else:
+        category = UNDECIDED
     return Inference(
-        TRANSACTIONAL if is_transactional else MARKETING,
+        category,
         _as_evidence(template, transactional, evidence),
         score,
         _as_evidence(template, marketing, evidence),
@@ -366,3 +381,13 @@ def inferred_transactional(template: Template) -> Inference | None:
     if category is None or category.origin != "inferred" or category.value != TRANSACTIONAL:
         return None
     return _inference(template)
+
+
+def undecided(template: Template) -> Inference | None:
+    """The inference of an email whose category nothing declares and whose content reads as
+    neither marketing nor transactional, else None (it is then marketing by default, but
+    a rule that only matters for marketing email may say it cannot tell)."""
+    if template.category is not None:
+        return None
+    inference = _inference(template)
+    return inference if inference.category == UNDECIDED else None

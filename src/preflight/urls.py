@@ -158,20 +158,28 @@ def _public_suffixes() -> frozenset[str] | None:
         return None
     if spec is None or spec.origin is None:
         return None
-    try:
-        text = Path(spec.origin).with_name("public_suffix_list.dat").read_text(encoding="utf-8")
+    from preflight.resources import load_data
+
+    try:  # kept parsed beside the list, as rules/ data is (5 ms a run otherwise)
+        found = load_data(
+            Path(spec.origin).with_name("public_suffix_list.dat"), _icann_section, "icann"
+        )
     except (OSError, UnicodeDecodeError):
         return None
+    return frozenset(found) if found is not None else None
+
+
+def _icann_section(text: str) -> list[str] | None:
     start, end = text.find("===BEGIN ICANN DOMAINS==="), text.find("===END ICANN DOMAINS===")
     if start == -1 or end == -1:
         return None
     # The private section (github.io, herokuapp.com, netlify.app…) is left out on purpose:
     # a staging deployment on a hosting platform is a subdomain of it, and stays one here.
-    return frozenset(
+    return [
         line.split()[0]
         for line in text[start:end].splitlines()
         if line.strip() and not line.startswith("//")
-    )
+    ]
 
 
 def _suffix_length(labels: list[str], rules: frozenset[str]) -> tuple[int, bool]:

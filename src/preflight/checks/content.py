@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from preflight.category import inferred_transactional
+from preflight.category import inferred_transactional, undecided
 from preflight.compose.layout import PLACEHOLDER as CONTENT_SLOT
 from preflight.dialects import Dialect, dialects, has_special
 from preflight.footer import (
@@ -78,10 +78,10 @@ def _footer_violation(
     for_marketing: bool = False,
 ) -> Violation:
     """CONTENT001/002: an error on a marketing email; an info with the evidence and a
-    "declare `category:`" help when the content reads as transactional (the category was
-    inferred, not declared: a severity the user set for the rule still applies); a warning
-    on a part or a layout checked alone, unless ``for_marketing`` (it shows an unsubscribe
-    link: a layout for marketing email, whose footer is the emails')."""
+    "declare `category:`" help when the content reads as transactional, and a warning when
+    it reads as neither (the category was inferred, not declared: a severity the user set
+    for the rule still applies); a warning on a part or a layout checked alone. An email or
+    layout that shows an unsubscribe link (``for_marketing``) is for marketing email."""
     location = template.location(Part.HTML if template.html is not None else Part.TEXT)
     inference = inferred_transactional(template)
     part = _unsent_part(template, for_marketing) if inference is None else None
@@ -92,6 +92,16 @@ def _footer_violation(
             location,
             {**data, "slot": slot} if slot else data,
             help=_PART_HELP[what] + add,
+            severity=Severity.WARNING,
+        )
+    unknown = undecided(template) if inference is None and not for_marketing else None
+    if unknown is not None:
+        return Violation(
+            missing + " in this email, which reads as neither marketing nor transactional",
+            location,
+            {**data, **unknown.data()},
+            help="declare `category:` in its metadata (" + template.path.stem + ".meta.yaml,"
+            " or `defaults: {category: …}` in preflight.yaml); if it is marketing, " + add,
             severity=Severity.WARNING,
         )
     if inference is None:

@@ -9,6 +9,7 @@ findings point back at the .mjml line (or an include's) where their value occurs
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,26 @@ from preflight.model.source import SourceText, ValueMap
 
 _INCLUDE = re.compile(r"<mj-include\b([^>]*?)/?>", re.IGNORECASE)
 _MAX_INCLUDES = 200
+_MAX_DEPTH = 256
+"""Elements open at once, the files included counted as stacked: real emails stay under 40,
+and MRML overflows its stack (a segmentation fault, not an exception) near 2,000."""
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)(?:[^<>\"']|\"[^\"]*\"|'[^']*')*?(/?)>")
+_VOID = frozenset(
+    "area base br col embed hr img input link meta param source track wbr mj-include".split()
+)
+
+
+def _depth(text: str) -> int:
+    """The most elements open at once in ``text``, read as tags only (one pass)."""
+    depth = deepest = 0
+    for match in _TAG.finditer(text):
+        closing, name, self_closed = match.groups()
+        if closing:
+            depth = max(depth - 1, 0)
+        elif not self_closed and name.lower() not in _VOID:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
 
 
 @dataclass(frozen=True)
@@ -82,13 +103,29 @@ def compile_mjml(path: Path, text: str, max_bytes: int) -> Composed:
     files = {path: SourceText(text), **{t: SourceText(i.text) for t, i in walked.items()}}
     composed = Composed(built_from=path, files=files)
     composed.parts = [(included, "partial") for included in files if included != path]
+    depth = sum(_depth(source.text) for source in files.values())
+    if depth > _MAX_DEPTH:  # MRML recurses on the stack: a deep enough tree kills the process
+        composed.problems.append(
+            (
+                "PF001",
+                Violation(
+                    "MJML that nests deeper than {limit} elements (with its includes), which"
+                    " preflight does not compile",
+                    Location(path),
+                    {"limit": _MAX_DEPTH, "reason": "too-deep"},
+                    help="no real email nests that deep: look for tags that are opened and"
+                    " never closed",
+                ),
+            )
+        )
+        return composed
     try:
         loader = mrml.local_loader(str(path.parent.resolve()))
         output = mrml.to_html(text, parser_options=mrml.ParserOptions(include_loader=loader))
     except Exception as error:  # MRML raises its own exception types for bad MJML
-        retried = _with_css_inlined(mrml, path, text, walked)
+        retried = _lenient_compile(mrml, path, text, walked)
         if retried is not None:
-            composed.html = retried.content
+            composed.html = retried
             composed.html_map = ValueMap(files)
             return composed
         composed.problems.append(
@@ -137,20 +174,129 @@ def _css_inlined(text: str, folder: Path, walked: dict[Path, _Included]) -> str:
     return _INCLUDE.sub(replaced, text)
 
 
-def _with_css_inlined(
-    mrml: Any, path: Path, text: str, walked: dict[Path, _Included]
-) -> Any | None:
-    """A second try for MJML that mjml compiles and MRML's file loader refuses: a stylesheet
-    included (``type="css"``) from a partial that is itself included into ``<mj-head>``
-    (Mattermost's partials/style.mjml). The includes already read are handed to MRML from
-    memory, their stylesheets put in as ``<mj-style>``; None when that fails too."""
+_MJ_TAG = re.compile(r"<mj-[\w-]+\b[^<>]*>", re.IGNORECASE)
+_UNQUOTED = re.compile(r"""(\s[\w:-]+)=([^\s"'<>=`/]+)(?=[\s/>])""")
+# mjml's "ending tags": their content is HTML that mjml copies as it is, unparsed
+_ENDING_OPEN = re.compile(
+    r"<(mj-text|mj-button|mj-table|mj-raw|mj-navbar-link|mj-accordion-title|"
+    r"mj-accordion-text|mj-social-element)\b(?:[^<>\"']|\"[^\"]*\"|'[^']*')*(?<!/)>",
+    re.IGNORECASE,
+)
+# components that never have content, which mjml takes left open (<mj-image src="…">)
+_EMPTY_OPEN = re.compile(
+    r"<(mj-image|mj-divider|mj-spacer|mj-carousel-image|mj-font|mj-breakpoint|mj-all)\b"
+    r"((?:[^<>\"'/]|/(?!>)|\"[^\"]*\"|'[^']*')*)/?>",
+    re.IGNORECASE,
+)
+_EMPTY_CLOSE = re.compile(
+    r"</(?:mj-image|mj-divider|mj-spacer|mj-carousel-image|mj-font|mj-breakpoint|mj-all)\s*>",
+    re.IGNORECASE,
+)
+
+
+def _spans(
+    text: str, opening: re.Pattern[str], closing: str
+) -> Iterator[tuple[int, int, int, int]]:
+    """(start, content start, content end, end) of each ``opening`` … ``closing`` pair (the
+    closing tag named by the opening's first group, if it has one), in one pass: an opening
+    with no closing after it ends the search for its name, so hostile text costs linear time."""
+    position, exhausted = 0, set()
+    while (match := opening.search(text, position)) is not None:
+        name = (match.group(1) if opening.groups else "").lower()
+        if name in exhausted:
+            position = match.end()
+            continue
+        close = re.compile(closing.format(name=re.escape(name)), re.IGNORECASE)
+        found = close.search(text, match.end())
+        if found is None:
+            exhausted.add(name)
+            position = match.end()
+            continue
+        yield match.start(), match.end(), found.start(), found.end()
+        position = found.end()
+
+
+def _rewrite(text: str, spans: Iterable[tuple[int, int, int, int]], how: Any) -> str:
+    pieces, last = [], 0
+    for start, inner, inner_end, end in spans:
+        pieces += [
+            text[last:start],
+            how(text[start:inner], text[inner:inner_end], text[inner_end:end]),
+        ]
+        last = end
+    return "".join(pieces) + text[last:]
+
+
+_COMMENT_OPEN = re.compile("<!--")
+_ATTRIBUTES_OPEN = re.compile(r"<mj-attributes\b[^<>]*>", re.IGNORECASE)
+
+
+def _quoted(text: str) -> str:
+    """``text`` with the unquoted attribute values of its MJML tags quoted
+    (``font-weight=400``): mjml's HTML parser takes them, MRML's refuses them."""
+    return _MJ_TAG.sub(lambda tag: _UNQUOTED.sub(r'\1="\2"', tag.group(0)), text)
+
+
+def _drop(opening: str, content: str, closing: str) -> str:
+    return ""
+
+
+class _Lenient:
+    """MJML as mjml's forgiving parser reads it, written so that MRML's strict one takes it:
+    the content of ending tags (``<mj-text>``…) set aside as tokens and put back in the
+    output as it was (mjml copies it unparsed: ``</br>`` or an unclosed ``<p>`` in it is the
+    email's HTML, not an MJML error), empty components left open closed, unquoted
+    attribute values quoted, ``--`` inside a comment (which XML forbids) spaced, and the
+    comments among ``<mj-attributes>`` dropped."""
+
+    def __init__(self) -> None:
+        self.raw: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        text = _rewrite(text, _spans(text, _ENDING_OPEN, r"</{name}\s*>"), self._set_aside)
+        text = _EMPTY_CLOSE.sub("", _EMPTY_OPEN.sub(r"<\1\2/>", text))
+        text = _rewrite(
+            text,
+            _spans(text, _COMMENT_OPEN, "-->"),
+            lambda a, inner, b: a + inner.replace("--", "- -") + b,
+        )
+        # a comment among <mj-attributes> (MRML takes none there; it sets no attribute)
+        text = _rewrite(
+            text,
+            _spans(text, _ATTRIBUTES_OPEN, r"</mj-attributes\s*>"),
+            lambda a, inner, b: a + _rewrite(inner, _spans(inner, _COMMENT_OPEN, "-->"), _drop) + b,
+        )
+        return _quoted(text)
+
+    def _set_aside(self, opening: str, content: str, closing: str) -> str:
+        token = f"pfraw{len(self.raw)}q"  # letters and digits: MRML writes it as it is
+        self.raw[token] = content
+        return opening + token + closing
+
+    def restore(self, html: str) -> str:
+        if not self.raw:
+            return html
+        tokens = re.compile("|".join(re.escape(token) for token in self.raw))
+        return tokens.sub(lambda m: self.raw[m.group(0)], html)
+
+
+def _lenient_compile(mrml: Any, path: Path, text: str, walked: dict[Path, _Included]) -> str | None:
+    """A second try for MJML that mjml compiles and MRML refuses: a stylesheet included
+    (``type="css"``) from a partial that is itself included into ``<mj-head>`` (Mattermost's
+    partials/style.mjml), an unquoted attribute value, HTML in ``<mj-text>`` that is not
+    XML, an ``<mj-image>`` left open, ``--`` in a comment. The includes already read are
+    handed to MRML from memory, their stylesheets put in as ``<mj-style>``, and every file
+    is read as mjml reads it (``_Lenient``); the compiled HTML, or None when that fails
+    too."""
+    lenient = _Lenient()
     memory: dict[str, str] = {}
     for included in walked.values():
         if not included.css:  # the first file a written path names is the one it names
-            text_in = _css_inlined(included.text, included.path.parent, walked)
+            text_in = lenient(_css_inlined(included.text, included.path.parent, walked))
             memory.setdefault(included.written, text_in)
     try:
         options = mrml.ParserOptions(include_loader=mrml.memory_loader(memory))
-        return mrml.to_html(_css_inlined(text, path.parent, walked), parser_options=options)
+        source = lenient(_css_inlined(text, path.parent, walked))
+        return lenient.restore(str(mrml.to_html(source, parser_options=options).content))
     except Exception:  # still refused: the first error is the one reported
         return None

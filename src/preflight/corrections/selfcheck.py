@@ -16,9 +16,17 @@ if TYPE_CHECKING:
     from preflight.engine import Engine
 
 
+# what a finding says about the email's inferred category, not about the problem: the
+# original may read as undecided where its correction, with an unsubscribe link, is marketing
+_CATEGORY_KEYS = frozenset(
+    {"category", "category_source", "evidence", "evidence_text", "marketing_evidence"}
+)
+
+
 def _key(finding: Finding) -> tuple[str, str]:
     """A finding by what it says, wherever it is: the original and the correction compare."""
-    return finding.rule, json.dumps(dict(finding.data), sort_keys=True, default=str)
+    data = {k: v for k, v in finding.data.items() if k not in _CATEGORY_KEYS}
+    return finding.rule, json.dumps(data, sort_keys=True, default=str)
 
 
 def new_findings(
