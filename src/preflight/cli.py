@@ -111,7 +111,8 @@ def main() -> None:
 @click.option(
     "--no-cache",
     is_flag=True,
-    help="Neither read nor write the results cache, nor (with --online) the link cache.",
+    help="Neither read nor write the results cache and run records, nor (with --online) the"
+    " link cache.",
 )
 @click.option(
     "--jobs",

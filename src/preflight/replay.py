@@ -4,8 +4,8 @@ report it wrote last time, with the same exit code, without loading the checks.
 A run records, beside the results cache (``<cache folder>/runs/``), what it wrote to
 stdout and stderr and its exit code, under a key of everything the command line and the
 process could change: the arguments as typed, the working directory, the user and group,
-the whole environment, the interpreter, preflight's version and the output streams'
-encodings. With the record go the run's dependencies, each as it was when the run ended:
+the whole environment, the interpreter and its flags, preflight's version and the output
+streams' encodings. With the record go the run's dependencies, each as it was when the run ended:
 
 - every file and folder the main process opened, listed or looked up while the run went,
   caught by an audit hook (``sys.addaudithook``: open, os.listdir, os.scandir) and by
@@ -169,6 +169,7 @@ def run_key(args: list[str]) -> Key:
         VERSION,
         sys.executable,
         sys.version,
+        repr((sys.flags, sys.warnoptions, sys._xoptions)),
         os.getcwd(),
         (os.getuid(), os.geteuid(), os.getgid(), os.getegid()),
         tuple(args),
