@@ -539,7 +539,8 @@ def start(args: list[str] | None = None) -> Recorder | None:
     _recorder = Recorder(list(args))
     _recorder.cache = os.path.abspath(record_folder(args) or "")  # before os.stat is watched
     if not _hooked:
-        sys.addaudithook(_audit)
+        sys.addaudithook(_audit)  # for good: an audit hook cannot be removed
+        os.register_at_fork(after_in_child=stop)  # worker processes look up for themselves
         _hooked = True
     os.stat = _watched_stat
     os.lstat = _watched_lstat
