@@ -191,3 +191,32 @@ def test_the_installation_is_a_dependency() -> None:
     assert str(Path(replay.__file__).resolve()) in {str(Path(p).resolve()) for p in found}
     assert any(p.endswith(os.path.join("rules", "content.yaml")) for p in found)
     assert any(p.endswith("site-packages") for p in found)
+
+
+def test_a_changed_baseline_is_a_miss(tmp_path: Path, run_cli) -> None:
+    _project(tmp_path)
+    baseline = tmp_path / "baseline.json"
+    written = run_cli("check", "lib", "--write-baseline", str(baseline), cwd=tmp_path)
+    assert written.returncode == 0, written.stderr
+    assert not (Path(os.environ["PREFLIGHT_CACHE_DIR"]) / "runs").exists()  # never recorded
+    runs = Runs(run_cli, tmp_path)
+    hidden = runs("lib", "--format", "json", "--baseline", str(baseline))
+    assert runs.replayed("lib", "--format", "json", "--baseline", str(baseline)) == hidden
+    baseline.write_text(baseline.read_text(encoding="utf-8").replace('"rule"', '"rule" '))
+    runs.missed("lib", "--format", "json", "--baseline", str(baseline))
+
+
+def test_what_a_run_says_on_stderr_and_its_exit_code_are_replayed(tmp_path: Path, run_cli) -> None:
+    """A run that reads nothing says so on stderr and exits 2: so does its replay."""
+    (tmp_path / "notes.md").write_text("# not an email\n", encoding="utf-8")
+    cache = Path(os.environ["PREFLIGHT_CACHE_DIR"])
+    first = run_cli("check", ".", "--jobs", "1", cwd=tmp_path)
+    assert first.returncode == 2 and "no input read" in first.stderr
+    before = _records(cache)
+    again = run_cli("check", ".", "--jobs", "1", cwd=tmp_path)
+    assert _records(cache) == before and before, "replayed"
+    assert (again.returncode, again.stdout, again.stderr) == (
+        first.returncode,
+        first.stdout,
+        first.stderr,
+    )
