@@ -587,3 +587,41 @@ def test_rule_data_is_parsed_once_and_kept_like_bytecode(
     assert counted == 2 and (tmp_path / "__pycache__" / "data.yaml.lines.marshal").is_file()
     assert resources.load_data(source)["weight"] == 2
     assert resources.load_data(source, lambda text: -1, "lines") == 2  # kept: not read again
+
+
+def test_dataclass_code_is_compiled_once_and_kept(tmp_path: Path) -> None:
+    """The CLI keeps the code dataclasses compile (codecache.py): a first process compiles
+    and writes it under PYTHONPYCACHEPREFIX, a second compiles nothing, a damaged file is
+    compiled again, PYTHONDONTWRITEBYTECODE writes nothing, and a library import of
+    preflight leaves dataclasses as it is."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import dataclasses, preflight.codecache as c, preflight.model as m;"
+        "f = m.Location(m.Path('a.html'));"
+        "assert f == m.Location(m.Path('a.html')) and 'a.html' in repr(f);"
+        "print(c._added, len(c._codes) > 20, dataclasses.exec is c._exec)"
+    )
+
+    def run(*, dont_write: bool = False, code: str = probe) -> str:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "prefix")
+        if dont_write:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert run(dont_write=True) == "True True True"
+    assert not list((tmp_path / "prefix").rglob("*dataclasses*"))
+    assert run() == "True True True"  # compiled, written at exit
+    (kept,) = (tmp_path / "prefix").rglob("*dataclasses*.marshal")
+    assert run() == "False True True"  # nothing compiled: all read back
+    kept.write_bytes(kept.read_bytes()[:-100])  # damaged: compiled again
+    assert run() == "True True True"
+    library = "import dataclasses, preflight.model; print(hasattr(dataclasses, 'exec'))"
+    assert run(code=library) == "False"

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+# first of ours: it keeps the code dataclasses compile between runs (start-up)
+import preflight.codecache  # noqa: F401
 from preflight.constants import CORRECTION_KINDS as KINDS
 from preflight.constants import IMPORT_PLATFORMS
 from preflight.constants import VERSION as __version__

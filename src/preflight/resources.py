@@ -26,7 +26,7 @@ _DATA_CACHE_TAG = f"preflight-data-1 {sys.version_info[0]}.{sys.version_info[1]}
 """Marshal's format belongs to the Python that wrote it: another version parses the YAML."""
 
 
-def _cache_file(source: Path, form: str = "") -> Path:
+def cache_file(source: Path, form: str = "") -> Path:
     """Where the parsed form of ``source`` is kept: beside it in __pycache__, as Python keeps
     bytecode, or under PYTHONPYCACHEPREFIX when that is set."""
     name = source.name + (f".{form}" if form else "") + ".marshal"
@@ -49,7 +49,7 @@ def load_data(source: Path, parse: Callable[[str], Any] | None = None, form: str
 
     stat = source.stat()
     key = f"{stat.st_size}:{stat.st_mtime_ns}\n".encode()
-    cache = _cache_file(source, form)
+    cache = cache_file(source, form)
     try:
         blob = cache.read_bytes()
         head = _DATA_CACHE_TAG + key
@@ -76,6 +76,7 @@ def load_data(source: Path, parse: Callable[[str], Any] | None = None, form: str
             handle, temporary = tempfile.mkstemp(dir=cache.parent, prefix=".data-")
             with os.fdopen(handle, "wb") as out:
                 out.write(_DATA_CACHE_TAG + key + body)
+            os.chmod(temporary, 0o644)  # readable by all, as bytecode is (mkstemp: 0600)
             os.replace(temporary, cache)
         except OSError:
             pass

@@ -72,7 +72,7 @@ class RunFacts:
         """A hash of what an item is judged with: its audiences (their members files'
         size and time included) and, for a template, the send steps that send it and their
         workflows' audiences. Part of the results cache key."""
-        import hashlib  # only a run with the results cache asks (2 ms of start-up)
+        import hashlib  # 3 ms of start-up: only a run with the results cache hashes
 
         hashed = hashlib.blake2b(repr(targeting).encode("utf-8"), digest_size=16)
         hashed.update(members_stamp(targeting).encode("utf-8", "surrogateescape"))
