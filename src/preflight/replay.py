@@ -42,6 +42,7 @@ import contextlib
 import os
 import stat
 import sys
+from _thread import get_ident
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -324,7 +325,9 @@ class Recorder:
         reading (FULL) or listed (LIST, without the cache folder: see ``finish``)."""
         self.cache = ""
         """The cache folder (``record_folder``): the only one a record is written to."""
-        self.busy = False
+        self.busy: int | None = None
+        """The thread looking something up for the recorder itself (its own stat() and
+        scandir() are not the run's)."""
         self.cwd = os.getcwd()
         self.events: list[tuple[int, bytes]] = []
         self.active = True
@@ -344,17 +347,18 @@ class Recorder:
 
     def look(self, path: object, level: int) -> None:
         """Keep what ``path`` is now, on its first look-up at ``level``."""
-        if self.busy:
+        thread = get_ident()
+        if self.busy == thread:
             return  # its own look-ups (listing a folder is audited too)
         name = self.name(path)
         if name is None or (name, level) in self.seen:
             return
-        self.busy = True
+        self.busy = thread
         try:
             skip = _skipped(name, self.cache) if level == LIST else None
             self.seen[(name, level)] = _state(name, level, skip)
         finally:
-            self.busy = False
+            self.busy = None
 
     def stated(self, path: object, level: int, found: object) -> None:
         """Keep what a watched stat() or lstat() found (``found``: its result, or the error
@@ -580,7 +584,7 @@ def _watched(
     call: Any, path: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: int
 ) -> os.stat_result:
     recorder = _recorder
-    if recorder is None or recorder.pid != os.getpid() or recorder.busy:
+    if recorder is None or recorder.pid != os.getpid() or recorder.busy == get_ident():
         return call(path, *args, **kwargs)  # type: ignore[no-any-return]
     if args or kwargs.get("dir_fd") is not None:
         recorder.active = False  # a path relative to a descriptor: not recorded
@@ -591,11 +595,11 @@ def _watched(
     except OSError as error:
         recorder.stated(path, level, error)
         raise
-    recorder.busy = True  # an lstat()'s readlink()
+    recorder.busy = get_ident()  # an lstat()'s readlink()
     try:
         recorder.stated(path, level, found)
     finally:
-        recorder.busy = False
+        recorder.busy = None
     return found  # type: ignore[no-any-return]
 
 
