@@ -153,7 +153,9 @@ def test_config_default_beats_inference(tmp_path: Path) -> None:
 
 
 def test_findings_carry_the_evidence_in_json(tmp_path: Path) -> None:
-    (tmp_path / "reset.html").write_text(TRANSACTIONAL["en-reset"], encoding="utf-8")
+    # a whole document: CONTENT009 judges an email as a whole, and a fragment is none
+    page = f"<html><body>\n{TRANSACTIONAL['en-reset']}\n</body></html>"
+    (tmp_path / "reset.html").write_text(page, encoding="utf-8")
     report = preflight.check([tmp_path / "reset.html"])
     document = json.loads(report.to_json())
     [finding] = [f for f in document["findings"] if f["rule"] == "CONTENT001"]
@@ -164,7 +166,7 @@ def test_findings_carry_the_evidence_in_json(tmp_path: Path) -> None:
         "kind": "password",
         "text": "Reset your password",
         "part": "html",
-        "line": 1,
+        "line": 2,
         "column": 5,
     }
     assert "declare `category: transactional` in reset.meta.yaml" in finding["help"]

@@ -42,8 +42,16 @@ def unsent_part(template: Template) -> Part | None:
     return template.memo.get(_MEMO_KEY, lambda: _classify(template))
 
 
+def _whole_by_format(template: Template) -> bool:
+    """An .eml, or a platform's export (SFMC asset, Mailchimp or SendGrid JSON), is an email
+    as the platform sends it, whatever its HTML looks like (SFMC's html view has no <html>)."""
+    return template.format != "html" or template.path.suffix.lower() == ".json"
+
+
 def _classify(template: Template) -> Part | None:
     if template.html is None or any(kind == "layout" for _, kind in template.parts):
+        return None
+    if _whole_by_format(template):
         return None
     source = template.html.source.text
     match = CONTENT_SLOT.search(source) or _GO_DEFINE.search(source)
@@ -57,6 +65,8 @@ def _classify(template: Template) -> Part | None:
 def unsent_piece(template: Template) -> Part | None:
     """A header part or a fragment (unsent_part's last two), whatever slot it leaves."""
     if template.html is None or any(kind == "layout" for _, kind in template.parts):
+        return None
+    if _whole_by_format(template):
         return None
     source = template.html.source.text
     body = _BODY.search(source)
