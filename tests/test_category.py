@@ -77,6 +77,11 @@ MARKETING = {
     "track-in-app": "<h1>New arrivals</h1><p>Track your order in our new app.</p>",
     "free-calendar": "<p>The heritage tomatoes you asked about are back.</p>"
     "<p><a class='button' href='https://b.example/seeds'>Shop seeds</a></p>",
+    "shop-boots": "<p>Winter is here.</p><p><a href='https://b.example/b'>Shop boots</a></p>",
+    "back-in-stores": "<h1>Pumpkin spice is back in stores</h1>",
+    "new-is-in": "<p>The new boots are in the shop.</p>",
+    "promotion": "<p>Our winter promotion ends on Sunday.</p>",
+    "fr-promotion": "<p>Tous nos manteaux en promotion cette semaine.</p>",
     "win-back": "<h1>We really miss you!</h1><p>Come back this week for a 50% discount.</p>",
     "view-in-browser": "<p><a href='*|ARCHIVE|*'>View this email in your browser</a></p>"
     "<p>Forward to a friend</p>",
@@ -103,6 +108,13 @@ UNDECIDED = {
     "workflow-failed": "<h1>Your workflow failed</h1><p>The last run stopped at step 3.</p>",
     "key-revoked": "<p>Your API key “CI” was revoked by an administrator.</p>",
     "shop-owner": "<p>The shop owners will reply to your question soon.</p>",
+    # application notices whose words the selling phrases must not take for a call to action
+    "shop-is-live": "<p>Your shop is now live. Ada was added as staff.</p>"
+    "<p>Shop details were updated.</p><p>The shop has 3 new payouts.</p>",
+    "server-back": "<p>Your server is back in service.</p><p>db-1 is back in sync.</p>",
+    "build-running": "<p>Your new build is in progress.</p><p>The new setting is in effect.</p>",
+    "role-promotion": "<p>Congratulations on your promotion to team lead.</p>"
+    "<p>Replica promotion of db-1 completed.</p>",
 }
 
 
@@ -153,7 +165,9 @@ def test_config_default_beats_inference(tmp_path: Path) -> None:
 
 
 def test_findings_carry_the_evidence_in_json(tmp_path: Path) -> None:
-    (tmp_path / "reset.html").write_text(TRANSACTIONAL["en-reset"], encoding="utf-8")
+    # a whole document: CONTENT009 judges an email as a whole, and a fragment is none
+    page = f"<html><body>\n{TRANSACTIONAL['en-reset']}\n</body></html>"
+    (tmp_path / "reset.html").write_text(page, encoding="utf-8")
     report = preflight.check([tmp_path / "reset.html"])
     document = json.loads(report.to_json())
     [finding] = [f for f in document["findings"] if f["rule"] == "CONTENT001"]
@@ -164,7 +178,7 @@ def test_findings_carry_the_evidence_in_json(tmp_path: Path) -> None:
         "kind": "password",
         "text": "Reset your password",
         "part": "html",
-        "line": 1,
+        "line": 2,
         "column": 5,
     }
     assert "declare `category: transactional` in reset.meta.yaml" in finding["help"]
@@ -209,6 +223,8 @@ def test_data_is_well_formed() -> None:
         ("can (?:be )?safely (?:be )?ignored?", ("can", "safely")),
         ("(?:please )?do not reply", ("do", "not", "reply")),
         ("\\d{1,2} ?% off", ("off",)),
+        # a look-ahead matches no text: the word before it stays whole
+        ("promotion(?! (?:to|of))", ("promotion",)),
     ],
 )
 def test_needles(phrase: str, needles: tuple[str, ...]) -> None:

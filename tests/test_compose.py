@@ -12,6 +12,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from .conftest import REPO
 
 DATA = REPO / "tests" / "data" / "compose"
@@ -478,3 +480,78 @@ def test_mjml_that_mjml_forgives_compiles_with_its_text_as_written(tmp_path: Pat
     import preflight
 
     assert "LINK007" in {f.rule for f in preflight.check([path]).findings}
+
+
+def test_mjml_text_like_a_set_aside_token_stays_as_written(tmp_path: Path) -> None:
+    """The lenient second try sets ending tags' content aside as tokens and puts it back in
+    the compiled HTML: a title or a link that happens to hold a token's text keeps it, and
+    hundreds of unclosed <p> in <mj-text> (deeper than MRML is handed) still compile."""
+    from preflight.compose.mjml import compile_mjml
+
+    source = (
+        "<mjml><mj-head><mj-title>Order pfraw0q pfrawx1q</mj-title></mj-head><mj-body>"
+        "<mj-section><mj-column><mj-text font-weight=400><p>Hello<p>there</mj-text>"
+        "<mj-text>Code: pfraw1q</mj-text>"
+        '<mj-button href="https://x.example/?r=pfraw0q">Go</mj-button>'
+        "<mj-text>" + "<p>para\n" * 400 + "</mj-text>"
+        "</mj-column></mj-section></mj-body></mjml>"
+    )
+    path = tmp_path / "order.mjml"
+    composed = compile_mjml(path, source, 1_000_000)
+    assert not composed.problems and composed.html is not None
+    assert "<title>Order pfraw0q pfrawx1q</title>" in composed.html
+    assert 'href="https://x.example/?r=pfraw0q"' in composed.html
+    assert "Code: pfraw1q" in composed.html and "<p>Hello<p>there" in composed.html
+    assert composed.html.count("<p>para") == 400
+
+
+@pytest.mark.parametrize("comment", ["<!-- a -- b -->", "<!-- ------ -->", "<!-- x --->"])
+def test_mjml_comment_with_dashes_compiles(tmp_path: Path, comment: str) -> None:
+    """mjml takes any comment; XML (MRML) forbids "--" inside one and "-" before "-->": a
+    "------" separator comment or "--->" is spaced out on the second try, not a PF001."""
+    from preflight.compose.mjml import compile_mjml
+
+    source = (
+        f"<mjml><mj-body>{comment}<mj-section><mj-column><mj-text>Hi</mj-text>"
+        "</mj-column></mj-section></mj-body></mjml>"
+    )
+    composed = compile_mjml(tmp_path / "news.mjml", source, 1_000_000)
+    assert not composed.problems and composed.html is not None
+
+
+def test_a_part_checked_alone_is_not_judged_as_a_whole_email(tmp_path: Path) -> None:
+    """A layout (a slot), a header part or a fragment that nothing composes is reported as
+    a layout or partial in files[], keeps the findings of what it holds (a placeholder
+    link), and gets none of the rules that judge an email as a whole (catalogue `scope:
+    email`: subject, preheader, lang, <title>, heading outline, dark mode, text part)."""
+    import json
+
+    import preflight
+    from preflight.catalogue import load_catalogue
+
+    whole = {rule.id for rule in load_catalogue() if rule.scope == "email"}
+    assert {"CONTENT003", "CONTENT009", "A11Y001", "A11Y008", "INBOX002"} <= whole
+    files = {
+        "layout.html": '<html lang="en"><body>{{ content }}<a href="#">Shop</a></body></html>',
+        "header.html": '<html><body><table><tr><td><a href="#">Home</a></td></tr>',
+        "fragment.html": '<section><h3>News</h3><a href="#">Read</a></section>',
+        "email.html": "<html><body><h1>News</h1><p>Our spring range is here.</p>"
+        '<a href="#">Read</a></body></html>',
+    }
+    for name, body in files.items():
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    document = json.loads(preflight.check([tmp_path]).to_json())
+    kinds = {Path(f["path"]).name: f["kind"] for f in document["files"]}
+    assert kinds == {
+        "layout.html": "layout",
+        "header.html": "partial",
+        "fragment.html": "partial",
+        "email.html": "template",
+    }
+    rules: dict[str, set[str]] = {name: set() for name in files}
+    for finding in document["findings"]:
+        rules[Path(finding["path"]).name].add(finding["rule"])
+    for name in ("layout.html", "header.html", "fragment.html"):
+        assert "LINK007" in rules[name], name  # what the part holds is still checked
+        assert not rules[name] & whole, (name, rules[name] & whole)
+    assert {"CONTENT009", "A11Y001"} <= rules["email.html"]

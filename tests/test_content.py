@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from preflight.checks.content import _placeholders
@@ -39,6 +41,9 @@ def test_addresses(text: str) -> None:
         "Save 20 Percent, today only 10000 points",
         "Call 555 0100, Extension 12345678",
         "Thanks, Order 1234567 shipped",
+        "Thanks, Order 123456 shipped",
+        "Hi Ada, Ticket 100234 was updated",
+        "Flash sale, Code 482913",
     ],
 )
 def test_copy_that_is_not_an_address(text: str) -> None:
@@ -53,3 +58,24 @@ def test_placeholders_and_real_copy() -> None:
         "[FIRST NAME]",
         "lorem ipsum",
     ]
+
+
+def test_footer_help_names_the_platforms_own_tag(tmp_path: Path) -> None:
+    """CONTENT001/002's help names the platform's own tag when the platform is known, says
+    so when it has no address tag (Mailjet), and gives examples when it is not known."""
+    import preflight
+
+    body = "<html><body><p>Hi {first}, our spring sale starts today. Shop now.</p></body></html>"
+    cases = {
+        "sfmc.html": ("sfmc", "%%unsub_center_url%%", "%%Member_Addr%%"),
+        "mailjet.html": ("mailjet", "[[UNSUB_LINK_EN]]", "Mailjet has no address tag"),
+        "unknown.html": (None, "for example *|UNSUB|*", "such as *|LIST:ADDRESS|*"),
+    }
+    for name, (platform, unsubscribe, address) in cases.items():
+        path = tmp_path / name
+        path.write_text(body.format(first="there"), encoding="utf-8")
+        if platform:
+            path.with_suffix(".meta.yaml").write_text(f"platform: {platform}\n", "utf-8")
+        helps = {f.rule: f.help for f in preflight.check([path]).findings}
+        assert unsubscribe in (helps["CONTENT001"] or ""), (name, helps["CONTENT001"])
+        assert address in (helps["CONTENT002"] or ""), (name, helps["CONTENT002"])

@@ -26,6 +26,7 @@ SNIPPETS = {
     "postmark": "<p>Hi {{ name }}</p>{{{ pm:unsubscribe }}}",
     "iterable": "<p>Hi {{defaultIfEmpty firstName 'there'}}</p><a href='{{unsubscribeUrl}}'>x</a>",
     "campaign-monitor": "<p>Hi [firstname,fallback=there]</p><unsubscribe>Unsubscribe</unsubscribe>",
+    "mailjet": '<p>Hi [[data:firstname:"there"]]</p><a href="[[UNSUB_LINK_EN]]">x</a>',
 }
 
 

@@ -11,7 +11,7 @@ from preflight.dialects import SPECIAL_KEYWORDS, dialects, has_special, resolve_
 
 PLATFORMS = (
     "mailchimp hubspot sfmc pardot marketo braze klaviyo customerio mautic sendgrid mailgun"
-    " activecampaign brevo postmark iterable campaign-monitor"
+    " activecampaign brevo postmark iterable campaign-monitor mailjet"
 ).split()
 
 
@@ -63,6 +63,8 @@ def test_every_special_pattern_carries_a_keyword_of_its_kind() -> None:
         ("postmark", "{{{ pm:unsubscribe }}}"),
         ("iterable", "{{unsubscribeUrl}}"),
         ("campaign-monitor", "<unsubscribe>Unsubscribe</unsubscribe>"),
+        ("mailjet", '<a href="[[UNSUB_LINK_IT]]">x</a>'),
+        ("mailjet", "{{mj:unsub_link_fr}}"),
     ],
 )
 def test_unsubscribe_tags(platform: str, tag: str) -> None:

@@ -749,3 +749,72 @@ def test_mjml_that_mrml_refuses_is_retried_in_linear_time(tmp_path: Path, run_cl
     document = json.loads(result.stdout)
     unreadable = {Path(f["path"]).name for f in document["findings"] if f["rule"] == "PF001"}
     assert unreadable == set(bodies)
+
+
+def _mjml_cases(root: Path, cases: dict[str, dict[str, str]]) -> None:
+    for name, files in cases.items():
+        for file, body in files.items():
+            (root / name / file).parent.mkdir(parents=True, exist_ok=True)
+            (root / name / file).write_text(body, encoding="utf-8")
+
+
+def test_mjml_nesting_hidden_from_the_depth_count_is_pf001_not_a_crash(
+    tmp_path: Path, run_cli
+) -> None:
+    """MRML overflows its stack on MJML nested a few thousand deep and kills the process
+    (SIGSEGV). Closing tags it reads as text (in a comment, in an ending tag's content) must
+    not lower the depth preflight counts before handing it the document."""
+    n = 20_000
+    cases = {
+        name: {
+            "a.mjml": "<mjml><mj-body>" + opening * n + "</mj-wrapper>" * n + "</mj-body></mjml>"
+        }
+        for name, opening in {
+            "comment": "<mj-wrapper><!-- </x> -->",
+            "text": "<mj-wrapper><mj-text></mj-wrapper></mj-text>",
+            "raw": "<mj-wrapper><mj-raw></x></mj-raw>",
+        }.items()
+    }
+    _mjml_cases(tmp_path, cases)
+    for name in cases:
+        result = run_cli("check", f"{name}/a.mjml", "--format", "json", "--no-cache", cwd=tmp_path)
+        assert result.returncode in (0, 1), (name, result.returncode)
+        _no_internal_error(result)
+        rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
+        assert "PF001" in rules, name
+
+
+def test_mjml_includes_in_a_cycle_or_a_long_chain_are_pf001_not_a_crash(
+    tmp_path: Path, run_cli
+) -> None:
+    """MRML follows <mj-include> on the stack, each path from the root folder: includes that
+    include each other, or a chain of thousands, overflowed it (SIGSEGV)."""
+    section = '<mj-section><mj-column><mj-include path="{}" /></mj-column></mj-section>'
+    chain = {
+        f"p{i}.mjml": f'<mj-wrapper><mj-include path="./p{i + 1}.mjml" /></mj-wrapper>'
+        for i in range(2500)
+    }
+    cases = {
+        "cycle": {
+            "a.mjml": '<mjml><mj-body><mj-include path="./b.mjml" /></mj-body></mjml>',
+            "b.mjml": section.format("./c.mjml"),
+            "c.mjml": '<mj-wrapper><mj-include path="./b.mjml" /></mj-wrapper>',
+        },
+        # MRML reads sub/b.mjml's path from the root folder: sub/b.mjml includes itself
+        "root-relative": {
+            "a.mjml": '<mjml><mj-body><mj-include path="./sub/b.mjml" /></mj-body></mjml>',
+            "sub/b.mjml": section.format("./sub/b.mjml"),
+        },
+        "chain": {
+            "a.mjml": '<mjml><mj-body><mj-include path="./p0.mjml" /></mj-body></mjml>',
+            **chain,
+            "p2500.mjml": "<mj-text>end</mj-text>",
+        },
+    }
+    _mjml_cases(tmp_path, cases)
+    for name in cases:
+        result = run_cli("check", f"{name}/a.mjml", "--format", "json", "--no-cache", cwd=tmp_path)
+        assert result.returncode in (0, 1), (name, result.returncode)
+        _no_internal_error(result)
+        rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
+        assert "PF001" in rules, name

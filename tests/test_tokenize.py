@@ -64,6 +64,18 @@ CASES = {
     "activecampaign": ("Hi %FIRSTNAME%", [("variable", "FIRSTNAME", None)]),
     "marketo": ("Hi {{lead.First Name:default=there}}", [("variable", "lead.First Name", "there")]),
     "pardot": ("Hi {{Recipient.FirstName}}", [("variable", "Recipient.FirstName", None)]),
+    "mailjet": (
+        'Hi [[data:firstname:"there"]] {{var:day:"monday"}} {% if data:age > 45 %}'
+        "{{ UrlEncode(mj:contact.email) }}{% endif %} [[UNSUB_LINK_IT]]",
+        [
+            ("variable", "data:firstname", "there"),
+            ("variable", "var:day", "monday"),
+            ("block-open", None, None),
+            ("function", None, None),
+            ("block-close", None, None),
+            ("special", None, None),
+        ],
+    ),
 }
 
 

@@ -1,4 +1,4 @@
-from preflight.cli import main
+from preflight.launch import main
 
 if __name__ == "__main__":
     main()

@@ -23,11 +23,11 @@ from preflight.config import (
     load_config,
 )
 from preflight.constants import VERSION
-from preflight.corrections import CorrectionResult, Request
 from preflight.model import Finding, Template
 from preflight.model.report import Report
 
 if TYPE_CHECKING:
+    from preflight.corrections import CorrectionResult, Request
     from preflight.links.live import Progress
 
 __all__ = [
@@ -335,3 +335,12 @@ def correct(
 
 def version() -> str:
     return VERSION
+
+
+def __getattr__(name: str) -> Any:
+    """The correction types, loaded on first use: a check run does not pay for them."""
+    if name in ("CorrectionResult", "Request"):
+        import preflight.corrections
+
+        return getattr(preflight.corrections, name)
+    raise AttributeError(f"module 'preflight.api' has no attribute {name!r}")

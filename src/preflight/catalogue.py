@@ -37,6 +37,11 @@ SUBJECTS = ("template", "workflow", "audience", "live", "live-email", "spam-scor
 """What a rule can run on (the catalogue's ``runs_on``): ``live`` is one checked link,
 ``live-email`` every checked link of one email, ``spam-score`` SpamAssassin's verdict on one
 email (``check --spam``)."""
+SCOPES = ("template", "email")
+"""What a template rule judges (the catalogue's ``scope``): any template, or the email as a
+whole (its subject, preheader, <title>, lang, heading outline, colour scheme, spam score),
+which a part of an email checked alone (compose.unsent: a layout, a header, a fragment) is
+not, so the rule does not run on one."""
 NEEDS = ("audiences", "members")
 """Facts a rule may need: the run's audiences; their members files (read by the engine's
 members phase: rows for audience rules, counts per column for template rules)."""
@@ -161,6 +166,8 @@ class RuleSpec:
     needs: str | None = None
     """A fact without which the rule has nothing to judge ("audiences"): the engine skips the
     rule, and never imports its module, in runs without it."""
+    scope: str = "template"
+    """``email``: the rule judges a whole email, so it does not run on a part checked alone."""
 
     def option_defaults(self) -> dict[str, Any]:
         return {
@@ -240,6 +247,7 @@ def _rule(raw: Mapping[str, Any]) -> RuleSpec:
         check=_check(rule_id, raw),
         runs_on=_runs_on(rule_id, raw),
         needs=_needs(rule_id, raw),
+        scope=_scope(rule_id, raw),
     )
 
 
@@ -260,6 +268,13 @@ def _check(rule_id: str, raw: Mapping[str, Any]) -> str | None:
     if value is not None and not re.fullmatch(r"[a-z_][a-z_0-9]*(?:\.[a-z_0-9]+)+", str(value)):
         raise ValueError(f"{rule_id}: check {value!r} is not module.function")
     return None if value is None else str(value)
+
+
+def _scope(rule_id: str, raw: Mapping[str, Any]) -> str:
+    value = raw.get("scope", "template")
+    if value not in SCOPES:
+        raise ValueError(f"{rule_id}: scope must be one of {', '.join(SCOPES)}")
+    return str(value)
 
 
 def _needs(rule_id: str, raw: Mapping[str, Any]) -> str | None:

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +19,9 @@ from preflight.constants import IMPORT_PLATFORMS
 from preflight.constants import VERSION as __version__
 from preflight.reporters import FORMATS
 from preflight.reporters.safe import printable
+
+if TYPE_CHECKING:
+    from preflight.replay import Recorder
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 __all__ = ["IMPORT_PLATFORMS", "main"]
@@ -109,7 +113,8 @@ def main() -> None:
 @click.option(
     "--no-cache",
     is_flag=True,
-    help="Neither read nor write the results cache, nor (with --online) the link cache.",
+    help="Neither read nor write the results cache and run records, nor (with --online) the"
+    " link cache.",
 )
 @click.option(
     "--jobs",
@@ -157,7 +162,9 @@ def check(
     no_color: bool,
 ) -> None:
     """Check templates and workflows under PATHS (default: the current directory)."""
-    from preflight import api
+    from preflight import api, replay
+
+    recorder = replay.start()  # this run's file look-ups and output, for the next run
     from preflight.fsutil import atomic_write
     from preflight.reporters import chunks
 
@@ -225,20 +232,33 @@ def check(
             _fail(f"cannot write {output}: {error}")
     else:
         for piece in pieces:
-            click.echo(piece, nl=False)
+            _say(recorder, piece)
     for warning in report.warnings:
-        click.echo(f"preflight: warning: {printable(warning)}", err=True)
+        _say(recorder, f"preflight: warning: {printable(warning)}\n", err=True)
     for problem in report.internal_errors:
-        click.echo(f"preflight: internal error: {printable(problem)}", err=True)
+        _say(recorder, f"preflight: internal error: {printable(problem)}\n", err=True)
     empty_ok = allow_empty or skip_unknown
     if report.read_nothing and not empty_ok:
         shown = ", ".join(str(t) for t in targets)
-        click.echo(
+        _say(
+            recorder,
             f"preflight: error: no input read in {shown} (use --allow-empty if that is expected;"
-            " --verbose lists what was skipped)",
+            " --verbose lists what was skipped)\n",
             err=True,
         )
-    sys.exit(report.exit_code(fail_on or config.run.fail_on, allow_empty=empty_ok))
+    code = report.exit_code(fail_on or config.run.fail_on, allow_empty=empty_ok)
+    if recorder is not None:
+        recorder.finish(code, report)
+    sys.exit(code)
+
+
+def _say(recorder: Recorder | None, text: str, err: bool = False) -> None:
+    """Echo ``text``; and keep what the stream received (click strips styles when it is no
+    terminal) for a replay of this run."""
+    click.echo(text, nl=False, err=err)
+    if recorder is not None:
+        stream = sys.stderr if err else sys.stdout
+        recorder.say(2 if err else 1, text if stream.isatty() else click.unstyle(text))
 
 
 @contextlib.contextmanager

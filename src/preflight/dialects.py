@@ -211,7 +211,7 @@ def special_pattern(kind: str, platform: str | None = None) -> re.Pattern[str] |
 SPECIAL_KEYWORDS: dict[str, tuple[str, ...]] = {
     "unsubscribe": ("unsub", "preference", "profile", "subscription", "asm_", "<custom"),
     "postal_address": ("addr", "sender-info", "<custom"),
-    "view_online": ("view", "archive", "mirror", "webversion", "web_view", "webcopy"),
+    "view_online": ("view", "archive", "mirror", "webversion", "web_view", "webcopy", "permalink"),
     "preferences": ("preference", "profile"),
 }
 _WINDOW = 120

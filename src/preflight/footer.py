@@ -189,8 +189,13 @@ _ADDRESS_PATTERNS = [
     ),  # UK: city or comma, postcode
     re.compile(r"(?:^|,\s*|\n)\d{4}\s?[A-Z]{2}\s+[A-Z][a-z]+"),  # NL postcode + city
     re.compile(r"(?:^|,\s*|\n)\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+"),  # DE/FR/ES postcode + city
-    # India: a comma, the city or state, the six-digit PIN ("Surat, Gujarat 395009")
-    re.compile(r",\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+)?,?\s*[-–]?\s*[1-9]\d{2}\s?\d{3}(?![\d-])"),
+    # India: a comma, the city or state, the six-digit PIN ("Surat, Gujarat 395009"); not
+    # a word that numbers something else ("Thanks, Order 123456")
+    re.compile(
+        r",\s*(?!(?:Order|Ticket|Code|Invoice|Ref|Reference|Booking|Account|Case|Number|Team"
+        r"|Phone|Call|Total|Voucher|Coupon|Pin|Id|No)\b)"
+        r"[A-Z][a-z]+(?:\s[A-Z][a-z]+)?,?\s*[-–]?\s*[1-9]\d{2}\s?\d{3}(?![\d-])"
+    ),
 ]
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import stat
 import threading
 from collections.abc import Iterable, Iterator
@@ -122,6 +121,8 @@ class _Terminated(BaseException):
 def _removed_on_exit(temp: Path) -> Iterator[None]:
     """Remove ``temp`` unless the block finishes; SIGTERM and SIGHUP end the block first
     (Python would otherwise die at once and leave it)."""
+    import signal  # on a write only (1 ms of start-up)
+
     previous: dict[int, Any] = {}
 
     def terminated(signum: int, frame: object) -> None:
@@ -150,6 +151,8 @@ def _removed_on_exit(temp: Path) -> Iterator[None]:
 
 
 def _restore(previous: dict[int, Any]) -> None:
+    import signal
+
     for signum, handler in previous.items():
         with contextlib.suppress(ValueError, OSError, TypeError):
             signal.signal(signum, handler)

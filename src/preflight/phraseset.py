@@ -36,8 +36,11 @@ def as_regex(phrase: str) -> str:
 
 
 def _unknown_group(match: re.Match[str]) -> str:
-    """A group is unknown text; the spaces at its edges still end the words beside it."""
+    """A group is unknown text; the spaces at its edges still end the words beside it. A
+    look-ahead or look-behind matches no text: the words beside it touch."""
     inner = match.group(1)
+    if inner.startswith(("?!", "?=", "?<!", "?<=")):
+        return ""
     before = " " if inner.startswith(("?: ", " ")) else ""
     after = " " if inner.endswith(" ") else ""
     return before + _UNKNOWN + after

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from preflight.category import inferred_transactional, undecided
-from preflight.compose.layout import PLACEHOLDER as CONTENT_SLOT
+from preflight.compose.unsent import unsent_part, unsent_piece
 from preflight.dialects import Dialect, dialects, has_special
 from preflight.footer import (
     anchors as _anchors,
@@ -145,42 +145,13 @@ _PART_HELP = {
     " `compose: {layouts: [...]}` in preflight.yaml) so the email is checked as sent; if it is"
     " sent as it is, ",
 }
-_DOCUMENT_TAG = re.compile(r"<(?:html|body)[\s>/]", re.IGNORECASE)
-_BODY = re.compile(r"<body[\s>]", re.IGNORECASE)
-_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
-# a file of Go templates that other templates call ({{ template "header" . }}): listmonk
-_GO_DEFINE = re.compile(r'\{\{-?\s*define\s+"[^"\n]{1,200}"\s*-?\}\}')
-# a Django, Jinja or Twig base template: blocks that the emails extending it fill in
-_BLOCK = re.compile(r"\{%-?\s*block\s+\w+\s*-?%\}")
-_EXTENDS = re.compile(r"\{%-?\s*extends\s")
 
 
 def _unsent_part(template: Template, for_marketing: bool) -> tuple[str, str | None] | None:
-    """What a template checked on its own is when it is not a whole email as sent, with the
-    slot a layout leaves: ("layout", slot), ("header", None) or ("fragment", None); None for
-    an email, and for one composed into its layout. A layout for marketing email (it shows an
-    unsubscribe link: ``for_marketing``) is judged as one.
-
-    - a layout: a slot for other templates' content (``{{ content }}``, ``{{{ @content }}}``,
-      ``<yield />``, an empty ``{% block content %}{% endblock %}``, any block of a base
-      template that extends nothing, or the ``{{ define "…" }}`` of a file of Go templates);
-    - a header: it opens <body> and never closes it (its footer part closes it: Magento);
-    - a fragment: no <html>, no <body>."""
-    if template.html is None or any(kind == "layout" for _, kind in template.parts):
-        return None
-    source = template.html.source.text
-    if not for_marketing:
-        match = CONTENT_SLOT.search(source) or _GO_DEFINE.search(source)
-        if match is None and _EXTENDS.search(source) is None:
-            match = _BLOCK.search(source)  # a base template: it extends nothing
-        if match is not None:
-            return "layout", " ".join(match.group(0).split())[:60]
-    body = _BODY.search(source)
-    if body is not None and _BODY_END.search(source, body.end()) is None:
-        return "header", None
-    if _DOCUMENT_TAG.search(source) is None:
-        return "fragment", None
-    return None
+    """What a template checked on its own is when it is not a whole email as sent
+    (compose.unsent); a layout for marketing email (it shows an unsubscribe link:
+    ``for_marketing``) is judged as the email its footer belongs to."""
+    return unsent_piece(template) if for_marketing else unsent_part(template)
 
 
 def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violation]:
@@ -218,8 +189,13 @@ def missing_unsubscribe(template: Template, options: Options) -> Iterator[Violat
         template,
         "no unsubscribe link or {platform} unsubscribe tag",
         {"platform": _platform_label(template)},
-        "add the platform's unsubscribe tag (for example *|UNSUB|* or {{ unsubscribe_link }})"
-        " in the footer",
+        _tag_help(
+            template,
+            "unsubscribe",
+            "add the platform's unsubscribe tag (for example *|UNSUB|* or {{ unsubscribe_link }})"
+            " in the footer",
+            "add {label}'s unsubscribe tag {tag} in the footer",
+        ),
         or_declare=True,
     )
     appending = _appending_platform(template, "unsubscribe")
@@ -251,8 +227,16 @@ def missing_postal_address(template: Template, options: Options) -> Iterator[Vio
         template,
         "no postal address or {platform} address tag",
         {"platform": _platform_label(template)},
-        "add the sender's physical postal address to the footer (CAN-SPAM), or the"
-        " platform's address tag such as *|LIST:ADDRESS|*",
+        _tag_help(
+            template,
+            "postal_address",
+            "add the sender's physical postal address to the footer (CAN-SPAM), or the"
+            " platform's address tag such as *|LIST:ADDRESS|*",
+            "add the sender's physical postal address to the footer (CAN-SPAM), or {label}'s"
+            " address tag {tag}",
+            "add the sender's physical postal address to the footer (CAN-SPAM; {label} has no"
+            " address tag)",
+        ),
         for_marketing=_shows_unsubscribe(template),
     )
     appending = _appending_platform(template, "postal_address")
@@ -261,6 +245,22 @@ def missing_postal_address(template: Template, options: Options) -> Iterator[Vio
             violation, appending, "postal_address", "your audience's postal address"
         )
     yield violation
+
+
+def _tag_help(
+    template: Template, kind: str, generic: str, own: str, untagged: str | None = None
+) -> str:
+    """The help for a missing footer item: with the platform's own tag when the platform is
+    declared or detected with confidence (``own``, or ``untagged`` when it has none), else
+    ``generic`` with examples."""
+    platform = sure_platform(template)
+    dialect = dialects().get(platform) if platform else None
+    if dialect is None:
+        return generic
+    tag = dialect.write_special.get(kind)
+    if tag:
+        return own.format(label=dialect.label, tag=tag)
+    return untagged.format(label=dialect.label) if untagged else generic
 
 
 def _shows_unsubscribe(template: Template) -> bool:

@@ -203,11 +203,17 @@ class Engine:
             pids.add(pid)
             if cache is not None:
                 cache.put(*keys[index], result)
+        done = [result for result in results if result is not None]
         if cache is not None:
             cache.save()
             report.stats.update(cache_hits=cache.hits, cache_misses=cache.misses)
+            report.stats.update(  # what a replay of the whole run is checked by (replay.py)
+                cache_folder=str(cache.folder),
+                inputs=[(result.read, result.stats) for result in done],
+                replayable=not (self.live or self.spam),
+            )
         report.stats["workers"] = pids
-        return [result for result in results if result is not None]
+        return done
 
     def _cache(self) -> ResultsCache | None:
         if not self.use_cache:

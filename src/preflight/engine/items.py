@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preflight.catalogue import load_catalogue
+from preflight.compose.unsent import unsent_part
 from preflight.config import Configs, FileSettings
 from preflight.discovery import TEMPLATE_KINDS, InputFile, classify
 from preflight.engine.assemble import Assembled, Assembler
@@ -204,7 +205,8 @@ class ItemChecker:
         template = assembled.template
         findings.extend(self.stamper.problems(assembled.problems, settings, template.sources))
         facts = needs_met(template.targeting)
-        checks = self.registry.rules("template", settings.enabled, facts)
+        whole = unsent_part(template) is None  # a layout or fragment checked alone is not
+        checks = self.registry.rules("template", settings.enabled, facts, whole_email=whole)
         findings.extend(self.stamper.run(checks, template, settings, template.sources, template))
         suppressions = assembled.suppressions
         if template.format == "html" and template.html is not None:
@@ -418,10 +420,13 @@ def stat_key(stat: os.stat_result) -> Stat:
 
 
 def _file_info(path: Path, template: Template, detection: Detection | None) -> FileInfo:
+    part = unsent_part(template)  # a part checked alone: a layout, or a partial (a header
+    # part or a fragment), with its own findings; never counted as an email
+    kind = "template" if part is None else "layout" if part[0] == "layout" else "partial"
     if detection is not None and (detection.platform or detection.candidates):
         return FileInfo(
             path,
-            "template",
+            kind,
             detection.platform,
             "detected",
             detection.confidence,
@@ -431,7 +436,7 @@ def _file_info(path: Path, template: Template, detection: Detection | None) -> F
     platform = template.platform
     return FileInfo(
         path,
-        "template",
+        kind,
         platform.value if platform else None,
         _platform_source(platform),
         1.0 if platform else None,

@@ -23,7 +23,9 @@ class Registry:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self._by_subject: dict[str, list[RuleSpec]] = {}
-        self._chosen: dict[tuple[str, frozenset[str], tuple[str, ...]], list[tuple[str, Check]]]
+        self._chosen: dict[
+            tuple[str, frozenset[str], tuple[str, ...], bool], list[tuple[str, Check]]
+        ]
         self._chosen = {}
         """rules() by its arguments: every item of a run asks with the same few."""
         for rule in catalogue:
@@ -35,20 +37,25 @@ class Registry:
         return frozenset(rule.id for rule in self._by_subject.get(subject, ()))
 
     def rules(
-        self, subject: str, enabled: Collection[str], facts: Collection[str] = ()
+        self,
+        subject: str,
+        enabled: Collection[str],
+        facts: Collection[str] = (),
+        whole_email: bool = True,
     ) -> list[tuple[str, Check]]:
         """(rule id, implementation) for every enabled rule on ``subject`` whose needs the
-        run meets (``facts``: "audiences" when the run has them)."""
+        run meets (``facts``: "audiences" when the run has them); without the rules of
+        ``scope: email`` when the template is no ``whole_email`` (a part checked alone)."""
         if isinstance(enabled, frozenset):
-            said = (subject, enabled, tuple(facts))
+            said = (subject, enabled, tuple(facts), whole_email)
             chosen = self._chosen.get(said)
             if chosen is None:
-                chosen = self._chosen[said] = self._rules(subject, enabled, facts)
+                chosen = self._chosen[said] = self._rules(subject, enabled, facts, whole_email)
             return list(chosen)
-        return self._rules(subject, enabled, facts)
+        return self._rules(subject, enabled, facts, whole_email)
 
     def _rules(
-        self, subject: str, enabled: Collection[str], facts: Collection[str]
+        self, subject: str, enabled: Collection[str], facts: Collection[str], whole_email: bool
     ) -> list[tuple[str, Check]]:
         return [
             (rule.id, implementation(rule))
@@ -56,6 +63,7 @@ class Registry:
             if rule.id in enabled
             and rule.check is not None
             and (rule.needs is None or rule.needs in facts)
+            and (whole_email or rule.scope != "email")
         ]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from preflight.catalogue import Catalogue
+from preflight.compose.unsent import unsent_part
 from preflight.config import Configs, FileSettings
 from preflight.discovery import InputFile
 from preflight.engine.items import ItemChecker
@@ -47,6 +48,8 @@ def spam_findings(
             continue
         assembled = checker.assembler(path).assemble(sniffed.template, settings)
         template = assembled.template
+        if unsent_part(template) is not None:  # a part checked alone is no message to score
+            continue
         suppressions = assembled.suppressions
         if template.format == "html" and template.html is not None:
             found = html_suppressions(template.path, template.html, catalogue)
