@@ -6,7 +6,7 @@ rule reads it as a merge tag or a URL, and the email is checked as written (PF00
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -182,41 +182,39 @@ def ejs_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def magento_spans(text: str) -> list[tuple[int, int]]:
-    """Each Magento directive, ``{{`` to the next ``}}``, in one pass; of a ``{{trans
-    "…"}}`` only the syntax: its text is what the email shows. A ``%name`` in that text,
-    which the directive's arguments fill in, stays: the rules read it as the placeholder
-    it is (LINK008 leaves ``href="%reset_url"`` alone; the category reads its name)."""
-    spans = []
+def _actions(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each ``{{`` … next ``}}``, in one pass (a rescan from every opener
+    would be quadratic on hostile text)."""
     start = text.find("{{")
     while start != -1:
         end = text.find("}}", start + 2)
         if end == -1:
-            break
-        kept = _trans_text(text, start + 2, end)
+            return
+        yield start, end + 2
+        start = text.find("{{", end + 2)
+
+
+def magento_spans(text: str) -> list[tuple[int, int]]:
+    """Each Magento directive, ``{{`` to the next ``}}``; of a ``{{trans "…"}}`` only the
+    syntax: its text is what the email shows. A ``%name`` in that text, which the
+    directive's arguments fill in, stays: the rules read it as the placeholder it is
+    (LINK008 leaves ``href="%reset_url"`` alone; the category reads its name)."""
+    spans = []
+    for start, end in _actions(text):
+        kept = _trans_text(text, start + 2, end - 2)
         if kept is None:
-            spans.append((start, end + 2))
+            spans.append((start, end))
         else:
             spans.append((start, kept[0]))
-            spans.append((kept[1], end + 2))
-        start = text.find("{{", end + 2)
+            spans.append((kept[1], end))
     return spans
 
 
 def go_spans(text: str) -> list[tuple[int, int]]:
-    """Each Go action, ``{{`` to the next ``}}``, in one pass; but a template's name
-    (``{{ define "header" }}``, ``{{ block "content" . }}``) stays: it tells a file of named
-    templates, which others call, from an email (CONTENT001/002 read it)."""
-    spans = []
-    start = text.find("{{")
-    while start != -1:
-        end = text.find("}}", start + 2)
-        if end == -1:
-            break
-        if _GO_NAMED.match(text, start, end + 2) is None:
-            spans.append((start, end + 2))
-        start = text.find("{{", end + 2)
-    return spans
+    """Each Go action, ``{{`` to the next ``}}``; but a template's name (``{{ define
+    "header" }}``, ``{{ block "content" . }}``) stays: it tells a file of named templates,
+    which others call, from an email (CONTENT001/002 read it)."""
+    return [(start, end) for start, end in _actions(text) if not _GO_NAMED.match(text, start, end)]
 
 
 def language_spans(text: str, language: str, start: int = 0) -> list[tuple[int, int]]:
