@@ -42,18 +42,22 @@ def unsent_part(template: Template) -> Part | None:
     return template.memo.get(_MEMO_KEY, lambda: _classify(template))
 
 
-def _whole_by_format(template: Template) -> bool:
-    """An .eml, or a platform's export (SFMC asset, Mailchimp or SendGrid JSON), is an email
-    as the platform sends it, whatever its HTML looks like (SFMC's html view has no <html>)."""
-    return template.format != "html" or template.path.suffix.lower() == ".json"
+def _source(template: Template) -> str | None:
+    """The HTML source to classify; None for a template that is a whole email whatever its
+    HTML looks like: composed into its layout, an .eml, or a platform's export (SFMC asset,
+    Mailchimp or SendGrid JSON: the email as the platform sends it; SFMC's html view has no
+    <html>)."""
+    if template.html is None or any(kind == "layout" for _, kind in template.parts):
+        return None
+    if template.format != "html" or template.path.suffix.lower() == ".json":
+        return None
+    return template.html.source.text
 
 
 def _classify(template: Template) -> Part | None:
-    if template.html is None or any(kind == "layout" for _, kind in template.parts):
+    source = _source(template)
+    if source is None:
         return None
-    if _whole_by_format(template):
-        return None
-    source = template.html.source.text
     match = CONTENT_SLOT.search(source) or _GO_DEFINE.search(source)
     if match is None and _EXTENDS.search(source) is None:
         match = _BLOCK.search(source)  # a base template: it extends nothing
@@ -64,11 +68,9 @@ def _classify(template: Template) -> Part | None:
 
 def unsent_piece(template: Template) -> Part | None:
     """A header part or a fragment (unsent_part's last two), whatever slot it leaves."""
-    if template.html is None or any(kind == "layout" for _, kind in template.parts):
+    source = _source(template)
+    if source is None:
         return None
-    if _whole_by_format(template):
-        return None
-    source = template.html.source.text
     body = _BODY.search(source)
     if body is not None and _BODY_END.search(source, body.end()) is None:
         return "header", None
