@@ -87,20 +87,14 @@ def _save() -> None:
     if not _added:
         return
     import marshal
-    import os
-    import tempfile
 
-    path = _path()
+    from preflight.resources import keep
+
     try:
         body = marshal.dumps(dict(_codes))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".code-")
-        with os.fdopen(handle, "wb") as out:
-            out.write(_header() + body)
-        os.chmod(temporary, 0o644)  # readable by all, as bytecode is (mkstemp: 0600)
-        os.replace(temporary, path)
-    except (OSError, ValueError):
-        pass
+    except ValueError:
+        return
+    keep(_path(), _header() + body)
 
 
 install()

@@ -68,16 +68,18 @@ def load_data(source: Path, parse: Callable[[str], Any] | None = None, form: str
             body = marshal.dumps(data)
         except ValueError:  # a value marshal cannot keep (a date): parse it each time
             return data
-        import os
-        import tempfile
-
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=cache.parent, prefix=".data-")
-            with os.fdopen(handle, "wb") as out:
-                out.write(_DATA_CACHE_TAG + key + body)
-            os.chmod(temporary, 0o644)  # readable by all, as bytecode is (mkstemp: 0600)
-            os.replace(temporary, cache)
-        except OSError:
-            pass
+        keep(cache, _DATA_CACHE_TAG + key + body)
     return data
+
+
+def keep(cache: Path, blob: bytes) -> None:
+    """Write a kept parsed or compiled form (rules/ data, dataclass code) as Python writes
+    bytecode: atomically, readable by all; a folder that cannot be written is no error."""
+    if sys.dont_write_bytecode:
+        return
+    import contextlib
+
+    from preflight.fsutil import atomic_write
+
+    with contextlib.suppress(OSError):
+        atomic_write(cache, blob)
