@@ -9,7 +9,7 @@ findings point back at the .mjml line (or an include's) where their value occurs
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,12 +140,17 @@ class _Unreadable(Exception):
     pass
 
 
-def _from_folder(folder: Path, max_bytes: int) -> Callable[[str], tuple[object, str] | None]:
+def _from_folder(
+    folder: Path, max_bytes: int, read: Mapping[Path, str]
+) -> Callable[[str], tuple[object, str] | None]:
     """Includes as MRML's local loader finds them: each path read from ``folder`` (the root
-    document's), whoever includes it; a file preflight cannot read is a reason to stop."""
+    document's), whoever includes it (``read``: the files _walk read already); a file
+    preflight cannot read is a reason to stop."""
 
     def load(written: str) -> tuple[object, str] | None:
         target = (folder / written.removeprefix("file://")).resolve()
+        if target in read:
+            return target, read[target]
         if not target.exists():
             return None
         try:
@@ -219,7 +224,8 @@ def compile_mjml(path: Path, text: str, max_bytes: int) -> Composed:
     composed.parts = [(included, "partial") for included in files if included != path]
     folder = path.parent.resolve()
     try:
-        unsafe = _nesting(text, path.resolve(), _from_folder(folder, max_bytes))
+        read = {target: included.text for target, included in walked.items()}
+        unsafe = _nesting(text, path.resolve(), _from_folder(folder, max_bytes, read))
     except _Unreadable:
         unsafe = "too-many-includes"
     if unsafe is not None and unsafe != "too-deep":
@@ -315,22 +321,15 @@ def _css_inlined(text: str, folder: Path, walked: dict[Path, _Included]) -> str:
 
 _MJ_TAG = re.compile(r"<mj-[\w-]+\b[^<>]*>", re.IGNORECASE)
 _UNQUOTED = re.compile(r"""(\s[\w:-]+)=([^\s"'<>=`/]+)(?=[\s/>])""")
-# mjml's "ending tags": their content is HTML that mjml copies as it is, unparsed
 _ENDING_OPEN = re.compile(
-    r"<(mj-text|mj-button|mj-table|mj-raw|mj-navbar-link|mj-accordion-title|"
-    r"mj-accordion-text|mj-social-element)\b(?:[^<>\"']|\"[^\"]*\"|'[^']*')*(?<!/)>",
-    re.IGNORECASE,
+    rf"<({'|'.join(_ENDING)})\b(?:[^<>\"']|\"[^\"]*\"|'[^']*')*(?<!/)>", re.IGNORECASE
 )
 # components that never have content, which mjml takes left open (<mj-image src="…">)
+_EMPTY = "mj-image|mj-divider|mj-spacer|mj-carousel-image|mj-font|mj-breakpoint|mj-all"
 _EMPTY_OPEN = re.compile(
-    r"<(mj-image|mj-divider|mj-spacer|mj-carousel-image|mj-font|mj-breakpoint|mj-all)\b"
-    r"((?:[^<>\"'/]|/(?!>)|\"[^\"]*\"|'[^']*')*)/?>",
-    re.IGNORECASE,
+    rf"<({_EMPTY})\b((?:[^<>\"'/]|/(?!>)|\"[^\"]*\"|'[^']*')*)/?>", re.IGNORECASE
 )
-_EMPTY_CLOSE = re.compile(
-    r"</(?:mj-image|mj-divider|mj-spacer|mj-carousel-image|mj-font|mj-breakpoint|mj-all)\s*>",
-    re.IGNORECASE,
-)
+_EMPTY_CLOSE = re.compile(rf"</(?:{_EMPTY})\s*>", re.IGNORECASE)
 
 
 def _spans(

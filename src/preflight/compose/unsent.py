@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from preflight.compose.extends import BASE_TEMPLATE
 from preflight.compose.layout import PLACEHOLDER as CONTENT_SLOT
 from preflight.model import Template
 
@@ -20,8 +21,6 @@ _BODY = re.compile(r"<body[\s>]", re.IGNORECASE)
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 # a file of Go templates that other templates call ({{ template "header" . }}): listmonk
 _GO_DEFINE = re.compile(r'\{\{-?\s*define\s+"[^"\n]{1,200}"\s*-?\}\}')
-# a Django, Jinja or Twig base template: blocks that the emails extending it fill in
-_BLOCK = re.compile(r"\{%-?\s*block\s+\w+\s*-?%\}")
 _EXTENDS = re.compile(r"\{%-?\s*extends\s")
 
 Part = tuple[str, str | None]
@@ -60,7 +59,7 @@ def _classify(template: Template) -> Part | None:
         return None
     match = CONTENT_SLOT.search(source) or _GO_DEFINE.search(source)
     if match is None and _EXTENDS.search(source) is None:
-        match = _BLOCK.search(source)  # a base template: it extends nothing
+        match = BASE_TEMPLATE.search(source)  # a base template: it extends nothing
     if match is not None:
         return "layout", " ".join(match.group(0).split())[:60]
     return unsent_piece(template)
