@@ -131,23 +131,13 @@ _SOURCE_KINDS = ("html", "mjml", "hbs", "twig", "ejs")
 
 def _head(path: Path) -> str:
     """The start of a regular file ("" for anything else: a FIFO would block the run)."""
-    import os
-    import stat
-
     from preflight.compose.extends import HEAD_BYTES
+    from preflight.formats.decode import UnreadableInput, read_head
 
     try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except (OSError, ValueError):
+        return read_head(path, HEAD_BYTES).decode("utf-8", "replace")
+    except UnreadableInput:
         return ""
-    try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            return ""
-        return os.read(descriptor, HEAD_BYTES).decode("utf-8", "replace")
-    except OSError:
-        return ""
-    finally:
-        os.close(descriptor)
 
 
 def _extends_in(head: str) -> str | None:

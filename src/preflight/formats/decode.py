@@ -8,9 +8,11 @@ encoding guess). Binary content (NUL bytes outside a UTF-16 BOM) is refused.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import re
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,20 +81,34 @@ def check_companion(path: Path) -> None:
         )
 
 
-def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """A regular file's bytes, at most ``max_bytes``; UnreadableInput for anything else (a
-    FIFO or a device would block or never end, so the file is opened without blocking and
-    its type checked on the open descriptor)."""
+@contextlib.contextmanager
+def _regular(path: Path) -> Iterator[tuple[int, os.stat_result]]:
+    """A regular file's descriptor and status; UnreadableInput for anything else (a FIFO or
+    a device would block or never end, so the file is opened without blocking and its type
+    checked on the open descriptor)."""
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as error:
+    except (OSError, ValueError) as error:
         raise UnreadableInput(
-            f"cannot read file: {error.strerror or error}", {"reason": "os-error"}
+            f"cannot read file: {getattr(error, 'strerror', None) or error}",
+            {"reason": "os-error"},
         ) from None
     try:
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode):
             raise UnreadableInput("not a regular file", {"reason": "not-a-file"})
+        yield descriptor, status
+    except OSError as error:
+        raise UnreadableInput(
+            f"cannot read file: {error.strerror or error}", {"reason": "os-error"}
+        ) from None
+    finally:
+        os.close(descriptor)
+
+
+def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """A regular file's bytes, at most ``max_bytes``; UnreadableInput for anything else."""
+    with _regular(path) as (descriptor, status):
         size = status.st_size
         if size > max_bytes:
             raise UnreadableInput(
@@ -103,18 +119,18 @@ def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
             raw = handle.read(size + 1)  # one more: a file that grew is caught below
             if len(raw) > size:
                 raw += handle.read(max_bytes + 1 - len(raw))
-    except OSError as error:
-        raise UnreadableInput(
-            f"cannot read file: {error.strerror or error}", {"reason": "os-error"}
-        ) from None
-    finally:
-        os.close(descriptor)
     if len(raw) > max_bytes:  # grew while we looked
         raise UnreadableInput(
             f"file is over the {max_bytes:,}-byte limit",
             {"reason": "too-large", "size": len(raw), "limit": max_bytes},
         )
     return raw
+
+
+def read_head(path: Path, limit: int) -> bytes:
+    """The first ``limit`` bytes of a regular file; UnreadableInput for anything else."""
+    with _regular(path) as (descriptor, _):
+        return os.read(descriptor, limit)
 
 
 def decode(raw: bytes, declared: str | None = None) -> tuple[str, str]:
