@@ -150,7 +150,7 @@ def test_a_settled_file_rewritten_with_the_same_size_and_time_is_a_miss(tmp_path
     for path in folder.rglob("*"):
         if path.is_file():
             os.utime(path, ns=(1_000_000_000, 1_000_000_000))  # settled long ago
-    time.sleep(2.1)  # the ctime the utime calls set must be settled too (items.SETTLED_NS)
+    time.sleep(2.1)  # the ctime the utime calls set must be settled too (constants.SETTLED_NS)
     _run(folder)
     assert _run(folder)[1] == 0
     email = folder / "emails/batch1/e001.html"

@@ -6,6 +6,11 @@ from __future__ import annotations
 VERSION = "0.1.0"
 """preflight's version (the package's `__version__`; pyproject.toml holds the same text)."""
 
+SETTLED_NS = 2_000_000_000
+"""A file whose last change is older than this when it is hashed has its stat() kept, by
+the results cache and by a run record: a later write changes its ctime (file times tick
+coarsely, so a younger file could change again within the same tick and keep its stat)."""
+
 IMPORT_PLATFORMS = ("hubspot", "klaviyo", "mautic", "n8n", "sfmc")
 """Platforms whose workflow exports `preflight import` reads (one module each in
 preflight.importers), and whose email references `templates.resolve` maps."""

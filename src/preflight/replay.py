@@ -44,6 +44,8 @@ import stat
 import sys
 from _thread import get_ident
 
+from preflight.constants import SETTLED_NS
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -52,9 +54,6 @@ if TYPE_CHECKING:
     from preflight.model.report import Report
 
 FORMAT = 1
-SETTLED_NS = 2_000_000_000
-"""As engine.items.SETTLED_NS: a file changed less than this before the run may change
-again within the same tick of the file clock, keeping its stat()."""
 KEEP = 16
 """Records kept per cache folder (one per command line and environment), newest first."""
 NEVER = frozenset(

@@ -99,7 +99,7 @@ class Entry:
     """Path -> hash of its bytes ("absent" for a file looked for and not found)."""
     result: ItemResult
     stats: Mapping[str, Stat]
-    """Path -> its stat() when hashed, for the files that had settled (items.SETTLED_NS):
+    """Path -> its stat() when hashed, for the files that had settled (constants.SETTLED_NS):
     an unchanged stat() is an unchanged file, as for git and ruff; any other is hashed."""
 
 

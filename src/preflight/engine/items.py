@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from preflight.catalogue import load_catalogue
 from preflight.compose.unsent import unsent_part
 from preflight.config import Configs, FileSettings
+from preflight.constants import SETTLED_NS
 from preflight.discovery import TEMPLATE_KINDS, InputFile, classify
 from preflight.engine.assemble import Assembled, Assembler
 from preflight.engine.facts import AudiencesFinder, LoadedWorkflow, RunFacts, needs_met
@@ -381,11 +382,6 @@ class ItemChecker:
 
 Stat = tuple[int, int, int, int]
 """(size, mtime_ns, ctime_ns, inode) of a file."""
-
-SETTLED_NS = 2_000_000_000
-"""A file whose last change is older than this when it is hashed has its stat() kept: a
-later write changes its ctime (file times tick coarsely, so a younger file could change
-again within the same tick and keep its stat)."""
 
 
 def file_hashes(
