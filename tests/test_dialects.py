@@ -101,12 +101,30 @@ def _scanned(text: str) -> list[tuple[int, int, int]]:
         "{{{{ name }}}} {{{ pm:x }}} {{#ifEq a b}}{{/ifEq}} {{#if x}}",
         "{{ x | default: 'a' }}" * 40,  # a literal found more often than _SPARSE
         "*|FNAME|* *|MC:SUBJECT|* *|UNSUB|*" * 3,
+        # places of a longer literal read from a sparse shorter one ("[" -> "[[UNSUB_LINK")
+        "[[UNSUB_LINK_EN]] [x] [[PERMALINK]] [DEFAULT_UNSUBSCRIBE_LINK] [[EMAIL_TO]]",
+        # ... or scanned for, when the shorter one is frequent ("{" in a style sheet)
+        "a { b } " * 40 + "{{{ Recipient.FirstName }}} {{#if x}} {%= y %} {{ lead.Name }}",
+        "<p>" * 40 + "<%asm_group_unsubscribe_raw_url%> <script runat=server language=ampscript>",
     ],
 )
 def test_signature_hits_equal_a_scan_of_every_signature(text: str) -> None:
     from preflight.dialects import signature_hits
 
     assert signature_hits(text) == _scanned(text)
+
+
+def test_signatures_can_share_a_probe() -> None:
+    """signature_hits tries the signatures that share a literal as one pattern, each in a
+    named group of its own: a numbered back-reference would then name another group."""
+    import re
+
+    from preflight.dialects import _probes, signatures
+
+    for _, pattern, _, _ in signatures():
+        assert not re.search(r"\\[1-9]", pattern.source), pattern.source
+    for _, probe in _probes():
+        assert probe.compiled().groupindex
 
 
 def test_signature_hits_on_the_corpus_equal_a_scan(corpus: Path) -> None:
