@@ -12,7 +12,6 @@ only warn on it). An inference never makes a marketing email's errors disappear.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import functools
 import re
 from collections.abc import Callable, Mapping
@@ -115,6 +114,8 @@ class _Evidence:
     phrases: PhraseSet[str]
     """Each phrase labelled with its kind's group."""
     fields: tuple[tuple[re.Pattern[str], str], ...]
+    any_field: re.Pattern[str] | None
+    """Every field pattern in one: a name it misses needs no pattern of its own."""
     weights: Mapping[str, int]
     """Group -> the kind's weight; groups are t0, t1… (transactional) and m0… (marketing)."""
     kinds: Mapping[str, str]
@@ -143,6 +144,9 @@ def _evidence() -> _Evidence:
         max_text=int(data["max_text"]),
         phrases=PhraseSet(phrases),
         fields=tuple(fields),
+        any_field=re.compile("|".join(f"(?:{p.pattern})" for p, _ in fields), re.IGNORECASE)
+        if fields
+        else None,
         weights=weights,
         kinds=kinds,
     )
@@ -258,17 +262,19 @@ def _place(segment: _Segment, group: str, start: int, end: int) -> _Found:
 
 def _fields(template: Template, segments: list[_Segment], evidence: _Evidence) -> list[_Found]:
     """Merge-field names in the text and in link addresses that name an action or an order."""
-    if not evidence.fields:
+    if evidence.any_field is None:
         return []
-    places: list[tuple[str, _Found]] = []
+    found = []
     for segment in segments:
         if "_" not in segment.text and "." not in segment.text:
             continue
         # in order of appearance (a set's order changes with the hash seed: reports differ)
         names = dict.fromkeys(w for w in _FIELD_NAME.findall(segment.text) if len(w) <= 80)
         for name in names:  # its first place is enough for the evidence
-            start = segment.text.find(name)
-            places.append((name, _place(segment, "", start, start + len(name))))
+            group = _field_group(name, evidence)
+            if group is not None:
+                start = segment.text.find(name)
+                found.append(_place(segment, group, start, start + len(name)))
     if template.html is not None:
         for anchor in template.html.iter("a"):
             href = anchor.get("href") or ""
@@ -276,16 +282,22 @@ def _fields(template: Template, segments: list[_Segment], evidence: _Evidence) -
                 for name in dict.fromkeys(
                     w for w in _FIELD_NAME.findall(href[: evidence.max_text]) if len(w) <= 80
                 ):
-                    places.append(
-                        (name, _Found("", name, Part.HTML, False, element=anchor, attribute="href"))
-                    )
-    found = []
-    for name, place in places:
-        for pattern, group in evidence.fields:
-            if pattern.search(name):
-                found.append(dataclasses.replace(place, group=group, text=name))
-                break
+                    group = _field_group(name, evidence)
+                    if group is not None:
+                        found.append(
+                            _Found(group, name, Part.HTML, False, element=anchor, attribute="href")
+                        )
     return found
+
+
+def _field_group(name: str, evidence: _Evidence) -> str | None:
+    """The group of the first field pattern that ``name`` matches, or None."""
+    if evidence.any_field is None or evidence.any_field.search(name) is None:
+        return None  # the most names by far: one search, not one per pattern
+    for pattern, group in evidence.fields:
+        if pattern.search(name):
+            return group
+    return None
 
 
 def _weigh(found: list[_Found], evidence: _Evidence) -> tuple[int, list[_Found]]:

@@ -446,9 +446,9 @@ def signature_hits(text: str) -> list[Hit]:
     scan serves detection and the MERGE rules (tagscan memoizes it per template part).
     Hits come by signature, in signatures() order, each signature's by start."""
     hits: list[Hit] = []
-    places: dict[str, list[int] | None] = {}
+    places = _places(text)
     for literal, probe in _probes():
-        at = _places(text, literal, places) if literal else None
+        at = places[literal] if literal else None
         if at is not None:
             if at:
                 # Every match starts with the literal, so the leftmost match starts at one
@@ -464,43 +464,37 @@ def signature_hits(text: str) -> list[Hit]:
 
 
 @functools.cache
-def _shorter_literals() -> dict[str, str]:
-    """Each leading literal that starts with another ("{{{" with "{{"), and that longest other."""
-    literals = {literal for literal, _ in _probes() if literal}
-    shorter: dict[str, str] = {}
+def _literals() -> tuple[tuple[str, str | None], ...]:
+    """Each leading literal with the longest other one it starts with ("{{{" with "{{"), or
+    None; shorter literals first."""
+    literals = sorted({literal for literal, _ in _probes() if literal}, key=len)
+    found: list[tuple[str, str | None]] = []
     for literal in literals:
-        prefixes = [other for other in literals if other != literal and literal.startswith(other)]
-        if prefixes:
-            shorter[literal] = max(prefixes, key=len)
-    return shorter
+        shorter = [other for other in literals if other != literal and literal.startswith(other)]
+        found.append((literal, max(shorter, key=len) if shorter else None))
+    return tuple(found)
 
 
-def _places(text: str, literal: str, known: dict[str, list[int] | None]) -> list[int] | None:
-    """Every offset ``literal`` starts at in ``text`` (overlaps included), or None when it is
-    there more than _SPARSE times; ``known`` keeps them for the call's other literals.
+def _places(text: str) -> dict[str, list[int] | None]:
+    """Every offset each leading literal starts at in ``text`` (overlaps included), or None
+    for a literal there more than _SPARSE times.
 
     A literal that starts with a shorter one can only be where that one is: when the
     shorter one is absent or sparse, its places are tested instead of a pass over the text
     (a pass per literal was most of the cost of a scan)."""
-    if literal in known:
-        return known[literal]
-    shorter = _shorter_literals().get(literal)
-    found: list[int] | None = None
-    if shorter is not None:
-        around = _places(text, shorter, known)
+    places: dict[str, list[int] | None] = {}
+    for literal, shorter in _literals():
+        around = places[shorter] if shorter is not None else None
         if around is not None:
-            found = [start for start in around if text.startswith(literal, start)]
-    if found is None:
-        found = []
+            places[literal] = [start for start in around if text.startswith(literal, start)]
+            continue
+        found: list[int] = []
         start = text.find(literal)
-        while start != -1:
-            if len(found) == _SPARSE:
-                found = None
-                break
+        while start != -1 and len(found) <= _SPARSE:
             found.append(start)
             start = text.find(literal, start + 1)
-    known[literal] = found
-    return found
+        places[literal] = found if len(found) <= _SPARSE else None
+    return places
 
 
 def detect(*texts: str | None) -> Detection:

@@ -83,27 +83,28 @@ class PhraseSet(Generic[Label]):
 
     def __init__(self, entries: Iterable[tuple[str, Label]]) -> None:
         self.phrases = tuple(Phrase(p, label, required_words(p)) for p, label in entries)
-        index: dict[str, list[Phrase[Label]]] = {}
-        self._always: list[Phrase[Label]] = []
-        for phrase in self.phrases:
+        # longest word -> (number in the data, the phrase's other words) of each phrase filed
+        # under it: the numbers sort in C, the data's order whatever the set's
+        index: dict[str, list[tuple[int, frozenset[str]]]] = {}
+        self._always: list[int] = []
+        for number, phrase in enumerate(self.phrases):
             if phrase.words:  # filed under its longest word, the likeliest to be absent
-                index.setdefault(max(phrase.words, key=len), []).append(phrase)
+                key = max(phrase.words, key=len)
+                index.setdefault(key, []).append((number, frozenset(phrase.words) - {key}))
             else:
-                self._always.append(phrase)
+                self._always.append(number)
         self._index = index
         self._keys = frozenset(index)
-        self._order = {id(phrase): n for n, phrase in enumerate(self.phrases)}
 
     def active(self, text: str) -> list[Phrase[Label]]:
         """The phrases whose words are all in ``text``: the only ones worth a regex."""
         present = set(WORDS.findall(text.lower()))
-        found = list(self._always)
+        numbers = list(self._always)
         for key in present.intersection(self._keys):
-            found.extend(p for p in self._index[key] if present.issuperset(p.words))
-        found.sort(
-            key=lambda phrase: self._order[id(phrase)]
-        )  # the data's order, whatever the set's
-        return found
+            numbers.extend(n for n, rest in self._index[key] if not rest or rest <= present)
+        numbers.sort()
+        phrases = self.phrases
+        return [phrases[n] for n in numbers]
 
     def finditer(
         self, text: str, active: list[Phrase[Label]] | None = None
