@@ -50,6 +50,49 @@ def test_copy_that_is_not_an_address(text: str) -> None:
     assert not looks_like_address(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Postfach 12, Berlin",
+        "P.O. BOX 7",
+        "Boîte Postale 3",
+        "HAUPTSTRASSE 5",
+        "Hauptſtraſſe 5",  # a long s: "s" to a case-insensitive pattern
+        "KÖNIGSWEG 3",
+        "SİNGEL 40",  # a dotted capital I lowers to two characters
+        "Raadhuısstraat 1",
+        "Lindenstr. 9 and İstanbul",
+        "No street here, 5 people",
+    ],
+)
+def test_address_gates_skip_only_patterns_that_cannot_match(text: str) -> None:
+    from preflight.footer import _ADDRESS_PATTERNS
+
+    assert looks_like_address(text) == any(p.search(text) for p in _ADDRESS_PATTERNS)
+    assert looks_like_address(text * 3) == any(p.search(text * 3) for p in _ADDRESS_PATTERNS)
+
+
+def test_the_address_gates_read_letters_as_the_patterns_do() -> None:
+    """Every character a case-insensitive pattern takes for a gate's letter is that letter
+    in the folded text, and each gate's words are its pattern's."""
+    import re
+
+    from preflight.footer import _ADDRESS_PATTERNS, _GATES, _fold
+
+    letters = {c for gate in _GATES.values() for c in gate.pattern if c.isalpha()}
+    any_letter = re.compile(f"[{''.join(sorted(letters))}]", re.IGNORECASE)
+    for code in range(0x110000):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF or not any_letter.fullmatch(char):
+            continue
+        for letter in letters:
+            if re.fullmatch(letter, char, re.IGNORECASE):
+                assert _fold(char) == letter, hex(code)
+    for index, gate in _GATES.items():
+        for word in re.findall(r"[^\W\d]{3,}", gate.pattern):
+            assert word in _ADDRESS_PATTERNS[index].pattern, (index, word)
+
+
 def test_placeholders_and_real_copy() -> None:
     text = "<a>Enter here</a> [Add to calendar] [Insert date] Insert your text here [FIRST NAME] lorem ipsum"
     assert [value for _, _, value in _placeholders(text, [])] == [

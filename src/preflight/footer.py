@@ -52,7 +52,12 @@ def has_unsubscribe(template: Template, words: list[str], html_only: bool = Fals
     lowered = [w.lower() for w in words]
     if template.html is not None:
         html = template.html
-        if has_special("unsubscribe", declared_platform(template), html.source.text, html.lower):
+        platform = declared_platform(template)
+        tagged = template.memo.get(
+            f"footer:unsubscribe-tag:{platform}",
+            lambda: has_special("unsubscribe", platform, html.source.text, html.lower),
+        )
+        if tagged:
             return True
         if any(ok for _, ok in _unsubscribe_links(template, lowered)):
             return True
@@ -70,10 +75,18 @@ def false_unsubscribe_links(template: Template, words: list[str]) -> list[etree.
     return [anchor for anchor, ok in _unsubscribe_links(template, lowered) if not ok]
 
 
-def _unsubscribe_links(
+def _unsubscribe_links(template: Template, words: list[str]) -> list[tuple[etree._Element, bool]]:
+    """(link, whether it can unsubscribe) for each link that reads as an unsubscribe link;
+    found once per template and list of words (CONTENT001, 005 and others ask)."""
+    if template.html is None:
+        return []
+    key = "footer:unsubscribe-links:" + "\x00".join(words)
+    return template.memo.get(key, lambda: list(_find_unsubscribe_links(template, words)))
+
+
+def _find_unsubscribe_links(
     template: Template, words: list[str]
 ) -> Iterator[tuple[etree._Element, bool]]:
-    """(link, whether it can unsubscribe) for each link that reads as an unsubscribe link."""
     if template.html is None:
         return
     for anchor in anchors(template):
@@ -199,6 +212,30 @@ _ADDRESS_PATTERNS = [
 ]
 
 
+# Cheap tests that rule a case-insensitive pattern out before its own search: each matches
+# the folded text (_fold) wherever the pattern matches the text, as a literal scan in C,
+# where the pattern tries every position (the "…straße 5" one cost a fifth of the CONTENT
+# rules' time).
+_GATES: dict[int, re.Pattern[str]] = {
+    1: re.compile(r"box|postfach|apartado|boîte postale|postbus"),
+    2: re.compile(
+        r"(?:straße|strasse|str\.|weg|gasse|platz|allee|laan|straat|gracht|plein|kade|singel)\s+\d"
+    ),
+}
+_FOLD = {0x130: "i", 0x131: "i", 0x17F: "s"}
+"""The letters a case-insensitive pattern matches for "i" and "s" that str.lower leaves
+alone (ı, ſ) or makes two characters of (İ); tests/test_content.py holds the fold to that."""
+
+
+def _fold(text: str) -> str | None:
+    """``text`` as a case-insensitive pattern reads its letters, or None when that would
+    not keep its length."""
+    folded = text.lower()
+    if "\u0131" in folded or "\u017f" in folded or len(folded) != len(text):
+        folded = text.translate(_FOLD).lower()
+    return folded if len(folded) == len(text) else None
+
+
 def address_spans(text: str) -> list[tuple[int, int]]:
     """Where ``text`` reads as a postal address: (start, end) of each pattern's matches."""
     return [match.span() for pattern in _ADDRESS_PATTERNS for match in pattern.finditer(text)]
@@ -207,7 +244,17 @@ def address_spans(text: str) -> list[tuple[int, int]]:
 def looks_like_address(text: str) -> bool:
     """Whether ``text`` holds something that reads as a postal address (CONTENT002, corrections)."""
     # separate patterns: each keeps its own fast prefix scan, which one alternation loses
-    return any(pattern.search(text) for pattern in _ADDRESS_PATTERNS)
+    folded: str | None = None
+    for index, pattern in enumerate(_ADDRESS_PATTERNS):
+        gate = _GATES.get(index)
+        if gate is not None:
+            if folded is None:
+                folded = _fold(text) or ""
+            if folded and gate.search(folded) is None:
+                continue  # cannot match: its literal part is not there
+        if pattern.search(text):
+            return True
+    return False
 
 
 def link_words() -> list[str]:
