@@ -11,6 +11,7 @@ the HTML, so the rules that read the subject and preheader as parts of their own
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -73,9 +74,24 @@ def composed_preheader(html: HtmlDocument, path: Path) -> Sourced | None:
     return Sourced(found.value, "html", Location(path, None, Part.HTML)) if found else None
 
 
+_FOUND: weakref.WeakKeyDictionary[HtmlDocument, tuple[Any, str] | None] = (
+    weakref.WeakKeyDictionary()
+)
+"""preheader_element's answer for each document alive: the loader asks (the format's own
+preheader), then the rules (CONTENT009, INBOX, SPAM) through the template's memo, of the
+same parsed document. It goes with the document."""
+
+
 def preheader_element(html: HtmlDocument) -> tuple[Any, str] | None:
     """(element, its text) of the first element with text, in document order, that is named
     like a preheader or preview (class or id), or hidden among the first elements."""
+    if html in _FOUND:
+        return _FOUND[html]
+    found = _FOUND[html] = _preheader_element(html)
+    return found
+
+
+def _preheader_element(html: HtmlDocument) -> tuple[Any, str] | None:
     scope = _scope(html)
     if scope is None:
         return None
@@ -118,8 +134,8 @@ def _scope(html: HtmlDocument) -> Any | None:
     root = html.root
     if root is None:
         return None
-    body = root.find("body")
-    return body if body is not None else root
+    # root.find("body"), without ElementPath's Python
+    return next(root.iterchildren("body"), root)
 
 
 def _named_elements(html: HtmlDocument, scope: Any) -> Iterator[Any]:
@@ -171,7 +187,11 @@ def _named_values(source: str, lower: str) -> list[str]:
 
 
 def _named(element: Any) -> bool:
-    names = (element.get("class") or "") + " " + (element.get("id") or "")
+    get = element.get
+    cls, ident = get("class"), get("id")
+    if not cls and not ident:
+        return False  # most elements
+    names = (cls or "") + " " + (ident or "")
     return bool(names.strip()) and PREHEADER_NAME.search(names) is not None
 
 
