@@ -229,3 +229,30 @@ def test_data_is_well_formed() -> None:
 )
 def test_needles(phrase: str, needles: tuple[str, ...]) -> None:
     assert required_words(phrase) == needles
+
+
+def _awkward_texts() -> list[str]:
+    """Short texts of the characters word and name scanners trip on: punctuation, "_" and
+    ".", no-break and line separators, a lone surrogate, letters that lower to two (İ),
+    digits and letters outside ASCII, a combining accent."""
+    import random
+
+    pick = random.Random(7)
+    alphabet = "aZ_ 9..__\u00a0’«é\u0130\u0131\u017f\u2028\x1c\ud800ß٣𝟘ǅ\u0301\t\n-"
+    return [
+        "".join(pick.choice(alphabet) for _ in range(pick.randint(0, 24))) for _ in range(3000)
+    ] + ["order.number reset_url e.g. x..y_z .a_b a_b. __init__ ǅx.y_ü a’b_c"]
+
+
+def test_words_are_the_regex_words() -> None:
+    from preflight.phraseset import WORDS, words
+
+    for text in _awkward_texts():
+        assert words(text) == set(WORDS.findall(text)), repr(text)
+
+
+def test_field_names_are_the_regex_matches() -> None:
+    from preflight.category import _FIELD_NAME, _field_names
+
+    for text in _awkward_texts():
+        assert _field_names(text) == _FIELD_NAME.findall(text), repr(text)

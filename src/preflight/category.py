@@ -187,6 +187,28 @@ class _Segment:
 # a name with a "." or "_" inside (order.number, reset_url); tried only where a word starts,
 # so a long run of letters is read once, not once per letter
 _FIELD_NAME = re.compile(r"(?<![\w.])\w+(?:[._]\w+)+")
+_NAME_RUN = re.compile(r"[\w.]+")
+_ASCII_NOT_NAME = bytes(
+    c if c >= 0x80 or chr(c).isalnum() or chr(c) in "_." else ord(" ") for c in range(256)
+)
+"""A bytes.translate table: ASCII characters that cannot be in a name become spaces."""
+
+
+def _field_names(text: str) -> list[str]:
+    """``_FIELD_NAME.findall(text)``, from the runs of name characters (\\w and "."): a name
+    starts where a run does and none follows it in that run (each later place is after a
+    name character), so it is the pattern's match at the start of a run that has a "." or
+    "_". The runs are cut in C, as phraseset.words cuts words."""
+    data = text.encode("utf-8", "surrogatepass").translate(_ASCII_NOT_NAME)
+    names = []
+    for piece in data.decode("utf-8", "surrogatepass").split():
+        if "_" not in piece and "." not in piece:
+            continue
+        for run in (piece,) if piece.isascii() else _NAME_RUN.findall(piece):
+            match = _FIELD_NAME.match(run)
+            if match is not None:
+                names.append(match.group())
+    return names
 
 
 def _segments(template: Template, limit: int) -> list[_Segment]:
@@ -269,7 +291,7 @@ def _fields(template: Template, segments: list[_Segment], evidence: _Evidence) -
         if "_" not in segment.text and "." not in segment.text:
             continue
         # in order of appearance (a set's order changes with the hash seed: reports differ)
-        names = dict.fromkeys(w for w in _FIELD_NAME.findall(segment.text) if len(w) <= 80)
+        names = dict.fromkeys(w for w in _field_names(segment.text) if len(w) <= 80)
         for name in names:  # its first place is enough for the evidence
             group = _field_group(name, evidence)
             if group is not None:
@@ -280,7 +302,7 @@ def _fields(template: Template, segments: list[_Segment], evidence: _Evidence) -
             href = anchor.get("href") or ""
             if "{" in href or "%" in href or "[" in href:  # a merge tag's field names only
                 for name in dict.fromkeys(
-                    w for w in _FIELD_NAME.findall(href[: evidence.max_text]) if len(w) <= 80
+                    w for w in _field_names(href[: evidence.max_text]) if len(w) <= 80
                 ):
                     group = _field_group(name, evidence)
                     if group is not None:
