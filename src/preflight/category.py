@@ -302,7 +302,7 @@ def _fields(template: Template, segments: list[_Segment], evidence: _Evidence) -
             href = anchor.get("href") or ""
             if "{" in href or "%" in href or "[" in href:  # a merge tag's field names only
                 for name in dict.fromkeys(
-                    w for w in _field_names(href[: evidence.max_text]) if len(w) <= 80
+                    w for w in _FIELD_NAME.findall(href[: evidence.max_text]) if len(w) <= 80
                 ):
                     group = _field_group(name, evidence)
                     if group is not None:

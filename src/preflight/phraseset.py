@@ -40,12 +40,12 @@ def words(text: str) -> set[str]:
     punctuation, ’ or «, is not \\w). Every run of \\w lies inside one piece: the cuts are
     all at characters that are not \\w."""
     data = text.encode("utf-8", "surrogatepass").translate(_ASCII_NOT_WORD)
-    found: set[str] = set()
-    for piece in data.decode("utf-8", "surrogatepass").split():
-        if piece.isascii():
-            found.add(piece)
-        else:
-            found.update(WORDS.findall(piece))
+    found = set(data.decode("utf-8", "surrogatepass").split())
+    if data.isascii():
+        return found
+    for piece in [piece for piece in found if not piece.isascii()]:
+        found.discard(piece)
+        found.update(WORDS.findall(piece))  # the piece again, when it is one word (café)
     return found
 
 
