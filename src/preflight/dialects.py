@@ -467,10 +467,15 @@ def signature_hits(text: str) -> list[Hit]:
 def _literals() -> tuple[tuple[str, str | None], ...]:
     """Each leading literal with the longest other one it starts with ("{{{" with "{{"), or
     None; shorter literals first."""
-    literals = sorted({literal for literal, _ in _probes() if literal}, key=len)
+    return _with_shorter({literal for literal, _ in _probes() if literal})
+
+
+def _with_shorter(literals: set[str]) -> tuple[tuple[str, str | None], ...]:
+    """Each literal with the longest other one it starts with, or None; shorter first."""
+    ordered = sorted(literals, key=lambda literal: (len(literal), literal))
     found: list[tuple[str, str | None]] = []
-    for literal in literals:
-        shorter = [other for other in literals if other != literal and literal.startswith(other)]
+    for literal in ordered:
+        shorter = [other for other in ordered if other != literal and literal.startswith(other)]
         found.append((literal, max(shorter, key=len) if shorter else None))
     return tuple(found)
 
@@ -568,7 +573,9 @@ def tokenize(text: str, platform: str, until: int | None = None) -> list[MergeTa
     raw blocks of the language (``comment`` kind) are single tokens: nothing inside
     them is a tag.
     """
-    present = {literal: literal in text for literal in _tag_literals(platform)}
+    present: dict[str, bool] = {}
+    for literal, shorter in _tag_literals(platform):  # "{{!--" is only tried where "{{" is
+        present[literal] = (shorter is None or present[shorter]) and literal in text
     patterns = [
         (kind, pattern)
         for kind, literal, pattern in _tag_patterns(platform)
@@ -596,9 +603,10 @@ def tokenize(text: str, platform: str, until: int | None = None) -> list[MergeTa
 
 
 @functools.cache
-def _tag_literals(platform: str) -> frozenset[str]:
-    """The distinct leading literals of ``platform``'s tag patterns (most share "{{")."""
-    return frozenset(literal for _, literal, _ in _tag_patterns(platform) if literal)
+def _tag_literals(platform: str) -> tuple[tuple[str, str | None], ...]:
+    """The distinct leading literals of ``platform``'s tag patterns (most share "{{"), shorter
+    first, each with the longest other one it starts with, or None."""
+    return _with_shorter({literal for _, literal, _ in _tag_patterns(platform) if literal})
 
 
 def _tag(match: re.Match[str], kind: str, platform: str) -> MergeTag:
