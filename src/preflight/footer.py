@@ -169,9 +169,12 @@ _STREET_WORDS = (
     r"(?i:street|st\.?|road|rd\.?|avenue|ave\.?|lane|ln\.?|drive|dr\.?|boulevard|blvd\.?"
     r"|parkway|pkwy\.?|highway|hwy\.?|terrace|square|sq\.?|close|crescent|court|ct\.?)"
 )
+# A pattern that would start with \b starts with its first character and checks the boundary
+# behind it, "(?<!\w.)": the same matches, but the regex engine can skip ahead to a digit or
+# capital instead of trying every position (a half to a third of the time).
 _ADDRESS_PATTERNS = [
     re.compile(
-        rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][A-Za-z'.-]*\s+){{1,4}}{_STREET_WORDS}(?![A-Za-z])"
+        rf"\d(?<!\w.)\d{{0,4}}[A-Za-z]?,?\s+(?:[A-Z][A-Za-z'.-]*\s+){{1,4}}{_STREET_WORDS}(?![A-Za-z])"
     ),
     re.compile(
         r"\b(?:p\.?\s?o\.?\s?box|post office box|postfach|apartado(?: de correos)?|boîte postale"
@@ -184,17 +187,17 @@ _ADDRESS_PATTERNS = [
         re.IGNORECASE,
     ),
     re.compile(
-        r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|quai"
+        r"\d(?<!\w.)\d{0,3}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|quai"
         r"|impasse)\s+(?:de\s+|du\s+|des\s+|d')?[A-ZÉ]",
     ),
     re.compile(
         r"\b(?:[Cc]alle|C/|[Aa]venida|[Aa]vda\.?|[Pp]laza|[Pp]aseo|[Cc]arrer)\s+[A-ZÁÉ][^,\n]{1,40},?\s*\d+"
     ),
-    re.compile(r"\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"),  # US state + ZIP
+    re.compile(r"[A-Z](?<!\w.)[A-Z]\s+\d{5}(?:-\d{4})?\b"),  # US state + ZIP
     # a number and a name, a city and a ZIP, with no street word: "123 Van Ness, San
     # Francisco 94102", "350 Fifth, New York, 10118"
     re.compile(
-        r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][A-Za-z'.-]*\s+){0,3}[A-Z][A-Za-z'.-]*,\s*"
+        r"\d(?<!\w.)\d{0,4}[A-Za-z]?\s+(?:[A-Z][A-Za-z'.-]*\s+){0,3}[A-Z][A-Za-z'.-]*,\s*"
         r"(?:[A-Z][A-Za-z'.-]*\s+){0,3}[A-Z][A-Za-z'.-]*,?\s+\d{5}(?:-\d{4})?(?![\d-])"
     ),
     re.compile(
