@@ -106,6 +106,9 @@ def _scanned(text: str) -> list[tuple[int, int, int]]:
         # ... or scanned for, when the shorter one is frequent ("{" in a style sheet)
         "a { b } " * 40 + "{{{ Recipient.FirstName }}} {{#if x}} {%= y %} {{ lead.Name }}",
         "<p>" * 40 + "<%asm_group_unsubscribe_raw_url%> <script runat=server language=ampscript>",
+        # ... or from a sparse shorter one inside it ("*|" one before a "|", "<%" before "%")
+        "| lookup: x *|FNAME|* {{ custom_attribute.${plan} }} <%asm_group_unsubscribe_url%>",
+        "<p>" * 40 + "{%= x %} <%asm_x%> %%=v(@a)=%% %recipient.name%",
     ],
 )
 def test_signature_hits_equal_a_scan_of_every_signature(text: str) -> None:
