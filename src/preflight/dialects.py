@@ -322,9 +322,6 @@ class _Lazy:
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         return self.compiled().finditer(text)
 
-    def match(self, text: str, pos: int) -> re.Match[str] | None:
-        return self.compiled().match(text, pos)
-
 
 @functools.cache
 def _signature_index() -> tuple[
