@@ -68,20 +68,24 @@ def _matches(text: str) -> Iterator[tuple[int, int, str, int]]:
     """(start, end, phrase, weight) of each listed phrase in ``text``, on whole words, the
     longest at a place, none overlapping. Linear in the text: one pass over its words."""
     index = _phrases()
-    found = [
-        (m.start(), m.end(), m.group(0).casefold().replace("’", "'")) for m in _TOKEN.finditer(text)
-    ]
-    words = [word for _, _, word in found]
+    raw = _TOKEN.findall(text)  # strings, not match objects: most texts match no phrase
+    # every word folded by one casefold of them all: casefold maps each character on its
+    # own (no context, unlike lower's final sigma), and no word holds the NUL between them
+    words = "\0".join(raw).casefold().replace("’", "'").split("\0")
+    starts = [i for i, word in enumerate(words) if word in index]  # a phrase's first word
+    spans: list[tuple[int, int]] | None = None  # each word's (start, end), on the first find
     position = 0
-    while position < len(words):
-        for phrase_words, phrase, weight in index.get(words[position], ()):
+    for start in starts:
+        if start < position:
+            continue  # inside the phrase found before
+        for phrase_words, phrase, weight in index[words[start]]:
             size = len(phrase_words)
-            if tuple(words[position : position + size]) == phrase_words:
-                yield found[position][0], found[position + size - 1][1], phrase, weight
-                position += size
+            if tuple(words[start : start + size]) == phrase_words:
+                if spans is None:
+                    spans = [match.span() for match in _TOKEN.finditer(text)]
+                yield spans[start][0], spans[start + size - 1][1], phrase, weight
+                position = start + size
                 break
-        else:
-            position += 1
 
 
 def spam_phrases(template: Template, options: Options) -> Iterator[Violation]:
