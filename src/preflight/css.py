@@ -419,11 +419,37 @@ def styles_of(template: Any) -> InlineStyles:
     return styles
 
 
+class StyledRun(NamedTuple):
+    """A run of text a reader could see, with the styles it shows in."""
+
+    element: Any
+    text: str
+    is_tail: bool
+    owner: Any
+    """The element whose text it is: ``element``, or its parent for a tail."""
+    computed: Computed
+    """The owner's styles."""
+
+
 class InlineStyles:
     """Computed inline styles per element of one document, each computed once."""
 
     def __init__(self) -> None:
         self._cache: dict[Any, Computed] = {}
+        self._runs: tuple[Any, list[StyledRun]] | None = None
+
+    def runs(self, html: Any) -> list[StyledRun]:
+        """``html.visible_text()`` with each run's owner and its styles (a run without an
+        owner is left out), worked out once for the rules and the preview that all walk
+        them. ``html`` is the document these styles are of."""
+        if self._runs is None or self._runs[0] is not html:
+            runs: list[StyledRun] = []
+            for element, text, is_tail in html.visible_text():
+                owner = element.getparent() if is_tail else element
+                if owner is not None:
+                    runs.append(StyledRun(element, text, is_tail, owner, self.of(owner)))
+            self._runs = (html, runs)
+        return self._runs[1]
 
     def own(self, element: Any) -> dict[str, Declaration]:
         style = element.get("style") if isinstance(element.tag, str) else None
@@ -440,16 +466,18 @@ class InlineStyles:
             return base
         style = element.get("style")
         bgcolor = element.get("bgcolor")
+        effects = _effects(style) if style and ":" in style else _NO_EFFECTS
         if (
-            not style
+            effects is _NO_EFFECTS
             and not bgcolor
             and tag not in _SPECIAL_TAGS
             and element.get("background") is None
             and element.get("hidden") is None
         ):
-            self._cache[element] = base  # nothing of its own: what it inherits
+            # nothing of its own, or a style with none of the effects read here (padding,
+            # borders, a font by name): what it inherits
+            self._cache[element] = base
             return base
-        effects = _effects(style) if style and ":" in style else _NO_EFFECTS
         color, color_owner = base.color, base.color_owner
         font_color = element.get("color") if tag == "font" else None
         if effects.color is not _UNSET:
@@ -549,7 +577,8 @@ def _effects(style: str) -> _Effects:
         bold = weight.lower_value in ("bold", "bolder") or (
             weight.value.isdigit() and int(weight.value) >= 700
         )
-    return _Effects(color, background, background_image, font_size, bold, hiding(own))
+    effects = _Effects(color, background, background_image, font_size, bold, hiding(own))
+    return _NO_EFFECTS if effects == _NO_EFFECTS else effects  # so that `is` tells
 
 
 def hiding(own: Mapping[str, Declaration]) -> str | None:
@@ -644,6 +673,7 @@ def shorthand_color(value: str) -> tuple[float, float, float, float] | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def hex_colour(rgba: tuple[float, float, float, float]) -> str:
     """A colour as #rrggbb (alpha left out), as messages quote it."""
     return "#" + "".join(f"{round(c * 255):02x}" for c in rgba[:3])

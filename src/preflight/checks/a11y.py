@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from lxml import etree
 
@@ -203,56 +203,82 @@ def _asks_to_copy(doc: HtmlDocument, link: etree._Element, hints: tuple[str, ...
 # -- A11Y004 --------------------------------------------------------------------------------
 
 
+class _Shortfall(NamedTuple):
+    """Text colours whose contrast falls short, as the style cascade gives them."""
+
+    foreground: tuple[float, float, float, float]
+    background: tuple[float, float, float, float]
+    ratio: float
+    needed: float
+    large: bool
+
+
+def _shortfall(computed: css.Computed) -> _Shortfall | None:
+    """The contrast problem of text styled as ``computed``, or None when there is none (or
+    it cannot be judged: hidden, over an image, colours left to the client)."""
+    if computed.hidden or computed.background_image or computed.font_size == 0:
+        return None
+    if computed.color is None and computed.background is None:
+        return None
+    foreground = computed.color or _BLACK
+    background = computed.background or _WHITE
+    if foreground[3] < 1 or background[3] < 1:
+        return None
+    ratio = css.contrast(foreground, background)
+    if ratio < 1.1:
+        return None  # invisible text is SPAM004's (hidden text), not a contrast problem
+    size = computed.font_size or 16.0
+    large = size >= 24 or (computed.bold and size >= 18.66)
+    needed = 3.0 if large else 4.5
+    if ratio >= needed:
+        return None
+    return _Shortfall(foreground, background, ratio, needed, large)
+
+
+_WHITE = (1.0, 1.0, 1.0, 1.0)
+_BLACK = (0.0, 0.0, 0.0, 1.0)
+
+
 def low_contrast(template: Template, options: Options) -> Iterator[Violation]:
     doc = template.html
     if doc is None:
         return
     styles = css.styles_of(template)
-    white = (1.0, 1.0, 1.0, 1.0)
-    black = (0.0, 0.0, 0.0, 1.0)
     reported: set[Any] = set()
-    for element, text, is_tail in doc.visible_text():
-        owner = element.getparent() if is_tail else element
-        if owner is None or owner in reported:
+    # elements without styles of their own share their parent's Computed: each distinct one
+    # is judged once (by id: they all live in ``styles`` while this runs)
+    judged: dict[int, _Shortfall | None] = {}
+    for _, text, _, owner, computed in styles.runs(doc):
+        if owner in reported:
             continue
-        computed = styles.of(owner)
-        if computed.hidden or computed.background_image or computed.font_size == 0:
-            continue
-        if computed.color is None and computed.background is None:
+        key = id(computed)
+        if key in judged:
+            found = judged[key]
+        else:
+            found = judged[key] = _shortfall(computed)
+        if found is None:
             continue
         if computed.color is None and _in_link(owner):
             continue  # the client's link colour, unknown here
         if computed.color_owner is not None and _link_between(owner, computed.color_owner):
             continue
-        foreground = computed.color or black
-        background = computed.background or white
-        if foreground[3] < 1 or background[3] < 1:
-            continue
-        ratio = css.contrast(foreground, background)
-        if ratio < 1.1:
-            continue  # invisible text is SPAM004's (hidden text), not a contrast problem
-        size = computed.font_size or 16.0
-        large = size >= 24 or (computed.bold and size >= 18.66)
-        needed = 3.0 if large else 4.5
-        if ratio >= needed:
-            continue
         reported.add(owner)
         where = computed.color_owner if computed.color_owner is not None else owner
-        shown = css.hex_colour(foreground), css.hex_colour(background)
+        shown = css.hex_colour(found.foreground), css.hex_colour(found.background)
         yield Violation(
             'text "{text}" has a contrast of {ratio}:1 against its background, under the'
             " {needed}:1 that WCAG 2.2 AA asks for",
             _location(template, doc.element_span(where)),
             {
                 "text": _excerpt(text),
-                "ratio": f"{ratio:.2f}",
-                "needed": f"{needed:g}",
+                "ratio": f"{found.ratio:.2f}",
+                "needed": f"{found.needed:g}",
                 "color": shown[0],
                 "background": shown[1],
-                "large": large,
+                "large": found.large,
             },
             help=f"{shown[0]} on {shown[1]}: darken the text or lighten the"
-            " background (or the reverse) until the ratio reaches " + f"{needed:g}:1",
+            " background (or the reverse) until the ratio reaches " + f"{found.needed:g}:1",
         )
 
 
@@ -346,13 +372,9 @@ def small_text(template: Template, options: Options) -> Iterator[Violation]:
     minimum = float(options["min_size"])
     styles = css.styles_of(template)
     reported: set[Any] = set()
-    for element, text, is_tail in doc.visible_text():
-        owner = element.getparent() if is_tail else element
-        if owner is None:
-            continue
-        computed = styles.of(owner)
+    for _, text, _, _, computed in styles.runs(doc):
         size = computed.font_size
-        if computed.hidden or size is None or size <= 0 or size >= minimum:
+        if size is None or size <= 0 or size >= minimum or computed.hidden:
             continue
         source = computed.size_owner
         if source in reported or not any(c.isalpha() for c in text):

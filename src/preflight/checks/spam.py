@@ -71,7 +71,17 @@ def _matches(text: str) -> Iterator[tuple[int, int, str, int]]:
     raw = _TOKEN.findall(text)  # strings, not match objects: most texts match no phrase
     # every word folded by one casefold of them all: casefold maps each character on its
     # own (no context, unlike lower's final sigma), and no word holds the NUL between them
-    words = "\0".join(raw).casefold().replace("’", "'").split("\0")
+    folded = "\0".join(raw).casefold().replace("’", "'")
+    words = folded.split("\0")
+    # a test in C before the walk over the words: a phrase is found only where its words
+    # follow each other, so its words joined as these are must be in them
+    padded = f"\0{folded}\0"
+    if not any(
+        "\0" + "\0".join(phrase_words) + "\0" in padded
+        for first in index.keys() & words
+        for phrase_words, _, _ in index[first]
+    ):
+        return
     starts = [i for i, word in enumerate(words) if word in index]  # a phrase's first word
     spans: list[tuple[int, int]] | None = None  # each word's (start, end), on the first find
     position = 0
@@ -104,9 +114,11 @@ def spam_phrases(template: Template, options: Options) -> Iterator[Violation]:
     html = template.html
     if html is not None and html.root is not None:
         runs = html.visible_text()
-        joined = "\n".join(text for _, text, _ in runs)
-        starts = list(itertools.accumulate((len(text) + 1 for _, text, _ in runs), initial=0))
+        joined = "\n".join([text for _, text, _ in runs])
+        starts: list[int] = []  # where each run starts in ``joined``, on the first find
         for start, end, phrase, weight in _matches(joined):
+            if not starts:
+                starts = list(itertools.accumulate((len(t) + 1 for _, t, _ in runs), initial=0))
             found.setdefault(phrase, weight)
             written.setdefault(phrase, " ".join(joined[start:end].split()))
             if phrase in first:
