@@ -30,10 +30,10 @@ def _location(template: Template, span: Span | None) -> Location:
 
 
 def _insert_after_name(
-    template: Template, doc: HtmlDocument, element: etree._Element
+    template: Template, doc: HtmlDocument, element: etree._Element, span: Span | None
 ) -> Span | None:
-    """An empty span just after ``<tag`` in the source: where an attribute can go."""
-    span = doc.element_span(element)
+    """An empty span just after ``<tag`` in the source (the element's ``span``, from
+    doc.element_span): where an attribute can go."""
     if span is None or not doc.source.exact:
         return None
     column = span.column + 1 + len(str(element.tag))
@@ -66,7 +66,7 @@ def missing_lang(template: Template, options: Options) -> Iterator[Violation]:
         return  # no <html> written (a fragment), or nothing to read
     lang = (html.get("lang") or html.get("xml:lang") or "").strip()
     locale = template.locale.value.strip() if template.locale is not None else ""
-    at = _insert_after_name(template, doc, html)
+    at = _insert_after_name(template, doc, html, doc.element_span(html))
     if not lang:
         fix = _fix(template, at, f' lang="{locale}"', f'add lang="{locale}"') if locale else None
         yield Violation(
@@ -117,10 +117,11 @@ def layout_table_role(template: Template, options: Options) -> Iterator[Violatio
             continue  # presentation, none, or a role the author chose
         if _is_data_table(table):
             continue
-        at = _insert_after_name(template, doc, table)
+        span = doc.element_span(table)
+        at = _insert_after_name(template, doc, table, span)
         yield Violation(
             'layout <table> without role="presentation"',
-            _location(template, doc.element_span(table)),
+            _location(template, span),
             help='add role="presentation" so screen readers do not announce rows and columns'
             " (a table of data keeps its <th> headers instead)",
             fix=_fix(template, at, ' role="presentation"', 'add role="presentation"'),
@@ -159,13 +160,18 @@ def vague_link_text(template: Template, options: Options) -> Iterator[Violation]
     phrases, hints = _link_words()
     styles = css.styles_of(template)
     for link in doc.iter("a"):
-        if link.get("href") is None or _accessible_name(link) or styles.of(link).hidden:
+        if link.get("href") is None:
             continue
         raw = doc.text_content(link)
         if not raw or _MERGE_TAG.search(raw):
             continue
         text = _normal(raw)
-        if text in phrases:
+        vague = text in phrases
+        if not vague and not _URL_TEXT.match(raw.strip()):
+            continue  # most links: the rest (names, styles) is read only for the others
+        if _accessible_name(link) or styles.of(link).hidden:
+            continue
+        if vague:
             yield Violation(
                 'the link text "{text}" does not say where the link goes',
                 _location(template, doc.text_span(link, raw.strip().split()[0])),
@@ -173,7 +179,7 @@ def vague_link_text(template: Template, options: Options) -> Iterator[Violation]
                 help='name the destination in the link itself ("Shop tomato seeds", "Read the'
                 ' planting guide"): screen readers list links on their own',
             )
-        elif _URL_TEXT.match(raw.strip()) and not _asks_to_copy(doc, link, hints):
+        elif not _asks_to_copy(doc, link, hints):  # a bare URL
             yield Violation(
                 'the link text is the bare URL "{text}"',
                 _location(template, doc.text_span(link, raw.strip())),
@@ -402,8 +408,8 @@ def link_without_name(template: Template, options: Options) -> Iterator[Violatio
     for link in doc.iter("a"):
         if link.get("href") is None or _accessible_name(link) or (link.get("title") or "").strip():
             continue
-        if doc.text_content(link) or styles.of(link).hidden:
-            continue
+        if any(chunk.strip() for chunk in cast("Iterator[str]", link.itertext())):
+            continue  # it has text (doc.text_content, without building it)
         images = [i for i in link.iter("img")]
         if any(i.get("alt") is None for i in images):
             continue  # CONTENT004 reports the missing alt
@@ -411,6 +417,8 @@ def link_without_name(template: Template, options: Options) -> Iterator[Violatio
             continue
         if any(isinstance(e.tag, str) and e.tag.lower() in ("svg", "object") for e in link.iter()):
             continue  # named by its own title or text, if at all: not judged here
+        if styles.of(link).hidden:
+            continue
         where = images[0] if images else link
         yield Violation(
             'the link to "{href}" has no text and its image has an empty alt'

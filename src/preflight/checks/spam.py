@@ -296,7 +296,7 @@ def hidden_text(template: Template, options: Options) -> Iterator[Violation]:
     for element, text, is_tail, hidden in seen.runs():
         owner = element.getparent() if is_tail else element
         if hidden is None:
-            if _LETTER.search(text):
+            if not started and _LETTER.search(text):
                 started = True
             continue
         if not started or owner is None or owner in protected or hidden.element in protected:
