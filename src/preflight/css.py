@@ -464,15 +464,17 @@ class InlineStyles:
         tag = element.tag
         if not isinstance(tag, str):
             return base
-        style = element.get("style")
-        bgcolor = element.get("bgcolor")
+        names = element.keys()  # one call, then a get() only for what it has
+        style = element.get("style") if "style" in names else None
+        bgcolor = element.get("bgcolor") if "bgcolor" in names else None
+        has_background, has_hidden = "background" in names, "hidden" in names
         effects = _effects(style) if style and ":" in style else _NO_EFFECTS
         if (
             effects is _NO_EFFECTS
             and not bgcolor
             and tag not in _SPECIAL_TAGS
-            and element.get("background") is None
-            and element.get("hidden") is None
+            and not has_background
+            and not has_hidden
         ):
             # nothing of its own, or a style with none of the effects read here (padding,
             # borders, a font by name): what it inherits
@@ -486,7 +488,9 @@ class InlineStyles:
             color, color_owner = _color(str(font_color)), element
         background = base.background
         background_image = (
-            base.background_image or effects.background_image or bool(element.get("background"))
+            base.background_image
+            or effects.background_image
+            or (has_background and bool(element.get("background")))
         )
         if effects.background is not _UNSET:
             if effects.background is not None:
@@ -506,7 +510,7 @@ class InlineStyles:
         hidden_by, outlook_hidden = base.hidden_by, base.outlook_hidden
         if hidden_by is None:
             how = effects.hides
-            if how in (None, OUTLOOK_ONLY) and element.get("hidden") is not None:
+            if how in (None, OUTLOOK_ONLY) and has_hidden:
                 how = "the hidden attribute"
             if how == OUTLOOK_ONLY:
                 outlook_hidden = True

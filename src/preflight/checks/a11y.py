@@ -226,15 +226,28 @@ def _shortfall(computed: css.Computed) -> _Shortfall | None:
         return None
     if computed.color is None and computed.background is None:
         return None
-    foreground = computed.color or _BLACK
-    background = computed.background or _WHITE
+    return _colours_shortfall(
+        computed.color, computed.background, computed.font_size, computed.bold
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _colours_shortfall(
+    color: tuple[float, float, float, float] | None,
+    background_color: tuple[float, float, float, float] | None,
+    font_size: float | None,
+    bold: bool,
+) -> _Shortfall | None:
+    """:func:`_shortfall` for what it reads of the styles, once per distinct combination."""
+    foreground = color or _BLACK
+    background = background_color or _WHITE
     if foreground[3] < 1 or background[3] < 1:
         return None
     ratio = css.contrast(foreground, background)
     if ratio < 1.1:
         return None  # invisible text is SPAM004's (hidden text), not a contrast problem
-    size = computed.font_size or 16.0
-    large = size >= 24 or (computed.bold and size >= 18.66)
+    size = font_size or 16.0
+    large = size >= 24 or (bold and size >= 18.66)
     needed = 3.0 if large else 4.5
     if ratio >= needed:
         return None
