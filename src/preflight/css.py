@@ -622,16 +622,23 @@ def _is_zero(value: str) -> bool:
     )
 
 
-_HIDING_WORDS = ("none", "hidden", "collapse", "opacity", "mso-hide", "\\")
-"""A style that hides has one of these (a backslash: an escape may spell one)."""
-
-
 def style_hiding(style: str) -> str | None:
     """:func:`hiding` for a style attribute's text; one without a word that hides is not
     parsed (the preheader finder runs as templates load, where tinycss2 is not imported
     for styles that could not hide)."""
+    if ":" not in style:
+        return None
+    # a style that hides has one of these words (a backslash: an escape may spell one);
+    # written out, as `in` tests are several times cheaper than a loop or a regex here
     lower = style.lower()
-    if ":" not in style or not any(word in lower for word in _HIDING_WORDS):
+    if not (
+        "none" in lower
+        or "hidden" in lower
+        or "collapse" in lower
+        or "opacity" in lower
+        or "mso-hide" in lower
+        or "\\" in lower
+    ):
         return None
     return _effects(style).hides
 

@@ -52,8 +52,9 @@ class _Judge(NamedTuple):
     graceful: frozenset[str]
     """Features that degrade gracefully (judge: never, not included): a value inside one of
     them (rgba() in box-shadow) is as graceful as the property."""
-    triggers: tuple[str, ...]
-    """What a style attribute must contain for a judged feature to be in it."""
+    triggers: frozenset[str]
+    """What a style attribute must contain for a judged feature to be in it (a frozenset:
+    its hash is computed once, not on every cached lookup it is part of the key of)."""
 
 
 @functools.cache
@@ -105,7 +106,7 @@ _DECLARATION_KINDS = (
 
 
 @functools.cache
-def _triggers(judged: frozenset[str]) -> tuple[str, ...]:
+def _triggers(judged: frozenset[str]) -> frozenset[str]:
     """A quick test for a style attribute: the words a judged feature needs to be there. The
     CSS itself is read by tinycss2; this only spares it the attributes that cannot match."""
     words: set[str] = set()
@@ -123,7 +124,7 @@ def _triggers(judged: frozenset[str]) -> tuple[str, ...]:
             words.add(key)
     if "css-background-image" in judged:
         words.add("url(")
-    return tuple(sorted(words))
+    return frozenset(words)
 
 
 def _slug(name: str) -> str:
@@ -298,7 +299,7 @@ def _not_mso(doc: HtmlDocument) -> frozenset[Any]:
 
 @functools.lru_cache(maxsize=8192)
 def _inline_places(
-    style: str, judged: frozenset[str], graceful: frozenset[str], triggers: tuple[str, ...]
+    style: str, judged: frozenset[str], graceful: frozenset[str], triggers: frozenset[str]
 ) -> tuple[tuple[str, str], ...]:
     """(slug, used) for one style attribute's judged features; cached per distinct text."""
     lower = style.lower()
