@@ -177,9 +177,15 @@ class View:
         worked out once, for the SPAM and INBOX rules that all read it."""
         if self._runs is None:
             runs: list[tuple[etree._Element, str, bool, Hidden | None]] = []
+            whys: dict[int, Hidden | None] = {}  # by id(computed): runs share their styles
             for element, text, is_tail, _, computed in self.styles.runs(self.html):
-                found = computed.hidden_by  # what hidden() and invisible_text() read
-                why = Hidden(*found) if found is not None else self._invisible(computed)
+                key = id(computed)
+                if key in whys:
+                    why = whys[key]
+                else:
+                    found = computed.hidden_by  # what hidden() and invisible_text() read
+                    why = Hidden(*found) if found is not None else self._invisible(computed)
+                    whys[key] = why
                 runs.append((element, text, is_tail, why))
             self._runs = runs
         return self._runs

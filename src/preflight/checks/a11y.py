@@ -98,9 +98,13 @@ def missing_lang(template: Template, options: Options) -> Iterator[Violation]:
 _DATA_TABLE_MARKS = ("th", "caption", "thead", "tfoot")
 
 
-def _is_data_table(table: etree._Element) -> bool:
+def _is_data_table(table: etree._Element, marked: bool) -> bool:
+    """A table of data: a summary, or its own header cells (``marked``: the document has
+    some, else its tables are not searched for them)."""
     if table.get("summary"):
         return True
+    if not marked:
+        return False
     for mark in table.iter(*_DATA_TABLE_MARKS):
         owner = next(mark.iterancestors("table"), None)
         if owner is table:  # not a nested table's own header
@@ -112,10 +116,11 @@ def layout_table_role(template: Template, options: Options) -> Iterator[Violatio
     doc = template.html
     if doc is None:
         return
+    marked = next(doc.iter(*_DATA_TABLE_MARKS), None) is not None  # one walk, not one a table
     for table in doc.iter("table"):
         if table.get("role") is not None:
             continue  # presentation, none, or a role the author chose
-        if _is_data_table(table):
+        if _is_data_table(table, marked):
             continue
         span = doc.element_span(table)
         at = _insert_after_name(template, doc, table, span)
