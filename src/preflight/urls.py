@@ -114,6 +114,8 @@ def numeric_address(host: str) -> str | None:
     bare = host.strip("[]")
     if bare.endswith(".") and not bare.endswith(".."):
         bare = bare[:-1]
+    if ":" not in bare and not bare[:1].isdigit():
+        return None  # a name: an IPv4 address starts with a digit, an IPv6 one has a colon
     try:
         return ipaddress.ip_address(bare.split("%", 1)[0]).compressed
     except ValueError:

@@ -36,9 +36,10 @@ _SENDGRID_ASM = re.compile(r"<%\s*asm_")
 # Magento's email template directives ({{trans "…"}}, {{var …}}, {{if}}…{{/if}},
 # {{template config_path="…"}}), and what only Magento writes: the <!--@subject @-->
 # header, {{template config_path=}}, {{trans "…"}}, {{var x}}.
-_MAGENTO_SIGNS = re.compile(
-    r"<!--@(?:subject|vars)\s|\{\{template\s+config_path=|\{\{trans\s+[\"']|\{\{var\s+[$\w]"
-)
+# (two patterns, each with a literal start the regex engine can jump to: one alternation
+# starting with "<" or "{" tries every offset of the file)
+_MAGENTO_HEADER = re.compile(r"<!--@(?:subject|vars)\s")
+_MAGENTO_DIRECTIVE = re.compile(r"\{\{(?:template\s+config_path=|trans\s+[\"']|var\s+[$\w])")
 _MAGENTO_TRANS = re.compile(r"trans\s{1,20}([\"'])")
 # Go's text/template and html/template: what only Go writes is a field of the dot
 # ({{ .Name }}, {{- .Props.Title -}}) and a named template ({{ define "x" }}, {{ template
@@ -248,7 +249,9 @@ def written_in(text: str) -> str | None:
     ``{{template config_path=…}}``), Go's actions (``{{ .Name }}``, ``{{ define "x" }}``,
     ``{{ template "x" . }}``), EJS output tags (``<%= x %>``, ``<%- x %>``) in a file
     without SendGrid's ``<%asm_…%>`` tags. None when it shows none."""
-    if ("{{" in text or "<!--@" in text) and _MAGENTO_SIGNS.search(text):
+    if ("<!--@" in text and _MAGENTO_HEADER.search(text)) or (
+        "{{" in text and _MAGENTO_DIRECTIVE.search(text)
+    ):
         return "magento"
     if "{{" in text and _GO_SIGNS.search(text):
         return "go"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from preflight.compose.extends import BASE_TEMPLATE
-from preflight.compose.layout import PLACEHOLDER as CONTENT_SLOT
+from preflight.compose.layout import content_slot
 from preflight.model import Template
 
 _DOCUMENT_TAG = re.compile(r"<(?:html|body)[\s>/]", re.IGNORECASE)
@@ -57,7 +57,7 @@ def _classify(template: Template) -> Part | None:
     source = _source(template)
     if source is None:
         return None
-    match = CONTENT_SLOT.search(source) or _GO_DEFINE.search(source)
+    match = content_slot(source) or _GO_DEFINE.search(source)
     if match is None and _EXTENDS.search(source) is None:
         match = BASE_TEMPLATE.search(source)  # a base template: it extends nothing
     if match is not None:

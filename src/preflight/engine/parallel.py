@@ -9,6 +9,7 @@ Windows) works as well as fork.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator, Sequence
 
@@ -76,10 +77,21 @@ def check_all(
             yield from done
 
 
+GC_THRESHOLD = 5_000
+"""A worker's youngest-generation threshold (Python's default: 700). A template makes a few
+thousand short-lived objects; with the default, survivors of young collections pile into the
+older generations and the full collections that follow cost about 6% of a worker's CPU
+(measured with gc.callbacks over 1,000 templates: 0.26 s of collection, 0.16 s with this)."""
+
+
 def _start(
     configs: Configs, facts: RunFacts, live: bool, hashes: bool, views: bool, json_lines: bool
 ) -> None:
     global _checker
+    # What the worker starts with (modules, rule data, the run's facts) lives as long as it
+    # does: frozen, collections never walk it again, and forked pages stay shared.
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
     _checker = ItemChecker(configs, facts, live, hashes, views, json_lines)
 
 

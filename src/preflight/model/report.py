@@ -135,20 +135,22 @@ class Report:
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
-    span = finding.location.span
+    location = finding.location
+    span = location.span
+    part = location.part
     return {
         "rule": finding.rule,
         "name": finding.name,
         "severity": finding.severity.label,
         "message": finding.message,
         "help": finding.help,
-        "path": display_path(finding.location.path),
+        "path": display_path(location.path),
         "line": span.line if span else None,
         "column": span.column if span else None,
         "end_line": span.end_line if span else None,
         "end_column": span.end_column if span else None,
-        "part": finding.location.part.value if finding.location.part else None,
-        "pointer": finding.location.pointer,
+        "part": part.value if part else None,
+        "pointer": location.pointer,
         "data": {k: _plain(v) for k, v in finding.data.items()},
         "related": [
             {
@@ -158,7 +160,9 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
                 "message": r.message,
             }
             for r in finding.related
-        ],
+        ]
+        if finding.related
+        else [],
         "fix": fix_dict(finding.fix) if finding.fix is not None else None,
     }
 
@@ -180,8 +184,11 @@ def fix_dict(fix: Fix) -> dict[str, Any]:
     return {"description": fix.description, "edits": edits}
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _plain(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if isinstance(value, _SCALARS):
         return value
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
@@ -213,8 +220,12 @@ def report_dict(report: Report, with_findings: bool = True) -> dict[str, Any]:
     }
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""One encoder for every line: ``json.dumps`` with an option builds a new one each call."""
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def finding_line(finding: Finding) -> str:

@@ -10,6 +10,7 @@ The walk is lazy: a file with no finding and no suppression never pays for it.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 import string
@@ -132,7 +133,7 @@ class HtmlDocument:
             except (etree.ParserError, ValueError):
                 self.root = None
         self._starts: dict[etree._Element, int] | None = None
-        self._tag_ends: dict[etree._Element, int] = {}
+        self._tag_positions: dict[etree._Element, TagPosition] = {}
         self._ends: dict[etree._Element, int] = {}
         """Where comments, scripts and styles end (their bodies are skipped)."""
         self._visible: list[tuple[etree._Element, str, bool]] | None = None
@@ -275,16 +276,17 @@ class HtmlDocument:
         start = self.positions.get(element)
         if start is None:
             return None
-        tag_end = self._tag_ends.get(element)
-        if tag_end is None:
+        position = self._tag_positions.get(element)
+        if position is None:
             if isinstance(element, etree._Comment):
                 tag_end = self._ends[element]
             else:
                 after = start + 1 + len(str(element.tag))
                 match = _START_TAG_END.match(self.source.text, after)
                 tag_end = match.end() if match else after
-            self._tag_ends[element] = tag_end
-        return TagPosition(start, tag_end, self._ends.get(element, tag_end))
+            position = TagPosition(start, tag_end, self._ends.get(element, tag_end))
+            self._tag_positions[element] = position
+        return position
 
     def element_span(self, element: etree._Element) -> Span | None:
         """The span of an element's start tag (all of it, for a multi-line tag)."""
@@ -329,10 +331,9 @@ class HtmlDocument:
         position = self._position(element)
         if position is None:
             return self._fallback_span(element)
-        pattern = re.compile(
-            rf"""\s{re.escape(attribute)}\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE
+        match = _attribute_pattern(attribute).search(
+            self.source.text, position.start, position.tag_end
         )
-        match = pattern.search(self.source.text, position.start, position.tag_end)
         if match is None:
             return self.source.span(position.start, position.tag_end)
         group = 2 if match.group(2) is not None else 3 if match.group(3) is not None else 4
@@ -372,6 +373,14 @@ class HtmlDocument:
         if not line:
             return None
         return Span(line + self.source.first_line - 1, 1, line + self.source.first_line - 1, 2)
+
+
+@functools.lru_cache(maxsize=64)
+def _attribute_pattern(attribute: str) -> re.Pattern[str]:
+    """An attribute and its value in a start tag (compiled once per attribute name)."""
+    return re.compile(
+        rf"""\s{re.escape(attribute)}\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE
+    )
 
 
 def _sourceline(element: etree._Element) -> int | None:
