@@ -64,6 +64,16 @@ def _phrases() -> dict[str, list[tuple[tuple[str, ...], str, int]]]:
     return index
 
 
+@functools.cache
+def _needles() -> dict[str, tuple[str, ...]]:
+    """First word -> its phrases' words, each joined and ended by NUL as _matches joins the
+    words of a text."""
+    return {
+        first: tuple("\0" + "\0".join(words) + "\0" for words, _, _ in candidates)
+        for first, candidates in _phrases().items()
+    }
+
+
 def _matches(text: str) -> Iterator[tuple[int, int, str, int]]:
     """(start, end, phrase, weight) of each listed phrase in ``text``, on whole words, the
     longest at a place, none overlapping. Linear in the text: one pass over its words."""
@@ -76,11 +86,8 @@ def _matches(text: str) -> Iterator[tuple[int, int, str, int]]:
     # a test in C before the walk over the words: a phrase is found only where its words
     # follow each other, so its words joined as these are must be in them
     padded = f"\0{folded}\0"
-    if not any(
-        "\0" + "\0".join(phrase_words) + "\0" in padded
-        for first in index.keys() & words
-        for phrase_words, _, _ in index[first]
-    ):
+    needles = _needles()
+    if not any(needle in padded for first in index.keys() & words for needle in needles[first]):
         return
     starts = [i for i, word in enumerate(words) if word in index]  # a phrase's first word
     spans: list[tuple[int, int]] | None = None  # each word's (start, end), on the first find
