@@ -232,8 +232,6 @@ class _Lookups(NamedTuple):
     """The elements to look at for their tag or what it carries (img src, a href...)."""
     with_attributes: Any
     """An XPath selecting the judged attributes (None: there is none)."""
-    attribute_names: tuple[str, ...] = ()
-    """Their names: a source that does not contain one (lower-cased) has none of them."""
 
 
 @functools.cache
@@ -262,7 +260,7 @@ def _lookups(judged: frozenset[str]) -> _Lookups:
             tags.add(tag)
     names = [name for name in sorted(attributes) if re.fullmatch(r"[a-z][a-z0-9-]*", name)]
     xpath = etree.XPath(" | ".join(f"//@{name}" for name in names)) if names else None
-    return _Lookups(elements, attributes, tuple(sorted(tags)), xpath, tuple(names))
+    return _Lookups(elements, attributes, tuple(sorted(tags)), xpath)
 
 
 def _hiding(element: etree._Element, known: dict[Any, bool]) -> bool:
@@ -337,13 +335,8 @@ def _element_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
 
     # libxml2 finds the candidates (tags, attributes, style attributes) in C; Python only
     # looks at those
-    # libxml2 lower-cases the attribute names it parses, so a judged attribute's name is in
-    # the lowered source; the XPath walks the whole tree, the test spares it most emails
     for attribute in (
-        lookups.with_attributes(doc.root)
-        if lookups.with_attributes is not None
-        and any(name in doc.lower for name in lookups.attribute_names)
-        else ()
+        lookups.with_attributes(doc.root) if lookups.with_attributes is not None else ()
     ):
         node = attribute.getparent()
         if node is None or _hiding(node, hidden):
