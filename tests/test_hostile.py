@@ -818,3 +818,70 @@ def test_mjml_includes_in_a_cycle_or_a_long_chain_are_pf001_not_a_crash(
         _no_internal_error(result)
         rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
         assert "PF001" in rules, name
+
+
+_VISIBLE_PIECES = (
+    "<html>",
+    "</html>",
+    "<body>",
+    "</body>",
+    "<body class=x>",
+    "<p>",
+    "</p>",
+    "<b>",
+    "</b>",
+    "text",
+    " ",
+    "\n",
+    "tail",
+    "<br>",
+    "<table>",
+    "<td>",
+    "</table>",
+    "<!-- c -->",
+    "<?pi x?>",
+    '<script>var a="<p>x</p>"</script>',
+    "<style>p{}</style>",
+    "<title>T</title>",
+    "<noscript>ns</noscript>",
+    "<template>tp</template>",
+    "<head>",
+    "</head>",
+    "&amp;",
+    "<![CDATA[x]]>",
+    "<svg><text>s</text></svg>",
+)
+
+
+def test_visible_text_is_the_xpath_body_text_outside_hidden_elements() -> None:
+    """visible_text walks the tree by hand for speed; it must give what the XPath
+    //body//text() gives, minus runs in scripts, styles, titles and templates: comment and
+    PI tails included, a <body> after </html> included, every run once, in order."""
+    import random
+
+    from lxml import etree
+
+    from preflight.model.source import HtmlDocument, SourceText
+
+    xpath = etree.XPath("//body//text()")
+    hidden = {"script", "style", "title", "noscript", "template"}
+
+    def expected(root: etree._Element) -> list[tuple[etree._Element, str, bool]]:
+        runs = []
+        for text in xpath(root):
+            parent = text.getparent()
+            owner = parent.getparent() if text.is_tail else parent
+            if text.strip() and not (owner is not None and owner.tag in hidden):
+                runs.append((parent, str(text), bool(text.is_tail)))
+        return runs
+
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(3000):
+        page = "".join(rng.choice(_VISIBLE_PIECES) for _ in range(rng.randint(1, 30)))
+        html = HtmlDocument(SourceText(page))
+        if html.root is None:
+            continue
+        assert html.visible_text() == expected(html.root), page
+        checked += 1
+    assert checked > 2000

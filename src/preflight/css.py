@@ -419,11 +419,32 @@ def styles_of(template: Any) -> InlineStyles:
     return styles
 
 
+StyledRun = tuple[Any, str, bool, Any, Computed]
+"""A run of text a reader could see, with the styles it shows in: (element, text, is_tail,
+owner, computed) as in ``html.visible_text()``, the owner the element whose text it is (the
+parent, for a tail) and computed the owner's styles. A plain tuple: a template has
+thousands."""
+
+
 class InlineStyles:
     """Computed inline styles per element of one document, each computed once."""
 
     def __init__(self) -> None:
         self._cache: dict[Any, Computed] = {}
+        self._runs: tuple[Any, list[StyledRun]] | None = None
+
+    def runs(self, html: Any) -> list[StyledRun]:
+        """``html.visible_text()`` with each run's owner and its styles (a run without an
+        owner is left out), worked out once for the rules and the preview that all walk
+        them. ``html`` is the document these styles are of."""
+        if self._runs is None or self._runs[0] is not html:
+            runs: list[StyledRun] = []
+            for element, text, is_tail in html.visible_text():
+                owner = element.getparent() if is_tail else element
+                if owner is not None:
+                    runs.append((element, text, is_tail, owner, self.of(owner)))
+            self._runs = (html, runs)
+        return self._runs[1]
 
     def own(self, element: Any) -> dict[str, Declaration]:
         style = element.get("style") if isinstance(element.tag, str) else None
@@ -438,18 +459,22 @@ class InlineStyles:
         tag = element.tag
         if not isinstance(tag, str):
             return base
-        style = element.get("style")
-        bgcolor = element.get("bgcolor")
+        names = element.keys()  # one call, then a get() only for what it has
+        style = element.get("style") if "style" in names else None
+        bgcolor = element.get("bgcolor") if "bgcolor" in names else None
+        has_background, has_hidden = "background" in names, "hidden" in names
+        effects = _effects(style) if style and ":" in style else _NO_EFFECTS
         if (
-            not style
+            effects is _NO_EFFECTS
             and not bgcolor
             and tag not in _SPECIAL_TAGS
-            and element.get("background") is None
-            and element.get("hidden") is None
+            and not has_background
+            and not has_hidden
         ):
-            self._cache[element] = base  # nothing of its own: what it inherits
+            # nothing of its own, or a style with none of the effects read here (padding,
+            # borders, a font by name): what it inherits
+            self._cache[element] = base
             return base
-        effects = _effects(style) if style and ":" in style else _NO_EFFECTS
         color, color_owner = base.color, base.color_owner
         font_color = element.get("color") if tag == "font" else None
         if effects.color is not _UNSET:
@@ -458,7 +483,9 @@ class InlineStyles:
             color, color_owner = _color(str(font_color)), element
         background = base.background
         background_image = (
-            base.background_image or effects.background_image or bool(element.get("background"))
+            base.background_image
+            or effects.background_image
+            or (has_background and bool(element.get("background")))
         )
         if effects.background is not _UNSET:
             if effects.background is not None:
@@ -478,7 +505,7 @@ class InlineStyles:
         hidden_by, outlook_hidden = base.hidden_by, base.outlook_hidden
         if hidden_by is None:
             how = effects.hides
-            if how in (None, OUTLOOK_ONLY) and element.get("hidden") is not None:
+            if how in (None, OUTLOOK_ONLY) and has_hidden:
                 how = "the hidden attribute"
             if how == OUTLOOK_ONLY:
                 outlook_hidden = True
@@ -549,7 +576,8 @@ def _effects(style: str) -> _Effects:
         bold = weight.lower_value in ("bold", "bolder") or (
             weight.value.isdigit() and int(weight.value) >= 700
         )
-    return _Effects(color, background, background_image, font_size, bold, hiding(own))
+    effects = _Effects(color, background, background_image, font_size, bold, hiding(own))
+    return _NO_EFFECTS if effects == _NO_EFFECTS else effects  # so that `is` tells
 
 
 def hiding(own: Mapping[str, Declaration]) -> str | None:
@@ -589,16 +617,23 @@ def _is_zero(value: str) -> bool:
     )
 
 
-_HIDING_WORDS = ("none", "hidden", "collapse", "opacity", "mso-hide", "\\")
-"""A style that hides has one of these (a backslash: an escape may spell one)."""
-
-
 def style_hiding(style: str) -> str | None:
     """:func:`hiding` for a style attribute's text; one without a word that hides is not
     parsed (the preheader finder runs as templates load, where tinycss2 is not imported
     for styles that could not hide)."""
+    if ":" not in style:
+        return None
+    # a style that hides has one of these words (a backslash: an escape may spell one);
+    # written out, as `in` tests are several times cheaper than a loop or a regex here
     lower = style.lower()
-    if ":" not in style or not any(word in lower for word in _HIDING_WORDS):
+    if not (
+        "none" in lower
+        or "hidden" in lower
+        or "collapse" in lower
+        or "opacity" in lower
+        or "mso-hide" in lower
+        or "\\" in lower
+    ):
         return None
     return _effects(style).hides
 
@@ -644,6 +679,7 @@ def shorthand_color(value: str) -> tuple[float, float, float, float] | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def hex_colour(rgba: tuple[float, float, float, float]) -> str:
     """A colour as #rrggbb (alpha left out), as messages quote it."""
     return "#" + "".join(f"{round(c * 255):02x}" for c in rgba[:3])

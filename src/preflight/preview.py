@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -110,6 +109,7 @@ class View:
         self.styles = styles
         self._order: dict[etree._Element, int] | None = None
         self._styled: frozenset[str] | None = None
+        self._runs: list[tuple[etree._Element, str, bool, Hidden | None]] | None = None
 
     def declarations(self, element: etree._Element) -> dict[str, str]:
         """The element's own inline declarations that win: property -> value, lower case."""
@@ -124,7 +124,9 @@ class View:
     def invisible_text(self, element: etree._Element) -> Hidden | None:
         """Why text directly inside ``element`` cannot be read though nothing hides the
         element: a font size of 0 or 1px, or a colour equal to its background."""
-        computed = self.styles.of(element)
+        return self._invisible(self.styles.of(element))
+
+    def _invisible(self, computed: css.Computed) -> Hidden | None:
         size, size_owner = computed.font_size, computed.size_owner
         if size is not None and size <= _TINY_PX and size_owner is not None:
             written = css.font_size_of(self.styles.own(size_owner)) or f"{size:g}px"
@@ -170,16 +172,23 @@ class View:
         classes = (element.get("class") or "").split()
         return any(name in names for name in classes) or (element.get("id") or "") in names
 
-    def runs(self) -> Iterator[tuple[etree._Element, str, bool, Hidden | None]]:
-        """Every run of body text: (element, text, is_tail, why it is hidden or None)."""
-        for element, text, is_tail in self.html.visible_text():
-            owner = element.getparent() if is_tail else element
-            if owner is None:
-                continue
-            why = self.hidden(owner)
-            if why is None:
-                why = self.invisible_text(owner)
-            yield element, text, is_tail, why
+    def runs(self) -> list[tuple[etree._Element, str, bool, Hidden | None]]:
+        """Every run of body text: (element, text, is_tail, why it is hidden or None);
+        worked out once, for the SPAM and INBOX rules that all read it."""
+        if self._runs is None:
+            runs: list[tuple[etree._Element, str, bool, Hidden | None]] = []
+            whys: dict[int, Hidden | None] = {}  # by id(computed): runs share their styles
+            for element, text, is_tail, _, computed in self.styles.runs(self.html):
+                key = id(computed)
+                if key in whys:
+                    why = whys[key]
+                else:
+                    found = computed.hidden_by  # what hidden() and invisible_text() read
+                    why = Hidden(*found) if found is not None else self._invisible(computed)
+                    whys[key] = why
+                runs.append((element, text, is_tail, why))
+            self._runs = runs
+        return self._runs
 
 
 def view(template: Template) -> View | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from lxml import etree
 
@@ -30,10 +30,10 @@ def _location(template: Template, span: Span | None) -> Location:
 
 
 def _insert_after_name(
-    template: Template, doc: HtmlDocument, element: etree._Element
+    template: Template, doc: HtmlDocument, element: etree._Element, span: Span | None
 ) -> Span | None:
-    """An empty span just after ``<tag`` in the source: where an attribute can go."""
-    span = doc.element_span(element)
+    """An empty span just after ``<tag`` in the source (the element's ``span``, from
+    doc.element_span): where an attribute can go."""
     if span is None or not doc.source.exact:
         return None
     column = span.column + 1 + len(str(element.tag))
@@ -66,7 +66,7 @@ def missing_lang(template: Template, options: Options) -> Iterator[Violation]:
         return  # no <html> written (a fragment), or nothing to read
     lang = (html.get("lang") or html.get("xml:lang") or "").strip()
     locale = template.locale.value.strip() if template.locale is not None else ""
-    at = _insert_after_name(template, doc, html)
+    at = _insert_after_name(template, doc, html, doc.element_span(html))
     if not lang:
         fix = _fix(template, at, f' lang="{locale}"', f'add lang="{locale}"') if locale else None
         yield Violation(
@@ -98,9 +98,13 @@ def missing_lang(template: Template, options: Options) -> Iterator[Violation]:
 _DATA_TABLE_MARKS = ("th", "caption", "thead", "tfoot")
 
 
-def _is_data_table(table: etree._Element) -> bool:
+def _is_data_table(table: etree._Element, marked: bool) -> bool:
+    """A table of data: a summary, or its own header cells (``marked``: the document has
+    some, else its tables are not searched for them)."""
     if table.get("summary"):
         return True
+    if not marked:
+        return False
     for mark in table.iter(*_DATA_TABLE_MARKS):
         owner = next(mark.iterancestors("table"), None)
         if owner is table:  # not a nested table's own header
@@ -112,15 +116,17 @@ def layout_table_role(template: Template, options: Options) -> Iterator[Violatio
     doc = template.html
     if doc is None:
         return
+    marked = next(doc.iter(*_DATA_TABLE_MARKS), None) is not None  # one walk, not one a table
     for table in doc.iter("table"):
         if table.get("role") is not None:
             continue  # presentation, none, or a role the author chose
-        if _is_data_table(table):
+        if _is_data_table(table, marked):
             continue
-        at = _insert_after_name(template, doc, table)
+        span = doc.element_span(table)
+        at = _insert_after_name(template, doc, table, span)
         yield Violation(
             'layout <table> without role="presentation"',
-            _location(template, doc.element_span(table)),
+            _location(template, span),
             help='add role="presentation" so screen readers do not announce rows and columns'
             " (a table of data keeps its <th> headers instead)",
             fix=_fix(template, at, ' role="presentation"', 'add role="presentation"'),
@@ -159,13 +165,18 @@ def vague_link_text(template: Template, options: Options) -> Iterator[Violation]
     phrases, hints = _link_words()
     styles = css.styles_of(template)
     for link in doc.iter("a"):
-        if link.get("href") is None or _accessible_name(link) or styles.of(link).hidden:
+        if link.get("href") is None:
             continue
         raw = doc.text_content(link)
         if not raw or _MERGE_TAG.search(raw):
             continue
         text = _normal(raw)
-        if text in phrases:
+        vague = text in phrases
+        if not vague and not _URL_TEXT.match(raw.strip()):
+            continue  # most links: the rest (names, styles) is read only for the others
+        if _accessible_name(link) or styles.of(link).hidden:
+            continue
+        if vague:
             yield Violation(
                 'the link text "{text}" does not say where the link goes',
                 _location(template, doc.text_span(link, raw.strip().split()[0])),
@@ -173,7 +184,7 @@ def vague_link_text(template: Template, options: Options) -> Iterator[Violation]
                 help='name the destination in the link itself ("Shop tomato seeds", "Read the'
                 ' planting guide"): screen readers list links on their own',
             )
-        elif _URL_TEXT.match(raw.strip()) and not _asks_to_copy(doc, link, hints):
+        elif not _asks_to_copy(doc, link, hints):  # a bare URL
             yield Violation(
                 'the link text is the bare URL "{text}"',
                 _location(template, doc.text_span(link, raw.strip())),
@@ -203,56 +214,95 @@ def _asks_to_copy(doc: HtmlDocument, link: etree._Element, hints: tuple[str, ...
 # -- A11Y004 --------------------------------------------------------------------------------
 
 
+class _Shortfall(NamedTuple):
+    """Text colours whose contrast falls short, as the style cascade gives them."""
+
+    foreground: tuple[float, float, float, float]
+    background: tuple[float, float, float, float]
+    ratio: float
+    needed: float
+    large: bool
+
+
+def _shortfall(computed: css.Computed) -> _Shortfall | None:
+    """The contrast problem of text styled as ``computed``, or None when there is none (or
+    it cannot be judged: hidden, over an image, colours left to the client)."""
+    if computed.hidden or computed.background_image or computed.font_size == 0:
+        return None
+    if computed.color is None and computed.background is None:
+        return None
+    return _colours_shortfall(
+        computed.color, computed.background, computed.font_size, computed.bold
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _colours_shortfall(
+    color: tuple[float, float, float, float] | None,
+    background_color: tuple[float, float, float, float] | None,
+    font_size: float | None,
+    bold: bool,
+) -> _Shortfall | None:
+    """:func:`_shortfall` for what it reads of the styles, once per distinct combination."""
+    foreground = color or _BLACK
+    background = background_color or _WHITE
+    if foreground[3] < 1 or background[3] < 1:
+        return None
+    ratio = css.contrast(foreground, background)
+    if ratio < 1.1:
+        return None  # invisible text is SPAM004's (hidden text), not a contrast problem
+    size = font_size or 16.0
+    large = size >= 24 or (bold and size >= 18.66)
+    needed = 3.0 if large else 4.5
+    if ratio >= needed:
+        return None
+    return _Shortfall(foreground, background, ratio, needed, large)
+
+
+_WHITE = (1.0, 1.0, 1.0, 1.0)
+_BLACK = (0.0, 0.0, 0.0, 1.0)
+
+
 def low_contrast(template: Template, options: Options) -> Iterator[Violation]:
     doc = template.html
     if doc is None:
         return
     styles = css.styles_of(template)
-    white = (1.0, 1.0, 1.0, 1.0)
-    black = (0.0, 0.0, 0.0, 1.0)
     reported: set[Any] = set()
-    for element, text, is_tail in doc.visible_text():
-        owner = element.getparent() if is_tail else element
-        if owner is None or owner in reported:
+    # elements without styles of their own share their parent's Computed: each distinct one
+    # is judged once (by id: they all live in ``styles`` while this runs)
+    judged: dict[int, _Shortfall | None] = {}
+    for _, text, _, owner, computed in styles.runs(doc):
+        if owner in reported:
             continue
-        computed = styles.of(owner)
-        if computed.hidden or computed.background_image or computed.font_size == 0:
-            continue
-        if computed.color is None and computed.background is None:
+        key = id(computed)
+        if key in judged:
+            found = judged[key]
+        else:
+            found = judged[key] = _shortfall(computed)
+        if found is None:
             continue
         if computed.color is None and _in_link(owner):
             continue  # the client's link colour, unknown here
         if computed.color_owner is not None and _link_between(owner, computed.color_owner):
             continue
-        foreground = computed.color or black
-        background = computed.background or white
-        if foreground[3] < 1 or background[3] < 1:
-            continue
-        ratio = css.contrast(foreground, background)
-        if ratio < 1.1:
-            continue  # invisible text is SPAM004's (hidden text), not a contrast problem
-        size = computed.font_size or 16.0
-        large = size >= 24 or (computed.bold and size >= 18.66)
-        needed = 3.0 if large else 4.5
-        if ratio >= needed:
-            continue
         reported.add(owner)
         where = computed.color_owner if computed.color_owner is not None else owner
-        shown = css.hex_colour(foreground), css.hex_colour(background)
+        shown = css.hex_colour(found.foreground), css.hex_colour(found.background)
         yield Violation(
             'text "{text}" has a contrast of {ratio}:1 against its background, under the'
             " {needed}:1 that WCAG 2.2 AA asks for",
             _location(template, doc.element_span(where)),
             {
                 "text": _excerpt(text),
-                "ratio": f"{ratio:.2f}",
-                "needed": f"{needed:g}",
+                "ratio": f"{found.ratio:.2f}",
+                "needed": f"{found.needed:g}",
                 "color": shown[0],
                 "background": shown[1],
-                "large": large,
+                "large": found.large,
             },
             help=f"{shown[0]} on {shown[1]}: darken the text or lighten the"
-            " background (or the reverse) until the ratio reaches " + f"{needed:g}:1",
+            " background (or the reverse) until the ratio reaches " + f"{found.needed:g}:1",
         )
 
 
@@ -346,13 +396,9 @@ def small_text(template: Template, options: Options) -> Iterator[Violation]:
     minimum = float(options["min_size"])
     styles = css.styles_of(template)
     reported: set[Any] = set()
-    for element, text, is_tail in doc.visible_text():
-        owner = element.getparent() if is_tail else element
-        if owner is None:
-            continue
-        computed = styles.of(owner)
+    for _, text, _, _, computed in styles.runs(doc):
         size = computed.font_size
-        if computed.hidden or size is None or size <= 0 or size >= minimum:
+        if size is None or size <= 0 or size >= minimum or computed.hidden:
             continue
         source = computed.size_owner
         if source in reported or not any(c.isalpha() for c in text):
@@ -380,8 +426,8 @@ def link_without_name(template: Template, options: Options) -> Iterator[Violatio
     for link in doc.iter("a"):
         if link.get("href") is None or _accessible_name(link) or (link.get("title") or "").strip():
             continue
-        if doc.text_content(link) or styles.of(link).hidden:
-            continue
+        if any(chunk.strip() for chunk in cast("Iterator[str]", link.itertext())):
+            continue  # it has text (doc.text_content, without building it)
         images = [i for i in link.iter("img")]
         if any(i.get("alt") is None for i in images):
             continue  # CONTENT004 reports the missing alt
@@ -389,6 +435,8 @@ def link_without_name(template: Template, options: Options) -> Iterator[Violatio
             continue
         if any(isinstance(e.tag, str) and e.tag.lower() in ("svg", "object") for e in link.iter()):
             continue  # named by its own title or text, if at all: not judged here
+        if styles.of(link).hidden:
+            continue
         where = images[0] if images else link
         yield Violation(
             'the link to "{href}" has no text and its image has an empty alt'

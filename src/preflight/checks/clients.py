@@ -52,8 +52,9 @@ class _Judge(NamedTuple):
     graceful: frozenset[str]
     """Features that degrade gracefully (judge: never, not included): a value inside one of
     them (rgba() in box-shadow) is as graceful as the property."""
-    triggers: tuple[str, ...]
-    """What a style attribute must contain for a judged feature to be in it."""
+    triggers: frozenset[str]
+    """What a style attribute must contain for a judged feature to be in it (a frozenset:
+    its hash is computed once, not on every cached lookup it is part of the key of)."""
 
 
 @functools.cache
@@ -105,7 +106,7 @@ _DECLARATION_KINDS = (
 
 
 @functools.cache
-def _triggers(judged: frozenset[str]) -> tuple[str, ...]:
+def _triggers(judged: frozenset[str]) -> frozenset[str]:
     """A quick test for a style attribute: the words a judged feature needs to be there. The
     CSS itself is read by tinycss2; this only spares it the attributes that cannot match."""
     words: set[str] = set()
@@ -123,7 +124,7 @@ def _triggers(judged: frozenset[str]) -> tuple[str, ...]:
             words.add(key)
     if "css-background-image" in judged:
         words.add("url(")
-    return tuple(sorted(words))
+    return frozenset(words)
 
 
 def _slug(name: str) -> str:
@@ -296,7 +297,7 @@ def _not_mso(doc: HtmlDocument) -> frozenset[Any]:
 
 @functools.lru_cache(maxsize=8192)
 def _inline_places(
-    style: str, judged: frozenset[str], graceful: frozenset[str], triggers: tuple[str, ...]
+    style: str, judged: frozenset[str], graceful: frozenset[str], triggers: frozenset[str]
 ) -> tuple[tuple[str, str], ...]:
     """(slug, used) for one style attribute's judged features; cached per distinct text."""
     lower = style.lower()
@@ -307,17 +308,31 @@ def _inline_places(
 
 
 _STYLES = etree.XPath("//@style")
+_STYLE_TEXTS = etree.XPath("//@style", smart_strings=False)
+"""The style attributes as plain strings: cheaper to get, but they know no element."""
 
 
 def _element_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
-    """Every feature the elements, attributes and style attributes use."""
+    """Every feature the elements, attributes and style attributes use.
+
+    Most candidates (every <a>, <img>, style attribute) use no judged feature: what is used
+    is worked out first, and whether the element is hidden or in an <!--[if !mso]> region
+    only for those that do.
+    """
     assert doc.root is not None
     index = _index()
     lookups = _lookups(judge.judged)
     hidden: dict[Any, bool] = {}
-    regions = _not_mso(doc)
+    regions: frozenset[Any] | None = None
     word = frozenset(clients.WORD_ENGINE)
     nothing: frozenset[str] = frozenset()
+
+    def excluded(node: etree._Element) -> frozenset[str]:
+        nonlocal regions
+        if regions is None:
+            regions = _not_mso(doc)
+        return word if node in regions else nothing
+
     # libxml2 finds the candidates (tags, attributes, style attributes) in C; Python only
     # looks at those
     for attribute in (
@@ -328,35 +343,19 @@ def _element_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
             continue
         key = str(attribute.attrname).lower()
         for slug in lookups.attributes.get(key, ()):
-            yield _Place(
-                slug, key, doc.attribute_span(node, key), word if node in regions else nothing
-            )
+            yield _Place(slug, key, doc.attribute_span(node, key), excluded(node))
     for node in doc.root.iter(*lookups.tags) if lookups.tags else ():
-        if _hiding(node, hidden):
+        found = _tag_places(doc, node, judge, index, lookups)
+        if not found or _hiding(node, hidden):
             continue
-        excluded = word if node in regions else nothing
-        name = str(node.tag).lower()
-        for slug in lookups.elements.get(name, ()):
-            yield _Place(slug, f"<{name}>", doc.element_span(node), excluded)
-        if name == "input":
-            kind = (node.get("type") or "text").strip().lower()
-            for slug in index.get("input_types", {}).get(kind, ()):
-                if slug in judge.judged:
-                    yield _Place(slug, f'<input type="{kind}">', doc.element_span(node), excluded)
-        elif name == "button" and node.get("href") is None:  # <button href>: a component
-            kind = (node.get("type") or "submit").strip().lower()
-            for slug in index.get("button_types", {}).get(kind, ()):
-                if slug in judge.judged:
-                    yield _Place(slug, f'<button type="{kind}">', doc.element_span(node), excluded)
-        elif name == "link" and _remote_stylesheet(node.get("href") or ""):
-            for rel in (node.get("rel") or "").lower().split():
-                for slug in index.get("link_rel", {}).get(rel, ()):
-                    if slug in judge.judged:
-                        yield _Place(slug, f'<link rel="{rel}">', doc.element_span(node), excluded)
-        elif name == "a":
-            yield from _href_places(doc, node, judge, excluded)
-        elif name == "img":
-            yield from _image_places(doc, node, judge, excluded)
+        outside = excluded(node)
+        for slug, used, span in found:
+            yield _Place(slug, used, span, outside)
+    texts: list[str] = cast("list[str]", _STYLE_TEXTS(doc.root))
+    if not any(
+        _inline_places(text, judge.judged, judge.graceful, judge.triggers) for text in set(texts)
+    ):
+        return  # each distinct text looked up once; most emails use no judged inline CSS
     styles: list[Any] = cast("list[Any]", _STYLES(doc.root))
     for style in styles:  # libxml2 finds them; each distinct text is read once
         places = _inline_places(str(style), judge.judged, judge.graceful, judge.triggers)
@@ -365,10 +364,44 @@ def _element_places(doc: HtmlDocument, judge: _Judge) -> Iterator[_Place]:
         node = style.getparent()
         if node is None or _hiding(node, hidden):
             continue
-        excluded = word if node in regions else nothing
+        outside = excluded(node)
         span = doc.attribute_span(node, "style")
         for slug, used in places:
-            yield _Place(slug, used, span, excluded)
+            yield _Place(slug, used, span, outside)
+
+
+def _tag_places(
+    doc: HtmlDocument,
+    node: etree._Element,
+    judge: _Judge,
+    index: Mapping[str, Mapping[str, tuple[str, ...]]],
+    lookups: _Lookups,
+) -> list[tuple[str, str, Span | None]]:
+    """(slug, used, span) for what one element's tag, or what it carries, uses."""
+    found: list[tuple[str, str, Span | None]] = []
+    name = str(node.tag).lower()
+    for slug in lookups.elements.get(name, ()):
+        found.append((slug, f"<{name}>", doc.element_span(node)))
+    if name == "input":
+        kind = (node.get("type") or "text").strip().lower()
+        for slug in index.get("input_types", {}).get(kind, ()):
+            if slug in judge.judged:
+                found.append((slug, f'<input type="{kind}">', doc.element_span(node)))
+    elif name == "button" and node.get("href") is None:  # <button href>: a component
+        kind = (node.get("type") or "submit").strip().lower()
+        for slug in index.get("button_types", {}).get(kind, ()):
+            if slug in judge.judged:
+                found.append((slug, f'<button type="{kind}">', doc.element_span(node)))
+    elif name == "link" and _remote_stylesheet(node.get("href") or ""):
+        for rel in (node.get("rel") or "").lower().split():
+            for slug in index.get("link_rel", {}).get(rel, ()):
+                if slug in judge.judged:
+                    found.append((slug, f'<link rel="{rel}">', doc.element_span(node)))
+    elif name == "a":
+        found.extend(_href_places(doc, node, judge))
+    elif name == "img":
+        found.extend(_image_places(doc, node, judge))
+    return found
 
 
 _REMOTE = re.compile(r"""^(?:url\(\s*)?["']?\s*(?:https?:)?//""", re.IGNORECASE)
@@ -384,8 +417,8 @@ def _remote_stylesheet(reference: str) -> bool:
 
 
 def _href_places(
-    doc: HtmlDocument, node: etree._Element, judge: _Judge, excluded: frozenset[str]
-) -> Iterator[_Place]:
+    doc: HtmlDocument, node: etree._Element, judge: _Judge
+) -> Iterator[tuple[str, str, Span | None]]:
     href = (node.get("href") or "").strip()
     kind = None
     if href.lower().startswith("mailto:"):
@@ -396,12 +429,12 @@ def _href_places(
         return
     for slug in _index().get("href", {}).get(kind, ()):
         if slug in judge.judged:
-            yield _Place(slug, href, doc.attribute_span(node, "href"), excluded)
+            yield slug, href, doc.attribute_span(node, "href")
 
 
 def _image_places(
-    doc: HtmlDocument, node: etree._Element, judge: _Judge, excluded: frozenset[str]
-) -> Iterator[_Place]:
+    doc: HtmlDocument, node: etree._Element, judge: _Judge
+) -> Iterator[tuple[str, str, Span | None]]:
     source = (node.get("src") or "").strip()
     index = _index()
     if source[:5].lower() == "data:":
@@ -414,7 +447,7 @@ def _image_places(
         used = source
     for slug in slugs:
         if slug in judge.judged:
-            yield _Place(slug, used, doc.attribute_span(node, "src"), excluded)
+            yield slug, used, doc.attribute_span(node, "src")
 
 
 _Usage = tuple[str, str, int, int, int, tuple[str, ...], tuple[frozenset[str], ...]]
@@ -541,20 +574,36 @@ def _unseen(within: tuple[str, ...]) -> frozenset[str]:
     return frozenset(unseen)
 
 
+def _frozen(value: Any) -> Any:
+    """An option's value as a cache key: a string as it is, a list as a tuple."""
+    return value if isinstance(value, str) or value is None else tuple(value)
+
+
+@functools.lru_cache(maxsize=32)
+def _judge(selected: Any, ignore: Any, include: Any) -> _Judge:
+    """What CLIENT001 judges for its options (the same in every file of most runs); vml is
+    the document's, set by the caller."""
+    targets = clients.selection(selected)
+    judged = _judged({"ignore": ignore, "include": include}, targets)
+    return _Judge(
+        targets=targets,
+        features=clients.support()["features"],
+        judged=judged,
+        vml=False,
+        graceful=_graceful(frozenset(_slug(n) for n in include or ())),
+        triggers=_triggers(judged),
+    )
+
+
 def unsupported_feature(template: Template, options: Options) -> Iterator[Violation]:
     doc = template.html
     if doc is None or doc.root is None:
         return
-    features: Mapping[str, Any] = clients.support()["features"]
-    targets = clients.selection(options["clients"])
-    judge = _Judge(
-        targets=targets,
-        features=features,
-        judged=(judged := _judged(options, targets)),
-        vml="<v:" in doc.lower,
-        graceful=_graceful(frozenset(_slug(n) for n in options.get("include") or ())),
-        triggers=_triggers(judged),
+    judge = _judge(
+        _frozen(options["clients"]), _frozen(options.get("ignore")), _frozen(options.get("include"))
     )
+    if "<v:" in doc.lower:
+        judge = judge._replace(vml=True)
     if not judge.targets or not judge.judged:
         return
     places = [*_element_places(doc, judge), *_sheet_places(doc, judge)]
@@ -682,33 +731,63 @@ def _scheme(doc: HtmlDocument) -> tuple[bool, Span | None]:
     return declared, dark
 
 
+class _Marks(NamedTuple):
+    """What one style attribute's text says to CLIENT002."""
+
+    declares: bool
+    """It sets color-scheme or supported-color-schemes."""
+    light: str | None
+    """A light background it sets (background-color or background, the last), as written."""
+    dark: str | None
+    """A dark text colour it sets, as written."""
+
+
+_NO_MARKS = _Marks(False, None, None)
+
+
+@functools.lru_cache(maxsize=8192)
+def _style_marks(style: str) -> _Marks:
+    """CLIENT002's reading of a style attribute, once per distinct text (inlined emails
+    repeat the same few on hundreds of elements)."""
+    own = css.last_values(css.inline(style)) if ":" in style else {}
+    light = None
+    for name in ("background-color", "background"):
+        value = own[name].value if name in own else None
+        if value and _is(value, light=True):
+            light = value
+    dark = own["color"].value if "color" in own and _is(own["color"].value, light=False) else None
+    return _Marks("color-scheme" in own or "supported-color-schemes" in own, light, dark)
+
+
 def dark_mode(template: Template, options: Options) -> Iterator[Violation]:
     doc = template.html
     if doc is None or doc.root is None:
         return
     declared, dark = _scheme(doc)
-    styles = css.styles_of(template)
     light_background: tuple[etree._Element, str] | None = None
     dark_text: tuple[etree._Element, str] | None = None
-    coloured: list[etree._Element] = cast("list[etree._Element]", _COLOURED(doc.root))
+    # the colours only matter to an email that declares no scheme: once one is declared,
+    # here or in a style attribute, the rest of them is not read
+    coloured = () if declared else cast("list[etree._Element]", _COLOURED(doc.root))
     for element in coloured:
-        own = styles.own(element)
-        if "color-scheme" in own or "supported-color-schemes" in own:
+        style = element.get("style")
+        marks = _style_marks(style) if style else _NO_MARKS
+        if marks.declares:
             declared = True
+            break
         if light_background is None:
-            for name in ("background-color", "background"):
-                value = own[name].value if name in own else None
-                if value and _is(value, light=True):
-                    light_background = (element, value)
-            bgcolor = element.get("bgcolor")
-            if light_background is None and bgcolor and _is(bgcolor, light=True):
-                light_background = (element, bgcolor)
-        if dark_text is None and "color" in own and _is(own["color"].value, light=False):
-            dark_text = (element, own["color"].value)
+            if marks.light is not None:
+                light_background = (element, marks.light)
+            else:
+                bgcolor = element.get("bgcolor")
+                if bgcolor and _is(bgcolor, light=True):
+                    light_background = (element, bgcolor)
+        if dark_text is None and marks.dark is not None:
+            dark_text = (element, marks.dark)
     if not declared and (dark is not None or light_background or dark_text):
         yield _undeclared(template, doc, dark, light_background, dark_text)
     if dark is None:
-        yield from _vanishing_images(template, doc, styles)
+        yield from _vanishing_images(template, doc, css.styles_of(template))
 
 
 def _is(value: str, light: bool) -> bool:

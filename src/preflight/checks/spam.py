@@ -64,24 +64,45 @@ def _phrases() -> dict[str, list[tuple[tuple[str, ...], str, int]]]:
     return index
 
 
+@functools.cache
+def _needles() -> dict[str, tuple[str, ...]]:
+    """First word -> its phrases' words, each joined and ended by NUL as _matches joins the
+    words of a text."""
+    return {
+        first: tuple("\0" + "\0".join(words) + "\0" for words, _, _ in candidates)
+        for first, candidates in _phrases().items()
+    }
+
+
 def _matches(text: str) -> Iterator[tuple[int, int, str, int]]:
     """(start, end, phrase, weight) of each listed phrase in ``text``, on whole words, the
     longest at a place, none overlapping. Linear in the text: one pass over its words."""
     index = _phrases()
-    found = [
-        (m.start(), m.end(), m.group(0).casefold().replace("’", "'")) for m in _TOKEN.finditer(text)
-    ]
-    words = [word for _, _, word in found]
+    raw = _TOKEN.findall(text)  # strings, not match objects: most texts match no phrase
+    # every word folded by one casefold of them all: casefold maps each character on its
+    # own (no context, unlike lower's final sigma), and no word holds the NUL between them
+    folded = "\0".join(raw).casefold().replace("’", "'")
+    words = folded.split("\0")
+    # a test in C before the walk over the words: a phrase is found only where its words
+    # follow each other, so its words joined as these are must be in them
+    padded = f"\0{folded}\0"
+    needles = _needles()
+    if not any(needle in padded for first in index.keys() & words for needle in needles[first]):
+        return
+    starts = [i for i, word in enumerate(words) if word in index]  # a phrase's first word
+    spans: list[tuple[int, int]] | None = None  # each word's (start, end), on the first find
     position = 0
-    while position < len(words):
-        for phrase_words, phrase, weight in index.get(words[position], ()):
+    for start in starts:
+        if start < position:
+            continue  # inside the phrase found before
+        for phrase_words, phrase, weight in index[words[start]]:
             size = len(phrase_words)
-            if tuple(words[position : position + size]) == phrase_words:
-                yield found[position][0], found[position + size - 1][1], phrase, weight
-                position += size
+            if tuple(words[start : start + size]) == phrase_words:
+                if spans is None:
+                    spans = [match.span() for match in _TOKEN.finditer(text)]
+                yield spans[start][0], spans[start + size - 1][1], phrase, weight
+                position = start + size
                 break
-        else:
-            position += 1
 
 
 def spam_phrases(template: Template, options: Options) -> Iterator[Violation]:
@@ -100,9 +121,11 @@ def spam_phrases(template: Template, options: Options) -> Iterator[Violation]:
     html = template.html
     if html is not None and html.root is not None:
         runs = html.visible_text()
-        joined = "\n".join(text for _, text, _ in runs)
-        starts = list(itertools.accumulate((len(text) + 1 for _, text, _ in runs), initial=0))
+        joined = "\n".join([text for _, text, _ in runs])
+        starts: list[int] = []  # where each run starts in ``joined``, on the first find
         for start, end, phrase, weight in _matches(joined):
+            if not starts:
+                starts = list(itertools.accumulate((len(t) + 1 for _, t, _ in runs), initial=0))
             found.setdefault(phrase, weight)
             written.setdefault(phrase, " ".join(joined[start:end].split()))
             if phrase in first:
@@ -280,7 +303,7 @@ def hidden_text(template: Template, options: Options) -> Iterator[Violation]:
     for element, text, is_tail, hidden in seen.runs():
         owner = element.getparent() if is_tail else element
         if hidden is None:
-            if _LETTER.search(text):
+            if not started and _LETTER.search(text):
                 started = True
             continue
         if not started or owner is None or owner in protected or hidden.element in protected:

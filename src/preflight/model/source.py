@@ -17,7 +17,7 @@ import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from lxml import etree
 
@@ -25,8 +25,6 @@ from preflight.model import Span
 
 _TAG_START = re.compile(r"<(!--|[a-z][a-z0-9:_.-]*)")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-# ancestor:: predicates in the XPath cost 5x the parse; checking the owner in Python does not
-_BODY_TEXT = etree.XPath("//body//text()")
 _HIDDEN_TEXT = frozenset({"script", "style", "title", "noscript", "template"})
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
@@ -174,20 +172,11 @@ class HtmlDocument:
         yield from (n for n in root.itersiblings() if isinstance(n, etree._Comment))
 
     def visible_text(self) -> list[tuple[etree._Element, str, bool]]:
-        """(element, text, is_tail) for every text run a reader could see; computed once."""
+        """(element, text, is_tail) for every text run a reader could see, in document order:
+        the text nodes of ``//body//text()`` outside scripts, styles, titles and templates.
+        Computed once."""
         if self._visible is None:
-            runs: list[tuple[etree._Element, str, bool]] = []
-            if self.root is not None:
-                # libxml2 walks the tree, not Python; results are "smart" strings
-                for text in cast("list[Any]", _BODY_TEXT(self.root)):
-                    if not text.strip():
-                        continue
-                    parent = text.getparent()
-                    owner = parent.getparent() if text.is_tail else parent
-                    if owner is not None and owner.tag in _HIDDEN_TEXT:
-                        continue
-                    runs.append((parent, str(text), bool(text.is_tail)))
-            self._visible = runs
+            self._visible = [] if self.root is None else _visible_runs(self.root)
         return self._visible
 
     def text_content(self, element: etree._Element) -> str:
@@ -381,6 +370,43 @@ def _attribute_pattern(attribute: str) -> re.Pattern[str]:
     return re.compile(
         rf"""\s{re.escape(attribute)}\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE
     )
+
+
+def _visible_runs(root: etree._Element) -> list[tuple[etree._Element, str, bool]]:
+    # The walk of //body//text() by hand: 1.5x faster than the XPath, whose "smart" result
+    # strings each cost a Python object and a getparent(). An element's tail comes after its
+    # subtree, so each element waits on a stack until the walk leaves it.
+    runs: list[tuple[etree._Element, str, bool]] = []
+    hidden = _HIDDEN_TEXT
+
+    def tail(element: etree._Element) -> None:
+        text = element.tail
+        if text and text.strip():
+            owner = element.getparent()
+            if owner is None or owner.tag not in hidden:
+                runs.append((element, text, True))
+
+    # "//" starts at the document: a <body> may be a sibling of <html> in a broken file
+    tops = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
+    bodies = [body for top in tops if is_element(top) for body in top.iter("body")]
+    if len(bodies) > 1:  # a node is in the XPath's result once
+        bodies = [b for b in bodies if not any(a.tag == "body" for a in b.iterancestors())]
+    for body in bodies:
+        text = body.text
+        if text and text.strip():
+            runs.append((body, text, False))
+        waiting: list[etree._Element] = []
+        for element in body.iterdescendants():
+            parent = element.getparent()
+            while waiting and waiting[-1] is not parent:
+                tail(waiting.pop())
+            text = element.text
+            if text and is_element(element) and element.tag not in hidden and text.strip():
+                runs.append((element, text, False))
+            waiting.append(element)
+        while waiting:
+            tail(waiting.pop())
+    return runs
 
 
 def _sourceline(element: etree._Element) -> int | None:
