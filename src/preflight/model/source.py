@@ -29,7 +29,9 @@ _HIDDEN_TEXT = frozenset({"script", "style", "title", "noscript", "template"})
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )
-_START_TAG_END = re.compile(r"""(?:"[^"]*"|'[^']*'|[^'">])*>""")
+# the first ">" outside quotes; written as an unrolled loop (runs of plain characters between
+# quoted values) rather than (?:"…"|'…'|[^'">])*, which tries the alternation per character
+_START_TAG_END = re.compile(r"""[^'">]*(?:(?:"[^"]*"|'[^']*')[^'">]*)*>""")
 
 EXCERPT_CHARS = 240
 """The longest source line a finding keeps; a longer line (minified HTML, a one-line export)
