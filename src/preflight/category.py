@@ -23,7 +23,7 @@ from lxml import etree
 
 from preflight.linkscan import is_button
 from preflight.model import Location, Part, Sourced, Template
-from preflight.phraseset import PhraseSet
+from preflight.phraseset import PhraseSet, ascii_cuts, cut
 from preflight.resources import load_data, rules_dir
 
 TRANSACTIONAL = "transactional"
@@ -188,20 +188,17 @@ class _Segment:
 # so a long run of letters is read once, not once per letter
 _FIELD_NAME = re.compile(r"(?<![\w.])\w+(?:[._]\w+)+")
 _NAME_RUN = re.compile(r"[\w.]+")
-_ASCII_NOT_NAME = bytes(
-    c if c >= 0x80 or chr(c).isalnum() or chr(c) in "_." else ord(" ") for c in range(256)
-)
-"""A bytes.translate table: ASCII characters that cannot be in a name become spaces."""
+_NAME_CUTS = ascii_cuts(keep=".")
+"""ASCII characters that cannot be in a name (neither \\w nor ".") cut the text."""
 
 
 def _field_names(text: str) -> list[str]:
     """``_FIELD_NAME.findall(text)``, from the runs of name characters (\\w and "."): a name
     starts where a run does and none follows it in that run (each later place is after a
     name character), so it is the pattern's match at the start of a run that has a "." or
-    "_". The runs are cut in C, as phraseset.words cuts words."""
-    data = text.encode("utf-8", "surrogatepass").translate(_ASCII_NOT_NAME)
+    "_". The runs are cut in C (phraseset.cut), as words are."""
     names = []
-    for piece in data.decode("utf-8", "surrogatepass").split():
+    for piece in cut(text, _NAME_CUTS):
         if "_" not in piece and "." not in piece:
             continue
         for run in (piece,) if piece.isascii() else _NAME_RUN.findall(piece):

@@ -27,21 +27,38 @@ _COUNT = re.compile(r"\{[^}]*\}")
 _NOT_WORD = re.compile(r"[^\w\x00]+")
 WORDS = re.compile(r"\w+")
 _META = frozenset("\\[](){}?*+|.^$")
-_ASCII_NOT_WORD = bytes(
-    c if c >= 0x80 or chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(256)
-)
-"""A bytes.translate table: ASCII characters that are not \\w become spaces."""
+
+
+def ascii_cuts(keep: str = "") -> bytes:
+    """A bytes.translate table for :func:`cut`: every ASCII character that is neither \\w
+    nor in ``keep`` becomes a space."""
+    return bytes(
+        c if c >= 0x80 or chr(c).isalnum() or chr(c) == "_" or chr(c) in keep else ord(" ")
+        for c in range(256)
+    )
+
+
+def cut(text: str, table: bytes) -> list[str]:
+    """``text`` split, in C, at whitespace and at the ASCII characters ``table`` blanks (on
+    the UTF-8 bytes, so other characters pass untouched): a run of the characters kept lies
+    inside one piece. A piece with a non-ASCII character may still hold punctuation (’, «)
+    that the caller's regex splits."""
+    return (
+        text.encode("utf-8", "surrogatepass")
+        .translate(table)
+        .decode("utf-8", "surrogatepass")
+        .split()
+    )
+
+
+_WORD_CUTS = ascii_cuts()
 
 
 def words(text: str) -> set[str]:
-    """``set(WORDS.findall(text))``, without a regex step per character: ASCII punctuation
-    becomes spaces in C (on the UTF-8 bytes, so other characters pass untouched), a split
-    cuts the runs, and only a run with a non-ASCII character is split by the regex (its
-    punctuation, ’ or «, is not \\w). Every run of \\w lies inside one piece: the cuts are
-    all at characters that are not \\w."""
-    data = text.encode("utf-8", "surrogatepass").translate(_ASCII_NOT_WORD)
-    found = set(data.decode("utf-8", "surrogatepass").split())
-    if data.isascii():
+    """``set(WORDS.findall(text))``, without a regex step per character: the pieces of
+    :func:`cut`, and only a piece with a non-ASCII character split again by the regex."""
+    found = set(cut(text, _WORD_CUTS))
+    if text.isascii():
         return found
     for piece in [piece for piece in found if not piece.isascii()]:
         found.discard(piece)
